@@ -1,0 +1,107 @@
+// Guest shapes shared by server and browser: what a VM or a container looks like on the wire.
+import { z } from "zod";
+
+export const guestKinds = ["vm", "container"] as const;
+export const GuestKind = z.enum(guestKinds);
+export type GuestKind = z.infer<typeof GuestKind>;
+
+export const guestStates = [
+  "creating",
+  "running",
+  "paused",
+  "stopped",
+  "shutting-down",
+  "crashed",
+  "unknown",
+] as const;
+export const GuestState = z.enum(guestStates);
+export type GuestState = z.infer<typeof GuestState>;
+
+export const guestActions = ["start", "shutdown", "stop", "reboot", "pause", "resume"] as const;
+export const GuestAction = z.enum(guestActions);
+export type GuestAction = z.infer<typeof GuestAction>;
+
+/** Names become libvirt domain names, directory names and hostnames: keep them boring. */
+export const GuestName = z
+  .string()
+  .min(1, "name is required")
+  .max(63, "name must be at most 63 characters")
+  .regex(
+    /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/,
+    "name may contain letters, digits, '-', '_' and '.', and must start with a letter or digit",
+  );
+
+export const Guest = z.object({
+  id: z.string(),
+  hostId: z.string(),
+  kind: GuestKind,
+  name: z.string(),
+  state: GuestState,
+  vcpus: z.number().int(),
+  memoryMiB: z.number().int(),
+  diskGiB: z.number().nullable(),
+  image: z.string().nullable(),
+  createdAt: z.string(),
+  /** True when Tandem found the guest on the host rather than creating it. */
+  adopted: z.boolean(),
+  tags: z.array(z.string()),
+  notes: z.string(),
+  ipAddresses: z.array(z.string()),
+});
+export type Guest = z.infer<typeof Guest>;
+
+export const PublishedPort = z.object({
+  hostPort: z.number().int().min(1).max(65535),
+  guestPort: z.number().int().min(1).max(65535),
+  protocol: z.enum(["tcp", "udp"]).default("tcp"),
+});
+
+const EnvVar = z
+  .string()
+  .max(4096)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*=/, "env entries look like NAME=value");
+
+export const CloudInit = z.object({
+  hostname: z.string().max(63).optional(),
+  user: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]{0,31}$/, "not a valid user name")
+    .optional(),
+  password: z.string().min(1).max(256).optional(),
+  sshKeys: z.array(z.string().max(16384)).max(32).optional(),
+});
+
+/** Body of POST /api/v1/guests. Kind-specific fields are ignored by the other kind. */
+export const CreateGuestBody = z.object({
+  kind: GuestKind,
+  name: GuestName,
+  image: z.string().min(1).max(200),
+  vcpus: z.number().int().min(1).max(256),
+  memoryMiB: z
+    .number()
+    .int()
+    .min(16)
+    .max(4 * 1024 * 1024),
+  diskGiB: z.number().int().min(1).max(65536).optional(),
+  network: z.enum(["isolated", "user", "none"]).optional(),
+  start: z.boolean().optional(),
+  tags: z.array(z.string().min(1).max(64)).max(32).optional(),
+  // containers
+  command: z.array(z.string().max(4096)).max(256).optional(),
+  env: z.array(EnvVar).max(256).optional(),
+  workingDir: z.string().max(4096).optional(),
+  hostname: z.string().max(63).optional(),
+  pidsLimit: z.number().int().min(8).max(1_000_000).optional(),
+  restartPolicy: z.enum(["no", "on-failure", "always"]).optional(),
+  ports: z.array(PublishedPort).max(64).optional(),
+  // vms
+  cloudInit: CloudInit.optional(),
+});
+export type CreateGuestBody = z.infer<typeof CreateGuestBody>;
+
+export const GuestActionBody = z.object({ action: GuestAction });
+
+export const UpdateGuestBody = z.object({
+  tags: z.array(z.string().min(1).max(64)).max(32).optional(),
+  notes: z.string().max(16384).optional(),
+});

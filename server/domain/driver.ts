@@ -1,0 +1,100 @@
+// The one boundary that matters: every backend (libvirt, OCI, fake) implements GuestDriver.
+// Services talk only to this interface; server/main.ts is the only module that picks drivers.
+import type { CreateGuestBody, GuestAction, GuestKind, GuestState } from "../contract/guest";
+
+/** What the driver knows about a guest. Tandem-only fields (tags, notes) are added by services. */
+export interface DriverGuest {
+  /** Stable, URL-safe, globally unique: `${hostId}.${kind}.${uuid}`. */
+  id: string;
+  hostId: string;
+  kind: GuestKind;
+  name: string;
+  state: GuestState;
+  vcpus: number;
+  memoryMiB: number;
+  diskGiB: number | null;
+  /** Catalog image id this guest was made from, when Tandem made it. */
+  image: string | null;
+  createdAt: string;
+  /** True when the guest was not created by Tandem (e.g. `virsh define`). */
+  adopted: boolean;
+  ipAddresses: string[];
+}
+
+/** An image resolved by the ImageService to files on disk, handed to the driver on create. */
+export interface ResolvedImage {
+  id: string;
+  kind: GuestKind;
+  /** 'demo-kernel' (kernel+initrd+qcow2), 'qcow2', 'raw', 'iso', 'oci' (unpacked layers). */
+  format: string;
+  /** Directory or file holding the image's content. */
+  path: string;
+  /** Parsed image metadata (OCI config for containers, kernel/initrd paths for demo VMs). */
+  meta: Record<string, unknown>;
+}
+
+export interface GuestSpec extends CreateGuestBody {
+  resolvedImage: ResolvedImage;
+}
+
+export interface Progress {
+  /** 0–100 */
+  percent: number;
+  message: string;
+}
+
+export interface TermSize {
+  cols: number;
+  rows: number;
+}
+
+/** A bidirectional byte stream to a guest console (serial, TTY or exec shell). */
+export interface ConsoleStream {
+  write(data: Uint8Array): void;
+  resize(size: TermSize): void;
+  onData(listener: (data: Uint8Array) => void): void;
+  onClose(listener: (reason: string) => void): void;
+  close(): void;
+}
+
+/** One measurement of one guest. Counters are cumulative; the metrics service derives rates. */
+export interface GuestSample {
+  id: string;
+  /** Monotonic wall time of the reading in ms (performance.now() based or Date.now()). */
+  at: number;
+  /** Cumulative CPU time in nanoseconds across all vCPUs/cores. */
+  cpuTimeNs: number;
+  /** Number of CPUs the guest may use (vcpus or quota in cores) — the 100 % line. */
+  cpuCount: number;
+  memoryUsedBytes: number;
+  memoryLimitBytes: number;
+  diskReadBytes: number;
+  diskWriteBytes: number;
+  netRxBytes: number;
+  netTxBytes: number;
+  pids?: number;
+}
+
+export type DriverEvent =
+  | { type: "changed"; id: string; state?: GuestState }
+  | { type: "removed"; id: string }
+  | { type: "connection"; healthy: boolean; message: string };
+
+export interface GuestDriver {
+  readonly kind: GuestKind;
+  list(): Promise<DriverGuest[]>;
+  /** Throws AppError NOT_FOUND for an unknown id. */
+  get(id: string): Promise<DriverGuest>;
+  create(spec: GuestSpec, progress: (p: Progress) => void): Promise<DriverGuest>;
+  /** Throws AppError INVALID_STATE when the guest's state refuses the action. */
+  act(id: string, action: GuestAction): Promise<void>;
+  remove(id: string, opts: { purgeDisks: boolean }): Promise<void>;
+  /** One bulk read for all the given running guests, never one call per guest. */
+  sample(ids: string[]): Promise<GuestSample[]>;
+  openConsole(id: string, size: TermSize): Promise<ConsoleStream>;
+  events(signal: AbortSignal): AsyncIterable<DriverEvent>;
+  /** Host-level health of the backend (daemon reachable, runtime present). */
+  health(): Promise<{ healthy: boolean; message: string }>;
+  /** Release connections and timers; guests keep running. */
+  close(): Promise<void>;
+}
