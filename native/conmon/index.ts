@@ -36,6 +36,9 @@ interface Addon {
   closeFd(fd: number): void;
   socketPair(seqpacket: boolean): [number, number];
   sendFd(socketPath: string, fd: number): void;
+  makeWhiteout(path: string): void;
+  lsetxattr(path: string, name: string, value: string): void;
+  lgetxattr(path: string, name: string): string | null;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -110,4 +113,18 @@ export function socketPair(seqpacket: boolean): [number, number] {
 /** Passes fd to the listener at socketPath with SCM_RIGHTS (what crun's console client does). */
 export function sendFd(socketPath: string, fd: number): void {
   conmonAddon().sendFd(socketPath, fd);
+}
+
+/** Creates an overlayfs whiteout (character device 0:0) at path. */
+export function makeWhiteout(target: string): void {
+  conmonAddon().makeWhiteout(target);
+}
+
+/** Sets an extended attribute without following symlinks (overlay's opaque marker). */
+export function lsetxattr(target: string, name: string, value: string): void {
+  conmonAddon().lsetxattr(target, name, value);
+}
+
+export function lgetxattr(target: string, name: string): string | null {
+  return conmonAddon().lgetxattr(target, name);
 }

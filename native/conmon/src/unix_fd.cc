@@ -8,6 +8,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -291,6 +294,42 @@ void SendFd(const Napi::CallbackInfo& info) {
   }
 }
 
+// makeWhiteout(path): an overlayfs whiteout (char device 0:0) for image layers.
+void MakeWhiteout(const Napi::CallbackInfo& info) {
+  std::string path = PathArg(info, 0, "makeWhiteout(path: string)");
+  if (mknod(path.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0) {
+    throw Napi::Error::New(info.Env(), ErrnoMessage("mknod " + path));
+  }
+}
+
+// lsetxattr(path, name, value): e.g. trusted.overlay.opaque=y on an opaque layer directory.
+void LSetXattr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage = "lsetxattr(path: string, name: string, value: string)";
+  std::string path = PathArg(info, 0, usage);
+  std::string name = PathArg(info, 1, usage);
+  if (info.Length() < 3 || !info[2].IsString()) throw Napi::TypeError::New(env, usage);
+  std::string value = info[2].As<Napi::String>().Utf8Value();
+  if (lsetxattr(path.c_str(), name.c_str(), value.data(), value.size(), 0) != 0) {
+    throw Napi::Error::New(env, ErrnoMessage("lsetxattr " + name + " on " + path));
+  }
+}
+
+// lgetxattr(path, name) -> string | null
+Napi::Value LGetXattr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage = "lgetxattr(path: string, name: string)";
+  std::string path = PathArg(info, 0, usage);
+  std::string name = PathArg(info, 1, usage);
+  char buf[4096];
+  ssize_t n = lgetxattr(path.c_str(), name.c_str(), buf, sizeof buf);
+  if (n < 0) {
+    if (errno == ENODATA) return env.Null();
+    throw Napi::Error::New(env, ErrnoMessage("lgetxattr " + name + " on " + path));
+  }
+  return Napi::String::New(env, buf, static_cast<size_t>(n));
+}
+
 void CloseFd(const Napi::CallbackInfo& info) {
   int fd = FdArg(info, 0, "closeFd(fd: number)");
   if (close(fd) != 0 && errno != EINTR) throw Napi::Error::New(info.Env(), ErrnoMessage("close"));
@@ -305,6 +344,9 @@ void InitUnixFd(Napi::Env env, Napi::Object exports) {
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize, "setWinsize"));
   exports.Set("socketPair", Napi::Function::New(env, SocketPair, "socketPair"));
   exports.Set("sendFd", Napi::Function::New(env, SendFd, "sendFd"));
+  exports.Set("makeWhiteout", Napi::Function::New(env, MakeWhiteout, "makeWhiteout"));
+  exports.Set("lsetxattr", Napi::Function::New(env, LSetXattr, "lsetxattr"));
+  exports.Set("lgetxattr", Napi::Function::New(env, LGetXattr, "lgetxattr"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
 }
 

@@ -1,6 +1,6 @@
 // Unit tests for the tandem_conmon addon: argument checking, SOCK_SEQPACKET framing both ways,
 // back-pressure queueing and SCM_RIGHTS fd passing. No container backend needed.
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -9,7 +9,10 @@ import {
   conmonAddon,
   connectSeqpacket,
   isAddonBuilt,
+  lgetxattr,
   listenForFd,
+  lsetxattr,
+  makeWhiteout,
   openFdStream,
   sendFd,
   socketPair,
@@ -129,6 +132,19 @@ describe.skipIf(!built)("tandem_conmon addon", () => {
     const n = readSync(got, buf, 0, 64, 0);
     expect(buf.subarray(0, n).toString()).toBe("through the socket");
     closeSync(got);
+  });
+
+  it("makes overlay whiteouts and opaque markers", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "tandem-addon-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    makeWhiteout(path.join(dir, "gone"));
+    const st = statSync(path.join(dir, "gone"));
+    expect(st.isCharacterDevice()).toBe(true);
+    expect(st.rdev).toBe(0);
+    lsetxattr(dir, "trusted.overlay.opaque", "y");
+    expect(lgetxattr(dir, "trusted.overlay.opaque")).toBe("y");
+    expect(lgetxattr(dir, "trusted.overlay.nothing")).toBeNull();
+    expect(() => makeWhiteout(path.join(dir, "gone"))).toThrow(/File exists/);
   });
 
   it("times out when nobody passes a fd, and reaches long socket paths", async () => {
