@@ -34,6 +34,8 @@ export interface ResolvedImage {
 }
 
 export interface GuestSpec extends CreateGuestBody {
+  /** Chosen by the service so the API can name the guest before the driver finishes. */
+  uuid: string;
   resolvedImage: ResolvedImage;
 }
 

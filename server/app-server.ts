@@ -1,0 +1,208 @@
+// Assembles one Tandem process from a Config and a set of drivers: database, services, REST,
+// socket.io, the sampler and (optionally) the Next.js pages, all on one HTTP server. Used by
+// main.ts and by the integration tests, so tests run exactly what production runs.
+import { mkdir } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import path from "node:path";
+import { getRequestListener } from "@hono/node-server";
+import { parse as parseCookie } from "hono/utils/cookie";
+import pino, { type Logger } from "pino";
+import type { Config } from "./config/env";
+import { openDb, type Db } from "./db/client";
+import type { GuestDriver } from "./domain/driver";
+import type { ContainerImageImporter } from "./domain/images";
+import { LOCAL_HOST_ID } from "./domain/ids";
+import { createApiApp } from "./http/app";
+import { buildOpenApi } from "./http/openapi";
+import { guestRoutes } from "./http/routes/guests";
+import { miscRoutes } from "./http/routes/misc";
+import { prometheusRoutes } from "./http/routes/prometheus";
+import { sessionRoutes } from "./http/routes/session";
+import { tokenAndUserRoutes } from "./http/routes/tokens-users";
+import type { AnyRoute } from "./http/route";
+import { MetricsService } from "./metrics/metrics-service";
+import { createPrometheusRegistry } from "./metrics/prometheus";
+import { attachSocketServer } from "./realtime/socket-server";
+import { AuthService, SESSION_COOKIE } from "./services/auth-service";
+import { Bus } from "./services/bus";
+import { GuestService } from "./services/guest-service";
+import { HostService, detectAccel } from "./services/host-service";
+import { ImageService } from "./services/image-service";
+import type { Services } from "./services";
+import { TaskService } from "./services/task-service";
+import type { GuestKind } from "./contract/guest";
+
+export interface PageHandler {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TandemServer {
+  http: Server;
+  url: string;
+  services: Services;
+  db: Db;
+  log: Logger;
+  /** Printed once on first start when no admin password was given. */
+  generatedAdminPassword: string | null;
+  close(): Promise<void>;
+}
+
+/** Paths any visitor may load: the login page and the static assets it needs. */
+const PUBLIC_PAGE = /^\/(login(\/|$)|_next\/|favicon\.ico$|icon\.svg$)/;
+
+export async function startTandem(opts: {
+  config: Config;
+  drivers: GuestDriver[];
+  containerImporter?: ContainerImageImporter | null;
+  pages?: PageHandler | null;
+  log?: Logger;
+  demoImageDir?: string;
+}): Promise<TandemServer> {
+  const { config } = opts;
+  const log = opts.log ?? pino({ level: config.logLevel, base: { svc: "tandem" } });
+  await mkdir(config.dataDir, { recursive: true });
+  const db = await openDb(config.databaseUrl);
+
+  const bus = new Bus();
+  const auth = new AuthService(db, config.sessionTtlMs);
+  const tasks = new TaskService(db, bus, log);
+  const interrupted = await tasks.failInterrupted();
+  if (interrupted) log.warn({ interrupted }, "marked tasks left running by a previous process as failed");
+  const images = new ImageService(db, path.join(config.dataDir, "images"), config.maxUploadBytes, opts.containerImporter ?? null);
+  await images.registerDemoImages(opts.demoImageDir ?? path.join(config.dataDir, "images", "demo"));
+
+  const driverMap = new Map<GuestKind, GuestDriver>(opts.drivers.map((d) => [d.kind, d]));
+  let host: HostService | null = null;
+  const guests = new GuestService(driverMap, db, tasks, images, bus, LOCAL_HOST_ID, () => host!.capacity(), log);
+  host = new HostService(LOCAL_HOST_ID, config.dataDir, detectAccel(config.vmAccel), opts.drivers, guests);
+
+  // The sampler needs the running guests of each kind every second without listing them each
+  // tick: keep a set fed by guest events and refreshed from a full list every 30 s.
+  const running = new Map<string, GuestKind>();
+  const refreshRunning = async () => {
+    const list = await guests.list();
+    running.clear();
+    for (const g of list) if (g.state === "running") running.set(g.id, g.kind);
+  };
+  bus.on("guest:upsert", (g) => (g.state === "running" ? running.set(g.id, g.kind) : running.delete(g.id)));
+  bus.on("guest:removed", ({ id }) => {
+    running.delete(id);
+    metrics.forget(id);
+  });
+
+  let publishPoints: (p: Map<string, import("./contract/metrics").MetricPoint>) => void = () => {};
+  const metrics = new MetricsService(
+    opts.drivers,
+    (kind) => [...running].filter(([, k]) => k === kind).map(([id]) => id),
+    db,
+    LOCAL_HOST_ID,
+    (p) => publishPoints(p),
+    log,
+  );
+
+  const services: Services = {
+    auth,
+    guests,
+    images,
+    tasks,
+    host,
+    metrics,
+    bus,
+    config: { sessionTtlMs: config.sessionTtlMs, secureCookies: false },
+  };
+
+  const generatedAdminPassword = await auth.ensureAdmin(config.adminPassword);
+
+  const http = createServer();
+  const realtime = attachSocketServer(http, services, log);
+  publishPoints = realtime.publishPoints;
+  const registry = createPrometheusRegistry({ metrics, guests: () => guests.list(), connectedClients: realtime.connectedClients });
+
+  const routes: AnyRoute[] = [];
+  const openapi = buildOpenApiOnce(() => routes);
+  routes.push(
+    ...sessionRoutes(services),
+    ...tokenAndUserRoutes(services),
+    ...guestRoutes(services),
+    ...miscRoutes(services, openapi),
+    ...prometheusRoutes(registry),
+  );
+  const api = getRequestListener(createApiApp({ auth, log, routes }).fetch);
+
+  http.on("request", (req, res) => {
+    const url = req.url ?? "/";
+    if (url.startsWith("/socket.io")) return; // socket.io answers these itself
+    if (url.startsWith("/api/") || url === "/healthz" || url.startsWith("/metrics")) {
+      void api(req, res);
+      return;
+    }
+    void servePage(req, res);
+  });
+
+  async function servePage(req: IncomingMessage, res: ServerResponse) {
+    try {
+      const url = req.url ?? "/";
+      if (!opts.pages) {
+        res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "NOT_FOUND", message: "the UI is not enabled" } }));
+        return;
+      }
+      if (!PUBLIC_PAGE.test(url)) {
+        const cookie = parseCookie(req.headers.cookie ?? "")[SESSION_COOKIE];
+        if (!(await auth.fromSessionCookie(cookie))) {
+          res.writeHead(302, { location: `/login?next=${encodeURIComponent(url)}` }).end();
+          return;
+        }
+      }
+      res.setHeader("X-Content-Type-Options", "nosniff");
+      res.setHeader("Content-Security-Policy", "frame-ancestors 'none'");
+      res.setHeader("Referrer-Policy", "same-origin");
+      await opts.pages.handle(req, res);
+    } catch (err) {
+      log.error({ err }, "page failed");
+      if (!res.headersSent) res.writeHead(500).end("internal error");
+    }
+  }
+
+  await guests.reconcile().catch((err) => log.warn({ err }, "initial reconcile failed"));
+  guests.watch();
+  await refreshRunning().catch(() => {});
+  const refreshTimer = setInterval(() => void refreshRunning().catch(() => {}), 30_000);
+  metrics.start();
+
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(config.port, config.host, () => resolve());
+  });
+  const addr = http.address();
+  const port = typeof addr === "object" && addr ? addr.port : config.port;
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+
+  let closing: Promise<void> | null = null;
+  return {
+    http,
+    url,
+    services,
+    db,
+    log,
+    generatedAdminPassword,
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(refreshTimer);
+        guests.stop();
+        await realtime.close();
+        http.closeAllConnections();
+        await new Promise<void>((r) => http.close(() => r()));
+        await metrics.stop();
+        // Drivers release their connections; guests keep running (conmon and libvirtd own them).
+        await Promise.all(opts.drivers.map((d) => d.close().catch(() => {})));
+        await opts.pages?.close();
+        await db.$disconnect();
+      })()),
+  };
+}
+
+function buildOpenApiOnce(routes: () => AnyRoute[]) {
+  let doc: object | null = null;
+  return () => (doc ??= buildOpenApi(routes()));
+}

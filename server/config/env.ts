@@ -1,0 +1,74 @@
+// Environment parsed once with zod at start-up; everything else receives a typed Config.
+import path from "node:path";
+import { z } from "zod";
+
+const bool = z
+  .enum(["0", "1", "true", "false", ""])
+  .optional()
+  .transform((v) => v === "1" || v === "true");
+
+const EnvSchema = z.object({
+  TANDEM_HOST: z.string().min(1).default("127.0.0.1"),
+  TANDEM_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  TANDEM_DATA_DIR: z.string().min(1).default("./data"),
+  TANDEM_DRIVERS: z
+    .string()
+    .default("libvirt,oci")
+    .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(["libvirt", "oci", "fake"])).min(1)),
+  TANDEM_LIBVIRT_URI: z.string().min(1).default("qemu:///system"),
+  TANDEM_VM_ACCEL: z.enum(["kvm", "qemu", "auto"]).default("auto"),
+  TANDEM_ADMIN_PASSWORD: z.string().min(8).optional(),
+  TANDEM_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  TANDEM_DEV: bool,
+  /** Number of guests the fake driver starts with (UI and scale work). */
+  TANDEM_FAKE_GUESTS: z.coerce.number().int().min(0).max(100_000).default(0),
+  TANDEM_SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 7),
+  TANDEM_MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(20 * 1024 * 1024 * 1024),
+  /** Build the Next app in-process? Off for API-only test servers. */
+  TANDEM_UI: z.enum(["on", "off"]).default("on"),
+  DATABASE_URL: z.string().optional(),
+});
+
+export type Config = {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string;
+  drivers: ("libvirt" | "oci" | "fake")[];
+  libvirtUri: string;
+  vmAccel: "kvm" | "qemu" | "auto";
+  adminPassword: string | undefined;
+  logLevel: string;
+  dev: boolean;
+  fakeGuests: number;
+  sessionTtlMs: number;
+  maxUploadBytes: number;
+  ui: boolean;
+};
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
+    throw new Error(`invalid environment:\n${lines}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.TANDEM_DATA_DIR);
+  return {
+    host: e.TANDEM_HOST,
+    port: e.TANDEM_PORT,
+    dataDir,
+    databaseUrl: e.DATABASE_URL ?? `file:${path.join(dataDir, "tandem.db")}`,
+    drivers: e.TANDEM_DRIVERS,
+    libvirtUri: e.TANDEM_LIBVIRT_URI,
+    vmAccel: e.TANDEM_VM_ACCEL,
+    adminPassword: e.TANDEM_ADMIN_PASSWORD,
+    logLevel: e.TANDEM_LOG_LEVEL,
+    dev: e.TANDEM_DEV,
+    fakeGuests: e.TANDEM_FAKE_GUESTS,
+    sessionTtlMs: e.TANDEM_SESSION_TTL_HOURS * 3600_000,
+    maxUploadBytes: e.TANDEM_MAX_UPLOAD_BYTES,
+    ui: e.TANDEM_UI === "on",
+  };
+}

@@ -1,0 +1,10 @@
+// The contract: the only server module the browser may import.
+export * from "./auth";
+export * from "./events";
+export * from "./guest";
+export * from "./host";
+export * from "./image";
+export * from "./metrics";
+export * from "./result";
+export * from "./states";
+export * from "./task";

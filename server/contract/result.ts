@@ -1,0 +1,14 @@
+// The error and result shapes every REST response and socket ack uses.
+import { z } from "zod";
+
+export const ApiErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string() }),
+});
+export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
+
+export type AckError = { code: string; message: string };
+export type Result<T> = { ok: true; data: T } | { ok: false; error: AckError };
+export type Ack<T> = (result: Result<T>) => void;
+
+export const ok = <T>(data: T): Result<T> => ({ ok: true, data });
+export const fail = (code: string, message: string): Result<never> => ({ ok: false, error: { code, message } });

@@ -1,0 +1,14 @@
+// How the image library hands container archives to the container backend without importing it.
+export interface StoredImage {
+  /** Directory or file in the backend's store. */
+  path: string;
+  meta: Record<string, unknown>;
+  sizeBytes: number;
+}
+
+export interface ContainerImageImporter {
+  /** A `docker save` tarball or an OCI image archive, unpacked layer by layer into the store. */
+  importArchive(file: string): Promise<StoredImage>;
+  /** A plain root filesystem directory (the offline demo image) plus its OCI image config. */
+  importRootfs(dir: string, config: Record<string, unknown>): Promise<StoredImage>;
+}

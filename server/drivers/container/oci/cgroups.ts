@@ -1,0 +1,179 @@
+// Cgroup layout discovery (v1, hybrid, v2) and the per-container stats reader. Parsers are pure
+// so they are unit-tested with captured file contents; reading is synchronous on purpose: these
+// are tiny kernel pseudo-files and one sync pass over all containers beats a promise per file.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+export type CgroupMode = "v1" | "hybrid" | "v2";
+
+export interface CgroupLayout {
+  mode: CgroupMode;
+  /** v2: the unified mount point (pure v2 only; hybrid containers use v1 controllers). */
+  unified: string | null;
+  /** v1: controller name → mount point (e.g. cpuacct → /sys/fs/cgroup/cpu,cpuacct). */
+  v1: Record<string, string>;
+}
+
+/** Parses /proc/self/mountinfo into a cgroup layout. */
+export function parseCgroupMounts(mountinfo: string): CgroupLayout {
+  const v1: Record<string, string> = {};
+  let unified: string | null = null;
+  let rootIsV2 = false;
+  for (const line of mountinfo.split("\n")) {
+    const sep = line.indexOf(" - ");
+    if (sep < 0) continue;
+    const left = line.slice(0, sep).split(" ");
+    const right = line.slice(sep + 3).split(" ");
+    const mountPoint = unescapeMount(left[4] ?? "");
+    const fstype = right[0];
+    if (fstype === "cgroup2") {
+      if (mountPoint === "/sys/fs/cgroup") rootIsV2 = true;
+      unified ??= mountPoint;
+      if (mountPoint === "/sys/fs/cgroup") unified = mountPoint;
+    } else if (fstype === "cgroup") {
+      for (const opt of (right[2] ?? "").split(",")) {
+        if (["rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec"].includes(opt)) continue;
+        // Named hierarchies (name=systemd) hold no controller but crun still makes a dir there.
+        if (opt.includes("=") && !opt.startsWith("name=")) continue;
+        v1[opt] ??= mountPoint;
+      }
+    }
+  }
+  const hasV1 = Object.keys(v1).length > 0;
+  const mode: CgroupMode = rootIsV2 && !hasV1 ? "v2" : hasV1 && unified ? "hybrid" : hasV1 ? "v1" : "v2";
+  return { mode, unified: mode === "v2" ? unified ?? "/sys/fs/cgroup" : null, v1 };
+}
+
+function unescapeMount(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+export function detectCgroupLayout(): CgroupLayout {
+  return parseCgroupMounts(readFileSync("/proc/self/mountinfo", "utf8"));
+}
+
+/** `key value` lines (memory.stat, cpu.stat, memory.events) → record of numbers. */
+export function parseFlatKeyed(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split("\n")) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && v !== undefined && /^-?\d+$/.test(v)) out[k] = Number(v);
+  }
+  return out;
+}
+
+/** A single number file; `max` (v2) and v1's "unlimited" huge values become null. */
+export function parseLimit(text: string): number | null {
+  const t = text.trim();
+  if (t === "max" || t === "") return null;
+  const n = Number(t);
+  if (!Number.isFinite(n) || n >= 2 ** 62) return null;
+  return n;
+}
+
+/** v1 blkio.throttle.io_service_bytes(_recursive): "8:0 Read 123" lines → totals. */
+export function parseBlkioV1(text: string): { read: number; write: number } {
+  let read = 0;
+  let write = 0;
+  for (const line of text.split("\n")) {
+    const [dev, op, v] = line.trim().split(/\s+/);
+    if (!dev || !v || dev === "Total") continue;
+    if (op === "Read") read += Number(v);
+    else if (op === "Write") write += Number(v);
+  }
+  return { read, write };
+}
+
+/** v2 io.stat: "8:0 rbytes=1 wbytes=2 rios=..." lines → totals. */
+export function parseIoStatV2(text: string): { read: number; write: number } {
+  let read = 0;
+  let write = 0;
+  for (const line of text.split("\n")) {
+    for (const kv of line.trim().split(/\s+/).slice(1)) {
+      const [k, v] = kv.split("=");
+      if (k === "rbytes") read += Number(v);
+      else if (k === "wbytes") write += Number(v);
+    }
+  }
+  return { read, write };
+}
+
+export interface CgroupStats {
+  cpuTimeNs: number;
+  memoryUsageBytes: number;
+  /** usage − inactive file cache, what `docker stats` and the kubelet call the working set. */
+  memoryWorkingSetBytes: number;
+  memoryLimitBytes: number | null;
+  cpuQuotaCores: number | null;
+  pids: number;
+  blkReadBytes: number;
+  blkWriteBytes: number;
+  oomKills: number;
+  frozen: boolean;
+}
+
+function readOr(file: string, fallback = ""): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return fallback;
+  }
+}
+
+/** Reads one container's cgroup (relative path like "/tandem/<uuid>"); null when it is gone. */
+export function readCgroupStats(layout: CgroupLayout, rel: string): CgroupStats | null {
+  if (layout.mode === "v2") {
+    const dir = path.join(layout.unified ?? "/sys/fs/cgroup", rel);
+    const cpu = readOr(path.join(dir, "cpu.stat"));
+    if (!cpu) return null;
+    const mem = parseFlatKeyed(readOr(path.join(dir, "memory.stat")));
+    const usage = Number(readOr(path.join(dir, "memory.current"), "0")) || 0;
+    const inactive = mem.inactive_file ?? 0;
+    const io = parseIoStatV2(readOr(path.join(dir, "io.stat")));
+    const [quota, period] = readOr(path.join(dir, "cpu.max"), "max 100000").trim().split(/\s+/);
+    return {
+      cpuTimeNs: (parseFlatKeyed(cpu).usage_usec ?? 0) * 1000,
+      memoryUsageBytes: usage,
+      memoryWorkingSetBytes: Math.max(0, usage - inactive),
+      memoryLimitBytes: parseLimit(readOr(path.join(dir, "memory.max"), "max")),
+      cpuQuotaCores: quota && quota !== "max" ? Number(quota) / Number(period || 100000) : null,
+      pids: Number(readOr(path.join(dir, "pids.current"), "0")) || 0,
+      blkReadBytes: io.read,
+      blkWriteBytes: io.write,
+      oomKills: parseFlatKeyed(readOr(path.join(dir, "memory.events"))).oom_kill ?? 0,
+      frozen: parseFlatKeyed(readOr(path.join(dir, "cgroup.events"))).frozen === 1,
+    };
+  }
+  const c = (ctrl: string, file: string) => {
+    const mount = layout.v1[ctrl];
+    return mount ? path.join(mount, rel, file) : "";
+  };
+  const cpuText = readOr(c("cpuacct", "cpuacct.usage"));
+  if (!cpuText) return null;
+  const mem = parseFlatKeyed(readOr(c("memory", "memory.stat")));
+  const usage = Number(readOr(c("memory", "memory.usage_in_bytes"), "0")) || 0;
+  const inactive = mem.total_inactive_file ?? mem.inactive_file ?? 0;
+  const blk = parseBlkioV1(
+    readOr(c("blkio", "blkio.throttle.io_service_bytes_recursive")) || readOr(c("blkio", "blkio.throttle.io_service_bytes")),
+  );
+  const quota = Number(readOr(c("cpu", "cpu.cfs_quota_us"), "-1"));
+  const period = Number(readOr(c("cpu", "cpu.cfs_period_us"), "100000")) || 100000;
+  return {
+    cpuTimeNs: Number(cpuText.trim()) || 0,
+    memoryUsageBytes: usage,
+    memoryWorkingSetBytes: Math.max(0, usage - inactive),
+    memoryLimitBytes: parseLimit(readOr(c("memory", "memory.limit_in_bytes"), "max")),
+    cpuQuotaCores: quota > 0 ? quota / period : null,
+    pids: Number(readOr(c("pids", "pids.current"), "0")) || 0,
+    blkReadBytes: blk.read,
+    blkWriteBytes: blk.write,
+    oomKills: parseFlatKeyed(readOr(c("memory", "memory.oom_control"))).oom_kill ?? 0,
+    frozen: readOr(c("freezer", "freezer.state")).trim() === "FROZEN",
+  };
+}
+
+/** Every directory this container's cgroup occupies (to prove removal). */
+export function cgroupDirs(layout: CgroupLayout, rel: string): string[] {
+  if (layout.mode === "v2") return [path.join(layout.unified ?? "/sys/fs/cgroup", rel)];
+  return [...new Set(Object.values(layout.v1))].map((m) => path.join(m, rel));
+}

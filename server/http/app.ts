@@ -1,0 +1,81 @@
+// The REST application: request ids and logs, authentication, CSRF, role checks, validation,
+// and the route table. Mounted under the one Node server next to Next and socket.io.
+import { timingSafeEqual } from "node:crypto";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { getCookie } from "hono/cookie";
+import { requestId } from "hono/request-id";
+import type { Logger } from "pino";
+import { hasRole } from "../contract/auth";
+import { AppError } from "../domain/errors";
+import type { AuthService, Principal } from "../services/auth-service";
+import { SESSION_COOKIE } from "../services/auth-service";
+import { errorResponse, handleError } from "./errors";
+import type { AnyRoute, AppEnv } from "./route";
+import { parseOrThrow } from "./route";
+
+const JSON_LIMIT = 1024 * 1024;
+
+function sameSecret(a: string, b: string): boolean {
+  const ba = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ba.length === bb.length && timingSafeEqual(ba, bb);
+}
+
+export function createApiApp(deps: { auth: AuthService; log: Logger; routes: AnyRoute[] }): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    const log = deps.log.child({ reqId: c.get("requestId") });
+    c.set("log", log);
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("Cache-Control", "no-store");
+    await next();
+    log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, "request");
+  });
+  app.use(async (c, next) => {
+    c.set("principal", await deps.auth.resolve(c.req.header("authorization"), getCookie(c, SESSION_COOKIE)));
+    await next();
+  });
+  app.onError(handleError);
+  app.notFound((c) => errorResponse(c, "NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`, 404));
+
+  for (const r of deps.routes) {
+    const limit = r.rawBody ? [] : [bodyLimit({ maxSize: JSON_LIMIT, onError: (c) => errorResponse(c, "PAYLOAD_TOO_LARGE", `request bodies are limited to ${JSON_LIMIT} bytes`, 413) })];
+    app.on([r.method.toUpperCase()], [r.path], ...limit, async (c) => {
+      const principal = c.get("principal");
+      if (r.access !== "public") {
+        if (!principal) throw new AppError("UNAUTHENTICATED", "sign in or send a bearer token");
+        if (!hasRole(principal.role, r.access)) {
+          throw new AppError("FORBIDDEN", `this needs the ${r.access} role; you are ${principal.role}`);
+        }
+      }
+      // Cookie-authenticated writes must echo the session's CSRF token (bearer calls need none).
+      if (principal?.via === "session" && r.method !== "get") {
+        const sent = c.req.header("x-csrf-token");
+        if (!sent || !principal.csrfToken || !sameSecret(sent, principal.csrfToken)) {
+          throw new AppError("CSRF", "missing or wrong x-csrf-token header");
+        }
+      }
+      const params = r.params ? parseOrThrow(r.params, c.req.param(), "path") : {};
+      const query = r.query ? parseOrThrow(r.query, c.req.query(), "query") : {};
+      let body: unknown = undefined;
+      if (r.body) {
+        const type = c.req.header("content-type") ?? "";
+        if (!/^application\/json\b/i.test(type)) {
+          throw new AppError("UNSUPPORTED_MEDIA_TYPE", "send the body as application/json");
+        }
+        let raw: unknown;
+        try {
+          raw = JSON.parse(await c.req.text());
+        } catch {
+          throw new AppError("BAD_REQUEST", "the body is not valid JSON");
+        }
+        body = parseOrThrow(r.body, raw, "body");
+      }
+      return r.handler(c, { params, query, body, principal: principal as Principal });
+    });
+  }
+  return app;
+}

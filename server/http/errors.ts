@@ -1,0 +1,23 @@
+// Every failure becomes `{"error":{"code","message"}}` with the right status. Unknown errors are
+// logged with their stack and answered with a generic 500 that leaks nothing.
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { AppError, errorStatus, type ErrorCode } from "../domain/errors";
+import type { AppEnv } from "./route";
+
+export function errorResponse(c: Context, code: ErrorCode | string, message: string, status: number): Response {
+  return c.json({ error: { code, message } }, status as 400);
+}
+
+export function handleError(err: Error, c: Context<AppEnv>): Response {
+  if (err instanceof AppError) {
+    if (err.code === "RATE_LIMITED") c.header("Retry-After", "60");
+    return errorResponse(c, err.code, err.message, err.status);
+  }
+  if (err instanceof HTTPException) {
+    const code = err.status === 413 ? "PAYLOAD_TOO_LARGE" : err.status === 404 ? "NOT_FOUND" : "BAD_REQUEST";
+    return errorResponse(c, code, err.message || "bad request", err.status);
+  }
+  c.get("log")?.error({ err }, "unhandled error");
+  return errorResponse(c, "INTERNAL", "internal error; the server log has the details", errorStatus.INTERNAL);
+}

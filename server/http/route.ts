@@ -1,0 +1,56 @@
+// A REST route declared once: method, path, role, zod schemas and handler. The same table
+// registers the Hono handlers (with validation) and produces the OpenAPI document.
+import type { Context } from "hono";
+import type { z } from "zod";
+import type { Role } from "../contract/auth";
+import type { Principal } from "../services/auth-service";
+import { AppError } from "../domain/errors";
+
+export type Access = "public" | Role;
+
+export interface AppEnv {
+  Bindings: { incoming: import("node:http").IncomingMessage; outgoing: import("node:http").ServerResponse };
+  Variables: { principal: Principal | null; requestId: string; log: import("pino").Logger };
+}
+
+export interface RouteDef<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
+  method: "get" | "post" | "put" | "patch" | "delete";
+  /** Hono path syntax: /api/v1/guests/:id */
+  path: string;
+  access: Access;
+  summary: string;
+  tag: string;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Raw bodies (uploads) are streamed by the handler, not parsed. */
+  rawBody?: { contentType: string };
+  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  handler: (
+    c: Context<AppEnv>,
+    input: { params: z.output<P>; query: z.output<Q>; body: z.output<B>; principal: Principal },
+  ) => Promise<Response>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous route table
+export type AnyRoute = RouteDef<any, any, any>;
+
+export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
+  r: RouteDef<P, Q, B>,
+): RouteDef<P, Q, B> {
+  return r;
+}
+
+/** Turns zod issues into one readable sentence: "vcpus: must be at least 1; name: required". */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message))
+    .join("; ");
+}
+
+export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new AppError("VALIDATION", `invalid ${where}: ${describeIssues(r.error)}`);
+  return r.data;
+}

@@ -1,0 +1,94 @@
+// Guests: the one list of VMs and containers, create, lifecycle actions, metadata, delete.
+import { z } from "zod";
+import { CreateGuestBody, Guest, GuestActionBody, UpdateGuestBody } from "../../contract/guest";
+import { MetricPoint, MetricsQuery } from "../../contract/metrics";
+import type { Services } from "../../services";
+import { defineRoute, type AnyRoute } from "../route";
+
+const IdParam = z.object({ id: z.string().min(1).max(200) });
+const TaskRef = z.object({ taskId: z.string() });
+const actorOf = (p: { userId: string; username: string }) => ({ userId: p.userId, username: p.username });
+
+export function guestRoutes(s: Services): AnyRoute[] {
+  return [
+    defineRoute({
+      method: "get",
+      path: "/api/v1/guests",
+      access: "viewer",
+      tag: "guests",
+      summary: "All VMs and containers on the host, including ones Tandem did not create",
+      responses: { 200: { description: "guests", schema: z.object({ guests: z.array(Guest) }) } },
+      handler: async (c) => c.json({ guests: await s.guests.list() }),
+    }),
+    defineRoute({
+      method: "post",
+      path: "/api/v1/guests",
+      access: "operator",
+      tag: "guests",
+      summary: "Create a VM or a container; returns at once with the task that builds it",
+      body: CreateGuestBody,
+      responses: { 202: { description: "creating", schema: z.object({ guest: Guest, taskId: z.string() }) } },
+      handler: async (c, { body, principal }) => c.json(await s.guests.create(actorOf(principal), body), 202),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/api/v1/guests/:id",
+      access: "viewer",
+      tag: "guests",
+      summary: "One guest",
+      params: IdParam,
+      responses: { 200: { description: "the guest", schema: z.object({ guest: Guest }) } },
+      handler: async (c, { params }) => c.json({ guest: await s.guests.get(params.id) }),
+    }),
+    defineRoute({
+      method: "patch",
+      path: "/api/v1/guests/:id",
+      access: "operator",
+      tag: "guests",
+      summary: "Change a guest's tags or notes",
+      params: IdParam,
+      body: UpdateGuestBody,
+      responses: { 200: { description: "the guest", schema: z.object({ guest: Guest }) } },
+      handler: async (c, { params, body }) => c.json({ guest: await s.guests.updateMeta(params.id, body) }),
+    }),
+    defineRoute({
+      method: "delete",
+      path: "/api/v1/guests/:id",
+      access: "operator",
+      tag: "guests",
+      summary: "Delete a guest (stopping it first); purge=true also removes its disks",
+      params: IdParam,
+      query: z.object({ purge: z.enum(["true", "false"]).default("false").transform((v) => v === "true") }),
+      responses: { 202: { description: "deleting", schema: TaskRef } },
+      handler: async (c, { params, query, principal }) => c.json(await s.guests.remove(actorOf(principal), params.id, query.purge), 202),
+    }),
+    defineRoute({
+      method: "post",
+      path: "/api/v1/guests/:id/actions",
+      access: "operator",
+      tag: "guests",
+      summary: "start, shutdown (ACPI), stop (force off), reboot, pause or resume",
+      params: IdParam,
+      body: GuestActionBody,
+      responses: { 202: { description: "accepted", schema: TaskRef } },
+      handler: async (c, { params, body, principal }) => c.json(await s.guests.act(actorOf(principal), params.id, body.action), 202),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/api/v1/guests/:id/metrics",
+      access: "viewer",
+      tag: "metrics",
+      summary: "A guest's metric history: 1 s points for 15m, 10 s for 1h/24h, 5 min for 7d",
+      params: IdParam,
+      query: MetricsQuery,
+      responses: {
+        200: { description: "points", schema: z.object({ id: z.string(), range: z.string(), resolution: z.number(), points: z.array(MetricPoint) }) },
+      },
+      handler: async (c, { params, query }) => {
+        await s.guests.get(params.id); // 404 for unknown guests
+        const h = await s.metrics.history(params.id, query.range);
+        return c.json({ id: params.id, range: query.range, ...h });
+      },
+    }),
+  ];
+}

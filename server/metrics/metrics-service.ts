@@ -1,0 +1,204 @@
+// The sampler: every second one bulk read per driver for all running guests plus the host,
+// 1 s points kept in memory rings for 15 minutes, downsampled into SQLite (10 s for 24 h,
+// 5 min for 30 days), and each new point handed to listeners (the realtime layer) once.
+import type { GuestKind } from "../contract/guest";
+import type { MetricPoint, MetricRange } from "../contract/metrics";
+import type { Db } from "../db/client";
+import type { GuestDriver, GuestSample } from "../domain/driver";
+import { average, toPoint } from "./rates";
+import { Ring } from "./ring";
+import { sampleHost } from "./host-sampler";
+
+const RING_POINTS = 15 * 60;
+const TIERS = [
+  { resolution: 10, keepSeconds: 24 * 3600 },
+  { resolution: 300, keepSeconds: 30 * 24 * 3600 },
+] as const;
+
+export interface GuestCounters {
+  id: string;
+  sample: GuestSample;
+}
+
+interface Logger {
+  debug(o: object, m?: string): void;
+  warn(o: object, m?: string): void;
+}
+
+export class MetricsService {
+  private readonly rings = new Map<string, Ring<MetricPoint>>();
+  private readonly last = new Map<string, GuestSample>();
+  /** Cumulative counters that survive guest restarts, for Prometheus (never go backwards). */
+  private readonly totals = new Map<string, { cpuSeconds: number; diskRead: number; diskWrite: number; netRx: number; netTx: number }>();
+  /** Points waiting to be averaged into each tier's current bucket. */
+  private readonly buckets = new Map<string, { ts: number; points: MetricPoint[] }>();
+  private readonly pendingRows: { subject: string; resolution: number; point: MetricPoint }[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private lastFlush = Date.now();
+  lastTickMs = 0;
+  readonly hostSubject: string;
+
+  constructor(
+    private readonly drivers: GuestDriver[],
+    private readonly runningIds: (kind: GuestKind) => string[],
+    private readonly db: Db,
+    hostId: string,
+    private readonly onPoints: (points: Map<string, MetricPoint>) => void,
+    private readonly log: Logger,
+    private readonly intervalMs = 1000,
+  ) {
+    this.hostSubject = `host:${hostId}`;
+  }
+
+  start(): void {
+    this.stopped = false;
+    // A chained timer: a slow tick delays the next instead of piling up behind it.
+    const loop = async () => {
+      const started = Date.now();
+      await this.tick().catch((err) => this.log.warn({ err }, "metrics tick failed"));
+      if (this.stopped) return;
+      this.timer = setTimeout(loop, Math.max(0, this.intervalMs - (Date.now() - started)));
+    };
+    this.timer = setTimeout(loop, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.flush();
+  }
+
+  async tick(): Promise<void> {
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const samples: GuestSample[] = [await sampleHost(this.hostSubject)];
+    const perDriver = await Promise.all(
+      this.drivers.map((d) => {
+        const ids = this.runningIds(d.kind);
+        return ids.length ? d.sample(ids).catch((err: unknown) => (this.log.warn({ err, kind: d.kind }, "sample failed"), [])) : [];
+      }),
+    );
+    for (const list of perDriver) samples.push(...list);
+    const points = new Map<string, MetricPoint>();
+    for (const s of samples) {
+      const prev = this.last.get(s.id);
+      this.last.set(s.id, s);
+      this.accumulate(prev, s);
+      const p = toPoint(prev, s);
+      if (!p) continue;
+      if (s.id === this.hostSubject) p.cpuPct = p.cpuPct / Math.max(1, s.cpuCount);
+      points.set(s.id, p);
+      let ring = this.rings.get(s.id);
+      if (!ring) this.rings.set(s.id, (ring = new Ring(RING_POINTS)));
+      ring.push(p);
+      this.bucket(s.id, p);
+    }
+    this.onPoints(points);
+    if (Date.now() - this.lastFlush >= 10_000) await this.flush();
+    this.lastTickMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    this.log.debug({ ms: this.lastTickMs, cpuMs: (cpu.user + cpu.system) / 1000, samples: samples.length }, "metrics tick");
+  }
+
+  /** The latest point of every subject, for the overview on first paint. */
+  latest(): Map<string, MetricPoint> {
+    const out = new Map<string, MetricPoint>();
+    for (const [id, ring] of this.rings) {
+      const arr = ring.toArray();
+      const p = arr[arr.length - 1];
+      if (p) out.set(id, p);
+    }
+    return out;
+  }
+
+  totalsFor(id: string) {
+    return this.totals.get(id);
+  }
+
+  async history(subject: string, range: MetricRange): Promise<{ resolution: number; points: MetricPoint[] }> {
+    if (range === "15m") return { resolution: 1, points: this.rings.get(subject)?.toArray() ?? [] };
+    const spec = { "1h": { res: 10, secs: 3600 }, "24h": { res: 10, secs: 86400 }, "7d": { res: 300, secs: 7 * 86400 } }[range];
+    await this.flush();
+    const since = Math.floor(Date.now() / 1000) - spec.secs;
+    const rows = await this.db.metricPoint.findMany({
+      where: { subject, resolution: spec.res, ts: { gte: since } },
+      orderBy: { ts: "asc" },
+    });
+    return {
+      resolution: spec.res,
+      points: rows.map((r) => ({
+        t: r.ts * 1000,
+        cpuPct: r.cpuPct,
+        memUsed: r.memUsed,
+        memLimit: r.memLimit,
+        diskRead: r.diskRead,
+        diskWrite: r.diskWrite,
+        netRx: r.netRx,
+        netTx: r.netTx,
+      })),
+    };
+  }
+
+  /** Writes completed buckets in one transaction and prunes expired points. */
+  async flush(): Promise<void> {
+    this.lastFlush = Date.now();
+    const rows = this.pendingRows.splice(0);
+    const now = Math.floor(Date.now() / 1000);
+    const ops = rows.map(({ subject, resolution, point }) => {
+      const ts = Math.floor(point.t / 1000);
+      const data = {
+        cpuPct: point.cpuPct,
+        memUsed: point.memUsed,
+        memLimit: point.memLimit,
+        diskRead: point.diskRead,
+        diskWrite: point.diskWrite,
+        netRx: point.netRx,
+        netTx: point.netTx,
+      };
+      return this.db.metricPoint.upsert({
+        where: { subject_resolution_ts: { subject, resolution, ts } },
+        create: { subject, resolution, ts, ...data },
+        update: data,
+      });
+    });
+    const prunes = TIERS.map((t) => this.db.metricPoint.deleteMany({ where: { resolution: t.resolution, ts: { lt: now - t.keepSeconds } } }));
+    try {
+      await this.db.$transaction([...ops, ...prunes]);
+    } catch (err) {
+      this.log.warn({ err, rows: rows.length }, "metrics flush failed; points dropped");
+    }
+  }
+
+  forget(id: string): void {
+    this.rings.delete(id);
+    this.last.delete(id);
+    for (const t of TIERS) this.buckets.delete(`${id}|${t.resolution}`);
+  }
+
+  private bucket(subject: string, p: MetricPoint) {
+    for (const tier of TIERS) {
+      const key = `${subject}|${tier.resolution}`;
+      const ts = Math.floor(p.t / 1000 / tier.resolution) * tier.resolution;
+      let b = this.buckets.get(key);
+      if (b && b.ts !== ts) {
+        this.pendingRows.push({ subject, resolution: tier.resolution, point: average(b.points, b.ts * 1000) });
+        b = undefined;
+      }
+      if (!b) this.buckets.set(key, (b = { ts, points: [] }));
+      b.points.push(p);
+    }
+  }
+
+  private accumulate(prev: GuestSample | undefined, cur: GuestSample) {
+    let t = this.totals.get(cur.id);
+    if (!t) this.totals.set(cur.id, (t = { cpuSeconds: 0, diskRead: 0, diskWrite: 0, netRx: 0, netTx: 0 }));
+    // After a reset (counter went down) the new value is all new work since the restart.
+    const d = (a: number | undefined, b: number) => (a === undefined ? 0 : b >= a ? b - a : b);
+    t.cpuSeconds += d(prev?.cpuTimeNs, cur.cpuTimeNs) / 1e9;
+    t.diskRead += d(prev?.diskReadBytes, cur.diskReadBytes);
+    t.diskWrite += d(prev?.diskWriteBytes, cur.diskWriteBytes);
+    t.netRx += d(prev?.netRxBytes, cur.netRxBytes);
+    t.netTx += d(prev?.netTxBytes, cur.netTxBytes);
+  }
+}

@@ -1,0 +1,198 @@
+// socket.io on the one port: the handshake is authenticated by the same session cookie (or a
+// bearer token in `auth.token`), every event is role-checked and zod-validated, and every ack
+// is a Result. Guests, tasks and metrics are fanned out to rooms the browser joins.
+import { randomUUID } from "node:crypto";
+import type { Server as HttpServer } from "node:http";
+import { parse as parseCookie } from "hono/utils/cookie";
+import type { Logger } from "pino";
+import { Server, type Socket } from "socket.io";
+import type { z } from "zod";
+import { hasRole } from "../contract/auth";
+import {
+  ConsoleClosePayload,
+  ConsoleInputPayload,
+  ConsoleOpenPayload,
+  ConsoleResizePayload,
+  GuestActionPayload,
+  MetricsSubscribePayload,
+  eventRoles,
+  type ClientToServerEvents,
+  type GuestSummaryPoint,
+  type ServerToClientEvents,
+} from "../contract/events";
+import type { MetricPoint } from "../contract/metrics";
+import type { Result } from "../contract/result";
+import type { ConsoleStream } from "../domain/driver";
+import { AppError, isAppError } from "../domain/errors";
+import { SESSION_COOKIE, type Principal } from "../services/auth-service";
+import type { Services } from "../services";
+import { describeIssues } from "../http/route";
+
+type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { principal: Principal }>;
+export type Io = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { principal: Principal }>;
+
+const OVERVIEW = "overview";
+const AUTHED = "authed";
+const guestRoom = (id: string) => `metrics:${id}`;
+const MAX_CONSOLES_PER_SOCKET = 8;
+
+/** Browsers send Origin on WebSocket upgrades; refuse cross-site ones (cookie riding). */
+function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (!origin) return true; // non-browser clients
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
+  const io: Io = new Server(http, {
+    path: "/socket.io",
+    serveClient: false,
+    maxHttpBufferSize: 1e6,
+    allowRequest: (req, cb) => cb(null, sameOrigin(req.headers.origin, req.headers.host)),
+  });
+
+  io.use(async (socket, next) => {
+    try {
+      const cookies = parseCookie(socket.request.headers.cookie ?? "");
+      const token = typeof socket.handshake.auth?.token === "string" ? `Bearer ${socket.handshake.auth.token}` : undefined;
+      const principal = await s.auth.resolve(token, cookies[SESSION_COOKIE]);
+      if (!principal) return next(new Error("UNAUTHENTICATED"));
+      socket.data.principal = principal;
+      next();
+    } catch (err) {
+      log.warn({ err }, "socket handshake failed");
+      next(new Error("UNAUTHENTICATED"));
+    }
+  });
+
+  io.on("connection", (socket: IoSocket) => {
+    void socket.join(AUTHED);
+    const consoles = new Map<string, ConsoleStream>();
+    const principal = socket.data.principal;
+    const actor = { userId: principal.userId, username: principal.username };
+
+    /** Role check + validation + Result ack around a handler; never throws to socket.io. */
+    function handle<S extends z.ZodType, T>(
+      event: keyof ClientToServerEvents,
+      schema: S | null,
+      fn: (payload: z.output<S>) => Promise<T>,
+    ) {
+      return async (...args: unknown[]) => {
+        const ack = typeof args[args.length - 1] === "function" ? (args.pop() as (r: Result<T>) => void) : null;
+        const reply = (r: Result<T>) => ack?.(r);
+        try {
+          if (!hasRole(principal.role, eventRoles[event])) {
+            throw new AppError("FORBIDDEN", `${event} needs the ${eventRoles[event]} role`);
+          }
+          let payload: z.output<S> = undefined as z.output<S>;
+          if (schema) {
+            const r = schema.safeParse(args[0]);
+            if (!r.success) throw new AppError("VALIDATION", `invalid ${event} payload: ${describeIssues(r.error)}`);
+            payload = r.data;
+          }
+          reply({ ok: true, data: await fn(payload) });
+        } catch (e) {
+          if (!isAppError(e)) log.error({ err: e, event }, "socket handler failed");
+          const err = isAppError(e) ? { code: e.code, message: e.message } : { code: "INTERNAL", message: "internal error" };
+          reply({ ok: false, error: err });
+        }
+      };
+    }
+
+    socket.on("guests:list", handle("guests:list", null, () => s.guests.list()));
+    socket.on("guest:action", handle("guest:action", GuestActionPayload, (p) => s.guests.act(actor, p.id, p.action)));
+    socket.on(
+      "metrics:subscribe",
+      handle("metrics:subscribe", MetricsSubscribePayload, async (p) => {
+        await socket.join(p.ids.map(guestRoom));
+        return null;
+      }),
+    );
+    socket.on(
+      "metrics:unsubscribe",
+      handle("metrics:unsubscribe", MetricsSubscribePayload, async (p) => {
+        for (const id of p.ids) await socket.leave(guestRoom(id));
+        return null;
+      }),
+    );
+    socket.on("overview:join", handle("overview:join", null, async () => (await socket.join(OVERVIEW), null)));
+    socket.on("overview:leave", handle("overview:leave", null, async () => (await socket.leave(OVERVIEW), null)));
+
+    socket.on(
+      "console:open",
+      handle("console:open", ConsoleOpenPayload, async (p) => {
+        if (consoles.size >= MAX_CONSOLES_PER_SOCKET) throw new AppError("CONFLICT", "too many consoles open on this connection");
+        const guest = await s.guests.get(p.guestId);
+        const driver = s.guests.driverFor(guest.kind);
+        let stream: ConsoleStream;
+        if (p.mode === "exec") {
+          const exec = (driver as unknown as { exec?: (id: string, cmd: string[], size: { cols: number; rows: number }) => Promise<ConsoleStream> }).exec;
+          if (!exec) throw new AppError("BAD_REQUEST", `exec is not available for ${guest.kind}s`);
+          stream = await exec.call(driver, guest.id, ["/bin/sh"], { cols: p.cols, rows: p.rows });
+        } else {
+          stream = await driver.openConsole(guest.id, { cols: p.cols, rows: p.rows });
+        }
+        const consoleId = randomUUID();
+        consoles.set(consoleId, stream);
+        stream.onData((data) => socket.emit("console:data", { consoleId, data }));
+        stream.onClose((reason) => {
+          consoles.delete(consoleId);
+          socket.emit("console:closed", { consoleId, reason });
+        });
+        return { consoleId };
+      }),
+    );
+    const withConsole = (id: string, fn: (c: ConsoleStream) => void) => {
+      const c = consoles.get(id);
+      if (!c) throw new AppError("NOT_FOUND", `console '${id}' is not open`);
+      fn(c);
+    };
+    socket.on(
+      "console:input",
+      handle("console:input", ConsoleInputPayload, async (p) =>
+        withConsole(p.consoleId, (c) =>
+          c.write(typeof p.data === "string" ? new TextEncoder().encode(p.data) : p.data instanceof Uint8Array ? p.data : new Uint8Array(p.data)),
+        ),
+      ),
+    );
+    socket.on("console:resize", handle("console:resize", ConsoleResizePayload, async (p) => withConsole(p.consoleId, (c) => c.resize(p))));
+    socket.on("console:close", handle("console:close", ConsoleClosePayload, async (p) => withConsole(p.consoleId, (c) => c.close())));
+
+    socket.on("disconnect", () => {
+      for (const c of consoles.values()) c.close();
+      consoles.clear();
+    });
+  });
+
+  const unsubscribe = [
+    s.bus.on("guest:upsert", (g) => io.to(AUTHED).emit("guest:upsert", g)),
+    s.bus.on("guest:removed", (p) => io.to(AUTHED).emit("guest:removed", p)),
+    s.bus.on("task:update", (t) => io.to(AUTHED).emit("task:update", t)),
+  ];
+
+  /** Called by the sampler with each tick's points: one emit per non-empty room. */
+  function publishPoints(points: Map<string, MetricPoint>) {
+    const rooms = io.sockets.adapter.rooms;
+    if (rooms.get(OVERVIEW)?.size) {
+      const guests: Record<string, GuestSummaryPoint> = {};
+      for (const [id, p] of points) guests[id] = { cpuPct: p.cpuPct, memUsed: p.memUsed, memLimit: p.memLimit };
+      io.to(OVERVIEW).emit("metrics:overview", { t: Date.now(), guests });
+    }
+    for (const [id, point] of points) {
+      if (rooms.get(guestRoom(id))?.size) io.to(guestRoom(id)).emit("metrics:point", { id, point });
+    }
+  }
+
+  return {
+    io,
+    publishPoints,
+    connectedClients: () => io.engine.clientsCount,
+    close: () => {
+      unsubscribe.forEach((u) => u());
+      return new Promise<void>((r) => io.close(() => r()));
+    },
+  };
+}

@@ -1,0 +1,308 @@
+// One list of VMs and containers: reads the truth from the drivers, joins Tandem's own fields
+// (tags, notes), runs lifecycle work as tasks, and turns driver events into pushed updates.
+import { randomUUID } from "node:crypto";
+import type { CreateGuestBody, Guest, GuestAction, GuestKind } from "../contract/guest";
+import { canAct, canDelete } from "../contract/states";
+import type { Db } from "../db/client";
+import type { DriverGuest, GuestDriver } from "../domain/driver";
+import { AppError, invalidState, notFound } from "../domain/errors";
+import { makeGuestId, parseGuestId } from "../domain/ids";
+import type { Bus } from "./bus";
+import type { ImageService } from "./image-service";
+import type { Actor, TaskService } from "./task-service";
+
+interface Logger {
+  info(o: object, m?: string): void;
+  warn(o: object, m?: string): void;
+  error(o: object, m?: string): void;
+  debug(o: object, m?: string): void;
+}
+
+export interface HostCapacity {
+  cpus: number;
+  memoryBytes: number;
+}
+
+export class GuestService {
+  /** Guests being created: shown as 'creating' until the driver has them. */
+  private readonly pending = new Map<string, Guest>();
+  /** Guests with a task in flight; a second action on one gets CONFLICT. */
+  private readonly busy = new Set<string>();
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly drivers: Map<GuestKind, GuestDriver>,
+    private readonly db: Db,
+    private readonly tasks: TaskService,
+    private readonly images: ImageService,
+    private readonly bus: Bus,
+    private readonly hostId: string,
+    private readonly capacity: () => HostCapacity,
+    private readonly log: Logger,
+  ) {}
+
+  kinds(): GuestKind[] {
+    return [...this.drivers.keys()];
+  }
+
+  driverFor(kind: GuestKind): GuestDriver {
+    const d = this.drivers.get(kind);
+    if (!d) throw new AppError("BACKEND_UNAVAILABLE", `no ${kind} backend is enabled on this host`);
+    return d;
+  }
+
+  /** The truth from every driver, joined with Tandem's metadata. A failing backend is skipped. */
+  async list(): Promise<Guest[]> {
+    const metas = await this.metaMap();
+    const lists = await Promise.all(
+      [...this.drivers.values()].map((d) =>
+        d.list().catch((err: unknown) => {
+          this.log.warn({ err, kind: d.kind }, "backend list failed");
+          return [] as DriverGuest[];
+        }),
+      ),
+    );
+    const guests = lists.flat().map((g) => this.join(g, metas.get(g.id)));
+    const seen = new Set(guests.map((g) => g.id));
+    for (const p of this.pending.values()) if (!seen.has(p.id)) guests.push(p);
+    return guests.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async get(id: string): Promise<Guest> {
+    const pending = this.pending.get(id);
+    if (pending) return pending;
+    const driver = this.driverForId(id);
+    const g = await driver.get(id);
+    const meta = await this.db.guestMeta.findUnique({ where: { guestId: id } });
+    return this.join(g, meta ?? undefined);
+  }
+
+  async create(actor: Actor, body: CreateGuestBody): Promise<{ guest: Guest; taskId: string }> {
+    const driver = this.driverFor(body.kind);
+    const image = await this.images.resolve(body.image);
+    if (image.kind !== body.kind) {
+      throw new AppError("VALIDATION", `image '${body.image}' is a ${image.kind} image, not a ${body.kind} image`);
+    }
+    const cap = this.capacity();
+    if (body.vcpus > cap.cpus) {
+      throw new AppError("VALIDATION", `vcpus ${body.vcpus} exceeds the host's ${cap.cpus} CPUs`);
+    }
+    if (body.memoryMiB * 1024 * 1024 > cap.memoryBytes) {
+      throw new AppError("VALIDATION", `memoryMiB ${body.memoryMiB} exceeds the host's memory`);
+    }
+    const existing = await this.list();
+    if (existing.some((g) => g.kind === body.kind && g.name === body.name)) {
+      throw new AppError("CONFLICT", `a ${body.kind} named '${body.name}' already exists`);
+    }
+    const uuid = randomUUID();
+    const id = makeGuestId(this.hostId, body.kind, uuid);
+    const placeholder: Guest = {
+      id,
+      hostId: this.hostId,
+      kind: body.kind,
+      name: body.name,
+      state: "creating",
+      vcpus: body.vcpus,
+      memoryMiB: body.memoryMiB,
+      diskGiB: body.diskGiB ?? null,
+      image: body.image,
+      createdAt: new Date().toISOString(),
+      adopted: false,
+      tags: body.tags ?? [],
+      notes: "",
+      ipAddresses: [],
+    };
+    this.pending.set(id, placeholder);
+    this.busy.add(id);
+    this.bus.emit("guest:upsert", placeholder);
+    const target = { kind: body.kind, id, name: body.name };
+    const taskId = await this.tasks.start(actor, "create", target, async (progress) => {
+      try {
+        await this.db.guestMeta.upsert({
+          where: { guestId: id },
+          create: { guestId: id, hostId: this.hostId, kind: body.kind, name: body.name, tags: JSON.stringify(body.tags ?? []) },
+          update: {},
+        });
+        await driver.create({ ...body, uuid, resolvedImage: image }, (p) => progress(p.percent, p.message));
+      } catch (e) {
+        this.pending.delete(id);
+        await this.db.guestMeta.deleteMany({ where: { guestId: id } });
+        this.bus.emit("guest:removed", { id });
+        throw e;
+      } finally {
+        this.busy.delete(id);
+      }
+      this.pending.delete(id);
+      await this.publish(id);
+    });
+    return { guest: placeholder, taskId };
+  }
+
+  async act(actor: Actor, id: string, action: GuestAction): Promise<{ taskId: string }> {
+    const guest = await this.get(id);
+    if (!canAct(guest.state, action)) {
+      throw invalidState(`cannot ${action} ${guest.name}: it is ${guest.state}`);
+    }
+    return this.runExclusive(actor, guest, action, async () => {
+      await this.driverForId(id).act(id, action);
+    });
+  }
+
+  async remove(actor: Actor, id: string, purge: boolean): Promise<{ taskId: string }> {
+    const guest = await this.get(id);
+    if (!canDelete(guest.state)) throw invalidState(`cannot delete ${guest.name}: it is ${guest.state}`);
+    return this.runExclusive(actor, guest, purge ? "delete+purge" : "delete", async (progress) => {
+      const driver = this.driverForId(id);
+      const current = await driver.get(id);
+      if (canAct(current.state, "stop")) {
+        progress(10, "stopping");
+        await driver.act(id, "stop");
+      }
+      progress(50, "removing");
+      await driver.remove(id, { purgeDisks: purge });
+      await this.db.guestMeta.deleteMany({ where: { guestId: id } });
+      this.bus.emit("guest:removed", { id });
+    });
+  }
+
+  async updateMeta(id: string, patch: { tags?: string[]; notes?: string }): Promise<Guest> {
+    const guest = await this.get(id);
+    await this.db.guestMeta.upsert({
+      where: { guestId: id },
+      create: {
+        guestId: id,
+        hostId: guest.hostId,
+        kind: guest.kind,
+        name: guest.name,
+        tags: JSON.stringify(patch.tags ?? guest.tags),
+        notes: patch.notes ?? guest.notes,
+      },
+      update: {
+        ...(patch.tags ? { tags: JSON.stringify(patch.tags) } : {}),
+        ...(patch.notes !== undefined ? { notes: patch.notes } : {}),
+      },
+    });
+    return this.publish(id);
+  }
+
+  /**
+   * Brings the database in line with the hosts: records adopted guests, forgets guests that
+   * vanished — but only from a backend that answered, so a daemon outage loses nothing.
+   */
+  async reconcile(): Promise<void> {
+    const metas = await this.metaMap();
+    for (const driver of this.drivers.values()) {
+      let guests: DriverGuest[];
+      try {
+        guests = await driver.list();
+      } catch (err) {
+        this.log.warn({ err, kind: driver.kind }, "reconcile skipped: backend unavailable");
+        continue;
+      }
+      const present = new Set(guests.map((g) => g.id));
+      for (const g of guests) {
+        if (!metas.has(g.id)) {
+          await this.db.guestMeta.create({
+            data: { guestId: g.id, hostId: g.hostId, kind: g.kind, name: g.name },
+          });
+        }
+      }
+      for (const [id, m] of metas) {
+        if (m.kind === driver.kind && !present.has(id) && !this.pending.has(id)) {
+          await this.db.guestMeta.delete({ where: { guestId: id } });
+        }
+      }
+    }
+  }
+
+  /** Follows every driver's events until stop(): each event is a hint to re-read the guest. */
+  watch(): void {
+    for (const driver of this.drivers.values()) {
+      void (async () => {
+        try {
+          for await (const ev of driver.events(this.abort.signal)) {
+            if (ev.type === "connection") {
+              this.log.info({ kind: driver.kind, healthy: ev.healthy, message: ev.message }, "backend connection");
+              if (ev.healthy) await this.reconcile().catch((err) => this.log.warn({ err }, "reconcile failed"));
+              continue;
+            }
+            if (this.pending.has(ev.id)) continue;
+            if (ev.type === "removed") {
+              this.bus.emit("guest:removed", { id: ev.id });
+              continue;
+            }
+            await this.publish(ev.id).catch((err: unknown) => {
+              if (err instanceof AppError && err.code === "NOT_FOUND") this.bus.emit("guest:removed", { id: ev.id });
+              else this.log.warn({ err, id: ev.id }, "re-read after event failed");
+            });
+          }
+        } catch (err) {
+          if (!this.abort.signal.aborted) this.log.error({ err, kind: driver.kind }, "driver event stream ended");
+        }
+      })();
+    }
+  }
+
+  stop(): void {
+    this.abort.abort();
+  }
+
+  private async runExclusive(
+    actor: Actor,
+    guest: Guest,
+    action: string,
+    work: (progress: (p: number, m?: string) => void) => Promise<void>,
+  ): Promise<{ taskId: string }> {
+    if (this.busy.has(guest.id)) {
+      throw new AppError("CONFLICT", `${guest.name} is busy with another task; try again when it finishes`);
+    }
+    this.busy.add(guest.id);
+    try {
+      const taskId = await this.tasks.start(actor, action, { kind: guest.kind, id: guest.id, name: guest.name }, async (progress) => {
+        try {
+          await work(progress);
+          if (!action.startsWith("delete")) await this.publish(guest.id).catch(() => {});
+        } finally {
+          this.busy.delete(guest.id);
+        }
+      });
+      return { taskId };
+    } catch (e) {
+      this.busy.delete(guest.id);
+      throw e;
+    }
+  }
+
+  private async publish(id: string): Promise<Guest> {
+    const g = await this.get(id);
+    this.bus.emit("guest:upsert", g);
+    return g;
+  }
+
+  private driverForId(id: string): GuestDriver {
+    const parsed = parseGuestId(id);
+    if (!parsed || parsed.hostId !== this.hostId) throw notFound("guest", id);
+    const d = this.drivers.get(parsed.kind);
+    if (!d) throw notFound("guest", id);
+    return d;
+  }
+
+  private async metaMap() {
+    const rows = await this.db.guestMeta.findMany();
+    return new Map(rows.map((r) => [r.guestId, r]));
+  }
+
+  private join(g: DriverGuest, meta?: { tags: string; notes: string }): Guest {
+    return { ...g, tags: parseTags(meta?.tags), notes: meta?.notes ?? "" };
+  }
+}
+
+function parseTags(raw: string | undefined): string[] {
+  if (!raw) return [];
+  try {
+    const v: unknown = JSON.parse(raw);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+  } catch {
+    return [];
+  }
+}

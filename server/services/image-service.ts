@@ -1,0 +1,189 @@
+// The image library: the offline demo images, uploads (qcow2, raw, ISO, container archives),
+// and resolution of an image id to files for a driver.
+import { randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { z } from "zod";
+import type { GuestKind } from "../contract/guest";
+import type { Image } from "../contract/image";
+import { ImageFormat } from "../contract/image";
+import type { Db } from "../db/client";
+import type { ResolvedImage } from "../domain/driver";
+import { AppError, notFound } from "../domain/errors";
+import type { ContainerImageImporter } from "../domain/images";
+
+const DemoManifest = z.object({
+  version: z.number(),
+  container: z.object({ rootfs: z.string(), config: z.string() }),
+  vm: z.object({ kernel: z.string(), initrd: z.string(), disk: z.string(), cmdline: z.string() }),
+});
+
+export const DEMO_VM_IMAGE = "demo-vm";
+export const DEMO_CONTAINER_IMAGE = "demo-busybox";
+
+type Row = Awaited<ReturnType<Db["image"]["findFirstOrThrow"]>>;
+
+export class ImageService {
+  constructor(
+    private readonly db: Db,
+    private readonly storeDir: string,
+    private readonly maxUploadBytes: number,
+    private readonly containerImporter: ContainerImageImporter | null,
+  ) {}
+
+  async list(): Promise<Image[]> {
+    const rows = await this.db.image.findMany({ orderBy: { createdAt: "asc" } });
+    return rows.map(toImage);
+  }
+
+  async get(id: string): Promise<Image> {
+    const row = await this.db.image.findUnique({ where: { id } });
+    if (!row) throw notFound("image", id);
+    return toImage(row);
+  }
+
+  async resolve(id: string): Promise<ResolvedImage> {
+    const row = await this.db.image.findUnique({ where: { id } });
+    if (!row) throw new AppError("VALIDATION", `image '${id}' does not exist; GET /api/v1/images lists them`);
+    return {
+      id: row.id,
+      kind: row.kind as GuestKind,
+      format: row.format,
+      path: row.path,
+      meta: JSON.parse(row.meta) as Record<string, unknown>,
+    };
+  }
+
+  /**
+   * Registers the offline demo images built by scripts/host/build-demo-images.sh. With no
+   * manifest (fake-driver runs), placeholders keep the UI usable; they point at no files.
+   */
+  async registerDemoImages(demoDir: string): Promise<void> {
+    const manifestPath = path.join(demoDir, "manifest.json");
+    let manifest: z.infer<typeof DemoManifest> | null = null;
+    try {
+      manifest = DemoManifest.parse(JSON.parse(await readFile(manifestPath, "utf8")));
+    } catch {
+      manifest = null;
+    }
+    const abs = (p: string) => path.join(demoDir, p);
+    if (manifest) {
+      const vm = manifest.vm;
+      const disk = abs(vm.disk);
+      const vmSize = (await stat(disk)).size;
+      await this.upsert(DEMO_VM_IMAGE, "vm", "demo-kernel", disk, vmSize, "demo", {
+        kernel: abs(vm.kernel),
+        initrd: abs(vm.initrd),
+        disk,
+        cmdline: vm.cmdline,
+        version: manifest.version,
+      });
+      const existing = await this.db.image.findUnique({ where: { id: DEMO_CONTAINER_IMAGE } });
+      const stamp = `${manifest.version}`;
+      if (this.containerImporter && (!existing || JSON.parse(existing.meta).demoVersion !== stamp)) {
+        const config = JSON.parse(await readFile(abs(manifest.container.config), "utf8")) as Record<string, unknown>;
+        const stored = await this.containerImporter.importRootfs(abs(manifest.container.rootfs), config);
+        await this.upsert(DEMO_CONTAINER_IMAGE, "container", "oci", stored.path, stored.sizeBytes, "demo", {
+          ...stored.meta,
+          demoVersion: stamp,
+        });
+      }
+    } else {
+      for (const [id, kind, format] of [
+        [DEMO_VM_IMAGE, "vm", "demo-kernel"],
+        [DEMO_CONTAINER_IMAGE, "container", "oci"],
+      ] as const) {
+        if (!(await this.db.image.findUnique({ where: { id } }))) {
+          await this.upsert(id, kind, format, "", 0, "placeholder", {});
+        }
+      }
+    }
+  }
+
+  /** Streams an upload into the store, enforcing the size limit while it arrives. */
+  async upload(
+    body: ReadableStream<Uint8Array> | null,
+    opts: { name: string; kind: GuestKind; format: "qcow2" | "raw" | "iso" | "oci" | "docker-archive"; declaredBytes?: number },
+  ): Promise<Image> {
+    if (!body) throw new AppError("BAD_REQUEST", "the request has no body; send the image file as the body");
+    if (opts.declaredBytes !== undefined && opts.declaredBytes > this.maxUploadBytes) {
+      throw new AppError("PAYLOAD_TOO_LARGE", `the upload is larger than the ${this.maxUploadBytes} byte limit`);
+    }
+    const containerFormat = opts.format === "oci" || opts.format === "docker-archive";
+    if (containerFormat !== (opts.kind === "container")) {
+      throw new AppError("VALIDATION", `format ${opts.format} is not a ${opts.kind} image format`);
+    }
+    if (await this.db.image.findUnique({ where: { name: opts.name } })) {
+      throw new AppError("CONFLICT", `an image named '${opts.name}' already exists`);
+    }
+    const id = randomUUID();
+    const uploads = path.join(this.storeDir, "uploads");
+    await mkdir(uploads, { recursive: true });
+    // The stored file name is our own id, never the user's name: nothing can point outside.
+    const tmp = path.join(uploads, `${id}.part`);
+    let received = 0;
+    const limit = this.maxUploadBytes;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        received += chunk.length;
+        if (received > limit) cb(new AppError("PAYLOAD_TOO_LARGE", `the upload is larger than the ${limit} byte limit`));
+        else cb(null, chunk);
+      },
+    });
+    try {
+      await pipeline(Readable.fromWeb(body as import("node:stream/web").ReadableStream), counter, createWriteStream(tmp));
+      if (received === 0) throw new AppError("BAD_REQUEST", "the uploaded file is empty");
+      if (containerFormat) {
+        if (!this.containerImporter) throw new AppError("BACKEND_UNAVAILABLE", "the container backend is not enabled");
+        const stored = await this.containerImporter.importArchive(tmp);
+        await rm(tmp, { force: true });
+        return toImage(await this.upsert(id, "container", "oci", stored.path, stored.sizeBytes, "upload", { ...stored.meta, name: opts.name }, opts.name));
+      }
+      const final = path.join(uploads, `${id}.${opts.format}`);
+      await rename(tmp, final);
+      return toImage(await this.upsert(id, "vm", opts.format, final, received, "upload", {}, opts.name));
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    const row = await this.db.image.findUnique({ where: { id } });
+    if (!row) throw notFound("image", id);
+    if (row.source === "demo" || row.source === "placeholder") {
+      throw new AppError("CONFLICT", "the demo images are built in and cannot be deleted");
+    }
+    await this.db.image.delete({ where: { id } });
+    if (row.path.startsWith(path.join(this.storeDir, "uploads") + path.sep)) await rm(row.path, { force: true });
+  }
+
+  private upsert(
+    id: string,
+    kind: GuestKind,
+    format: string,
+    filePath: string,
+    sizeBytes: number,
+    source: string,
+    meta: Record<string, unknown>,
+    name = id,
+  ) {
+    const data = { name, kind, format, path: filePath, sizeBytes: BigInt(sizeBytes), source, meta: JSON.stringify(meta) };
+    return this.db.image.upsert({ where: { id }, create: { id, ...data }, update: data });
+  }
+}
+
+function toImage(r: Row): Image {
+  return {
+    id: r.id,
+    name: r.name,
+    kind: r.kind as GuestKind,
+    format: ImageFormat.parse(r.format),
+    sizeBytes: Number(r.sizeBytes),
+    source: r.source,
+    createdAt: r.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,19 @@
+// The services the transport layers (REST, socket.io) are given by the composition root.
+import type { MetricsService } from "../metrics/metrics-service";
+import type { AuthService } from "./auth-service";
+import type { Bus } from "./bus";
+import type { GuestService } from "./guest-service";
+import type { HostService } from "./host-service";
+import type { ImageService } from "./image-service";
+import type { TaskService } from "./task-service";
+
+export interface Services {
+  auth: AuthService;
+  guests: GuestService;
+  images: ImageService;
+  tasks: TaskService;
+  host: HostService;
+  metrics: MetricsService;
+  bus: Bus;
+  config: { sessionTtlMs: number; secureCookies: boolean };
+}

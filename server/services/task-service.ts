@@ -1,0 +1,161 @@
+// The activity log. Long operations run as tasks: recorded before they start, progress pushed
+// as it happens, result or error recorded at the end. Tasks left running by a crashed process
+// are marked failed at start-up (they can never finish).
+import { randomUUID } from "node:crypto";
+import type { Task } from "../contract/task";
+import { TaskState } from "../contract/task";
+import type { Db } from "../db/client";
+import { isAppError, notFound } from "../domain/errors";
+import type { Bus } from "./bus";
+
+export interface Actor {
+  userId: string | null;
+  username: string;
+}
+
+export interface TaskTarget {
+  kind: string;
+  id?: string | null;
+  name?: string | null;
+}
+
+type Row = Awaited<ReturnType<Db["task"]["findFirstOrThrow"]>>;
+
+export class TaskService {
+  constructor(
+    private readonly db: Db,
+    private readonly bus: Bus,
+    private readonly log: { error: (o: object, msg: string) => void },
+  ) {}
+
+  async failInterrupted(): Promise<number> {
+    const res = await this.db.task.updateMany({
+      where: { state: { in: ["queued", "running"] } },
+      data: { state: "failed", error: "interrupted: Tandem stopped before the task finished", finishedAt: new Date() },
+    });
+    return res.count;
+  }
+
+  /**
+   * Records a task and runs `work` in the background. Returns the task id at once.
+   * `work` reports progress; its resolved value is ignored, its error is recorded.
+   */
+  async start(
+    actor: Actor,
+    action: string,
+    target: TaskTarget,
+    work: (progress: (percent: number, message?: string) => void, setTarget: (t: TaskTarget) => void) => Promise<void>,
+  ): Promise<string> {
+    const id = randomUUID();
+    await this.db.task.create({
+      data: {
+        id,
+        userId: actor.userId,
+        username: actor.username,
+        action,
+        targetKind: target.kind,
+        targetId: target.id ?? null,
+        targetName: target.name ?? null,
+        state: "running",
+        startedAt: new Date(),
+      },
+    });
+    await this.publish(id);
+    // Progress writes are coalesced: the latest value wins, one write in flight at a time.
+    let pending: { percent: number; message?: string } | null = null;
+    let writing: Promise<void> = Promise.resolve();
+    const flush = () => {
+      writing = writing.then(async () => {
+        if (!pending) return;
+        const p = pending;
+        pending = null;
+        await this.db.task.update({
+          where: { id },
+          data: { progress: Math.max(0, Math.min(100, Math.round(p.percent))), ...(p.message ? { message: p.message } : {}) },
+        });
+        await this.publish(id);
+      });
+    };
+    const progress = (percent: number, message?: string) => {
+      pending = { percent, message };
+      flush();
+    };
+    const setTarget = (t: TaskTarget) => {
+      writing = writing.then(async () => {
+        await this.db.task.update({ where: { id }, data: { targetId: t.id ?? null, targetName: t.name ?? null } });
+      });
+    };
+    void (async () => {
+      let error: string | null = null;
+      try {
+        await work(progress, setTarget);
+      } catch (e) {
+        error = isAppError(e) ? e.message : e instanceof Error ? e.message : String(e);
+        if (!isAppError(e)) this.log.error({ err: e, taskId: id, action }, "task failed");
+      }
+      await writing.catch(() => {});
+      await this.db.task
+        .update({
+          where: { id },
+          data: {
+            state: error ? "failed" : "succeeded",
+            progress: error ? undefined : 100,
+            error,
+            finishedAt: new Date(),
+          },
+        })
+        .then(() => this.publish(id))
+        .catch((e) => this.log.error({ err: e, taskId: id }, "could not record task result"));
+    })();
+    return id;
+  }
+
+  async get(id: string): Promise<Task> {
+    const row = await this.db.task.findUnique({ where: { id } });
+    if (!row) throw notFound("task", id);
+    return toTask(row);
+  }
+
+  async list(opts: { limit: number; targetId?: string }): Promise<Task[]> {
+    const rows = await this.db.task.findMany({
+      where: opts.targetId ? { targetId: opts.targetId } : {},
+      orderBy: { createdAt: "desc" },
+      take: opts.limit,
+    });
+    return rows.map(toTask);
+  }
+
+  /** Resolves when the task has finished (for tests and synchronous API callers). */
+  async waitFor(id: string, timeoutMs = 60_000): Promise<Task> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const t = await this.get(id);
+      if (t.state === "succeeded" || t.state === "failed") return t;
+      if (Date.now() > deadline) return t;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  private async publish(id: string) {
+    const row = await this.db.task.findUnique({ where: { id } });
+    if (row) this.bus.emit("task:update", toTask(row));
+  }
+}
+
+function toTask(r: Row): Task {
+  return {
+    id: r.id,
+    username: r.username,
+    action: r.action,
+    targetKind: r.targetKind,
+    targetId: r.targetId,
+    targetName: r.targetName,
+    state: TaskState.parse(r.state),
+    progress: r.progress,
+    message: r.message,
+    error: r.error,
+    createdAt: r.createdAt.toISOString(),
+    startedAt: r.startedAt?.toISOString() ?? null,
+    finishedAt: r.finishedAt?.toISOString() ?? null,
+  };
+}
