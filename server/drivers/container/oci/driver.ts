@@ -1,0 +1,876 @@
+// ContainerDriver: GuestDriver for OCI containers run by crun under one conmon each. The truth is
+// on disk (`${dataDir}/containers/<uuid>/`: state.json, bundle, overlay dirs, log, pid files) and
+// in the kernel (processes, cgroups, netns); this class re-reads both, so a new instance after a
+// Tandem restart re-adopts whatever is still running.
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from "node:fs";
+import path from "node:path";
+import { canAct } from "../../../contract/states";
+import type { GuestAction, GuestState } from "../../../contract/guest";
+import type {
+  ConsoleStream,
+  DriverEvent,
+  DriverGuest,
+  GuestDriver,
+  GuestSample,
+  GuestSpec,
+  Progress,
+  TermSize,
+} from "../../../domain/driver";
+import { AppError, invalidState, notFound } from "../../../domain/errors";
+import { makeGuestId, parseGuestId } from "../../../domain/ids";
+import { listenForFd } from "../../../../native/conmon/index";
+import { cgroupDirs, readCgroupStats, type CgroupStats } from "./cgroups";
+import { launchConmon } from "./conmon";
+import { AttachConsole, PtyConsole, writeCtl } from "./console";
+import { EventHub } from "./events";
+import { prepareHostRuntime, type HostRuntime } from "./host";
+import { resolveImageLayers } from "./image-layout";
+import { silentLogger, type Logger } from "./logger";
+import { readLogs, type LogLine } from "./logs";
+import { allocateIp, Network } from "./network";
+import { mountOverlay, unmount, isMountPoint } from "./overlay";
+import {
+  containerPaths,
+  listContainerDirs,
+  readRecord,
+  writeRecord,
+  type ContainerPaths,
+  type ContainerRecord,
+} from "./record";
+import { restartDelayMs, shouldRestart } from "./restart";
+import { Runtime } from "./runtime";
+import { buildExecProcess, buildSpec, resolveUser, type OciSpec } from "./spec";
+
+export interface ContainerDriverOptions {
+  hostId: string;
+  dataDir: string;
+  logger?: Logger;
+  /** IPv4 CIDR for container addresses (default 10.89.0.0/24). */
+  subnet?: string;
+  runtimePath?: string;
+  /** Host bridge name (default tandem0). */
+  bridge?: string;
+  /** nftables table Tandem owns for published ports (default tandem). */
+  nftTable?: string;
+  /** Cgroup parent under each hierarchy (default tandem). */
+  cgroupParent?: string;
+  /** Prefix of per-container netns names (default tandem-). */
+  netnsPrefix?: string;
+  /** Grace period of `shutdown` before SIGKILL (default 10 s). */
+  shutdownTimeoutMs?: number;
+}
+
+/** What `sample` returns for containers: the shared fields plus what cgroups also tell. */
+export interface ContainerSample extends GuestSample {
+  oomKills: number;
+  memoryWorkingSetBytes: number;
+}
+
+export interface ContainerDetails {
+  guest: DriverGuest;
+  record: ContainerRecord;
+  pid: number | null;
+  oomKills: number;
+}
+
+const RUNTIME_PREFIX = "tandem-";
+
+export class ContainerDriver implements GuestDriver {
+  readonly kind = "container" as const;
+  private readonly log: Logger;
+  private readonly containersDir: string;
+  private readonly exitDir: string;
+  private readonly socketDir: string;
+  private readonly storeDir: string;
+  private readonly cgroupParent: string;
+  private readonly shutdownTimeoutMs: number;
+  readonly network: Network;
+  private host!: HostRuntime;
+  private runtime!: Runtime;
+  private readonly records = new Map<string, ContainerRecord>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly transitioning = new Map<string, GuestState>();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly hub = new EventHub();
+  private exitWatcher: FSWatcher | null = null;
+  private ipLock: Promise<unknown> = Promise.resolve();
+  private readonly ready: Promise<void>;
+  private closed = false;
+
+  constructor(private readonly opts: ContainerDriverOptions) {
+    this.log = opts.logger ?? silentLogger;
+    this.containersDir = path.join(opts.dataDir, "containers");
+    this.exitDir = path.join(opts.dataDir, "run", "exits");
+    this.socketDir = path.join(opts.dataDir, "run", "sockets");
+    this.storeDir = path.join(opts.dataDir, "images", "oci");
+    this.cgroupParent = opts.cgroupParent ?? "tandem";
+    this.shutdownTimeoutMs = opts.shutdownTimeoutMs ?? 10_000;
+    this.network = new Network({
+      bridge: opts.bridge ?? "tandem0",
+      subnet: opts.subnet ?? "10.89.0.0/24",
+      nftTable: opts.nftTable ?? "tandem",
+      netnsPrefix: opts.netnsPrefix ?? "tandem-",
+    });
+    this.ready = this.init();
+    this.ready.catch((e: unknown) => this.log.error({ err: String(e) }, "container driver failed to start"));
+  }
+
+  // ---------------------------------------------------------------- start-up and re-adoption
+
+  private async init(): Promise<void> {
+    this.host = prepareHostRuntime({ dataDir: this.opts.dataDir, runtimePath: this.opts.runtimePath });
+    this.runtime = new Runtime(this.host.runtimeCommand);
+    for (const d of [this.containersDir, this.exitDir, this.socketDir]) mkdirSync(d, { recursive: true });
+    this.exitWatcher = watch(this.exitDir, (_ev, file) => {
+      if (file && file.startsWith(RUNTIME_PREFIX)) void this.onExitFile(file.slice(RUNTIME_PREFIX.length));
+    });
+    for (const uuid of listContainerDirs(this.containersDir)) {
+      const paths = containerPaths(this.containersDir, uuid);
+      let rec: ContainerRecord;
+      try {
+        rec = readRecord(paths.record);
+      } catch (e) {
+        this.log.warn({ uuid, err: String(e) }, "skipping a container directory without a valid state.json");
+        continue;
+      }
+      this.records.set(uuid, rec);
+      if (rec.creating) {
+        // Tandem died half-way through create: nothing the user saw succeed, so clean up.
+        this.log.warn({ id: rec.id }, "removing a container whose creation was interrupted");
+        await this.teardown(rec).catch((e: unknown) => this.log.error({ id: rec.id, err: String(e) }, "cleanup failed"));
+        continue;
+      }
+      // Exits that happened while Tandem was away are handled now (restart policy included).
+      if (existsSync(this.exitFile(uuid))) await this.onExitFile(uuid);
+      else if (rec.desired === "running" && !this.isAlive(uuid)) await this.onExitFile(uuid);
+    }
+    const rules = this.portRules();
+    await this.network.syncPorts(rules).catch((e: unknown) => this.log.warn({ err: String(e) }, "port sync failed"));
+  }
+
+  private async ensureReady(): Promise<void> {
+    await this.ready;
+    if (this.closed) throw new AppError("BACKEND_UNAVAILABLE", "the container driver is closed");
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private uuidOf(id: string): string {
+    const p = parseGuestId(id);
+    if (!p || p.kind !== "container" || p.hostId !== this.opts.hostId || !this.records.has(p.uuid)) {
+      throw notFound("container", id);
+    }
+    return p.uuid;
+  }
+
+  private rec(uuid: string): ContainerRecord {
+    const r = this.records.get(uuid);
+    if (!r) throw notFound("container", uuid);
+    return r;
+  }
+
+  private paths(uuid: string): ContainerPaths {
+    return containerPaths(this.containersDir, uuid);
+  }
+
+  private runtimeId(uuid: string): string {
+    return `${RUNTIME_PREFIX}${uuid}`;
+  }
+
+  private exitFile(uuid: string): string {
+    return path.join(this.exitDir, this.runtimeId(uuid));
+  }
+
+  private cgroupRel(uuid: string): string {
+    return `/${this.cgroupParent}/${uuid}`;
+  }
+
+  private save(rec: ContainerRecord): void {
+    this.records.set(rec.uuid, rec);
+    writeRecord(this.paths(rec.uuid).record, rec);
+  }
+
+  private update(uuid: string, patch: Partial<ContainerRecord>): ContainerRecord {
+    const next = { ...this.rec(uuid), ...patch };
+    this.save(next);
+    return next;
+  }
+
+  /** Serializes lifecycle operations per container. */
+  private withLock<T>(uuid: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(uuid) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.locks.set(uuid, settled);
+    void settled.then(() => {
+      if (this.locks.get(uuid) === settled) this.locks.delete(uuid);
+    });
+    return next;
+  }
+
+  private readPid(uuid: string): number | null {
+    try {
+      const pid = Number(readFileSync(this.paths(uuid).pidFile, "utf8").trim());
+      return Number.isInteger(pid) && pid > 0 ? pid : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The container's init is alive (not a zombie) and no exit file says otherwise. */
+  private isAlive(uuid: string): boolean {
+    const pid = this.readPid(uuid);
+    if (!pid || existsSync(this.exitFile(uuid))) return false;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+      if (state === "Z" || state === "X") return false;
+      // The pid must still be ours: its cgroup path names this container.
+      const cg = readFileSync(`/proc/${pid}/cgroup`, "utf8");
+      return cg.includes(uuid);
+    } catch {
+      return false;
+    }
+  }
+
+  private stateOf(rec: ContainerRecord): GuestState {
+    if (rec.creating) return "creating";
+    const t = this.transitioning.get(rec.uuid);
+    if (t) return t;
+    if (this.isAlive(rec.uuid)) {
+      const s = readCgroupStats(this.host.layout, this.cgroupRel(rec.uuid));
+      return s?.frozen ? "paused" : "running";
+    }
+    if (rec.lastExit && !rec.lastExit.byUser && rec.lastExit.code !== 0) return "crashed";
+    return "stopped";
+  }
+
+  private toGuest(rec: ContainerRecord): DriverGuest {
+    return {
+      id: rec.id,
+      hostId: this.opts.hostId,
+      kind: "container",
+      name: rec.name,
+      state: this.stateOf(rec),
+      vcpus: rec.vcpus,
+      memoryMiB: rec.memoryMiB,
+      diskGiB: null,
+      image: rec.image,
+      createdAt: rec.createdAt,
+      adopted: false,
+      ipAddresses: rec.network.ip ? [rec.network.ip] : [],
+    };
+  }
+
+  private emit(e: DriverEvent): void {
+    this.hub.emit(e);
+  }
+
+  private changed(uuid: string): void {
+    const rec = this.records.get(uuid);
+    this.emit({ type: "changed", id: rec?.id ?? uuid, state: rec ? this.stateOf(rec) : undefined });
+  }
+
+  private portRules() {
+    const rules = [];
+    for (const rec of this.records.values()) {
+      if (rec.creating || !rec.network.ip || rec.desired !== "running") continue;
+      for (const p of rec.ports) rules.push({ ...p, ip: rec.network.ip });
+    }
+    return rules;
+  }
+
+  // ---------------------------------------------------------------- GuestDriver: queries
+
+  async list(): Promise<DriverGuest[]> {
+    await this.ensureReady();
+    return [...this.records.values()].map((r) => this.toGuest(r));
+  }
+
+  async get(id: string): Promise<DriverGuest> {
+    await this.ensureReady();
+    return this.toGuest(this.rec(this.uuidOf(id)));
+  }
+
+  async details(id: string): Promise<ContainerDetails> {
+    await this.ensureReady();
+    const uuid = this.uuidOf(id);
+    const rec = this.rec(uuid);
+    const live = readCgroupStats(this.host.layout, this.cgroupRel(uuid));
+    return {
+      guest: this.toGuest(rec),
+      record: rec,
+      pid: this.isAlive(uuid) ? this.readPid(uuid) : null,
+      oomKills: rec.oomKills + (live?.oomKills ?? 0),
+    };
+  }
+
+  async health(): Promise<{ healthy: boolean; message: string }> {
+    try {
+      await this.ready;
+      return { healthy: true, message: `crun ${this.host.runtimePath}, cgroups ${this.host.layout.mode}` };
+    } catch (e) {
+      return { healthy: false, message: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  events(signal: AbortSignal): AsyncIterable<DriverEvent> {
+    return this.hub.subscribe(signal);
+  }
+
+  // ---------------------------------------------------------------- create
+
+  private validate(spec: GuestSpec): void {
+    if (spec.kind !== "container") throw new AppError("VALIDATION", "the container driver only creates containers");
+    const img = spec.resolvedImage;
+    if (!img || img.kind !== "container" || img.format !== "oci") {
+      throw new AppError("VALIDATION", `image '${spec.image}' is not a container image`);
+    }
+    if (spec.vcpus > this.host.cpuCount) {
+      throw new AppError(
+        "INSUFFICIENT_RESOURCES",
+        `a CPU limit of ${spec.vcpus} cores exceeds this host's ${this.host.cpuCount} CPUs`,
+      );
+    }
+    const hostMiB = Math.floor(this.host.memTotalBytes / 1024 / 1024);
+    if (spec.memoryMiB > hostMiB) {
+      throw new AppError("INSUFFICIENT_RESOURCES", `a memory limit of ${spec.memoryMiB} MiB exceeds this host's ${hostMiB} MiB`);
+    }
+    for (const r of this.records.values()) {
+      if (r.name === spec.name) throw new AppError("CONFLICT", `a container named '${spec.name}' already exists`);
+    }
+    const seen = new Set<string>();
+    for (const p of spec.ports ?? []) {
+      const key = `${p.protocol ?? "tcp"}/${p.hostPort}`;
+      if (seen.has(key)) throw new AppError("VALIDATION", `host port ${key} is published twice`);
+      seen.add(key);
+      for (const r of this.records.values()) {
+        if (r.ports.some((q) => q.hostPort === p.hostPort && q.protocol === (p.protocol ?? "tcp"))) {
+          throw new AppError("CONFLICT", `host port ${key} is already published by container '${r.name}'`);
+        }
+      }
+    }
+    if (spec.workingDir && !spec.workingDir.startsWith("/")) {
+      throw new AppError("VALIDATION", "workingDir must be an absolute path");
+    }
+    if (spec.hostname && !/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(spec.hostname)) {
+      throw new AppError("VALIDATION", `'${spec.hostname}' is not a valid hostname`);
+    }
+  }
+
+  async create(spec: GuestSpec, progress: (p: Progress) => void): Promise<DriverGuest> {
+    await this.ensureReady();
+    this.validate(spec);
+    const given = (spec as GuestSpec & { uuid?: unknown }).uuid;
+    const uuid = typeof given === "string" && /^[a-zA-Z0-9-]{1,64}$/.test(given) ? given : randomUUID();
+    if (this.records.has(uuid)) throw new AppError("CONFLICT", `container ${uuid} already exists`);
+    const id = makeGuestId(this.opts.hostId, "container", uuid);
+    const paths = this.paths(uuid);
+    let layers;
+    try {
+      layers = resolveImageLayers(spec.resolvedImage.path, spec.resolvedImage.meta);
+    } catch (e) {
+      throw new AppError("VALIDATION", e instanceof Error ? e.message : String(e));
+    }
+    const netMode = spec.network === "none" ? "none" : "bridge";
+    let rec: ContainerRecord = {
+      version: 1,
+      uuid,
+      id,
+      name: spec.name,
+      image: spec.resolvedImage.id ?? spec.image,
+      lowerDirs: layers.lowerDirs,
+      createdAt: new Date().toISOString(),
+      vcpus: spec.vcpus,
+      memoryMiB: spec.memoryMiB,
+      pidsLimit: spec.pidsLimit ?? null,
+      restartPolicy: spec.restartPolicy ?? "no",
+      ports: (spec.ports ?? []).map((p) => ({ hostPort: p.hostPort, guestPort: p.guestPort, protocol: p.protocol ?? "tcp" })),
+      network: { mode: netMode, netns: null, hostVeth: null, ip: null },
+      desired: spec.start === false ? "stopped" : "running",
+      creating: true,
+      restartCount: 0,
+      oomKills: 0,
+      lastExit: null,
+    };
+    mkdirSync(paths.dir, { recursive: true });
+    this.save(rec);
+    this.emit({ type: "changed", id, state: "creating" });
+    try {
+      progress({ percent: 10, message: "preparing network" });
+      if (netMode === "bridge") {
+        const ip = await this.allocate(uuid);
+        const { netns, hostVeth } = await this.network.attach(uuid, ip);
+        rec = this.update(uuid, { network: { mode: "bridge", netns, hostVeth, ip } });
+      } else {
+        const { netns } = await this.network.isolated(uuid);
+        rec = this.update(uuid, { network: { mode: "none", netns, hostVeth: null, ip: null } });
+      }
+      progress({ percent: 30, message: "preparing root file system" });
+      await mountOverlay(rec.lowerDirs, paths.upper, paths.work, paths.rootfs);
+      const hostname = spec.hostname || spec.name.replace(/[^a-zA-Z0-9-]/g, "-").slice(0, 63);
+      this.writeEtc(paths, hostname, rec.network.ip);
+      const user = this.imageUser(paths.rootfs, layers.config.config?.User);
+      const oci = buildSpec({
+        image: layers.config,
+        rootfs: paths.rootfs,
+        hostname,
+        command: spec.command,
+        env: spec.env,
+        workingDir: spec.workingDir,
+        vcpus: spec.vcpus,
+        memoryMiB: spec.memoryMiB,
+        pidsLimit: spec.pidsLimit ?? null,
+        tiniPath: this.host.tiniPath,
+        netnsPath: this.network.netnsPath(uuid),
+        cgroupsPath: this.cgroupRel(uuid),
+        etcFiles: {
+          hostname: path.join(paths.etc, "hostname"),
+          hosts: path.join(paths.etc, "hosts"),
+          resolvConf: path.join(paths.etc, "resolv.conf"),
+        },
+        user,
+        swapAccounting: this.swapAccounting(),
+        annotations: { "io.tandem.id": id, "io.tandem.name": spec.name },
+      });
+      mkdirSync(paths.bundle, { recursive: true });
+      writeFileSync(paths.config, JSON.stringify(oci, null, 2));
+      if (rec.desired === "running") {
+        progress({ percent: 60, message: "starting container" });
+        await this.startProcess(rec);
+      } else {
+        await unmount(paths.rootfs);
+      }
+      rec = this.update(uuid, { creating: false });
+      await this.syncPorts();
+      progress({ percent: 100, message: "container ready" });
+      this.changed(uuid);
+      // An init that died during create (bad command) left its exit file unhandled.
+      if (existsSync(this.exitFile(uuid))) void this.onExitFile(uuid);
+      this.log.info({ id, name: spec.name }, "container created");
+      return this.toGuest(rec);
+    } catch (e) {
+      this.log.error({ id, err: String(e) }, "container creation failed");
+      await this.teardown(this.rec(uuid)).catch((err: unknown) =>
+        this.log.error({ id, err: String(err) }, "cleanup after failed create failed"),
+      );
+      this.emit({ type: "removed", id });
+      throw e instanceof AppError ? e : new AppError("INTERNAL", `container creation failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private allocate(uuid: string): Promise<string> {
+    const next = this.ipLock.then(() => {
+      const used = [...this.records.values()].map((r) => r.network.ip).filter((x): x is string => !!x);
+      const ip = allocateIp(this.network.subnet, used);
+      this.update(uuid, { network: { ...this.rec(uuid).network, ip } });
+      return ip;
+    });
+    this.ipLock = next.catch(() => undefined);
+    return next;
+  }
+
+  private writeEtc(paths: ContainerPaths, hostname: string, ip: string | null): void {
+    mkdirSync(paths.etc, { recursive: true });
+    writeFileSync(path.join(paths.etc, "hostname"), `${hostname}\n`);
+    writeFileSync(
+      path.join(paths.etc, "hosts"),
+      `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${ip ? `${ip}\t${hostname}\n` : `127.0.1.1\t${hostname}\n`}`,
+    );
+    // No uplink: the gateway is the only resolver a container could reach, and it runs none.
+    writeFileSync(path.join(paths.etc, "resolv.conf"), ip ? `nameserver ${this.network.subnet.gateway}\n` : "");
+  }
+
+  private imageUser(rootfs: string, user: string | null | undefined): { uid: number; gid: number } {
+    const read = (f: string) => {
+      try {
+        return readFileSync(path.join(rootfs, f), "utf8");
+      } catch {
+        return "";
+      }
+    };
+    try {
+      return resolveUser(user, read("etc/passwd"), read("etc/group"));
+    } catch (e) {
+      throw new AppError("VALIDATION", e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  private swapAccounting(): boolean {
+    const l = this.host.layout;
+    // v2: swap.max only exists with swap accounting; leaving swap unset is always accepted.
+    if (l.mode === "v2") return false;
+    const mem = l.v1.memory;
+    return !!mem && existsSync(path.join(mem, "memory.memsw.limit_in_bytes"));
+  }
+
+  // ---------------------------------------------------------------- process lifecycle
+
+  /** Mounts, launches conmon (which runs `crun create`), then `crun start`. */
+  private async startProcess(rec: ContainerRecord): Promise<void> {
+    const uuid = rec.uuid;
+    const paths = this.paths(uuid);
+    const rid = this.runtimeId(uuid);
+    await this.runtime.delete(rid);
+    rmSync(this.exitFile(uuid), { force: true });
+    rmSync(paths.pidFile, { force: true });
+    rmSync(path.join(this.socketDir, rid), { force: true });
+    await mountOverlay(rec.lowerDirs, paths.upper, paths.work, paths.rootfs);
+    if (rec.network.mode === "bridge" && rec.network.ip) {
+      if (!existsSync(this.network.netnsPath(uuid)) || !rec.network.hostVeth || !existsSync(`/sys/class/net/${rec.network.hostVeth}`)) {
+        await this.network.attach(uuid, rec.network.ip);
+      }
+    } else if (!existsSync(this.network.netnsPath(uuid))) {
+      await this.network.isolated(uuid);
+    }
+    try {
+      await launchConmon({
+        conmonPath: this.host.conmonPath,
+        runtimeCommand: this.host.runtimeCommand,
+        runtimeId: rid,
+        name: rec.name,
+        paths,
+        exitDir: this.exitDir,
+        socketDir: this.socketDir,
+      });
+      await this.runtime.start(rid);
+    } catch (e) {
+      await this.runtime.delete(rid).catch(() => undefined);
+      throw new AppError("INTERNAL", `the container did not start: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** Waits for conmon's exit file; true when it appeared in time. */
+  private async waitExit(uuid: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (existsSync(this.exitFile(uuid))) return true;
+      if (!this.isAlive(uuid) && !existsSync(this.paths(uuid).conmonPidFile)) return true;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return existsSync(this.exitFile(uuid));
+  }
+
+  private readExitCode(uuid: string): number | null {
+    try {
+      const n = Number(readFileSync(this.exitFile(uuid), "utf8").trim());
+      return Number.isInteger(n) ? n : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** After the init died: record why, drop the runtime state and cgroup, unmount. */
+  private async finalizeExit(uuid: string, byUser: boolean): Promise<ContainerRecord> {
+    const rid = this.runtimeId(uuid);
+    const stats = readCgroupStats(this.host.layout, this.cgroupRel(uuid));
+    const code = this.readExitCode(uuid) ?? 137;
+    const oom = stats?.oomKills ?? 0;
+    // An OOM kill of init shows as SIGKILL (137) with the cgroup's oom_kill counter raised.
+    const rec = this.update(uuid, {
+      oomKills: this.rec(uuid).oomKills + oom,
+      lastExit: { code, at: new Date().toISOString(), oomKilled: oom > 0 && code === 137, byUser },
+    });
+    await this.runtime.delete(rid);
+    await this.waitConmonGone(uuid);
+    await unmount(this.paths(uuid).rootfs);
+    rmSync(this.exitFile(uuid), { force: true });
+    rmSync(path.join(this.socketDir, rid), { force: true });
+    return rec;
+  }
+
+  private async waitConmonGone(uuid: string): Promise<void> {
+    const file = this.paths(uuid).conmonPidFile;
+    let pid: number;
+    try {
+      pid = Number(readFileSync(file, "utf8").trim());
+    } catch {
+      return;
+    }
+    for (let i = 0; i < 200 && pid > 0; i++) {
+      try {
+        process.kill(pid, 0);
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+        if (!cmd.includes(uuid)) break;
+      } catch {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    rmSync(file, { force: true });
+  }
+
+  private async onExitFile(uuid: string): Promise<void> {
+    if (!this.records.has(uuid) || this.closed) return;
+    await this.withLock(uuid, async () => {
+      const rec = this.records.get(uuid);
+      if (!rec || rec.creating || this.isAlive(uuid)) return;
+      if (!existsSync(this.exitFile(uuid)) && rec.desired !== "running") return;
+      const done = await this.finalizeExit(uuid, rec.desired !== "running");
+      this.log.info({ id: rec.id, code: done.lastExit?.code, oom: done.lastExit?.oomKilled }, "container exited");
+      this.changed(uuid);
+      if (done.desired === "running" && shouldRestart(done.restartPolicy, done.lastExit?.code ?? 137, false)) {
+        const delay = restartDelayMs(done.restartCount);
+        const t = setTimeout(() => {
+          this.restartTimers.delete(uuid);
+          void this.withLock(uuid, async () => {
+            const cur = this.records.get(uuid);
+            if (!cur || cur.desired !== "running" || this.isAlive(uuid) || this.closed) return;
+            this.update(uuid, { restartCount: cur.restartCount + 1 });
+            await this.startProcess(this.rec(uuid));
+            this.changed(uuid);
+          }).catch((e: unknown) => this.log.error({ id: rec.id, err: String(e) }, "restart failed"));
+        }, delay);
+        this.restartTimers.set(uuid, t);
+      } else if (done.desired === "running") {
+        this.update(uuid, { desired: "stopped" });
+        await this.syncPorts();
+      }
+    });
+  }
+
+  private cancelRestart(uuid: string): void {
+    const t = this.restartTimers.get(uuid);
+    if (t) clearTimeout(t);
+    this.restartTimers.delete(uuid);
+  }
+
+  private async syncPorts(): Promise<void> {
+    await this.network.syncPorts(this.portRules());
+  }
+
+  private async killAndWait(uuid: string, graceMs: number): Promise<void> {
+    const rid = this.runtimeId(uuid);
+    if (this.isAlive(uuid)) {
+      const frozen = readCgroupStats(this.host.layout, this.cgroupRel(uuid))?.frozen;
+      if (graceMs > 0) {
+        await this.runtime.kill(rid, "TERM").catch(() => undefined);
+        if (frozen) await this.runtime.resume(rid).catch(() => undefined);
+        if (await this.waitExit(uuid, graceMs)) return;
+      }
+      await this.runtime.kill(rid, "KILL", true).catch(() => undefined);
+      // A frozen cgroup cannot die: thaw it so SIGKILL lands.
+      if (frozen) await this.runtime.resume(rid).catch(() => undefined);
+      if (!(await this.waitExit(uuid, 10_000))) {
+        throw new AppError("INTERNAL", "the container did not stop after SIGKILL");
+      }
+    }
+  }
+
+  async act(id: string, action: GuestAction): Promise<void> {
+    await this.ensureReady();
+    const uuid = this.uuidOf(id);
+    await this.withLock(uuid, async () => {
+      const rec = this.rec(uuid);
+      const state = this.stateOf(rec);
+      if (!canAct(state, action)) throw invalidState(`cannot ${action} a container that is ${state}`);
+      const rid = this.runtimeId(uuid);
+      switch (action) {
+        case "start": {
+          this.cancelRestart(uuid);
+          this.update(uuid, { desired: "running", restartCount: 0 });
+          try {
+            await this.startProcess(this.rec(uuid));
+          } catch (e) {
+            this.update(uuid, { desired: "stopped" });
+            throw e;
+          }
+          await this.syncPorts();
+          break;
+        }
+        case "stop":
+        case "shutdown": {
+          this.cancelRestart(uuid);
+          this.update(uuid, { desired: "stopped" });
+          this.transitioning.set(uuid, "shutting-down");
+          this.changed(uuid);
+          try {
+            await this.killAndWait(uuid, action === "shutdown" ? this.shutdownTimeoutMs : 0);
+            await this.finalizeExit(uuid, true);
+          } finally {
+            this.transitioning.delete(uuid);
+          }
+          await this.syncPorts();
+          break;
+        }
+        case "reboot": {
+          this.update(uuid, { desired: "stopped" });
+          await this.killAndWait(uuid, this.shutdownTimeoutMs);
+          await this.finalizeExit(uuid, true);
+          this.update(uuid, { desired: "running" });
+          await this.startProcess(this.rec(uuid));
+          break;
+        }
+        case "pause":
+          await this.runtime.pause(rid);
+          break;
+        case "resume":
+          await this.runtime.resume(rid);
+          break;
+      }
+      this.changed(uuid);
+    });
+  }
+
+  // ---------------------------------------------------------------- remove
+
+  async remove(id: string, _opts: { purgeDisks: boolean }): Promise<void> {
+    await this.ensureReady();
+    const uuid = this.uuidOf(id);
+    await this.withLock(uuid, async () => {
+      const rec = this.rec(uuid);
+      if (rec.creating) throw invalidState("cannot delete a container that is still being created");
+      this.cancelRestart(uuid);
+      this.update(uuid, { desired: "stopped" });
+      await this.teardown(rec);
+    });
+    this.emit({ type: "removed", id });
+  }
+
+  /** Everything a container owns goes: process, conmon, runtime state, cgroup, mount, netns, files. */
+  private async teardown(rec: ContainerRecord): Promise<void> {
+    const uuid = rec.uuid;
+    const rid = this.runtimeId(uuid);
+    const paths = this.paths(uuid);
+    if (this.host) {
+      if (this.isAlive(uuid)) await this.killAndWait(uuid, 0);
+      await this.runtime.delete(rid);
+      await this.waitConmonGone(uuid);
+      for (const d of cgroupDirs(this.host.layout, this.cgroupRel(uuid))) {
+        try {
+          if (existsSync(d)) rmSync(d, { recursive: false, force: true });
+        } catch {
+          // crun delete already removed it, or it is busy; reported by tests, not fatal here.
+        }
+      }
+    }
+    await unmount(paths.rootfs);
+    await this.network.detach(uuid);
+    this.records.delete(uuid);
+    await this.syncPorts().catch((e: unknown) => this.log.warn({ err: String(e) }, "port sync failed"));
+    rmSync(this.exitFile(uuid), { force: true });
+    rmSync(path.join(this.socketDir, rid), { force: true });
+    if (isMountPoint(paths.rootfs)) throw new AppError("INTERNAL", `cannot unmount ${paths.rootfs}`);
+    rmSync(paths.dir, { recursive: true, force: true });
+  }
+
+  // ---------------------------------------------------------------- stats
+
+  async sample(ids: string[]): Promise<ContainerSample[]> {
+    await this.ensureReady();
+    const at = Date.now();
+    const out: ContainerSample[] = [];
+    for (const id of ids) {
+      const p = parseGuestId(id);
+      const rec = p ? this.records.get(p.uuid) : undefined;
+      if (!rec || rec.creating) continue;
+      const s: CgroupStats | null = readCgroupStats(this.host.layout, this.cgroupRel(rec.uuid));
+      if (!s) continue;
+      const net = rec.network.hostVeth ? Network.readCounters(rec.network.hostVeth) : { rx: 0, tx: 0 };
+      out.push({
+        id,
+        at,
+        cpuTimeNs: s.cpuTimeNs,
+        cpuCount: s.cpuQuotaCores ?? rec.vcpus,
+        memoryUsedBytes: s.memoryWorkingSetBytes,
+        memoryWorkingSetBytes: s.memoryWorkingSetBytes,
+        memoryLimitBytes: s.memoryLimitBytes ?? this.host.memTotalBytes,
+        diskReadBytes: s.blkReadBytes,
+        diskWriteBytes: s.blkWriteBytes,
+        netRxBytes: net.rx,
+        netTxBytes: net.tx,
+        pids: s.pids,
+        oomKills: rec.oomKills + s.oomKills,
+      });
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- consoles, exec, logs
+
+  async openConsole(id: string, size: TermSize): Promise<ConsoleStream> {
+    await this.ensureReady();
+    const uuid = this.uuidOf(id);
+    const state = this.stateOf(this.rec(uuid));
+    if (state !== "running" && state !== "paused") throw invalidState(`cannot open the console of a container that is ${state}`);
+    const paths = this.paths(uuid);
+    let stream: AttachConsole;
+    try {
+      stream = new AttachConsole(paths.attach, paths.ctl);
+    } catch (e) {
+      throw new AppError("BACKEND_UNAVAILABLE", `cannot attach to the container console: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    stream.resize(size);
+    return stream;
+  }
+
+  /** Runs cmd in the running container on a new PTY (a second console). */
+  async exec(id: string, cmd: string[], size: TermSize): Promise<ConsoleStream> {
+    await this.ensureReady();
+    const uuid = this.uuidOf(id);
+    if (!Array.isArray(cmd) || cmd.length === 0 || cmd.some((c) => typeof c !== "string" || c.includes("\0"))) {
+      throw new AppError("VALIDATION", "exec needs a command: a non-empty list of strings");
+    }
+    const state = this.stateOf(this.rec(uuid));
+    if (state !== "running") throw invalidState(`cannot exec in a container that is ${state}`);
+    const paths = this.paths(uuid);
+    const base = (JSON.parse(readFileSync(paths.config, "utf8")) as OciSpec).process;
+    const tag = randomUUID().slice(0, 8);
+    const processFile = path.join(paths.dir, `exec-${tag}.json`);
+    const sock = path.join(paths.dir, `exec-${tag}.sock`);
+    const pidFile = path.join(paths.dir, `exec-${tag}.pid`);
+    const cleanup = () => {
+      for (const f of [processFile, sock, pidFile]) rmSync(f, { force: true });
+    };
+    writeFileSync(processFile, JSON.stringify(buildExecProcess(base, cmd, size)));
+    const listener = listenForFd(sock);
+    try {
+      const received = listener.receive(15_000);
+      received.catch(() => undefined);
+      await this.runtime.execDetached(this.runtimeId(uuid), processFile, sock, pidFile);
+      const fd = await received;
+      const stream = new PtyConsole(fd, cleanup);
+      stream.resize(size);
+      return stream;
+    } catch (e) {
+      cleanup();
+      throw new AppError("INTERNAL", `exec failed: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      listener.close();
+    }
+  }
+
+  async logs(id: string, opts: { follow?: boolean; signal?: AbortSignal } = {}): Promise<AsyncIterable<LogLine>> {
+    await this.ensureReady();
+    const uuid = this.uuidOf(id);
+    return readLogs(this.paths(uuid).log, { ...opts, isAlive: () => this.records.has(uuid) });
+  }
+
+  /** Resizes the main console without an open stream (e.g. from a REST call). */
+  async resizeConsole(id: string, size: TermSize): Promise<void> {
+    await this.ensureReady();
+    writeCtl(this.paths(this.uuidOf(id)).ctl, size);
+  }
+
+  async close(): Promise<void> {
+    await this.ready.catch(() => undefined);
+    this.closed = true;
+    this.exitWatcher?.close();
+    for (const t of this.restartTimers.values()) clearTimeout(t);
+    this.restartTimers.clear();
+    await Promise.all([...this.locks.values()]);
+  }
+
+  /** For tests and diagnostics: where things live. */
+  debugPaths(id: string): { dir: string; cgroups: string[]; netns: string; runtimeId: string; hostVeth: string | null } {
+    const uuid = this.uuidOf(id);
+    return {
+      dir: this.paths(uuid).dir,
+      cgroups: cgroupDirs(this.host.layout, this.cgroupRel(uuid)),
+      netns: this.network.netnsPath(uuid),
+      runtimeId: this.runtimeId(uuid),
+      hostVeth: this.rec(uuid).network.hostVeth,
+    };
+  }
+}

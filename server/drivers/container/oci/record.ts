@@ -1,0 +1,104 @@
+// The container's own record on disk (`${dataDir}/containers/<uuid>/state.json`) and the paths
+// around it. The directory is the truth Tandem re-adopts from after a restart, so the record is
+// validated with zod when read and written atomically (write + rename).
+import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+export const PortRecord = z.object({
+  hostPort: z.number().int(),
+  guestPort: z.number().int(),
+  protocol: z.enum(["tcp", "udp"]),
+});
+export type PortRecord = z.infer<typeof PortRecord>;
+
+export const ContainerRecord = z.object({
+  version: z.literal(1),
+  uuid: z.string(),
+  id: z.string(),
+  name: z.string(),
+  image: z.string().nullable(),
+  /** Overlay lower dirs, top layer first. */
+  lowerDirs: z.array(z.string()),
+  createdAt: z.string(),
+  vcpus: z.number(),
+  memoryMiB: z.number(),
+  pidsLimit: z.number().nullable(),
+  restartPolicy: z.enum(["no", "on-failure", "always"]),
+  ports: z.array(PortRecord),
+  network: z.object({
+    mode: z.enum(["bridge", "none"]),
+    netns: z.string().nullable(),
+    hostVeth: z.string().nullable(),
+    ip: z.string().nullable(),
+  }),
+  /** What the user last asked for; the restart policy acts only while this is "running". */
+  desired: z.enum(["running", "stopped"]),
+  /** Set while create() has not finished. */
+  creating: z.boolean(),
+  restartCount: z.number().int(),
+  oomKills: z.number().int(),
+  lastExit: z
+    .object({ code: z.number().int(), at: z.string(), oomKilled: z.boolean(), byUser: z.boolean() })
+    .nullable(),
+});
+export type ContainerRecord = z.infer<typeof ContainerRecord>;
+
+export interface ContainerPaths {
+  dir: string;
+  record: string;
+  bundle: string;
+  config: string;
+  rootfs: string;
+  upper: string;
+  work: string;
+  log: string;
+  pidFile: string;
+  conmonPidFile: string;
+  attach: string;
+  ctl: string;
+  etc: string;
+}
+
+export function containerPaths(containersDir: string, uuid: string): ContainerPaths {
+  const dir = path.join(containersDir, uuid);
+  const bundle = path.join(dir, "bundle");
+  return {
+    dir,
+    record: path.join(dir, "state.json"),
+    bundle,
+    config: path.join(bundle, "config.json"),
+    rootfs: path.join(dir, "rootfs"),
+    upper: path.join(dir, "upper"),
+    work: path.join(dir, "work"),
+    log: path.join(dir, "ctr.log"),
+    pidFile: path.join(dir, "pid"),
+    conmonPidFile: path.join(dir, "conmon.pid"),
+    // conmon puts the attach socket and the ctl fifo in the bundle directory.
+    attach: path.join(bundle, "attach"),
+    ctl: path.join(bundle, "ctl"),
+    etc: path.join(dir, "etc"),
+  };
+}
+
+export function readRecord(file: string): ContainerRecord {
+  return ContainerRecord.parse(JSON.parse(readFileSync(file, "utf8")));
+}
+
+export function writeRecord(file: string, rec: ContainerRecord): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, JSON.stringify(rec, null, 2));
+  renameSync(tmp, file);
+}
+
+/** Container uuids with a directory under containersDir (the re-adoption scan). */
+export function listContainerDirs(containersDir: string): string[] {
+  try {
+    return readdirSync(containersDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && /^[a-zA-Z0-9-]{1,64}$/.test(d.name))
+      .map((d) => d.name);
+  } catch {
+    return [];
+  }
+}

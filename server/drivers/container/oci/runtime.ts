@@ -1,0 +1,54 @@
+// crun verbs (start, kill, pause, resume, delete, state, exec) through the host's runtime
+// command (the hybrid-cgroup wrapper where needed). Errors keep crun's own message.
+import { run } from "./run";
+
+export type RuntimeStatus = "created" | "running" | "paused" | "stopped";
+
+export class Runtime {
+  constructor(private readonly command: string) {}
+
+  start(id: string): Promise<unknown> {
+    return run([this.command, "start", id], { timeoutMs: 30_000 });
+  }
+
+  async kill(id: string, signal: string, all = false): Promise<void> {
+    await run([this.command, "kill", ...(all ? ["--all"] : []), id, signal], { timeoutMs: 15_000 });
+  }
+
+  async pause(id: string): Promise<void> {
+    await run([this.command, "pause", id], { timeoutMs: 30_000 });
+  }
+
+  async resume(id: string): Promise<void> {
+    await run([this.command, "resume", id], { timeoutMs: 30_000 });
+  }
+
+  /** Forced delete; a container crun does not know is not an error. */
+  async delete(id: string): Promise<void> {
+    try {
+      await run([this.command, "delete", "--force", id], { timeoutMs: 30_000 });
+    } catch (e) {
+      if (/does not exist|not found|No such file/i.test(String(e))) return;
+      throw e;
+    }
+  }
+
+  async state(id: string): Promise<{ status: RuntimeStatus; pid: number } | null> {
+    try {
+      const r = await run([this.command, "state", id], { timeoutMs: 15_000 });
+      const j = JSON.parse(r.stdout) as { status: RuntimeStatus; pid: number };
+      return { status: j.status, pid: j.pid };
+    } catch (e) {
+      if (/does not exist|not found|No such file/i.test(String(e))) return null;
+      throw e;
+    }
+  }
+
+  /** `crun exec -d -t` with a console socket: crun passes the PTY master to the listener. */
+  async execDetached(id: string, processFile: string, consoleSocket: string, pidFile: string): Promise<void> {
+    await run(
+      [this.command, "exec", "--detach", "--tty", "--console-socket", consoleSocket, "--process", processFile, "--pid-file", pidFile, id],
+      { timeoutMs: 30_000 },
+    );
+  }
+}

@@ -1,0 +1,171 @@
+// Shared set-up for the container driver's integration tests: a busybox root file system, a
+// driver with its own bridge, subnet, nft table, cgroup parent and netns prefix (so nothing of the
+// host or of a real Tandem is touched), and a teardown that proves nothing was left behind.
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { GuestSpec } from "../../../domain/driver";
+import { ContainerDriver, type ContainerDriverOptions } from "../oci/driver";
+import { detectCgroupLayout } from "../oci/cgroups";
+
+export const HAVE_BACKEND =
+  process.getuid?.() === 0 &&
+  ["/usr/bin/crun", "/usr/bin/conmon"].every((p) => existsSync(p)) &&
+  ["/usr/bin/busybox", "/bin/busybox"].some((p) => existsSync(p));
+
+/** A busybox rootfs: the demo-image script's output when present, else built here. */
+export function busyboxRootfs(dir: string): string {
+  const script = path.resolve(import.meta.dirname, "../../../../scripts/host/build-demo-images.sh");
+  if (existsSync(script)) {
+    try {
+      execFileSync("bash", [script, dir], { stdio: "ignore", timeout: 120_000 });
+      const r = path.join(dir, "container", "rootfs");
+      if (existsSync(path.join(r, "bin"))) return r;
+    } catch {
+      // fall back to building one ourselves
+    }
+  }
+  const root = path.join(dir, "rootfs");
+  for (const d of ["bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev", "tmp", "root"]) {
+    mkdirSync(path.join(root, d), { recursive: true });
+  }
+  const bb = existsSync("/usr/bin/busybox") ? "/usr/bin/busybox" : "/bin/busybox";
+  execFileSync("cp", [bb, path.join(root, "bin/busybox")]);
+  execFileSync("chroot", [root, "/bin/busybox", "--install", "-s"]);
+  execFileSync("sh", ["-c", `printf 'root:x:0:0:root:/root:/bin/sh\\nnobody:x:65534:65534:nobody:/:/bin/false\\n' > ${root}/etc/passwd`]);
+  execFileSync("sh", ["-c", `printf 'root:x:0:\\nnogroup:x:65534:\\n' > ${root}/etc/group`]);
+  if (!existsSync(path.join(root, "bin/sh"))) symlinkSync("busybox", path.join(root, "bin/sh"));
+  return root;
+}
+
+export interface TestEnv {
+  tmp: string;
+  dataDir: string;
+  rootfs: string;
+  opts: ContainerDriverOptions;
+  driver: ContainerDriver;
+  newDriver(): ContainerDriver;
+  spec(overrides?: Partial<GuestSpec>): GuestSpec;
+  /** Removes every container and host object; returns what it had to clean that should not exist. */
+  cleanup(): Promise<string[]>;
+}
+
+export function makeEnv(): TestEnv {
+  const tag = randomBytes(3).toString("hex");
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "tandem-ct-"));
+  const dataDir = path.join(tmp, "data");
+  const rootfs = busyboxRootfs(tmp);
+  const opts: ContainerDriverOptions = {
+    hostId: "local",
+    dataDir,
+    subnet: `10.213.${parseInt(tag.slice(0, 2), 16)}.0/24`,
+    bridge: `tdmt${tag}`,
+    nftTable: `tandem_t${tag}`,
+    cgroupParent: `tandem-test-${tag}`,
+    netnsPrefix: `tdmt${tag}-`,
+    shutdownTimeoutMs: 3000,
+  };
+  const drivers: ContainerDriver[] = [];
+  const newDriver = () => {
+    const d = new ContainerDriver(opts);
+    drivers.push(d);
+    return d;
+  };
+  const driver = newDriver();
+  let n = 0;
+  const spec = (o: Partial<GuestSpec> = {}): GuestSpec => ({
+    kind: "container",
+    name: `t${tag}-${n++}`,
+    image: "busybox",
+    vcpus: 1,
+    memoryMiB: 64,
+    command: ["sh"],
+    resolvedImage: { id: "busybox", kind: "container", format: "oci", path: rootfs, meta: {} },
+    ...o,
+  }) as GuestSpec;
+  const cleanup = async (): Promise<string[]> => {
+    const leftovers: string[] = [];
+    const d = drivers[drivers.length - 1]!;
+    try {
+      for (const g of await d.list()) {
+        leftovers.push(`container ${g.name}`);
+        await d.remove(g.id, { purgeDisks: true }).catch(() => undefined);
+      }
+    } catch {
+      // driver never got ready
+    }
+    for (const x of drivers) await x.close().catch(() => undefined);
+    await d.network.destroy().catch(() => undefined);
+    const layout = detectCgroupLayout();
+    const mounts = layout.mode === "v2" ? [layout.unified ?? "/sys/fs/cgroup"] : [...new Set(Object.values(layout.v1))];
+    for (const m of mounts) {
+      const parent = path.join(m, opts.cgroupParent!);
+      if (!existsSync(parent)) continue;
+      for (const child of readdirSync(parent, { withFileTypes: true })) {
+        if (child.isDirectory()) {
+          leftovers.push(`cgroup ${path.join(parent, child.name)}`);
+          try {
+            rmSync(path.join(parent, child.name), { recursive: false, force: true });
+          } catch {
+            // still populated
+          }
+        }
+      }
+      try {
+        execFileSync("rmdir", [parent]);
+      } catch {
+        leftovers.push(`cgroup ${parent}`);
+      }
+    }
+    for (const ns of existsSync("/run/netns") ? readdirSync("/run/netns") : []) {
+      if (ns.startsWith(opts.netnsPrefix!)) {
+        leftovers.push(`netns ${ns}`);
+        execFileSync("ip", ["netns", "del", ns]);
+      }
+    }
+    for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+      const mp = line.split(" ")[4];
+      if (mp && mp.startsWith(tmp)) {
+        leftovers.push(`mount ${mp}`);
+        execFileSync("umount", ["-l", mp]);
+      }
+    }
+    rmSync(tmp, { recursive: true, force: true });
+    return leftovers;
+  };
+  return { tmp, dataDir, rootfs, opts, driver, newDriver, spec, cleanup };
+}
+
+/** Collects console output until `pattern` appears. */
+export function waitForOutput(
+  stream: { onData(l: (d: Uint8Array) => void): void },
+  pattern: RegExp,
+  timeoutMs = 10_000,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; got ${JSON.stringify(text.slice(-500))}`)), timeoutMs);
+    stream.onData((d) => {
+      text += Buffer.from(d).toString();
+      if (pattern.test(text)) {
+        clearTimeout(timer);
+        resolve(text);
+      }
+    });
+  });
+}
+
+export function processesMentioning(s: string): number[] {
+  const pids: number[] = [];
+  for (const p of readdirSync("/proc")) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (readFileSync(`/proc/${p}/cmdline`, "utf8").includes(s)) pids.push(Number(p));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
