@@ -22,6 +22,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: "integration",
+          globalSetup: ["server/test/global-setup.ts"],
           include: ["**/*.int.test.ts"],
           exclude,
           environment: "node",

@@ -32,7 +32,10 @@ export function createApiApp(deps: { auth: AuthService; log: Logger; routes: Any
     c.header("X-Content-Type-Options", "nosniff");
     c.header("Cache-Control", "no-store");
     await next();
-    log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, "request");
+    log.info(
+      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      "request",
+    );
   });
   app.use(async (c, next) => {
     c.set("principal", await deps.auth.resolve(c.req.header("authorization"), getCookie(c, SESSION_COOKIE)));
@@ -42,7 +45,15 @@ export function createApiApp(deps: { auth: AuthService; log: Logger; routes: Any
   app.notFound((c) => errorResponse(c, "NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`, 404));
 
   for (const r of deps.routes) {
-    const limit = r.rawBody ? [] : [bodyLimit({ maxSize: JSON_LIMIT, onError: (c) => errorResponse(c, "PAYLOAD_TOO_LARGE", `request bodies are limited to ${JSON_LIMIT} bytes`, 413) })];
+    const limit = r.rawBody
+      ? []
+      : [
+          bodyLimit({
+            maxSize: JSON_LIMIT,
+            onError: (c) =>
+              errorResponse(c, "PAYLOAD_TOO_LARGE", `request bodies are limited to ${JSON_LIMIT} bytes`, 413),
+          }),
+        ];
     app.on([r.method.toUpperCase()], [r.path], ...limit, async (c) => {
       const principal = c.get("principal");
       if (r.access !== "public") {

@@ -6,6 +6,8 @@ import { AppError, errorStatus, type ErrorCode } from "../domain/errors";
 import type { AppEnv } from "./route";
 
 export function errorResponse(c: Context, code: ErrorCode | string, message: string, status: number): Response {
+  // The rest of an oversized body is never read: tell the client not to reuse the connection.
+  if (status === 413) c.header("Connection", "close");
   return c.json({ error: { code, message } }, status as 400);
 }
 

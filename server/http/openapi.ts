@@ -33,7 +33,10 @@ export function buildOpenApi(routes: AnyRoute[]) {
         ? { description: res.description, content: { "application/json": { schema: toSchema(res.schema, "output") } } }
         : { description: res.description };
     }
-    responses.default = { description: "error", content: { "application/json": { schema: toSchema(ApiErrorBody, "output") } } };
+    responses.default = {
+      description: "error",
+      content: { "application/json": { schema: toSchema(ApiErrorBody, "output") } },
+    };
     (paths[p] ??= {})[r.method] = {
       summary: r.summary,
       tags: [r.tag],
@@ -43,7 +46,12 @@ export function buildOpenApi(routes: AnyRoute[]) {
       ...(r.body
         ? { requestBody: { required: true, content: { "application/json": { schema: toSchema(r.body, "input") } } } }
         : r.rawBody
-          ? { requestBody: { required: true, content: { [r.rawBody.contentType]: { schema: { type: "string", format: "binary" } } } } }
+          ? {
+              requestBody: {
+                required: true,
+                content: { [r.rawBody.contentType]: { schema: { type: "string", format: "binary" } } },
+              },
+            }
           : {}),
       responses,
     };

@@ -1,6 +1,8 @@
 // A REST route declared once: method, path, role, zod schemas and handler. The same table
 // registers the Hono handlers (with validation) and produces the OpenAPI document.
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context } from "hono";
+import type { Logger } from "pino";
 import type { z } from "zod";
 import type { Role } from "../contract/auth";
 import type { Principal } from "../services/auth-service";
@@ -9,8 +11,8 @@ import { AppError } from "../domain/errors";
 export type Access = "public" | Role;
 
 export interface AppEnv {
-  Bindings: { incoming: import("node:http").IncomingMessage; outgoing: import("node:http").ServerResponse };
-  Variables: { principal: Principal | null; requestId: string; log: import("pino").Logger };
+  Bindings: { incoming: IncomingMessage; outgoing: ServerResponse };
+  Variables: { principal: Principal | null; requestId: string; log: Logger };
 }
 
 export interface RouteDef<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {

@@ -41,12 +41,17 @@ export class AuthService {
   }
 
   async login(username: string, password: string, address: string) {
-    const wait = Math.max(this.byAddress.hit(address), this.byUser.hit(username.toLowerCase()));
-    if (wait > 0) throw new AppError("RATE_LIMITED", `too many login attempts; try again in ${wait} s`);
+    const userKey = username.toLowerCase();
+    const wait = Math.max(this.byAddress.retryAfter(address), this.byUser.retryAfter(userKey));
+    if (wait > 0) throw new AppError("RATE_LIMITED", `too many failed sign-ins; try again in ${wait} s`);
     const user = await this.db.user.findUnique({ where: { username } });
     const okPassword = await verifyPassword(password, user?.passwordHash ?? (await dummyHashPromise));
-    if (!user || !okPassword) throw new AppError("UNAUTHENTICATED", "wrong user name or password");
-    this.byUser.reset(username.toLowerCase());
+    if (!user || !okPassword) {
+      this.byAddress.recordFailure(address);
+      this.byUser.recordFailure(userKey);
+      throw new AppError("UNAUTHENTICATED", "wrong user name or password");
+    }
+    this.byUser.reset(userKey);
     const secret = randomSecret();
     const csrfToken = randomSecret(24);
     await this.db.session.create({
@@ -57,7 +62,11 @@ export class AuthService {
         expiresAt: new Date(Date.now() + this.sessionTtlMs),
       },
     });
-    return { cookie: secret, csrfToken, user: { id: user.id, username: user.username, role: RoleSchema.parse(user.role) } };
+    return {
+      cookie: secret,
+      csrfToken,
+      user: { id: user.id, username: user.username, role: RoleSchema.parse(user.role) },
+    };
   }
 
   async logout(sessionId: string): Promise<void> {
@@ -117,7 +126,10 @@ export class AuthService {
   }
 
   async listTokens(userId: string): Promise<ApiTokenInfo[]> {
-    const rows = await this.db.apiToken.findMany({ where: { userId, revokedAt: null }, orderBy: { createdAt: "desc" } });
+    const rows = await this.db.apiToken.findMany({
+      where: { userId, revokedAt: null },
+      orderBy: { createdAt: "desc" },
+    });
     return rows.map(tokenInfo);
   }
 
@@ -129,7 +141,12 @@ export class AuthService {
 
   async listUsers(): Promise<UserInfo[]> {
     const rows = await this.db.user.findMany({ orderBy: { username: "asc" } });
-    return rows.map((u) => ({ id: u.id, username: u.username, role: RoleSchema.parse(u.role), createdAt: u.createdAt.toISOString() }));
+    return rows.map((u) => ({
+      id: u.id,
+      username: u.username,
+      role: RoleSchema.parse(u.role),
+      createdAt: u.createdAt.toISOString(),
+    }));
   }
 
   async createUser(username: string, password: string, role: Role): Promise<UserInfo> {
@@ -149,7 +166,14 @@ export class AuthService {
   }
 }
 
-function tokenInfo(t: { id: string; name: string; prefix: string; createdAt: Date; lastUsedAt: Date | null; expiresAt: Date | null }): ApiTokenInfo {
+function tokenInfo(t: {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  expiresAt: Date | null;
+}): ApiTokenInfo {
   return {
     id: t.id,
     name: t.name,

@@ -120,7 +120,13 @@ export class GuestService {
       try {
         await this.db.guestMeta.upsert({
           where: { guestId: id },
-          create: { guestId: id, hostId: this.hostId, kind: body.kind, name: body.name, tags: JSON.stringify(body.tags ?? []) },
+          create: {
+            guestId: id,
+            hostId: this.hostId,
+            kind: body.kind,
+            name: body.name,
+            tags: JSON.stringify(body.tags ?? []),
+          },
           update: {},
         });
         await driver.create({ ...body, uuid, resolvedImage: image }, (p) => progress(p.percent, p.message));
@@ -258,14 +264,19 @@ export class GuestService {
     }
     this.busy.add(guest.id);
     try {
-      const taskId = await this.tasks.start(actor, action, { kind: guest.kind, id: guest.id, name: guest.name }, async (progress) => {
-        try {
-          await work(progress);
-          if (!action.startsWith("delete")) await this.publish(guest.id).catch(() => {});
-        } finally {
-          this.busy.delete(guest.id);
-        }
-      });
+      const taskId = await this.tasks.start(
+        actor,
+        action,
+        { kind: guest.kind, id: guest.id, name: guest.name },
+        async (progress) => {
+          try {
+            await work(progress);
+            if (!action.startsWith("delete")) await this.publish(guest.id).catch(() => {});
+          } finally {
+            this.busy.delete(guest.id);
+          }
+        },
+      );
       return { taskId };
     } catch (e) {
       this.busy.delete(guest.id);

@@ -6,6 +6,7 @@ import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { z } from "zod";
 import type { GuestKind } from "../contract/guest";
 import type { Image } from "../contract/image";
@@ -106,7 +107,12 @@ export class ImageService {
   /** Streams an upload into the store, enforcing the size limit while it arrives. */
   async upload(
     body: ReadableStream<Uint8Array> | null,
-    opts: { name: string; kind: GuestKind; format: "qcow2" | "raw" | "iso" | "oci" | "docker-archive"; declaredBytes?: number },
+    opts: {
+      name: string;
+      kind: GuestKind;
+      format: "qcow2" | "raw" | "iso" | "oci" | "docker-archive";
+      declaredBytes?: number;
+    },
   ): Promise<Image> {
     if (!body) throw new AppError("BAD_REQUEST", "the request has no body; send the image file as the body");
     if (opts.declaredBytes !== undefined && opts.declaredBytes > this.maxUploadBytes) {
@@ -129,18 +135,30 @@ export class ImageService {
     const counter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         received += chunk.length;
-        if (received > limit) cb(new AppError("PAYLOAD_TOO_LARGE", `the upload is larger than the ${limit} byte limit`));
+        if (received > limit)
+          cb(new AppError("PAYLOAD_TOO_LARGE", `the upload is larger than the ${limit} byte limit`));
         else cb(null, chunk);
       },
     });
     try {
-      await pipeline(Readable.fromWeb(body as import("node:stream/web").ReadableStream), counter, createWriteStream(tmp));
+      await pipeline(Readable.fromWeb(body as WebReadableStream), counter, createWriteStream(tmp));
       if (received === 0) throw new AppError("BAD_REQUEST", "the uploaded file is empty");
       if (containerFormat) {
         if (!this.containerImporter) throw new AppError("BACKEND_UNAVAILABLE", "the container backend is not enabled");
         const stored = await this.containerImporter.importArchive(tmp);
         await rm(tmp, { force: true });
-        return toImage(await this.upsert(id, "container", "oci", stored.path, stored.sizeBytes, "upload", { ...stored.meta, name: opts.name }, opts.name));
+        return toImage(
+          await this.upsert(
+            id,
+            "container",
+            "oci",
+            stored.path,
+            stored.sizeBytes,
+            "upload",
+            { ...stored.meta, name: opts.name },
+            opts.name,
+          ),
+        );
       }
       const final = path.join(uploads, `${id}.${opts.format}`);
       await rename(tmp, final);
@@ -171,7 +189,15 @@ export class ImageService {
     meta: Record<string, unknown>,
     name = id,
   ) {
-    const data = { name, kind, format, path: filePath, sizeBytes: BigInt(sizeBytes), source, meta: JSON.stringify(meta) };
+    const data = {
+      name,
+      kind,
+      format,
+      path: filePath,
+      sizeBytes: BigInt(sizeBytes),
+      source,
+      meta: JSON.stringify(meta),
+    };
     return this.db.image.upsert({ where: { id }, create: { id, ...data }, update: data });
   }
 }

@@ -1,31 +1,38 @@
-// Fixed-window login limiter keyed by client address and by user name, so neither one address
-// nor a spread of addresses can guess one account's password quickly.
+// Fixed-window limiter for failed logins, keyed by client address and by user name, so neither
+// one address nor a spread of addresses can guess one account's password quickly. Successful
+// sign-ins do not count.
 export class RateLimiter {
-  private readonly hits = new Map<string, { count: number; resetAt: number }>();
+  private readonly failures = new Map<string, { count: number; resetAt: number }>();
   constructor(
     private readonly limit: number,
     private readonly windowMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Records one attempt; returns the seconds to wait when over the limit, else 0. */
-  hit(key: string): number {
+  /** Seconds to wait before `key` may try again; 0 when it may try now. */
+  retryAfter(key: string): number {
+    const entry = this.failures.get(key);
     const t = this.now();
-    let entry = this.hits.get(key);
+    if (!entry || entry.resetAt <= t || entry.count < this.limit) return 0;
+    return Math.ceil((entry.resetAt - t) / 1000);
+  }
+
+  recordFailure(key: string): void {
+    const t = this.now();
+    let entry = this.failures.get(key);
     if (!entry || entry.resetAt <= t) {
       entry = { count: 0, resetAt: t + this.windowMs };
-      this.hits.set(key, entry);
+      this.failures.set(key, entry);
     }
     entry.count++;
-    if (this.hits.size > 10_000) this.prune(t);
-    return entry.count > this.limit ? Math.ceil((entry.resetAt - t) / 1000) : 0;
+    if (this.failures.size > 10_000) this.prune(t);
   }
 
   reset(key: string): void {
-    this.hits.delete(key);
+    this.failures.delete(key);
   }
 
   private prune(t: number): void {
-    for (const [k, v] of this.hits) if (v.resetAt <= t) this.hits.delete(k);
+    for (const [k, v] of this.failures) if (v.resetAt <= t) this.failures.delete(k);
   }
 }

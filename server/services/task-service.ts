@@ -71,7 +71,10 @@ export class TaskService {
         pending = null;
         await this.db.task.update({
           where: { id },
-          data: { progress: Math.max(0, Math.min(100, Math.round(p.percent))), ...(p.message ? { message: p.message } : {}) },
+          data: {
+            progress: Math.max(0, Math.min(100, Math.round(p.percent))),
+            ...(p.message ? { message: p.message } : {}),
+          },
         });
         await this.publish(id);
       });

@@ -58,9 +58,15 @@ export function guestRoutes(s: Services): AnyRoute[] {
       tag: "guests",
       summary: "Delete a guest (stopping it first); purge=true also removes its disks",
       params: IdParam,
-      query: z.object({ purge: z.enum(["true", "false"]).default("false").transform((v) => v === "true") }),
+      query: z.object({
+        purge: z
+          .enum(["true", "false"])
+          .default("false")
+          .transform((v) => v === "true"),
+      }),
       responses: { 202: { description: "deleting", schema: TaskRef } },
-      handler: async (c, { params, query, principal }) => c.json(await s.guests.remove(actorOf(principal), params.id, query.purge), 202),
+      handler: async (c, { params, query, principal }) =>
+        c.json(await s.guests.remove(actorOf(principal), params.id, query.purge), 202),
     }),
     defineRoute({
       method: "post",
@@ -71,7 +77,8 @@ export function guestRoutes(s: Services): AnyRoute[] {
       params: IdParam,
       body: GuestActionBody,
       responses: { 202: { description: "accepted", schema: TaskRef } },
-      handler: async (c, { params, body, principal }) => c.json(await s.guests.act(actorOf(principal), params.id, body.action), 202),
+      handler: async (c, { params, body, principal }) =>
+        c.json(await s.guests.act(actorOf(principal), params.id, body.action), 202),
     }),
     defineRoute({
       method: "get",
@@ -82,7 +89,10 @@ export function guestRoutes(s: Services): AnyRoute[] {
       params: IdParam,
       query: MetricsQuery,
       responses: {
-        200: { description: "points", schema: z.object({ id: z.string(), range: z.string(), resolution: z.number(), points: z.array(MetricPoint) }) },
+        200: {
+          description: "points",
+          schema: z.object({ id: z.string(), range: z.string(), resolution: z.number(), points: z.array(MetricPoint) }),
+        },
       },
       handler: async (c, { params, query }) => {
         await s.guests.get(params.id); // 404 for unknown guests

@@ -45,8 +45,14 @@ export function miscRoutes(s: Services, openapi: () => object): AnyRoute[] {
       tag: "metrics",
       summary: "The host's metric history",
       query: MetricsQuery,
-      responses: { 200: { description: "points", schema: z.object({ range: z.string(), resolution: z.number(), points: z.array(MetricPoint) }) } },
-      handler: async (c, { query }) => c.json({ range: query.range, ...(await s.metrics.history(s.metrics.hostSubject, query.range)) }),
+      responses: {
+        200: {
+          description: "points",
+          schema: z.object({ range: z.string(), resolution: z.number(), points: z.array(MetricPoint) }),
+        },
+      },
+      handler: async (c, { query }) =>
+        c.json({ range: query.range, ...(await s.metrics.history(s.metrics.hostSubject, query.range)) }),
     }),
     defineRoute({
       method: "get",

@@ -48,9 +48,14 @@ export function sessionRoutes(s: Services): AnyRoute[] {
       access: "viewer",
       tag: "auth",
       summary: "Who am I; returns the CSRF token again for a page reload",
-      responses: { 200: { description: "the signed-in user", schema: z.object({ user: Me, csrfToken: z.string().nullable() }) } },
+      responses: {
+        200: { description: "the signed-in user", schema: z.object({ user: Me, csrfToken: z.string().nullable() }) },
+      },
       handler: async (c, { principal }) =>
-        c.json({ user: { id: principal.userId, username: principal.username, role: principal.role }, csrfToken: principal.csrfToken ?? null }),
+        c.json({
+          user: { id: principal.userId, username: principal.username, role: principal.role },
+          csrfToken: principal.csrfToken ?? null,
+        }),
     }),
   ];
 }

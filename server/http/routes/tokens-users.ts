@@ -16,7 +16,8 @@ export function tokenAndUserRoutes(s: Services): AnyRoute[] {
       summary: "Create an API token for yourself; the secret is shown only in this response",
       body: CreateTokenBody,
       responses: { 201: { description: "created", schema: CreateTokenResponse } },
-      handler: async (c, { body, principal }) => c.json(await s.auth.createToken(principal.userId, body.name, body.expiresInDays), 201),
+      handler: async (c, { body, principal }) =>
+        c.json(await s.auth.createToken(principal.userId, body.name, body.expiresInDays), 201),
     }),
     defineRoute({
       method: "get",
@@ -57,7 +58,8 @@ export function tokenAndUserRoutes(s: Services): AnyRoute[] {
       summary: "Create a user with a role",
       body: CreateUserBody,
       responses: { 201: { description: "created", schema: z.object({ user: UserInfo }) } },
-      handler: async (c, { body }) => c.json({ user: await s.auth.createUser(body.username, body.password, body.role) }, 201),
+      handler: async (c, { body }) =>
+        c.json({ user: await s.auth.createUser(body.username, body.password, body.role) }, 201),
     }),
     defineRoute({
       method: "delete",

@@ -1,0 +1,5 @@
+import { GuestList } from "@/components/guests/guest-list";
+
+export default function OverviewPage() {
+  return <GuestList />;
+}

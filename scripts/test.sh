@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `npm test`: the same set-up as `npm start`, then every check and every test runner. Runs all
+# stages even when one fails, and ends with one plain line: `N passed, N failed`.
+source "$(dirname "$0")/lib.sh"
+bash scripts/setup.sh
+
+results="$ROOT/test-results"
+rm -rf "$results" && mkdir -p "$results"
+passed=0
+failed=0
+
+# check NAME CMD... — a static check counts as one test.
+check() {
+  local name=$1; shift
+  step "$name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; fi
+}
+
+# count_json FILE — adds a runner's JSON report (vitest or Playwright) to the totals.
+count_json() {
+  local counts
+  if counts=$(node scripts/count-results.mjs "$1"); then
+    passed=$((passed + ${counts% *})); failed=$((failed + ${counts#* }))
+  else
+    echo "FAILED: no readable report in $1"; failed=$((failed + 1))
+  fi
+}
+
+check "typecheck (tsc)" tsc --noEmit -p .
+check "lint (eslint)" eslint --max-warnings=0 .
+check "format (prettier --check)" prettier --check --log-level=warn .
+check "import boundaries (dependency-cruiser)" depcruise --config .dependency-cruiser.cjs app components server native
+
+for project in unit integration; do
+  step "vitest $project"
+  vitest run --project "$project" --reporter=default --reporter=json --outputFile="$results/vitest-$project.json" || true
+  count_json "$results/vitest-$project.json"
+done
+
+step "playwright e2e"
+PLAYWRIGHT_JSON_OUTPUT_NAME="$results/playwright.json" playwright test --reporter=list,json || true
+count_json "$results/playwright.json"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,17 @@
+// Migrates one template SQLite file per test run; each test server copies it (fast, and
+// exactly the committed migrations — no schema is pushed behind Prisma's back).
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+export default function setup() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "tandem-template-"));
+  const file = path.join(dir, "template.db");
+  execFileSync("npx", ["prisma", "migrate", "deploy"], {
+    env: { ...process.env, DATABASE_URL: `file:${file}` },
+    stdio: "pipe",
+  });
+  process.env.TANDEM_TEST_TEMPLATE_DB = file;
+  return () => rmSync(dir, { recursive: true, force: true });
+}
