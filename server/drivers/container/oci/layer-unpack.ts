@@ -1,0 +1,253 @@
+// Unpacks one image layer (tar, gzip or zstd where Node has it) into its own directory for use as
+// an overlay lower dir. Whiteouts become overlay whiteouts (char 0:0) and opaque markers
+// (trusted.overlay.opaque=y). Nothing is ever written through a symlink or outside the target:
+// every parent is created or lstat-checked component by component, existing entries are replaced
+// rather than followed, and device nodes, `..` and absolute names refuse the whole layer.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Writable } from "node:stream";
+import zlib from "node:zlib";
+import { lsetxattr, makeWhiteout } from "../../../../native/conmon/index";
+import { readTar, TarFormatError } from "./tar";
+import { entryComponents, UnsafeArchiveError, whiteoutOf } from "./tar-safety";
+
+export interface UnpackLimits {
+  maxBytes: number;
+  maxEntries: number;
+}
+
+export const DEFAULT_LIMITS: UnpackLimits = { maxBytes: 64 * 1024 ** 3, maxEntries: 2_000_000 };
+
+export interface UnpackResult {
+  /** sha256 of the uncompressed tar stream: the layer's diffID. */
+  diffId: string;
+  /** sha256 of the bytes as read (compressed): the blob digest. */
+  blobDigest: string;
+  entries: number;
+  bytes: number;
+  /** Entries that were not materialized (FIFOs, sockets-like types), with why. */
+  skipped: string[];
+}
+
+type Source = AsyncIterable<Buffer>;
+
+async function* hashing(src: AsyncIterable<Buffer | string>, hash: ReturnType<typeof createHash>): AsyncGenerator<Buffer> {
+  for await (const chunk of src) {
+    const b = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    hash.update(b);
+    yield b;
+  }
+}
+
+/** Peeks at the magic bytes and returns a decompressed chunk stream. */
+export async function decompressed(file: string, blobHash: ReturnType<typeof createHash>): Promise<Source> {
+  const fh = await fs.open(file, "r");
+  const magic = Buffer.alloc(4);
+  await fh.read(magic, 0, 4, 0);
+  await fh.close();
+  const raw = hashing(createReadStream(file, { highWaterMark: 256 * 1024 }), blobHash);
+  if (magic[0] === 0x1f && magic[1] === 0x8b) {
+    const gunzip = zlib.createGunzip();
+    void pipeline(raw, gunzip).catch((e: unknown) => gunzip.destroy(e as Error));
+    return gunzip as unknown as Source;
+  }
+  if (magic.readUInt32LE(0) === 0xfd2fb528) {
+    const z = zlib as unknown as { createZstdDecompress?: () => zlib.Gunzip };
+    if (!z.createZstdDecompress) throw new UnsafeArchiveError("zstd-compressed layers need Node ≥ 22.15");
+    const dec = z.createZstdDecompress();
+    void pipeline(raw, dec).catch((e: unknown) => dec.destroy(e as Error));
+    return dec as unknown as Source;
+  }
+  return raw;
+}
+
+/** lstat that returns null for a missing path. */
+async function lstatOrNull(p: string) {
+  try {
+    return await fs.lstat(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+}
+
+export class LayerExtractor {
+  private dirModes = new Map<string, { mode: number; uid: number; gid: number; mtime: number }>();
+
+  constructor(private readonly root: string) {}
+
+  /** Makes sure every parent of parts exists as a real directory inside root; returns its path. */
+  private async parentDir(parts: string[]): Promise<string> {
+    let cur = this.root;
+    for (const p of parts.slice(0, -1)) {
+      cur = path.join(cur, p);
+      const st = await lstatOrNull(cur);
+      if (st === null) {
+        await fs.mkdir(cur, { mode: 0o755 });
+      } else if (st.isSymbolicLink()) {
+        throw new UnsafeArchiveError(`entry would be written through the symlink ${path.relative(this.root, cur)}`);
+      } else if (!st.isDirectory()) {
+        // A later layer entry under what an earlier entry made a file: replace it, like tar.
+        await fs.rm(cur, { force: true });
+        await fs.mkdir(cur, { mode: 0o755 });
+      }
+    }
+    return cur;
+  }
+
+  /** Removes whatever is at target (never following it) unless both are directories. */
+  private async clear(target: string, keepDir: boolean): Promise<void> {
+    const st = await lstatOrNull(target);
+    if (!st) return;
+    if (st.isDirectory() && keepDir) return;
+    await fs.rm(target, { recursive: true, force: true });
+  }
+
+  async entry(
+    header: { name: string; linkname: string; type: string; mode: number; uid: number; gid: number; mtime: number },
+    body: AsyncIterable<Buffer>,
+  ): Promise<"ok" | string> {
+    const parts = entryComponents(header.name);
+    if (parts.length === 0) {
+      if (header.type === "dir") this.dirModes.set(this.root, header);
+      return "ok";
+    }
+    const wh = whiteoutOf(parts);
+    if (wh) {
+      const dir = await this.parentDir([...wh.dir, "x"]);
+      if (wh.kind === "opaque") lsetxattr(dir, "trusted.overlay.opaque", "y");
+      else {
+        const target = path.join(dir, wh.name);
+        await this.clear(target, false);
+        makeWhiteout(target);
+      }
+      return "ok";
+    }
+    await this.parentDir(parts);
+    const target = path.join(this.root, ...parts);
+    const mtime = new Date(header.mtime * 1000);
+    switch (header.type) {
+      case "dir": {
+        await this.clear(target, true);
+        if (!(await lstatOrNull(target))) await fs.mkdir(target, { mode: 0o755 });
+        this.dirModes.set(target, header);
+        return "ok";
+      }
+      case "file": {
+        await this.clear(target, false);
+        // O_EXCL|O_NOFOLLOW: the path was just cleared; anything there now is a race we refuse.
+        const fh = await fs.open(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+        try {
+          await pipeline(
+            body,
+            new Writable({
+              write(chunk: Buffer, _enc, cb) {
+                fh.write(chunk).then(() => cb(), cb);
+              },
+            }),
+          );
+          await fh.chown(header.uid, header.gid);
+          await fh.chmod(header.mode);
+          await fh.utimes(mtime, mtime);
+        } finally {
+          await fh.close();
+        }
+        return "ok";
+      }
+      case "symlink": {
+        await this.clear(target, false);
+        await fs.symlink(header.linkname, target);
+        await fs.lchown(target, header.uid, header.gid);
+        await fs.lutimes(target, mtime, mtime);
+        return "ok";
+      }
+      case "hardlink": {
+        const linkParts = entryComponents(header.linkname);
+        if (linkParts.length === 0) throw new UnsafeArchiveError(`hard link to the archive root: ${header.name}`);
+        const linkParent = await this.checkedExistingParent(linkParts);
+        const source = path.join(linkParent, linkParts[linkParts.length - 1]!);
+        const st = await lstatOrNull(source);
+        if (!st || st.isDirectory()) {
+          throw new UnsafeArchiveError(`hard link ${header.name} points at '${header.linkname}', which this layer does not hold`);
+        }
+        await this.clear(target, false);
+        await fs.link(source, target);
+        return "ok";
+      }
+      case "char":
+      case "block":
+        throw new UnsafeArchiveError(`device node refused: ${header.name}`);
+      case "fifo":
+        return `${header.name}: FIFO not created`;
+      default:
+        throw new UnsafeArchiveError(`unsupported entry type for ${header.name}`);
+    }
+  }
+
+  /** Like parentDir but only checks (hard-link sources must already exist). */
+  private async checkedExistingParent(parts: string[]): Promise<string> {
+    let cur = this.root;
+    for (const p of parts.slice(0, -1)) {
+      cur = path.join(cur, p);
+      const st = await lstatOrNull(cur);
+      if (!st || !st.isDirectory() || st.isSymbolicLink()) {
+        throw new UnsafeArchiveError(`hard link source path '${parts.join("/")}' is not inside this layer`);
+      }
+    }
+    return cur;
+  }
+
+  /** Directory modes and times last, so restrictive modes do not block writing children. */
+  async finish(): Promise<void> {
+    const dirs = [...this.dirModes.entries()].sort((a, b) => b[0].length - a[0].length);
+    for (const [dir, h] of dirs) {
+      await fs.lchown(dir, h.uid, h.gid);
+      await fs.chmod(dir, h.mode);
+      const t = new Date(h.mtime * 1000);
+      await fs.utimes(dir, t, t);
+    }
+  }
+}
+
+/** Unpacks the layer file into `target` (which must not exist yet). */
+export async function unpackLayer(file: string, target: string, limits: UnpackLimits = DEFAULT_LIMITS): Promise<UnpackResult> {
+  await fs.mkdir(target, { mode: 0o755 });
+  const blobHash = createHash("sha256");
+  const diffHash = createHash("sha256");
+  const source = hashing(await decompressed(file, blobHash), diffHash);
+  const ex = new LayerExtractor(target);
+  const skipped: string[] = [];
+  let entries = 0;
+  let bytes = 0;
+  try {
+    for await (const { header, body } of readTar(source)) {
+      entries++;
+      bytes += header.type === "file" ? header.size : 0;
+      if (entries > limits.maxEntries) throw new UnsafeArchiveError(`layer has more than ${limits.maxEntries} entries`);
+      if (bytes > limits.maxBytes) throw new UnsafeArchiveError(`layer unpacks to more than ${limits.maxBytes} bytes`);
+      const r = await ex.entry(header, body);
+      if (r !== "ok") skipped.push(r);
+    }
+    // Drain trailing padding so the digests cover the whole stream.
+    for await (const _ of source) {
+      // nothing
+    }
+    await ex.finish();
+  } catch (e) {
+    if (e instanceof UnsafeArchiveError || e instanceof TarFormatError) throw e;
+    if ((e as NodeJS.ErrnoException).code === "Z_DATA_ERROR" || (e as Error).message?.includes("incorrect header check")) {
+      throw new TarFormatError(`corrupt compressed layer: ${(e as Error).message}`);
+    }
+    throw e;
+  }
+  return {
+    diffId: `sha256:${diffHash.digest("hex")}`,
+    blobDigest: `sha256:${blobHash.digest("hex")}`,
+    entries,
+    bytes,
+    skipped,
+  };
+}
