@@ -136,7 +136,7 @@ export function mergeEnv(imageEnv: string[], userEnv: string[], hostname: string
     if (i <= 0) continue;
     map.set(e.slice(0, i), e);
   }
-  if (!map.has("TERM")) map.set("TERM", "xterm");
+  if (!map.has("TERM")) map.set("TERM", "TERM=xterm");
   return [...map.values()];
 }
 
