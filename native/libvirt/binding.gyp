@@ -1,0 +1,21 @@
+{
+  "targets": [
+    {
+      "target_name": "tandem_libvirt",
+      "sources": [
+        "src/addon.cc",
+        "src/common.cc",
+        "src/connection.cc",
+        "src/domain.cc",
+        "src/events.cc",
+        "src/stream.cc",
+        "src/stats.cc",
+        "src/network_storage.cc"
+      ],
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wno-unused-parameter"],
+      "libraries": ["-lvirt"]
+    }
+  ]
+}
