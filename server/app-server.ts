@@ -31,6 +31,7 @@ import { ImageService } from "./services/image-service";
 import type { Services } from "./services";
 import { TaskService } from "./services/task-service";
 import type { GuestKind } from "./contract/guest";
+import type { MetricPoint } from "./contract/metrics";
 
 export interface PageHandler {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
@@ -69,7 +70,12 @@ export async function startTandem(opts: {
   const tasks = new TaskService(db, bus, log);
   const interrupted = await tasks.failInterrupted();
   if (interrupted) log.warn({ interrupted }, "marked tasks left running by a previous process as failed");
-  const images = new ImageService(db, path.join(config.dataDir, "images"), config.maxUploadBytes, opts.containerImporter ?? null);
+  const images = new ImageService(
+    db,
+    path.join(config.dataDir, "images"),
+    config.maxUploadBytes,
+    opts.containerImporter ?? null,
+  );
   await images.registerDemoImages(opts.demoImageDir ?? path.join(config.dataDir, "images", "demo"));
 
   const driverMap = new Map<GuestKind, GuestDriver>(opts.drivers.map((d) => [d.kind, d]));
@@ -91,7 +97,7 @@ export async function startTandem(opts: {
     metrics.forget(id);
   });
 
-  let publishPoints: (p: Map<string, import("./contract/metrics").MetricPoint>) => void = () => {};
+  let publishPoints: (p: Map<string, MetricPoint>) => void = () => {};
   const metrics = new MetricsService(
     opts.drivers,
     (kind) => [...running].filter(([, k]) => k === kind).map(([id]) => id),
@@ -117,7 +123,11 @@ export async function startTandem(opts: {
   const http = createServer();
   const realtime = attachSocketServer(http, services, log);
   publishPoints = realtime.publishPoints;
-  const registry = createPrometheusRegistry({ metrics, guests: () => guests.list(), connectedClients: realtime.connectedClients });
+  const registry = createPrometheusRegistry({
+    metrics,
+    guests: () => guests.list(),
+    connectedClients: realtime.connectedClients,
+  });
 
   const routes: AnyRoute[] = [];
   const openapi = buildOpenApiOnce(() => routes);
@@ -144,10 +154,13 @@ export async function startTandem(opts: {
     try {
       const url = req.url ?? "/";
       if (!opts.pages) {
-        res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "NOT_FOUND", message: "the UI is not enabled" } }));
+        res
+          .writeHead(404, { "content-type": "application/json" })
+          .end(JSON.stringify({ error: { code: "NOT_FOUND", message: "the UI is not enabled" } }));
         return;
       }
-      if (!PUBLIC_PAGE.test(url)) {
+      const pathname = url.split("?")[0] ?? "/";
+      if (!PUBLIC_PAGE.test(pathname)) {
         const cookie = parseCookie(req.headers.cookie ?? "")[SESSION_COOKIE];
         if (!(await auth.fromSessionCookie(cookie))) {
           res.writeHead(302, { location: `/login?next=${encodeURIComponent(url)}` }).end();

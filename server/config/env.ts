@@ -14,7 +14,12 @@ const EnvSchema = z.object({
   TANDEM_DRIVERS: z
     .string()
     .default("libvirt,oci")
-    .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(["libvirt", "oci", "fake"])).min(1)),
   TANDEM_LIBVIRT_URI: z.string().min(1).default("qemu:///system"),
   TANDEM_VM_ACCEL: z.enum(["kvm", "qemu", "auto"]).default("auto"),
@@ -23,8 +28,15 @@ const EnvSchema = z.object({
   TANDEM_DEV: bool,
   /** Number of guests the fake driver starts with (UI and scale work). */
   TANDEM_FAKE_GUESTS: z.coerce.number().int().min(0).max(100_000).default(0),
-  TANDEM_SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 7),
-  TANDEM_MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(20 * 1024 * 1024 * 1024),
+  TANDEM_SESSION_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(24 * 7),
+  TANDEM_MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(20 * 1024 * 1024 * 1024),
   /** Build the Next app in-process? Off for API-only test servers. */
   TANDEM_UI: z.enum(["on", "off"]).default("on"),
   DATABASE_URL: z.string().optional(),
@@ -47,7 +59,7 @@ export type Config = {
   ui: boolean;
 };
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");

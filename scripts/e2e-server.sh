@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The server Playwright tests against: the production build on its own port, with a fresh
+# database in its own data directory (guests are real; the tests delete what they create).
+source "$(dirname "$0")/lib.sh"
+export TANDEM_DATA_DIR="$ROOT/data/e2e"
+export DATABASE_URL="file:$TANDEM_DATA_DIR/tandem.db"
+rm -f "$TANDEM_DATA_DIR"/tandem.db*
+mkdir -p "$TANDEM_DATA_DIR/images"
+# Share the demo images built by setup instead of building them again.
+[ -e "$TANDEM_DATA_DIR/images/demo" ] || [ -L "$TANDEM_DATA_DIR/images/demo" ] || ln -s "$ROOT/data/images/demo" "$TANDEM_DATA_DIR/images/demo"
+bash scripts/migrate.sh
+export NODE_ENV=production
+exec tsx server/main.ts
