@@ -14,6 +14,7 @@ import type { ContainerImageImporter } from "./domain/images";
 import { LOCAL_HOST_ID } from "./domain/ids";
 import { createApiApp } from "./http/app";
 import { buildOpenApi } from "./http/openapi";
+import { consoleRoutes } from "./http/routes/consoles";
 import { guestRoutes } from "./http/routes/guests";
 import { miscRoutes } from "./http/routes/misc";
 import { prometheusRoutes } from "./http/routes/prometheus";
@@ -23,8 +24,10 @@ import type { AnyRoute } from "./http/route";
 import { MetricsService } from "./metrics/metrics-service";
 import { createPrometheusRegistry } from "./metrics/prometheus";
 import { attachSocketServer } from "./realtime/socket-server";
+import { handleVncUpgrade, VNC_PATH } from "./realtime/vnc-proxy";
 import { AuthService, SESSION_COOKIE } from "./services/auth-service";
 import { Bus } from "./services/bus";
+import { ConsoleTickets } from "./services/console-tickets";
 import { GuestService } from "./services/guest-service";
 import { HostService, detectAccel } from "./services/host-service";
 import { ImageService } from "./services/image-service";
@@ -115,6 +118,7 @@ export async function startTandem(opts: {
     host,
     metrics,
     bus,
+    consoleTickets: new ConsoleTickets(),
     config: { sessionTtlMs: config.sessionTtlMs, secureCookies: false },
   };
 
@@ -135,6 +139,7 @@ export async function startTandem(opts: {
     ...sessionRoutes(services),
     ...tokenAndUserRoutes(services),
     ...guestRoutes(services),
+    ...consoleRoutes(services),
     ...miscRoutes(services, openapi),
     ...prometheusRoutes(registry),
   );
@@ -148,6 +153,13 @@ export async function startTandem(opts: {
       return;
     }
     void servePage(req, res);
+  });
+
+  http.on("upgrade", (req, socket, head) => {
+    const url = req.url ?? "";
+    if (VNC_PATH.test(url)) void handleVncUpgrade(req, socket, head, services, log);
+    // socket.io answers its own path; Next's dev server its HMR socket; nothing else upgrades.
+    else if (!url.startsWith("/socket.io") && !(config.dev && url.startsWith("/_next"))) socket.destroy();
   });
 
   async function servePage(req: IncomingMessage, res: ServerResponse) {

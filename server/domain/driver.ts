@@ -100,3 +100,53 @@ export interface GuestDriver {
   /** Release connections and timers; guests keep running. */
   close(): Promise<void>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Optional capabilities. A driver implements the ones its backend has; services and transports
+// check with the guards below and answer BAD_REQUEST ("not available for containers") otherwise.
+
+/** A new process in a running guest with its own TTY (containers). */
+export interface ExecCapable {
+  exec(id: string, cmd: string[], size: TermSize): Promise<ConsoleStream>;
+}
+
+export interface LogLine {
+  /** ISO time */
+  time: string;
+  stream: "stdout" | "stderr";
+  text: string;
+}
+
+/** The guest's own output log (containers: conmon's log file). */
+export interface LogsCapable {
+  logs(id: string, opts: { follow?: boolean; signal?: AbortSignal; tail?: number }): Promise<AsyncIterable<LogLine>>;
+}
+
+/** A graphical console: QEMU's own VNC websocket on 127.0.0.1, proxied by Tandem. */
+export interface VncCapable {
+  vncWebsocketPort(id: string): Promise<number>;
+}
+
+export interface SnapshotInfo {
+  name: string;
+  description: string;
+  createdAt: string;
+  state: string;
+  current: boolean;
+}
+
+export interface SnapshotCapable {
+  listSnapshots(id: string): Promise<SnapshotInfo[]>;
+  createSnapshot(id: string, name: string, description?: string): Promise<void>;
+  revertSnapshot(id: string, name: string): Promise<void>;
+  deleteSnapshot(id: string, name: string): Promise<void>;
+}
+
+export const canExec = (d: GuestDriver): d is GuestDriver & ExecCapable =>
+  typeof (d as Partial<ExecCapable>).exec === "function";
+export const canLog = (d: GuestDriver): d is GuestDriver & LogsCapable =>
+  typeof (d as Partial<LogsCapable>).logs === "function";
+export const canVnc = (d: GuestDriver): d is GuestDriver & VncCapable =>
+  typeof (d as Partial<VncCapable>).vncWebsocketPort === "function";
+export const canSnapshot = (d: GuestDriver): d is GuestDriver & SnapshotCapable =>
+  typeof (d as Partial<SnapshotCapable>).listSnapshots === "function";

@@ -22,11 +22,12 @@ import {
 } from "../contract/events";
 import type { MetricPoint } from "../contract/metrics";
 import type { Result } from "../contract/result";
-import type { ConsoleStream } from "../domain/driver";
+import { canExec, type ConsoleStream } from "../domain/driver";
 import { AppError, isAppError } from "../domain/errors";
 import { SESSION_COOKIE, type Principal } from "../services/auth-service";
 import type { Services } from "../services";
 import { describeIssues } from "../http/route";
+import { sameOrigin } from "./origin";
 
 type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { principal: Principal }>;
 export type Io = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { principal: Principal }>;
@@ -36,28 +37,21 @@ const AUTHED = "authed";
 const guestRoom = (id: string) => `metrics:${id}`;
 const MAX_CONSOLES_PER_SOCKET = 8;
 
-/** Browsers send Origin on WebSocket upgrades; refuse cross-site ones (cookie riding). */
-function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
-  if (!origin) return true; // non-browser clients
-  try {
-    return new URL(origin).host === host;
-  } catch {
-    return false;
-  }
-}
-
 export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
   const io: Io = new Server(http, {
     path: "/socket.io",
     serveClient: false,
     maxHttpBufferSize: 1e6,
+    // Other upgrades on this server (the VNC proxy) are not socket.io's to close.
+    destroyUpgrade: false,
     allowRequest: (req, cb) => cb(null, sameOrigin(req.headers.origin, req.headers.host)),
   });
 
   io.use(async (socket, next) => {
     try {
       const cookies = parseCookie(socket.request.headers.cookie ?? "");
-      const token = typeof socket.handshake.auth?.token === "string" ? `Bearer ${socket.handshake.auth.token}` : undefined;
+      const token =
+        typeof socket.handshake.auth?.token === "string" ? `Bearer ${socket.handshake.auth.token}` : undefined;
       const principal = await s.auth.resolve(token, cookies[SESSION_COOKIE]);
       if (!principal) return next(new Error("UNAUTHENTICATED"));
       socket.data.principal = principal;
@@ -96,14 +90,22 @@ export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
           reply({ ok: true, data: await fn(payload) });
         } catch (e) {
           if (!isAppError(e)) log.error({ err: e, event }, "socket handler failed");
-          const err = isAppError(e) ? { code: e.code, message: e.message } : { code: "INTERNAL", message: "internal error" };
+          const err = isAppError(e)
+            ? { code: e.code, message: e.message }
+            : { code: "INTERNAL", message: "internal error" };
           reply({ ok: false, error: err });
         }
       };
     }
 
-    socket.on("guests:list", handle("guests:list", null, () => s.guests.list()));
-    socket.on("guest:action", handle("guest:action", GuestActionPayload, (p) => s.guests.act(actor, p.id, p.action)));
+    socket.on(
+      "guests:list",
+      handle("guests:list", null, () => s.guests.list()),
+    );
+    socket.on(
+      "guest:action",
+      handle("guest:action", GuestActionPayload, (p) => s.guests.act(actor, p.id, p.action)),
+    );
     socket.on(
       "metrics:subscribe",
       handle("metrics:subscribe", MetricsSubscribePayload, async (p) => {
@@ -118,20 +120,26 @@ export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
         return null;
       }),
     );
-    socket.on("overview:join", handle("overview:join", null, async () => (await socket.join(OVERVIEW), null)));
-    socket.on("overview:leave", handle("overview:leave", null, async () => (await socket.leave(OVERVIEW), null)));
+    socket.on(
+      "overview:join",
+      handle("overview:join", null, async () => (await socket.join(OVERVIEW), null)),
+    );
+    socket.on(
+      "overview:leave",
+      handle("overview:leave", null, async () => (await socket.leave(OVERVIEW), null)),
+    );
 
     socket.on(
       "console:open",
       handle("console:open", ConsoleOpenPayload, async (p) => {
-        if (consoles.size >= MAX_CONSOLES_PER_SOCKET) throw new AppError("CONFLICT", "too many consoles open on this connection");
+        if (consoles.size >= MAX_CONSOLES_PER_SOCKET)
+          throw new AppError("CONFLICT", "too many consoles open on this connection");
         const guest = await s.guests.get(p.guestId);
         const driver = s.guests.driverFor(guest.kind);
         let stream: ConsoleStream;
         if (p.mode === "exec") {
-          const exec = (driver as unknown as { exec?: (id: string, cmd: string[], size: { cols: number; rows: number }) => Promise<ConsoleStream> }).exec;
-          if (!exec) throw new AppError("BAD_REQUEST", `exec is not available for ${guest.kind}s`);
-          stream = await exec.call(driver, guest.id, ["/bin/sh"], { cols: p.cols, rows: p.rows });
+          if (!canExec(driver)) throw new AppError("BAD_REQUEST", `exec is not available for ${guest.kind}s`);
+          stream = await driver.exec(guest.id, ["/bin/sh"], { cols: p.cols, rows: p.rows });
         } else {
           stream = await driver.openConsole(guest.id, { cols: p.cols, rows: p.rows });
         }
@@ -154,12 +162,24 @@ export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
       "console:input",
       handle("console:input", ConsoleInputPayload, async (p) =>
         withConsole(p.consoleId, (c) =>
-          c.write(typeof p.data === "string" ? new TextEncoder().encode(p.data) : p.data instanceof Uint8Array ? p.data : new Uint8Array(p.data)),
+          c.write(
+            typeof p.data === "string"
+              ? new TextEncoder().encode(p.data)
+              : p.data instanceof Uint8Array
+                ? p.data
+                : new Uint8Array(p.data),
+          ),
         ),
       ),
     );
-    socket.on("console:resize", handle("console:resize", ConsoleResizePayload, async (p) => withConsole(p.consoleId, (c) => c.resize(p))));
-    socket.on("console:close", handle("console:close", ConsoleClosePayload, async (p) => withConsole(p.consoleId, (c) => c.close())));
+    socket.on(
+      "console:resize",
+      handle("console:resize", ConsoleResizePayload, async (p) => withConsole(p.consoleId, (c) => c.resize(p))),
+    );
+    socket.on(
+      "console:close",
+      handle("console:close", ConsoleClosePayload, async (p) => withConsole(p.consoleId, (c) => c.close())),
+    );
 
     socket.on("disconnect", () => {
       for (const c of consoles.values()) c.close();

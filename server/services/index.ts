@@ -2,6 +2,7 @@
 import type { MetricsService } from "../metrics/metrics-service";
 import type { AuthService } from "./auth-service";
 import type { Bus } from "./bus";
+import type { ConsoleTickets } from "./console-tickets";
 import type { GuestService } from "./guest-service";
 import type { HostService } from "./host-service";
 import type { ImageService } from "./image-service";
@@ -15,5 +16,6 @@ export interface Services {
   host: HostService;
   metrics: MetricsService;
   bus: Bus;
+  consoleTickets: ConsoleTickets;
   config: { sessionTtlMs: number; secureCookies: boolean };
 }
