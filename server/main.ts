@@ -8,19 +8,66 @@ import type { GuestDriver } from "./domain/driver";
 import type { ContainerImageImporter } from "./domain/images";
 import { LOCAL_HOST_ID } from "./domain/ids";
 import { FakeDriver } from "./drivers/fake/fake-driver";
+import {
+  ContainerDriver,
+  ImageStoreError,
+  importArchive,
+  OciImageStore,
+  TarFormatError,
+  UnsafeArchiveError,
+  type StoredImage,
+} from "./drivers/container";
+import { AppError } from "./domain/errors";
 import { startTandem, type PageHandler } from "./app-server";
 
-async function createDrivers(config: Config, log: pino.Logger): Promise<{ drivers: GuestDriver[]; importer: ContainerImageImporter | null }> {
+/** The image library hands container archives to the OCI store through this adapter. */
+function containerImporter(store: OciImageStore): ContainerImageImporter {
+  const asStored = (img: StoredImage) => ({
+    path: img.dir,
+    meta: img.manifest.config as Record<string, unknown>,
+    sizeBytes: img.manifest.sizeBytes,
+  });
+  // Archive problems are the uploader's: report them as a 400 in the store's own words.
+  const userError = (e: unknown) =>
+    e instanceof ImageStoreError || e instanceof UnsafeArchiveError || e instanceof TarFormatError
+      ? new AppError("VALIDATION", `the image archive was refused: ${e.message}`)
+      : e;
+  return {
+    async importArchive(file) {
+      try {
+        await store.init();
+        const images = await importArchive(store, file);
+        if (!images[0]) throw new AppError("VALIDATION", "the archive holds no image");
+        return asStored(images[0]);
+      } catch (e) {
+        throw userError(e);
+      }
+    },
+    async importRootfs(dir, config) {
+      await store.init();
+      return asStored(await store.importRootfs(dir, { config, ref: "tandem/demo-busybox:latest" }));
+    },
+  };
+}
+
+async function createDrivers(
+  config: Config,
+  log: pino.Logger,
+): Promise<{ drivers: GuestDriver[]; importer: ContainerImageImporter | null }> {
   const drivers: GuestDriver[] = [];
-  const importer: ContainerImageImporter | null = null;
+  let importer: ContainerImageImporter | null = null;
   for (const name of config.drivers) {
-    if (name === "fake") {
+    if (name === "oci") {
+      drivers.push(
+        new ContainerDriver({ hostId: LOCAL_HOST_ID, dataDir: config.dataDir, logger: log.child({ driver: "oci" }) }),
+      );
+      importer = containerImporter(new OciImageStore(config.dataDir, log.child({ component: "image-store" })));
+    } else if (name === "fake") {
       const half = Math.ceil(config.fakeGuests / 2);
       drivers.push(new FakeDriver({ kind: "vm", hostId: LOCAL_HOST_ID, seed: half }));
       drivers.push(new FakeDriver({ kind: "container", hostId: LOCAL_HOST_ID, seed: config.fakeGuests - half }));
     } else {
-      log.error({ driver: name }, "driver not available in this build");
-      throw new Error(`driver '${name}' is not available; set TANDEM_DRIVERS=fake`);
+      throw new Error(`driver '${name}' is not available in this build`);
     }
   }
   return { drivers, importer };
@@ -28,7 +75,12 @@ async function createDrivers(config: Config, log: pino.Logger): Promise<{ driver
 
 async function createPages(config: Config): Promise<PageHandler> {
   const { default: next } = await import("next");
-  const app = next({ dev: config.dev, dir: path.resolve(import.meta.dirname, ".."), hostname: config.host, port: config.port });
+  const app = next({
+    dev: config.dev,
+    dir: path.resolve(import.meta.dirname, ".."),
+    hostname: config.host,
+    port: config.port,
+  });
   await app.prepare();
   const handle = app.getRequestHandler();
   return { handle: (req, res) => handle(req, res), close: () => app.close() };
