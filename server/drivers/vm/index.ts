@@ -1,0 +1,2 @@
+// VM drivers. Today: libvirt (QEMU/KVM, or TCG without hardware virtualisation).
+export * from "./libvirt/index";

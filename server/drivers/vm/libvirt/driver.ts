@@ -1,0 +1,714 @@
+// LibvirtDriver: GuestDriver for QEMU VMs through libvirt (native/libvirt). libvirtd owns the
+// truth — every read goes to it; Tandem's own fields live in the domain's <metadata>. Per-VM
+// files (disk overlay, cloud-init seed, serial log) live in `${dataDir}/vms/<uuid>/` and a purge
+// removes exactly that directory. Domains made outside Tandem are listed as adopted.
+import { existsSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { XMLBuilder, XMLParser } from "fast-xml-parser";
+import { z } from "zod";
+import {
+  connect as libvirtConnect,
+  DefineFlag,
+  isConnectionError,
+  isLibvirtError,
+  isNoDomain,
+  isNoSnapshot,
+  isOperationInvalid,
+  ShutdownFlag,
+  StatsFlag,
+  UndefineFlag,
+  type Connection,
+  type Domain,
+  type DomainEvent,
+} from "../../../../native/libvirt/index";
+import { GuestName, type GuestAction, type GuestState } from "../../../contract/guest";
+import { canAct } from "../../../contract/states";
+import type {
+  ConsoleStream,
+  DriverEvent,
+  DriverGuest,
+  GuestDriver,
+  GuestSample,
+  GuestSpec,
+  Progress,
+  SnapshotCapable,
+  SnapshotInfo,
+  TermSize,
+  VncCapable,
+} from "../../../domain/driver";
+import { AppError, invalidState, notFound } from "../../../domain/errors";
+import { makeGuestId, parseGuestId } from "../../../domain/ids";
+import { detectAccel, type Accel } from "./accel";
+import { makeSeed, seedTool } from "./cloud-init";
+import { SerialConsole } from "./console";
+import { createBlank, createOverlay, virtualSize } from "./disks";
+import { EventHub } from "./event-hub";
+import { LibvirtLink, type ConnectFn } from "./link";
+import { silentLogger, type Logger } from "./logger";
+import { guestState, stateHint } from "./states";
+import { SAMPLE_GROUPS, toSample } from "./stats";
+import { buildDomainXml, buildNetworkXml, type DiskDef, type DomainDef, type NicDef } from "./xml-build";
+import { parseDomainXml, type ParsedDomain } from "./xml-parse";
+
+export interface IsolatedNetworkOptions {
+  /** libvirt network name (default tandem-isolated). */
+  name: string;
+  /** Host bridge (default tandem-vm0). */
+  bridge: string;
+  /** First three octets of the /24 (default 10.77.0): host .1, DHCP .100–.254. */
+  prefix: string;
+}
+
+export interface LibvirtDriverOptions {
+  uri: string;
+  hostId: string;
+  /** Per-VM disks, seeds and logs go to `${dataDir}/vms/<uuid>/`. */
+  dataDir: string;
+  accel?: "kvm" | "qemu" | "auto";
+  logger?: Logger;
+  /** How long `shutdown` waits for the guest to power off after the ACPI request (default 60 s). */
+  shutdownTimeoutMs?: number;
+  isolatedNetwork?: Partial<IsolatedNetworkOptions>;
+  /** Reconnect back-off after libvirtd goes away (default 250 ms doubling to 10 s). */
+  reconnect?: { minDelayMs?: number; maxDelayMs?: number };
+  /** For tests: how to open a connection. */
+  connect?: ConnectFn;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const HOSTNAME_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
+const GiB = 1024 ** 3;
+const DEFAULT_INSTALL_DISK_GIB = 20;
+
+const absPath = z.string().min(2).startsWith("/");
+const DemoMeta = z.object({ kernel: absPath, initrd: absPath, disk: absPath, cmdline: z.string().max(4096) });
+
+const snapshotBuilder = new XMLBuilder({ format: false, suppressEmptyNode: true });
+const snapshotParser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: true });
+
+/** A transient state Tandem knows better than libvirt (an ACPI shutdown in progress). */
+interface Transition {
+  state: GuestState;
+  until: number;
+}
+
+export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable {
+  readonly kind = "vm" as const;
+  readonly accel: Accel;
+  private readonly log: Logger;
+  private readonly vmsDir: string;
+  private readonly shutdownTimeoutMs: number;
+  private readonly net: IsolatedNetworkOptions;
+  private readonly hub = new EventHub();
+  private readonly link: LibvirtLink;
+  private readonly transitions = new Map<string, Transition>();
+  private readonly vcpus = new Map<string, number>();
+  private readonly firstSeen = new Map<string, string>();
+  private readonly consoles = new Set<SerialConsole>();
+  private networkReady: Promise<void> | null = null;
+  private versions: string | null = null;
+  private closed = false;
+
+  constructor(private readonly opts: LibvirtDriverOptions) {
+    this.log = opts.logger ?? silentLogger;
+    this.accel = detectAccel(opts.accel ?? "auto");
+    this.vmsDir = path.join(path.resolve(opts.dataDir), "vms");
+    this.shutdownTimeoutMs = opts.shutdownTimeoutMs ?? 60_000;
+    this.net = {
+      name: opts.isolatedNetwork?.name ?? "tandem-isolated",
+      bridge: opts.isolatedNetwork?.bridge ?? "tandem-vm0",
+      prefix: opts.isolatedNetwork?.prefix ?? "10.77.0",
+    };
+    const connect: ConnectFn = opts.connect ?? ((uri, onClose) => libvirtConnect(uri, { onClose: (r) => onClose(r) }));
+    this.link = new LibvirtLink({
+      uri: opts.uri,
+      connect,
+      logger: this.log,
+      minDelayMs: opts.reconnect?.minDelayMs,
+      maxDelayMs: opts.reconnect?.maxDelayMs,
+      onDomainEvent: (e) => this.onDomainEvent(e),
+      onHealth: (healthy, message) => {
+        if (healthy) this.networkReady = null;
+        this.versions = null;
+        this.hub.emit({ type: "connection", healthy, message });
+      },
+    });
+  }
+
+  // ------------------------------------------------------------------------------ plumbing
+
+  private async conn(): Promise<Connection> {
+    if (this.closed) throw new AppError("BACKEND_UNAVAILABLE", "the VM driver is closed");
+    try {
+      return await this.link.get();
+    } catch (e) {
+      throw new AppError("BACKEND_UNAVAILABLE", `libvirt is not reachable at ${this.opts.uri}`, {
+        cause: e instanceof Error ? e.message : String(e),
+      });
+    }
+  }
+
+  /** libvirt errors → AppError; a lost connection also tells the link to reconnect. */
+  private fail(e: unknown, what: string, id?: string): AppError {
+    if (e instanceof AppError) return e;
+    if (isNoDomain(e) && id) return notFound("vm", id);
+    if (isOperationInvalid(e)) return invalidState(`cannot ${what}: ${(e as Error).message}`);
+    if (isConnectionError(e)) {
+      this.link.lost((e as Error).message);
+      return new AppError("BACKEND_UNAVAILABLE", `lost the connection to libvirt while trying to ${what}`);
+    }
+    if (isLibvirtError(e)) {
+      this.log.warn({ code: e.code, domain: e.domain, err: e.message, what }, "libvirt call failed");
+      return new AppError("INTERNAL", `libvirt could not ${what}: ${e.message}`, { code: e.codeName });
+    }
+    this.log.error({ err: e instanceof Error ? e.stack : String(e), what }, "VM driver failure");
+    return new AppError("INTERNAL", `could not ${what}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+
+  private uuidOf(id: string): string {
+    const p = parseGuestId(id);
+    if (!p || p.kind !== "vm" || p.hostId !== this.opts.hostId || !UUID_RE.test(p.uuid)) throw notFound("vm", id);
+    return p.uuid;
+  }
+
+  private idOf(uuid: string): string {
+    return makeGuestId(this.opts.hostId, "vm", uuid);
+  }
+
+  private vmDir(uuid: string): string {
+    if (!UUID_RE.test(uuid)) throw new AppError("INTERNAL", "refusing a non-UUID directory name");
+    return path.join(this.vmsDir, uuid);
+  }
+
+  /** Runs fn with a freshly looked-up domain handle and frees it afterwards. */
+  private async withDomain<T>(id: string, what: string, fn: (d: Domain, c: Connection) => Promise<T>): Promise<T> {
+    const uuid = this.uuidOf(id);
+    const c = await this.conn();
+    let dom: Domain;
+    try {
+      dom = await c.lookupDomainByUUID(uuid);
+    } catch (e) {
+      throw this.fail(e, what, id);
+    }
+    try {
+      return await fn(dom, c);
+    } catch (e) {
+      throw this.fail(e, what, id);
+    } finally {
+      dom.free();
+    }
+  }
+
+  private stateOf(uuid: string, code: number, reason: number): GuestState {
+    const base = guestState(code, reason);
+    const t = this.transitions.get(uuid);
+    if (t) {
+      if (Date.now() < t.until && base === "running") return t.state;
+      this.transitions.delete(uuid);
+    }
+    return base;
+  }
+
+  private toGuest(uuid: string, parsed: ParsedDomain, code: number, reason: number): DriverGuest {
+    this.vcpus.set(uuid, parsed.vcpus);
+    const t = parsed.tandem;
+    let createdAt = t?.createdAt || this.firstSeen.get(uuid);
+    if (!createdAt) {
+      createdAt = new Date().toISOString();
+      this.firstSeen.set(uuid, createdAt);
+    }
+    return {
+      id: this.idOf(uuid),
+      hostId: this.opts.hostId,
+      kind: "vm",
+      name: parsed.name,
+      state: this.stateOf(uuid, code, reason),
+      vcpus: parsed.vcpus,
+      memoryMiB: Math.round(parsed.memoryKiB / 1024),
+      diskGiB: t?.diskBytes != null ? Math.round((t.diskBytes / GiB) * 100) / 100 : null,
+      image: t?.image ?? null,
+      createdAt,
+      adopted: t === null,
+      ipAddresses: [],
+    };
+  }
+
+  // ------------------------------------------------------------------------------ reads
+
+  async list(): Promise<DriverGuest[]> {
+    const c = await this.conn();
+    let all;
+    try {
+      all = await c.listAllDomainsDetailed();
+    } catch (e) {
+      throw this.fail(e, "list VMs");
+    }
+    const out: DriverGuest[] = [];
+    for (const d of all) {
+      d.domain.free();
+      try {
+        out.push(this.toGuest(d.uuid, parseDomainXml(d.xml), d.stateCode, d.reason));
+      } catch (e) {
+        this.log.warn({ name: d.name, err: e instanceof Error ? e.message : String(e) }, "skipping unreadable domain");
+      }
+    }
+    return out;
+  }
+
+  async get(id: string): Promise<DriverGuest> {
+    return this.withDomain(id, "read the VM", async (d) => {
+      const [xml, st] = await Promise.all([d.getXMLDesc(), d.getState()]);
+      return this.toGuest(d.uuid, parseDomainXml(xml), st.code, st.reason);
+    });
+  }
+
+  /** The live domain XML (diagnostics and tests). */
+  async domainXml(id: string): Promise<string> {
+    return this.withDomain(id, "read the VM's XML", (d) => d.getXMLDesc());
+  }
+
+  /** Where this VM's own files live (they are removed by a purge, and nothing else is). */
+  filesDir(id: string): string {
+    return this.vmDir(this.uuidOf(id));
+  }
+
+  async vncWebsocketPort(id: string): Promise<number> {
+    return this.withDomain(id, "find the VNC console", async (d) => {
+      const vnc = parseDomainXml(await d.getXMLDesc()).vnc;
+      const port = vnc?.websocket ?? null;
+      if (port === null || port <= 0) {
+        throw invalidState("the VM has no VNC websocket right now (it must be running with a VNC display)");
+      }
+      return port;
+    });
+  }
+
+  // ------------------------------------------------------------------------------ create
+
+  async create(spec: GuestSpec, progress: (p: Progress) => void): Promise<DriverGuest> {
+    const name = GuestName.safeParse(spec.name);
+    if (!name.success)
+      throw new AppError("VALIDATION", `invalid VM name: ${name.error.issues[0]?.message ?? "bad name"}`);
+    if (!UUID_RE.test(spec.uuid)) throw new AppError("VALIDATION", "the VM's uuid must be a lowercase RFC 4122 UUID");
+    if (!Number.isInteger(spec.vcpus) || spec.vcpus < 1) throw new AppError("VALIDATION", "vcpus must be at least 1");
+    if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 16)
+      throw new AppError("VALIDATION", "memoryMiB must be at least 16");
+    const image = spec.resolvedImage;
+    if (image.kind !== "vm") throw new AppError("VALIDATION", `image '${image.id}' is not a VM image`);
+    const uuid = spec.uuid;
+    const id = this.idOf(uuid);
+    const networkMode = spec.network ?? "user";
+
+    progress({ percent: 5, message: "checking" });
+    const c = await this.conn();
+    const taken = await c.lookupDomainByName(spec.name).then(
+      (d) => (d.free(), true),
+      (e: unknown) => {
+        if (isNoDomain(e)) return false;
+        throw this.fail(e, "check the VM name");
+      },
+    );
+    if (taken) throw new AppError("CONFLICT", `a VM named '${spec.name}' already exists on this host`);
+
+    const dir = this.vmDir(uuid);
+    await mkdir(this.vmsDir, { recursive: true, mode: 0o755 });
+    try {
+      await mkdir(dir, { mode: 0o750 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST")
+        throw new AppError("CONFLICT", `VM ${uuid} already has files`);
+      throw e;
+    }
+
+    let defined = null as Domain | null;
+    try {
+      progress({ percent: 15, message: "preparing disks" });
+      const { boot, disks, diskBytes } = await this.prepareDisks(spec, dir);
+
+      let nic: NicDef | null = null;
+      if (networkMode === "user") nic = { kind: "user" };
+      else if (networkMode === "isolated") {
+        progress({ percent: 45, message: `starting network ${this.net.name}` });
+        await this.ensureIsolatedNetwork(c);
+        nic = { kind: "network", network: this.net.name };
+      }
+
+      const def: DomainDef = {
+        type: this.accel,
+        name: spec.name,
+        uuid,
+        memoryMiB: spec.memoryMiB,
+        vcpus: spec.vcpus,
+        boot,
+        disks,
+        nic,
+        serialLog: path.join(dir, "serial.log"),
+        vnc: true,
+        meta: { image: image.id, createdAt: new Date().toISOString(), diskBytes, network: networkMode },
+      };
+      progress({ percent: 60, message: "defining the domain" });
+      try {
+        defined = await c.defineDomain(buildDomainXml(def), DefineFlag.VALIDATE);
+      } catch (e) {
+        throw this.fail(e, "define the VM", id);
+      }
+      if (spec.start !== false) {
+        progress({ percent: 80, message: "starting" });
+        try {
+          await defined.create();
+        } catch (e) {
+          throw this.fail(e, "start the VM", id);
+        }
+      }
+      progress({ percent: 100, message: spec.start !== false ? "running" : "created" });
+      return await this.get(id);
+    } catch (e) {
+      // Leave nothing behind: the domain (if defined) and this VM's directory.
+      if (defined) {
+        await defined.destroy().catch(() => undefined);
+        await defined.undefine(UndefineFlag.SNAPSHOTS_METADATA | UndefineFlag.NVRAM).catch(() => undefined);
+      }
+      await rm(dir, { recursive: true, force: true });
+      throw e instanceof AppError ? e : this.fail(e, "create the VM", id);
+    } finally {
+      defined?.free();
+    }
+  }
+
+  private async prepareDisks(
+    spec: GuestSpec,
+    dir: string,
+  ): Promise<{ boot: DomainDef["boot"]; disks: DiskDef[]; diskBytes: number | null }> {
+    const image = spec.resolvedImage;
+    const wanted = spec.diskGiB !== undefined ? spec.diskGiB * GiB : undefined;
+    const main = path.join(dir, "disk.qcow2");
+    const mainDisk = (): DiskDef => ({ path: main, format: "qcow2", device: "disk", bus: "virtio", target: "vda" });
+    switch (image.format) {
+      case "demo-kernel": {
+        const meta = DemoMeta.safeParse(image.meta);
+        if (!meta.success) throw new AppError("VALIDATION", `image '${image.id}' lacks kernel/initrd/disk paths`);
+        for (const f of [meta.data.kernel, meta.data.initrd, meta.data.disk]) {
+          if (!existsSync(f)) throw new AppError("VALIDATION", `image '${image.id}' is missing ${path.basename(f)}`);
+        }
+        await createOverlay(main, meta.data.disk, "qcow2", wanted);
+        return {
+          boot: { kind: "kernel", kernel: meta.data.kernel, initrd: meta.data.initrd, cmdline: meta.data.cmdline },
+          disks: [mainDisk()],
+          diskBytes: await virtualSize(main, "qcow2"),
+        };
+      }
+      case "qcow2":
+      case "raw": {
+        if (!absPath.safeParse(image.path).success || !existsSync(image.path)) {
+          throw new AppError("VALIDATION", `image '${image.id}' has no file on this host`);
+        }
+        await createOverlay(main, image.path, image.format, wanted);
+        const disks = [mainDisk()];
+        const ci = spec.cloudInit;
+        const hostname = ci?.hostname ?? spec.hostname ?? spec.name;
+        if (!HOSTNAME_RE.test(hostname)) throw new AppError("VALIDATION", `'${hostname}' is not a valid hostname`);
+        if (ci || (await seedTool())) {
+          const seed = path.join(dir, "seed.iso");
+          const tool = await makeSeed(seed, {
+            instanceId: spec.uuid,
+            hostname,
+            user: ci?.user,
+            password: ci?.password,
+            sshKeys: ci?.sshKeys,
+          }).catch((e: unknown) => {
+            throw new AppError("BACKEND_UNAVAILABLE", e instanceof Error ? e.message : String(e));
+          });
+          this.log.debug({ tool, uuid: spec.uuid }, "cloud-init seed written");
+          disks.push({ path: seed, format: "raw", device: "cdrom", bus: "sata", target: "sda", readonly: true });
+        } else {
+          this.log.warn({ uuid: spec.uuid }, "no seed tool (genisoimage/xorriso/mkfs.vfat+mcopy): no cloud-init seed");
+        }
+        return { boot: { kind: "firmware", order: ["hd"] }, disks, diskBytes: await virtualSize(main, "qcow2") };
+      }
+      case "iso": {
+        if (!absPath.safeParse(image.path).success || !existsSync(image.path)) {
+          throw new AppError("VALIDATION", `image '${image.id}' has no file on this host`);
+        }
+        const size = wanted ?? DEFAULT_INSTALL_DISK_GIB * GiB;
+        await createBlank(main, size);
+        return {
+          boot: { kind: "firmware", order: ["cdrom", "hd"] },
+          disks: [
+            mainDisk(),
+            { path: image.path, format: "raw", device: "cdrom", bus: "sata", target: "sda", readonly: true },
+          ],
+          diskBytes: size,
+        };
+      }
+      default:
+        throw new AppError("VALIDATION", `image format '${image.format}' cannot make a VM`);
+    }
+  }
+
+  /** Defines and starts the isolated Tandem network once (a bridge with DHCP, no <forward>). */
+  private ensureIsolatedNetwork(c: Connection): Promise<void> {
+    this.networkReady ??= (async () => {
+      const { name, bridge, prefix } = this.net;
+      const existing = (await c.listNetworks()).find((n) => n.name === name);
+      if (!existing) {
+        await c.networkDefineXML(
+          buildNetworkXml({
+            name,
+            bridge,
+            address: `${prefix}.1`,
+            netmask: "255.255.255.0",
+            dhcpStart: `${prefix}.100`,
+            dhcpEnd: `${prefix}.254`,
+          }),
+        );
+        await c.networkSetAutostart(name, true).catch(() => undefined);
+        this.log.info({ name, bridge }, "defined the isolated VM network");
+      }
+      if (!existing?.active) await c.networkCreate(name);
+    })().catch((e: unknown) => {
+      this.networkReady = null;
+      throw this.fail(e, `start the network ${this.net.name}`);
+    });
+    return this.networkReady;
+  }
+
+  // ------------------------------------------------------------------------------ lifecycle
+
+  async act(id: string, action: GuestAction): Promise<void> {
+    const uuid = this.uuidOf(id);
+    await this.withDomain(id, action, async (d) => {
+      const st = await d.getState();
+      const state = this.stateOf(uuid, st.code, st.reason);
+      if (!canAct(state, action)) throw invalidState(`cannot ${action} ${d.name}: it is ${state}`);
+      switch (action) {
+        case "start":
+          await d.create();
+          return;
+        case "stop":
+          this.transitions.delete(uuid);
+          await d.destroy();
+          return;
+        case "reboot":
+          await d.reboot();
+          return;
+        case "pause":
+          await d.suspend();
+          return;
+        case "resume":
+          await d.resume();
+          return;
+        case "shutdown":
+          await this.shutdown(uuid, d);
+          return;
+      }
+    });
+  }
+
+  /** ACPI power button, then wait for the guest to power off — or report a clear timeout. */
+  private async shutdown(uuid: string, d: Domain): Promise<void> {
+    const started = Date.now();
+    const until = started + this.shutdownTimeoutMs;
+    this.transitions.set(uuid, { state: "shutting-down", until });
+    this.hub.emit({ type: "changed", id: this.idOf(uuid), state: "shutting-down" });
+    try {
+      await d.shutdown(ShutdownFlag.ACPI);
+      while (Date.now() < until) {
+        const st = await d.getState();
+        const s = guestState(st.code, st.reason);
+        if (s !== "running" && s !== "shutting-down") return;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new AppError(
+        "CONFLICT",
+        `${d.name} did not power off within ${Math.round(this.shutdownTimeoutMs / 1000)} s of the ACPI shutdown request; ` +
+          "it is still running (the guest may ignore ACPI) — use stop to force it off",
+        { reason: "shutdown-timeout", timeoutMs: this.shutdownTimeoutMs },
+      );
+    } finally {
+      this.transitions.delete(uuid);
+      this.hub.emit({ type: "changed", id: this.idOf(uuid) });
+    }
+  }
+
+  async remove(id: string, opts: { purgeDisks: boolean }): Promise<void> {
+    const uuid = this.uuidOf(id);
+    let parsed: ParsedDomain | null = null;
+    await this.withDomain(id, "delete the VM", async (d) => {
+      parsed = parseDomainXml(await d.getXMLDesc());
+      if (await d.isActive()) await d.destroy();
+      await d.undefine(
+        UndefineFlag.MANAGED_SAVE |
+          UndefineFlag.SNAPSHOTS_METADATA |
+          UndefineFlag.CHECKPOINTS_METADATA |
+          UndefineFlag.NVRAM,
+      );
+    });
+    this.transitions.delete(uuid);
+    this.vcpus.delete(uuid);
+    this.firstSeen.delete(uuid);
+    const p = parsed as ParsedDomain | null;
+    if (opts.purgeDisks && p?.tandem) {
+      // Only this VM's own directory (overlay, seed, serial log): never a base image, an ISO
+      // or a disk of an adopted domain.
+      await rm(this.vmDir(uuid), { recursive: true, force: true });
+      if (this.isLocalSystemUri()) {
+        await rm(path.join("/var/log/libvirt/qemu", `${p.name}.log`), { force: true }).catch(() => undefined);
+      }
+    }
+    this.hub.emit({ type: "removed", id });
+  }
+
+  private isLocalSystemUri(): boolean {
+    return /^qemu:\/\/\/system$/.test(this.opts.uri);
+  }
+
+  // ------------------------------------------------------------------------------ stats
+
+  async sample(ids: string[]): Promise<GuestSample[]> {
+    const wanted = new Map<string, string>();
+    for (const id of ids) {
+      const p = parseGuestId(id);
+      if (p && p.kind === "vm" && p.hostId === this.opts.hostId) wanted.set(p.uuid, id);
+    }
+    if (wanted.size === 0) return [];
+    const c = await this.conn();
+    let recs;
+    try {
+      recs = await c.getAllDomainStats(SAMPLE_GROUPS, StatsFlag.ACTIVE);
+    } catch (e) {
+      throw this.fail(e, "read VM statistics");
+    }
+    const at = Date.now();
+    if (recs.some((r) => wanted.has(r.uuid) && !this.vcpus.has(r.uuid))) await this.list().catch(() => undefined);
+    const out: GuestSample[] = [];
+    for (const r of recs) {
+      const id = wanted.get(r.uuid);
+      if (id) out.push(toSample(id, at, r.params, this.vcpus.get(r.uuid) ?? 1));
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------------------ consoles
+
+  async openConsole(id: string, _size: TermSize): Promise<ConsoleStream> {
+    const uuid = this.uuidOf(id);
+    return this.withDomain(id, "open the serial console", async (d) => {
+      const st = await d.getState();
+      const state = this.stateOf(uuid, st.code, st.reason);
+      if (state !== "running" && state !== "paused" && state !== "shutting-down") {
+        throw invalidState(`cannot open the console of a VM that is ${state}`);
+      }
+      // force: the newest viewer takes the console over (a second tab, a reconnect).
+      const raw = await d.openConsole({ force: true });
+      const con: SerialConsole = new SerialConsole(raw, () => this.consoles.delete(con));
+      this.consoles.add(con);
+      return con;
+    });
+  }
+
+  // ------------------------------------------------------------------------------ snapshots
+
+  async listSnapshots(id: string): Promise<SnapshotInfo[]> {
+    return this.withDomain(id, "list snapshots", async (d) => {
+      const names = await d.listSnapshots();
+      const out: SnapshotInfo[] = [];
+      for (const name of names) {
+        const doc = snapshotParser.parse(await d.snapshotGetXMLDesc(name)) as {
+          domainsnapshot?: { description?: string; creationTime?: string; state?: string };
+        };
+        const s = doc.domainsnapshot ?? {};
+        const t = Number(s.creationTime);
+        out.push({
+          name,
+          description: s.description ?? "",
+          createdAt: Number.isFinite(t) ? new Date(t * 1000).toISOString() : "",
+          state: s.state ?? "",
+          current: false,
+        });
+      }
+      return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    });
+  }
+
+  async createSnapshot(id: string, name: string, description?: string): Promise<void> {
+    if (!GuestName.safeParse(name).success) throw new AppError("VALIDATION", "invalid snapshot name");
+    if (description !== undefined && (typeof description !== "string" || description.length > 4096))
+      throw new AppError("VALIDATION", "the description must be a string of at most 4096 characters");
+    const xml = snapshotBuilder.build({
+      domainsnapshot: { name, ...(description ? { description } : {}) },
+    }) as string;
+    await this.withDomain(id, "create a snapshot", async (d) => {
+      await d.snapshotCreateXML(xml);
+    });
+  }
+
+  async revertSnapshot(id: string, name: string): Promise<void> {
+    await this.withDomain(id, "revert to the snapshot", async (d) => {
+      await d.revertToSnapshot(name).catch((e: unknown) => {
+        throw isNoSnapshot(e) ? notFound("snapshot", name) : e;
+      });
+    });
+    this.hub.emit({ type: "changed", id });
+  }
+
+  async deleteSnapshot(id: string, name: string): Promise<void> {
+    await this.withDomain(id, "delete the snapshot", async (d) => {
+      await d.deleteSnapshot(name).catch((e: unknown) => {
+        throw isNoSnapshot(e) ? notFound("snapshot", name) : e;
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------------------ events, health
+
+  events(signal: AbortSignal): AsyncIterable<DriverEvent> {
+    // Subscribing is what makes the driver connect and listen; nothing polls.
+    void this.link.get().catch(() => undefined);
+    return this.hub.subscribe(signal);
+  }
+
+  private onDomainEvent(e: DomainEvent): void {
+    if (!UUID_RE.test(e.uuid)) return;
+    const id = this.idOf(e.uuid);
+    if (e.kind === "reboot") {
+      this.hub.emit({ type: "changed", id, state: "running" });
+      return;
+    }
+    const hint = stateHint(e.event, e.detail);
+    if (hint === "removed") {
+      this.hub.emit({ type: "removed", id });
+      return;
+    }
+    if (hint === "stopped" || hint === "crashed" || hint === "paused") this.transitions.delete(e.uuid);
+    const transition = this.transitions.get(e.uuid);
+    const state = transition && hint === "running" ? transition.state : (hint ?? undefined);
+    this.hub.emit(state ? { type: "changed", id, state } : { type: "changed", id });
+  }
+
+  async health(): Promise<{ healthy: boolean; message: string }> {
+    try {
+      const c = await this.conn();
+      if (!this.versions) {
+        const [lib, hv] = await Promise.all([c.getLibVersion(), c.getVersion()]);
+        const v = (n: number) => `${Math.floor(n / 1e6)}.${Math.floor((n % 1e6) / 1e3)}.${n % 1e3}`;
+        this.versions = `libvirt ${v(lib)}, QEMU ${v(hv)}`;
+      }
+      return {
+        healthy: true,
+        message: `${this.versions} at ${this.opts.uri} (${this.accel === "kvm" ? "KVM" : "TCG, no hardware virtualisation"})`,
+      };
+    } catch (e) {
+      const msg = e instanceof AppError ? this.link.lastMessage : e instanceof Error ? e.message : String(e);
+      return { healthy: false, message: msg };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of [...this.consoles]) c.close();
+    this.consoles.clear();
+    await this.link.close();
+  }
+}

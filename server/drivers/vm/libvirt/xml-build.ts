@@ -1,0 +1,190 @@
+// Builds libvirt domain and network XML from typed definitions with fast-xml-parser's XMLBuilder.
+// Every user-influenced string goes in as a text node or attribute value, so the builder escapes
+// it; nothing here concatenates XML. Characters XML cannot carry at all are refused.
+import { XMLBuilder } from "fast-xml-parser";
+
+export const TANDEM_NS = "https://tandem.dev/xmlns/guest/1";
+export const TANDEM_PREFIX = "tandem";
+
+/** Tandem's own fields, kept in the domain's <metadata>. */
+export interface TandemMeta {
+  image: string | null;
+  createdAt: string;
+  /** Virtual size of the main disk when Tandem made it. */
+  diskBytes: number | null;
+  /** Which Tandem network mode the guest was made with. */
+  network: "user" | "isolated" | "none";
+}
+
+export interface DiskDef {
+  path: string;
+  format: "qcow2" | "raw";
+  device: "disk" | "cdrom";
+  bus: "virtio" | "sata";
+  target: string;
+  readonly?: boolean;
+}
+
+export type BootDef =
+  | { kind: "kernel"; kernel: string; initrd?: string; cmdline?: string }
+  | { kind: "firmware"; order: ("hd" | "cdrom" | "network")[] };
+
+export type NicDef = { kind: "user" } | { kind: "network"; network: string };
+
+export interface DomainDef {
+  type: "kvm" | "qemu";
+  name: string;
+  uuid: string;
+  title?: string;
+  memoryMiB: number;
+  vcpus: number;
+  boot: BootDef;
+  disks: DiskDef[];
+  nic: NicDef | null;
+  /** Serial output is logged here from power-on. */
+  serialLog: string;
+  vnc: boolean;
+  meta: TandemMeta;
+}
+
+// XML 1.0 Char production: anything else cannot be represented, escaped or not.
+const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDFFF]/u;
+
+/** Throws for strings XML cannot carry (control characters, lone surrogates). */
+export function xmlText(value: string, what: string): string {
+  if (typeof value !== "string") throw new TypeError(`${what} must be a string`);
+  if (INVALID_XML_CHARS.test(value.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ""))) {
+    throw new RangeError(`${what} contains characters that XML cannot represent`);
+  }
+  return value;
+}
+
+const positiveInt = (n: number, what: string) => {
+  if (!Number.isInteger(n) || n <= 0) throw new RangeError(`${what} must be a positive integer`);
+  return n;
+};
+
+const builder = new XMLBuilder({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@_",
+  textNodeName: "#text",
+  format: true,
+  indentBy: "  ",
+  suppressEmptyNode: true,
+  suppressBooleanAttributes: false,
+});
+
+type Node = Record<string, unknown>;
+
+function diskNode(d: DiskDef): Node {
+  return {
+    "@_type": "file",
+    "@_device": d.device,
+    driver: { "@_name": "qemu", "@_type": d.format, ...(d.device === "disk" ? { "@_discard": "unmap" } : {}) },
+    source: { "@_file": xmlText(d.path, "disk path") },
+    target: { "@_dev": xmlText(d.target, "disk target"), "@_bus": d.bus },
+    ...(d.readonly || d.device === "cdrom" ? { readonly: "" } : {}),
+  };
+}
+
+function metadataNode(meta: TandemMeta): Node {
+  const p = (k: string) => `${TANDEM_PREFIX}:${k}`;
+  return {
+    [p("guest")]: {
+      [`@_xmlns:${TANDEM_PREFIX}`]: TANDEM_NS,
+      [p("created-by")]: "tandem",
+      ...(meta.image !== null ? { [p("image")]: xmlText(meta.image, "image id") } : {}),
+      [p("created-at")]: xmlText(meta.createdAt, "createdAt"),
+      ...(meta.diskBytes !== null ? { [p("disk-bytes")]: meta.diskBytes } : {}),
+      [p("network")]: meta.network,
+    },
+  };
+}
+
+export function buildDomainXml(def: DomainDef): string {
+  positiveInt(def.memoryMiB, "memoryMiB");
+  positiveInt(def.vcpus, "vcpus");
+  const os: Node = { type: { "@_arch": "x86_64", "@_machine": "pc", "#text": "hvm" } };
+  if (def.boot.kind === "kernel") {
+    os.kernel = xmlText(def.boot.kernel, "kernel path");
+    if (def.boot.initrd) os.initrd = xmlText(def.boot.initrd, "initrd path");
+    if (def.boot.cmdline) os.cmdline = xmlText(def.boot.cmdline, "kernel command line");
+  } else {
+    os.boot = def.boot.order.map((dev) => ({ "@_dev": dev }));
+  }
+  const devices: Node = {
+    disk: def.disks.map(diskNode),
+  };
+  if (def.nic) {
+    devices.interface =
+      def.nic.kind === "user"
+        ? { "@_type": "user", model: { "@_type": "virtio" } }
+        : {
+            "@_type": "network",
+            source: { "@_network": xmlText(def.nic.network, "network name") },
+            model: { "@_type": "virtio" },
+          };
+  }
+  devices.serial = {
+    "@_type": "pty",
+    log: { "@_file": xmlText(def.serialLog, "serial log path"), "@_append": "off" },
+    target: { "@_port": 0 },
+  };
+  devices.console = { "@_type": "pty", target: { "@_type": "serial", "@_port": 0 } };
+  if (def.vnc) {
+    devices.graphics = {
+      "@_type": "vnc",
+      "@_autoport": "yes",
+      "@_listen": "127.0.0.1",
+      "@_websocket": "-1",
+      listen: { "@_type": "address", "@_address": "127.0.0.1" },
+    };
+    devices.video = { model: { "@_type": "vga" } };
+  }
+  devices.memballoon = { "@_model": "virtio", stats: { "@_period": 1 } };
+  devices.rng = { "@_model": "virtio", backend: { "@_model": "random", "#text": "/dev/urandom" } };
+
+  const domain: Node = {
+    "@_type": def.type,
+    name: xmlText(def.name, "name"),
+    uuid: xmlText(def.uuid, "uuid"),
+    ...(def.title ? { title: xmlText(def.title, "title") } : {}),
+    metadata: metadataNode(def.meta),
+    memory: { "@_unit": "MiB", "#text": def.memoryMiB },
+    currentMemory: { "@_unit": "MiB", "#text": def.memoryMiB },
+    vcpu: { "@_placement": "static", "#text": def.vcpus },
+    os,
+    features: { acpi: "", apic: "" },
+    ...(def.type === "kvm" ? { cpu: { "@_mode": "host-passthrough", "@_check": "none" } } : {}),
+    clock: { "@_offset": "utc" },
+    on_poweroff: "destroy",
+    on_reboot: "restart",
+    on_crash: "destroy",
+    devices,
+  };
+  return builder.build({ domain }) as string;
+}
+
+export interface NetworkDef {
+  name: string;
+  bridge: string;
+  /** IPv4 address of the host side, e.g. 10.77.0.1 */
+  address: string;
+  netmask: string;
+  dhcpStart: string;
+  dhcpEnd: string;
+}
+
+/** An isolated network: a bridge with DHCP and no <forward>, so guests reach only the host. */
+export function buildNetworkXml(def: NetworkDef): string {
+  const network: Node = {
+    name: xmlText(def.name, "network name"),
+    bridge: { "@_name": xmlText(def.bridge, "bridge name"), "@_stp": "on", "@_delay": 0 },
+    ip: {
+      "@_address": xmlText(def.address, "address"),
+      "@_netmask": xmlText(def.netmask, "netmask"),
+      dhcp: { range: { "@_start": xmlText(def.dhcpStart, "dhcp start"), "@_end": xmlText(def.dhcpEnd, "dhcp end") } },
+    },
+  };
+  return builder.build({ network }) as string;
+}
