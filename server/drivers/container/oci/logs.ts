@@ -20,7 +20,7 @@ export class K8sLogParser {
     const lines = text.split("\n");
     this.carry = lines.pop() ?? "";
     for (const line of lines) {
-      const m = /^(\S+) (stdout|stderr) ([PF]) ?(.*)$/.exec(line);
+      const m = /^(\S+) (stdout|stderr) ([PF]) ?([\s\S]*)$/.exec(line);
       if (!m) continue;
       const body = this.partial + m[4];
       if (m[3] === "P") {
@@ -28,7 +28,8 @@ export class K8sLogParser {
         continue;
       }
       this.partial = "";
-      out.push({ time: m[1]!, stream: m[2] as LogLine["stream"], text: body });
+      // TTY output ends lines with CRLF; the CR is terminal noise in a log view.
+      out.push({ time: m[1]!, stream: m[2] as LogLine["stream"], text: body.replace(/\r$/, "") });
     }
     return out;
   }

@@ -13,7 +13,7 @@ describe("k8s-file log parser", () => {
     const p = new K8sLogParser();
     const a = p.push("2024-01-01T00:00:00.1+00:00 stdout P hel");
     expect(a).toEqual([]);
-    const b = p.push("lo\n2024-01-01T00:00:00.2+00:00 stdout F  world\n2024-01-01T00:00:00.3+00:00 stderr F oops\nnot a record\n");
+    const b = p.push("lo\n2024-01-01T00:00:00.2+00:00 stdout F  world\n2024-01-01T00:00:00.3+00:00 stderr F oops\r\nnot a record\n");
     expect(b).toEqual([
       { time: "2024-01-01T00:00:00.2+00:00", stream: "stdout", text: "hello world" },
       { time: "2024-01-01T00:00:00.3+00:00", stream: "stderr", text: "oops" },
