@@ -8,47 +8,9 @@ import type { GuestDriver } from "./domain/driver";
 import type { ContainerImageImporter } from "./domain/images";
 import { LOCAL_HOST_ID } from "./domain/ids";
 import { FakeDriver } from "./drivers/fake/fake-driver";
-import {
-  ContainerDriver,
-  ImageStoreError,
-  importArchive,
-  OciImageStore,
-  TarFormatError,
-  UnsafeArchiveError,
-  type StoredImage,
-} from "./drivers/container";
-import { AppError } from "./domain/errors";
+import { ContainerDriver, OciImageStore } from "./drivers/container";
+import { containerImporter } from "./drivers/container/importer";
 import { startTandem, type PageHandler } from "./app-server";
-
-/** The image library hands container archives to the OCI store through this adapter. */
-function containerImporter(store: OciImageStore): ContainerImageImporter {
-  const asStored = (img: StoredImage) => ({
-    path: img.dir,
-    meta: img.manifest.config as Record<string, unknown>,
-    sizeBytes: img.manifest.sizeBytes,
-  });
-  // Archive problems are the uploader's: report them as a 400 in the store's own words.
-  const userError = (e: unknown) =>
-    e instanceof ImageStoreError || e instanceof UnsafeArchiveError || e instanceof TarFormatError
-      ? new AppError("VALIDATION", `the image archive was refused: ${e.message}`)
-      : e;
-  return {
-    async importArchive(file) {
-      try {
-        await store.init();
-        const images = await importArchive(store, file);
-        if (!images[0]) throw new AppError("VALIDATION", "the archive holds no image");
-        return asStored(images[0]);
-      } catch (e) {
-        throw userError(e);
-      }
-    },
-    async importRootfs(dir, config) {
-      await store.init();
-      return asStored(await store.importRootfs(dir, { config, ref: "tandem/demo-busybox:latest" }));
-    },
-  };
-}
 
 async function createDrivers(
   config: Config,

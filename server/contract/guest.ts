@@ -5,15 +5,7 @@ export const guestKinds = ["vm", "container"] as const;
 export const GuestKind = z.enum(guestKinds);
 export type GuestKind = z.infer<typeof GuestKind>;
 
-export const guestStates = [
-  "creating",
-  "running",
-  "paused",
-  "stopped",
-  "shutting-down",
-  "crashed",
-  "unknown",
-] as const;
+export const guestStates = ["creating", "running", "paused", "stopped", "shutting-down", "crashed", "unknown"] as const;
 export const GuestState = z.enum(guestStates);
 export type GuestState = z.infer<typeof GuestState>;
 
@@ -37,7 +29,8 @@ export const Guest = z.object({
   kind: GuestKind,
   name: z.string(),
   state: GuestState,
-  vcpus: z.number().int(),
+  /** VMs: virtual CPUs. Containers: the CPU limit in cores (may be fractional, e.g. 0.5). */
+  vcpus: z.number(),
   memoryMiB: z.number().int(),
   diskGiB: z.number().nullable(),
   image: z.string().nullable(),
@@ -72,31 +65,37 @@ export const CloudInit = z.object({
 });
 
 /** Body of POST /api/v1/guests. Kind-specific fields are ignored by the other kind. */
-export const CreateGuestBody = z.object({
-  kind: GuestKind,
-  name: GuestName,
-  image: z.string().min(1).max(200),
-  vcpus: z.number().int().min(1).max(256),
-  memoryMiB: z
-    .number()
-    .int()
-    .min(16)
-    .max(4 * 1024 * 1024),
-  diskGiB: z.number().int().min(1).max(65536).optional(),
-  network: z.enum(["isolated", "user", "none"]).optional(),
-  start: z.boolean().optional(),
-  tags: z.array(z.string().min(1).max(64)).max(32).optional(),
-  // containers
-  command: z.array(z.string().max(4096)).max(256).optional(),
-  env: z.array(EnvVar).max(256).optional(),
-  workingDir: z.string().max(4096).optional(),
-  hostname: z.string().max(63).optional(),
-  pidsLimit: z.number().int().min(8).max(1_000_000).optional(),
-  restartPolicy: z.enum(["no", "on-failure", "always"]).optional(),
-  ports: z.array(PublishedPort).max(64).optional(),
-  // vms
-  cloudInit: CloudInit.optional(),
-});
+export const CreateGuestBody = z
+  .object({
+    kind: GuestKind,
+    name: GuestName,
+    image: z.string().min(1).max(200),
+    /** VMs: whole virtual CPUs. Containers: a CPU limit in cores, fractions allowed (0.5 = half a core). */
+    vcpus: z.number().min(0.1).max(256),
+    memoryMiB: z
+      .number()
+      .int()
+      .min(16)
+      .max(4 * 1024 * 1024),
+    diskGiB: z.number().int().min(1).max(65536).optional(),
+    network: z.enum(["isolated", "user", "none"]).optional(),
+    start: z.boolean().optional(),
+    tags: z.array(z.string().min(1).max(64)).max(32).optional(),
+    // containers
+    command: z.array(z.string().max(4096)).max(256).optional(),
+    env: z.array(EnvVar).max(256).optional(),
+    workingDir: z.string().max(4096).optional(),
+    hostname: z.string().max(63).optional(),
+    pidsLimit: z.number().int().min(8).max(1_000_000).optional(),
+    restartPolicy: z.enum(["no", "on-failure", "always"]).optional(),
+    ports: z.array(PublishedPort).max(64).optional(),
+    // vms
+    cloudInit: CloudInit.optional(),
+  })
+  .refine((b) => b.kind !== "vm" || Number.isInteger(b.vcpus), {
+    message: "a VM's vcpus must be a whole number",
+    path: ["vcpus"],
+  });
 export type CreateGuestBody = z.infer<typeof CreateGuestBody>;
 
 export const GuestActionBody = z.object({ action: GuestAction });

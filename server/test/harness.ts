@@ -11,6 +11,8 @@ import type { ClientToServerEvents, ServerToClientEvents } from "../contract/eve
 import type { GuestDriver } from "../domain/driver";
 import { LOCAL_HOST_ID } from "../domain/ids";
 import { FakeDriver } from "../drivers/fake/fake-driver";
+import { OciImageStore } from "../drivers/container";
+import { containerImporter } from "../drivers/container/importer";
 
 export const ADMIN_PASSWORD = "admin-password-for-tests";
 
@@ -20,7 +22,14 @@ export interface TestServer extends TandemServer {
 }
 
 export async function startTestServer(
-  opts: { drivers?: GuestDriver[]; env?: Record<string, string> } = {},
+  opts: {
+    /** Real-backend tests build their drivers inside the test's own data directory. */
+    driverFactory?: (dataDir: string) => GuestDriver[];
+    /** Use the OCI image store as the container importer (real container tests). */
+    containers?: boolean;
+    demoImageDir?: string;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<TestServer> {
   const template = process.env.TANDEM_TEST_TEMPLATE_DB;
   if (!template) throw new Error("globalSetup did not prepare a template database");
@@ -36,11 +45,17 @@ export async function startTestServer(
     DATABASE_URL: `file:${dbFile}`,
     ...opts.env,
   });
-  const drivers = opts.drivers ?? [
+  const drivers = opts.driverFactory?.(dataDir) ?? [
     new FakeDriver({ kind: "vm", hostId: LOCAL_HOST_ID, createDelayMs: 50 }),
     new FakeDriver({ kind: "container", hostId: LOCAL_HOST_ID, createDelayMs: 50 }),
   ];
-  const server = await startTandem({ config, drivers, log: pino({ level: "silent" }) });
+  const server = await startTandem({
+    config,
+    drivers,
+    log: pino({ level: "silent" }),
+    containerImporter: opts.containers ? containerImporter(new OciImageStore(dataDir)) : null,
+    demoImageDir: opts.demoImageDir,
+  });
   return {
     ...server,
     dataDir,
