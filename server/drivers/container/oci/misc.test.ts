@@ -54,3 +54,14 @@ describe("conmon and runtime plumbing", () => {
     expect(wrapperScript("/opt/it's/crun")).toContain(`'/opt/it'\\''s/crun'`);
   });
 });
+
+describe("image references", () => {
+  it("parses registry, repository, tag and digest", async () => {
+    const { parseReference } = await import("./registry");
+    expect(parseReference("127.0.0.1:5000/demo/app:1.0")).toEqual({ registry: "127.0.0.1:5000", repository: "demo/app", tag: "1.0", digest: null });
+    expect(parseReference("busybox")).toEqual({ registry: "registry-1.docker.io", repository: "library/busybox", tag: "latest", digest: null });
+    expect(parseReference("user/app:2")).toMatchObject({ registry: "registry-1.docker.io", repository: "user/app", tag: "2" });
+    expect(parseReference(`localhost/a@sha256:${"a".repeat(64)}`)).toMatchObject({ registry: "localhost", tag: null, digest: `sha256:${"a".repeat(64)}` });
+    expect(() => parseReference("UPPER/case")).toThrow(/not an image reference/);
+  });
+});
