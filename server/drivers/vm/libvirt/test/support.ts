@@ -1,0 +1,179 @@
+// Shared set-up for the VM driver's integration tests: the offline demo image built into a
+// temporary directory, a driver with its own data dir and isolated network, and a sweep that
+// removes every domain, network and file the run made — also after a failure.
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { connect, type Connection } from "../../../../../native/libvirt/index";
+import type { GuestSpec, ResolvedImage } from "../../../../domain/driver";
+import { LibvirtDriver, type LibvirtDriverOptions } from "../driver";
+
+export const URI = process.env.TANDEM_LIBVIRT_URI ?? "qemu:///system";
+const ROOT = path.resolve(import.meta.dirname, "../../../../..");
+
+export function haveBackend(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    execFileSync("virsh", ["-c", URI, "version"], { stdio: "ignore", timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface VmTestEnv {
+  tag: string;
+  prefix: string;
+  tmp: string;
+  dataDir: string;
+  demo: ResolvedImage;
+  driver: LibvirtDriver;
+  conn: Connection;
+  opts: LibvirtDriverOptions;
+  spec(o?: Partial<GuestSpec>): GuestSpec;
+  cleanup(): Promise<void>;
+}
+
+export async function makeEnv(): Promise<VmTestEnv> {
+  try {
+    execFileSync("bash", [path.join(ROOT, "scripts/host/ensure-libvirt.sh")], { stdio: "ignore", timeout: 60_000 });
+  } catch {
+    // The daemon may already be up without the script (e.g. a remote URI); haveBackend() decides.
+  }
+  const tag = randomBytes(3).toString("hex");
+  const prefix = `tvt-${tag}`;
+  const tmp = mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  const demoDir = path.join(tmp, "demo");
+  mkdirSync(demoDir);
+  execFileSync("bash", [path.join(ROOT, "scripts/host/build-demo-images.sh"), demoDir], {
+    stdio: "ignore",
+    timeout: 180_000,
+  });
+  const manifest = JSON.parse(readFileSync(path.join(demoDir, "manifest.json"), "utf8")) as {
+    vm: { kernel: string; initrd: string; disk: string; cmdline: string };
+  };
+  const abs = (p: string) => path.join(demoDir, p);
+  const demo: ResolvedImage = {
+    id: "demo-vm",
+    kind: "vm",
+    format: "demo-kernel",
+    path: abs(manifest.vm.disk),
+    meta: {
+      kernel: abs(manifest.vm.kernel),
+      initrd: abs(manifest.vm.initrd),
+      disk: abs(manifest.vm.disk),
+      cmdline: manifest.vm.cmdline,
+    },
+  };
+  const dataDir = path.join(tmp, "data");
+  const octet = 100 + (parseInt(tag.slice(0, 2), 16) % 100);
+  const opts: LibvirtDriverOptions = {
+    uri: URI,
+    hostId: "local",
+    dataDir,
+    shutdownTimeoutMs: 60_000,
+    isolatedNetwork: { name: `${prefix}-net`, bridge: `tdv${tag}`, prefix: `10.213.${octet}` },
+    reconnect: { minDelayMs: 100, maxDelayMs: 2000 },
+  };
+  const driver = new LibvirtDriver(opts);
+  const conn = await connect(URI);
+  let n = 0;
+  const spec = (o: Partial<GuestSpec> = {}): GuestSpec => ({
+    kind: "vm",
+    name: `${prefix}-${n++}`,
+    uuid: crypto.randomUUID(),
+    image: "demo-vm",
+    vcpus: 1,
+    memoryMiB: 192,
+    network: "user",
+    resolvedImage: demo,
+    ...o,
+  });
+  const cleanup = async () => {
+    await driver.close().catch(() => undefined);
+    for (const d of await conn.listAllDomains().catch(() => [])) {
+      const name = d.name;
+      if (name.startsWith(prefix)) {
+        await d.destroy().catch(() => undefined);
+        await d.undefine(2 | 4).catch(() => undefined);
+        rmSync(`/var/log/libvirt/qemu/${name}.log`, { force: true });
+      }
+      d.free();
+    }
+    for (const nw of await conn.listNetworks().catch(() => [])) {
+      if (!nw.name.startsWith(prefix)) continue;
+      await conn.networkDestroy(nw.name).catch(() => undefined);
+      await conn.networkUndefine(nw.name).catch(() => undefined);
+    }
+    await conn.close().catch(() => undefined);
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  return { tag, prefix, tmp, dataDir, demo, driver, conn, opts, spec, cleanup };
+}
+
+export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs: number, what: string): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * Opens QEMU's VNC websocket like noVNC does and returns the first frame's payload (the RFB
+ * version string) plus the HTTP status line.
+ */
+export function vncHandshake(port: number): Promise<{ status: string; payload: string }> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, "127.0.0.1");
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error("VNC websocket handshake timed out"));
+    }, 10_000);
+    let buf = Buffer.alloc(0);
+    let status = "";
+    sock.on("connect", () => {
+      sock.write(
+        [
+          "GET / HTTP/1.1",
+          `Host: 127.0.0.1:${port}`,
+          "Upgrade: websocket",
+          "Connection: Upgrade",
+          `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}`,
+          "Sec-WebSocket-Version: 13",
+          "Sec-WebSocket-Protocol: binary",
+          "",
+          "",
+        ].join("\r\n"),
+      );
+    });
+    sock.on("data", (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (!status) {
+        const end = buf.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        status = buf.subarray(0, buf.indexOf("\r\n")).toString();
+        buf = buf.subarray(end + 4);
+      }
+      if (buf.length >= 2) {
+        const len = buf[1]! & 0x7f;
+        if (len < 126 && buf.length >= 2 + len) {
+          clearTimeout(timer);
+          sock.destroy();
+          resolve({ status, payload: buf.subarray(2, 2 + len).toString("latin1") });
+        }
+      }
+    });
+    sock.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+export const exists = (p: string) => existsSync(p);
