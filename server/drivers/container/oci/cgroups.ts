@@ -168,7 +168,8 @@ export function readCgroupStats(layout: CgroupLayout, rel: string): CgroupStats 
     blkReadBytes: blk.read,
     blkWriteBytes: blk.write,
     oomKills: parseFlatKeyed(readOr(c("memory", "memory.oom_control"))).oom_kill ?? 0,
-    frozen: readOr(c("freezer", "freezer.state")).trim() === "FROZEN",
+    // FREEZING counts: the runtime is mid-pause and the tasks no longer run.
+    frozen: /^(FROZEN|FREEZING)$/.test(readOr(c("freezer", "freezer.state")).trim()),
   };
 }
 

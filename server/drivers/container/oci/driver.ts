@@ -143,7 +143,8 @@ export class ContainerDriver implements GuestDriver {
       }
       // Exits that happened while Tandem was away are handled now (restart policy included).
       if (existsSync(this.exitFile(uuid))) await this.onExitFile(uuid);
-      else if (rec.desired === "running" && !this.isAlive(uuid)) await this.onExitFile(uuid);
+      // Wanted running but gone without an exit file (conmon itself was killed).
+      else if (rec.desired === "running" && !this.isAlive(uuid)) await this.onExitFile(uuid, true);
     }
     const rules = this.portRules();
     await this.network.syncPorts(rules).catch((e: unknown) => this.log.warn({ err: String(e) }, "port sync failed"));
@@ -512,7 +513,7 @@ export class ContainerDriver implements GuestDriver {
     const uuid = rec.uuid;
     const paths = this.paths(uuid);
     const rid = this.runtimeId(uuid);
-    await this.runtime.delete(rid);
+    if (this.runtime.known(rid)) await this.runtime.delete(rid);
     rmSync(this.exitFile(uuid), { force: true });
     rmSync(paths.pidFile, { force: true });
     rmSync(path.join(this.socketDir, rid), { force: true });
@@ -601,12 +602,17 @@ export class ContainerDriver implements GuestDriver {
     rmSync(file, { force: true });
   }
 
-  private async onExitFile(uuid: string): Promise<void> {
+  /**
+   * Handles a container's exit once: inotify reports an exit file more than once (create, write),
+   * so without the file (already finalized) there is nothing to do unless `lost` says the
+   * container vanished without conmon writing one.
+   */
+  private async onExitFile(uuid: string, lost = false): Promise<void> {
     if (!this.records.has(uuid) || this.closed) return;
     await this.withLock(uuid, async () => {
       const rec = this.records.get(uuid);
-      if (!rec || rec.creating || this.isAlive(uuid)) return;
-      if (!existsSync(this.exitFile(uuid)) && rec.desired !== "running") return;
+      if (!rec || rec.creating || this.isAlive(uuid) || this.restartTimers.has(uuid)) return;
+      if (!existsSync(this.exitFile(uuid)) && !lost) return;
       const done = await this.finalizeExit(uuid, rec.desired !== "running");
       this.log.info({ id: rec.id, code: done.lastExit?.code, oom: done.lastExit?.oomKilled }, "container exited");
       this.changed(uuid);

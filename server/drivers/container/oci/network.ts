@@ -141,10 +141,15 @@ export class Network {
     await this.ensureBridge();
     const ns = this.netnsName(uuid);
     const veth = vethName(uuid);
-    if (!existsSync(this.netnsPath(uuid))) await run(["ip", "netns", "add", ns]);
-    if (existsSync(`/sys/class/net/${veth}`)) await run(["ip", "link", "del", veth]);
-    await run(["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns]);
-    await run(["ip", "link", "set", veth, "master", this.cfg.bridge, "up"]);
+    // Two `ip -batch` runs instead of one process per step: this is most of create's latency.
+    const host = [
+      ...(existsSync(this.netnsPath(uuid)) ? [] : [`netns add ${ns}`]),
+      ...(existsSync(`/sys/class/net/${veth}`) ? [`link del ${veth}`] : []),
+      `link add ${veth} type veth peer name eth0 netns ${ns}`,
+      `link set ${veth} master ${this.cfg.bridge} up`,
+      "",
+    ].join("\n");
+    await run(["ip", "-batch", "-"], { input: host });
     const script = [
       `addr add ${ip}/${this.subnet.prefix} dev eth0`,
       "link set eth0 up",
@@ -166,11 +171,28 @@ export class Network {
 
   async detach(uuid: string): Promise<void> {
     const veth = vethName(uuid);
-    if (existsSync(`/sys/class/net/${veth}`)) await run(["ip", "link", "del", veth]).catch(() => undefined);
-    if (existsSync(this.netnsPath(uuid))) await run(["ip", "netns", "del", this.netnsName(uuid)]);
+    const cmds = [
+      ...(existsSync(`/sys/class/net/${veth}`) ? [`link del ${veth}`] : []),
+      ...(existsSync(this.netnsPath(uuid)) ? [`netns del ${this.netnsName(uuid)}`] : []),
+    ];
+    if (cmds.length) await run(["ip", "-force", "-batch", "-"], { input: cmds.join("\n") + "\n" });
   }
 
+  private lastRules: string | null = null;
+
   async syncPorts(rules: PortRule[]): Promise<void> {
+    const key = JSON.stringify(rules);
+    if (key === this.lastRules) return;
+    this.lastRules = key;
+    try {
+      await this.applyPorts(rules);
+    } catch (e) {
+      this.lastRules = null;
+      throw e;
+    }
+  }
+
+  private async applyPorts(rules: PortRule[]): Promise<void> {
     if (rules.length === 0) {
       await run(["nft", "delete", "table", "ip", this.cfg.nftTable], { okCodes: [1] });
       return;
@@ -181,6 +203,7 @@ export class Network {
 
   /** Removes the bridge and the nft table (tests, uninstall); containers must be gone. */
   async destroy(): Promise<void> {
+    this.lastRules = null;
     await run(["nft", "delete", "table", "ip", this.cfg.nftTable], { okCodes: [1] });
     if (existsSync(`/sys/class/net/${this.cfg.bridge}`)) await run(["ip", "link", "del", this.cfg.bridge]);
   }

@@ -1,11 +1,21 @@
 // crun verbs (start, kill, pause, resume, delete, state, exec) through the host's runtime
 // command (the hybrid-cgroup wrapper where needed). Errors keep crun's own message.
+import { existsSync } from "node:fs";
 import { run } from "./run";
 
 export type RuntimeStatus = "created" | "running" | "paused" | "stopped";
 
 export class Runtime {
-  constructor(private readonly command: string) {}
+  constructor(
+    private readonly command: string,
+    /** crun's state directory (its default --root). */
+    private readonly stateRoot = "/run/crun",
+  ) {}
+
+  /** Cheap check without running crun: does crun hold state for this id? */
+  known(id: string): boolean {
+    return existsSync(`${this.stateRoot}/${id}`);
+  }
 
   start(id: string): Promise<unknown> {
     return run([this.command, "start", id], { timeoutMs: 30_000 });
