@@ -29,7 +29,10 @@ export class MetricsService {
   private readonly rings = new Map<string, Ring<MetricPoint>>();
   private readonly last = new Map<string, GuestSample>();
   /** Cumulative counters that survive guest restarts, for Prometheus (never go backwards). */
-  private readonly totals = new Map<string, { cpuSeconds: number; diskRead: number; diskWrite: number; netRx: number; netTx: number }>();
+  private readonly totals = new Map<
+    string,
+    { cpuSeconds: number; diskRead: number; diskWrite: number; netRx: number; netTx: number }
+  >();
   /** Points waiting to be averaged into each tier's current bucket. */
   private readonly buckets = new Map<string, { ts: number; points: MetricPoint[] }>();
   private readonly pendingRows: { subject: string; resolution: number; point: MetricPoint }[] = [];
@@ -76,7 +79,9 @@ export class MetricsService {
     const perDriver = await Promise.all(
       this.drivers.map((d) => {
         const ids = this.runningIds(d.kind);
-        return ids.length ? d.sample(ids).catch((err: unknown) => (this.log.warn({ err, kind: d.kind }, "sample failed"), [])) : [];
+        return ids.length
+          ? d.sample(ids).catch((err: unknown) => (this.log.warn({ err, kind: d.kind }, "sample failed"), []))
+          : [];
       }),
     );
     for (const list of perDriver) samples.push(...list);
@@ -98,7 +103,10 @@ export class MetricsService {
     if (Date.now() - this.lastFlush >= 10_000) await this.flush();
     this.lastTickMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
-    this.log.debug({ ms: this.lastTickMs, cpuMs: (cpu.user + cpu.system) / 1000, samples: samples.length }, "metrics tick");
+    this.log.debug(
+      { ms: this.lastTickMs, cpuMs: (cpu.user + cpu.system) / 1000, samples: samples.length },
+      "metrics tick",
+    );
   }
 
   /** The latest point of every subject, for the overview on first paint. */
@@ -118,7 +126,11 @@ export class MetricsService {
 
   async history(subject: string, range: MetricRange): Promise<{ resolution: number; points: MetricPoint[] }> {
     if (range === "15m") return { resolution: 1, points: this.rings.get(subject)?.toArray() ?? [] };
-    const spec = { "1h": { res: 10, secs: 3600 }, "24h": { res: 10, secs: 86400 }, "7d": { res: 300, secs: 7 * 86400 } }[range];
+    const spec = {
+      "1h": { res: 10, secs: 3600 },
+      "24h": { res: 10, secs: 86400 },
+      "7d": { res: 300, secs: 7 * 86400 },
+    }[range];
     await this.flush();
     const since = Math.floor(Date.now() / 1000) - spec.secs;
     const rows = await this.db.metricPoint.findMany({
@@ -162,7 +174,9 @@ export class MetricsService {
         update: data,
       });
     });
-    const prunes = TIERS.map((t) => this.db.metricPoint.deleteMany({ where: { resolution: t.resolution, ts: { lt: now - t.keepSeconds } } }));
+    const prunes = TIERS.map((t) =>
+      this.db.metricPoint.deleteMany({ where: { resolution: t.resolution, ts: { lt: now - t.keepSeconds } } }),
+    );
     try {
       await this.db.$transaction([...ops, ...prunes]);
     } catch (err) {

@@ -11,7 +11,11 @@ export function createPrometheusRegistry(deps: {
 }): Registry {
   const registry = new Registry();
   const labelNames = ["id", "name", "kind"] as const;
-  const guestCounter = (name: string, help: string, pick: (t: NonNullable<ReturnType<MetricsService["totalsFor"]>>) => number) =>
+  const guestCounter = (
+    name: string,
+    help: string,
+    pick: (t: NonNullable<ReturnType<MetricsService["totalsFor"]>>) => number,
+  ) =>
     new Counter({
       name,
       help,
@@ -52,7 +56,8 @@ export function createPrometheusRegistry(deps: {
     registers: [registry],
     async collect() {
       this.reset();
-      for (const g of await deps.guests()) this.set({ id: g.id, name: g.name, kind: g.kind, state: g.state }, g.state === "running" ? 1 : 0);
+      for (const g of await deps.guests())
+        this.set({ id: g.id, name: g.name, kind: g.kind, state: g.state }, g.state === "running" ? 1 : 0);
     },
   });
   const host = deps.metrics.hostSubject;

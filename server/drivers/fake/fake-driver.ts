@@ -3,7 +3,16 @@
 import { EventEmitter, on } from "node:events";
 import type { GuestAction, GuestKind, GuestState } from "../../contract/guest";
 import { canAct } from "../../contract/states";
-import type { ConsoleStream, DriverEvent, DriverGuest, GuestDriver, GuestSample, GuestSpec, Progress, TermSize } from "../../domain/driver";
+import type {
+  ConsoleStream,
+  DriverEvent,
+  DriverGuest,
+  GuestDriver,
+  GuestSample,
+  GuestSpec,
+  Progress,
+  TermSize,
+} from "../../domain/driver";
 import { AppError, invalidState, notFound } from "../../domain/errors";
 import { makeGuestId } from "../../domain/ids";
 
@@ -40,7 +49,15 @@ export class FakeDriver implements GuestDriver {
     for (let i = 0; i < (opts.seed ?? 0); i++) {
       const uuid = `seed-${String(i).padStart(5, "0")}`;
       const state: GuestState = i % 5 === 4 ? "stopped" : "running";
-      this.put({ uuid, name: `${this.kind === "vm" ? "vm" : "ct"}-${String(i).padStart(4, "0")}`, vcpus: 1 + (i % 4), memoryMiB: 256 * (1 + (i % 8)), image: null, state, adopted: true });
+      this.put({
+        uuid,
+        name: `${this.kind === "vm" ? "vm" : "ct"}-${String(i).padStart(4, "0")}`,
+        vcpus: 1 + (i % 4),
+        memoryMiB: 256 * (1 + (i % 8)),
+        image: null,
+        state,
+        adopted: true,
+      });
     }
   }
 
@@ -147,7 +164,16 @@ export class FakeDriver implements GuestDriver {
 
   async close(): Promise<void> {}
 
-  private put(g: { uuid: string; name: string; vcpus: number; memoryMiB: number; image: string | null; state: GuestState; adopted: boolean; diskGiB?: number | null }): FakeGuest {
+  private put(g: {
+    uuid: string;
+    name: string;
+    vcpus: number;
+    memoryMiB: number;
+    image: string | null;
+    state: GuestState;
+    adopted: boolean;
+    diskGiB?: number | null;
+  }): FakeGuest {
     const id = makeGuestId(this.hostId, this.kind, g.uuid);
     const guest: FakeGuest = {
       id,
