@@ -35,6 +35,14 @@ describe.skipIf(!HAVE_BACKEND)("container policies, logs and errors", () => {
     await env.driver.remove(g.id, { purgeDisks: true });
   });
 
+  it("reports an init killed by the memory limit as crashed with oomKilled", async () => {
+    const g = await env.driver.create(env.spec({ memoryMiB: 32, command: ["dd", "if=/dev/zero", "of=/dev/null", "bs=100M", "count=1"] }), () => {});
+    const d = await until(() => env.driver.details(g.id), (x) => x.guest.state === "crashed");
+    expect(d.record.lastExit).toMatchObject({ code: 137, oomKilled: true });
+    expect(d.oomKills).toBeGreaterThan(0);
+    await env.driver.remove(g.id, { purgeDisks: true });
+  });
+
   it("restart policy `on-failure` restarts after a failure, not after success", async () => {
     const g = await env.driver.create(
       env.spec({ restartPolicy: "on-failure", command: ["sh", "-c", "if [ -e /ok ]; then exit 0; fi; n=$(cat /n 2>/dev/null || echo 0); echo $((n+1)) > /n; [ $n -ge 2 ] && touch /ok; exit 1"] }),
