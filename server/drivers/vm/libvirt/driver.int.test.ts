@@ -241,6 +241,25 @@ describe.skipIf(!run)("LibvirtDriver against libvirtd", () => {
     expect(existsSync(base)).toBe(true);
   });
 
+  it("creates, lists, reverts and deletes snapshots; delete removes the VM with its snapshots", async () => {
+    const g = await env.driver.create(env.spec({ start: false }), () => undefined);
+    await env.driver.createSnapshot(g.id, "before-upgrade", `notes with <xml> & "quotes"`);
+    await env.driver.createSnapshot(g.id, "second");
+    const list = await env.driver.listSnapshots(g.id);
+    expect(list.map((s) => s.name).sort()).toEqual(["before-upgrade", "second"]);
+    expect(list.find((s) => s.name === "before-upgrade")).toMatchObject({
+      description: `notes with <xml> & "quotes"`,
+      state: "shutoff",
+    });
+    expect(codeOf(await env.driver.createSnapshot(g.id, "../x").catch((e: unknown) => e))).toBe("VALIDATION");
+    await env.driver.revertSnapshot(g.id, "before-upgrade");
+    await env.driver.deleteSnapshot(g.id, "second");
+    expect(codeOf(await env.driver.deleteSnapshot(g.id, "second").catch((e: unknown) => e))).toBe("NOT_FOUND");
+    expect((await env.driver.listSnapshots(g.id)).map((s) => s.name)).toEqual(["before-upgrade"]);
+    await env.driver.remove(g.id, { purgeDisks: true }); // with a snapshot still there
+    expect(codeOf(await env.driver.get(g.id).catch((e: unknown) => e))).toBe("NOT_FOUND");
+  });
+
   it("runs a VM on the isolated Tandem network it creates on demand", async () => {
     const spec: GuestSpec = env.spec({ network: "isolated" });
     const g = await env.driver.create(spec, () => undefined);

@@ -94,7 +94,10 @@ export async function makeEnv(): Promise<VmTestEnv> {
   });
   const cleanup = async () => {
     await driver.close().catch(() => undefined);
-    for (const d of await conn.listAllDomains().catch(() => [])) {
+    await conn.close().catch(() => undefined);
+    // A fresh connection: the test may have closed its own, or the daemon may have restarted.
+    const c = await connect(URI);
+    for (const d of await c.listAllDomains().catch(() => [])) {
       const name = d.name;
       if (name.startsWith(prefix)) {
         await d.destroy().catch(() => undefined);
@@ -103,12 +106,12 @@ export async function makeEnv(): Promise<VmTestEnv> {
       }
       d.free();
     }
-    for (const nw of await conn.listNetworks().catch(() => [])) {
+    for (const nw of await c.listNetworks().catch(() => [])) {
       if (!nw.name.startsWith(prefix)) continue;
-      await conn.networkDestroy(nw.name).catch(() => undefined);
-      await conn.networkUndefine(nw.name).catch(() => undefined);
+      await c.networkDestroy(nw.name).catch(() => undefined);
+      await c.networkUndefine(nw.name).catch(() => undefined);
     }
-    await conn.close().catch(() => undefined);
+    await c.close().catch(() => undefined);
     rmSync(tmp, { recursive: true, force: true });
   };
   return { tag, prefix, tmp, dataDir, demo, driver, conn, opts, spec, cleanup };
