@@ -58,11 +58,40 @@ describe.skipIf(!built)("tandem_conmon addon", () => {
     expect(() => loose.recvFd("x", 1)).toThrow(TypeError);
     expect(() => loose.socketPair()).toThrow(TypeError);
     expect(() => new loose.FdStream()).toThrow(TypeError);
-    expect(() => new loose.FdStream(1e12, {}, () => {}, () => {})).toThrow(RangeError);
-    expect(() => new loose.FdStream(987654, {}, () => {}, () => {})).toThrow(/not open/);
-    expect(() => new loose.FdStream(0, { maxMessage: 0 }, () => {}, () => {})).toThrow(RangeError);
+    expect(
+      () =>
+        new loose.FdStream(
+          1e12,
+          {},
+          () => {},
+          () => {},
+        ),
+    ).toThrow(RangeError);
+    expect(
+      () =>
+        new loose.FdStream(
+          987654,
+          {},
+          () => {},
+          () => {},
+        ),
+    ).toThrow(/not open/);
+    expect(
+      () =>
+        new loose.FdStream(
+          0,
+          { maxMessage: 0 },
+          () => {},
+          () => {},
+        ),
+    ).toThrow(RangeError);
     const [x, y] = socketPair(true);
-    const st = openFdStream(x, {}, () => {}, () => {});
+    const st = openFdStream(
+      x,
+      {},
+      () => {},
+      () => {},
+    );
     expect(() => (st as unknown as { write(v: unknown): void }).write("str")).toThrow(TypeError);
     expect(() => (st as unknown as { write(v: unknown): void }).write(new Uint16Array(2))).toThrow(TypeError);
     st.close();
@@ -72,7 +101,9 @@ describe.skipIf(!built)("tandem_conmon addon", () => {
   });
 
   it("connect to a missing socket reports the path and errno", () => {
-    expect(() => connectSeqpacket("/nonexistent/tandem/attach")).toThrow(/connect \/nonexistent\/tandem\/attach: No such file/);
+    expect(() => connectSeqpacket("/nonexistent/tandem/attach")).toThrow(
+      /connect \/nonexistent\/tandem\/attach: No such file/,
+    );
   });
 
   it("keeps SOCK_SEQPACKET message boundaries both ways and cuts large writes", async () => {

@@ -22,7 +22,11 @@ const Descriptor = z.object({
   annotations: z.record(z.string(), z.string()).optional(),
   platform: z.object({ architecture: z.string(), os: z.string(), variant: z.string().optional() }).optional(),
 });
-export const OciIndex = z.object({ schemaVersion: z.number(), mediaType: z.string().optional(), manifests: z.array(Descriptor) });
+export const OciIndex = z.object({
+  schemaVersion: z.number(),
+  mediaType: z.string().optional(),
+  manifests: z.array(Descriptor),
+});
 export const OciManifest = z.object({
   schemaVersion: z.number(),
   mediaType: z.string().optional(),
@@ -39,7 +43,8 @@ async function inside(staging: string, rel: string): Promise<string> {
     throw new ImageStoreError(`the archive does not contain '${rel}'`);
   }
   const root = await fs.realpath(staging);
-  if (real !== root && !real.startsWith(root + path.sep)) throw new ImageStoreError(`'${rel}' points outside the archive`);
+  if (real !== root && !real.startsWith(root + path.sep))
+    throw new ImageStoreError(`'${rel}' points outside the archive`);
   return real;
 }
 
@@ -60,7 +65,12 @@ function diffIdsOf(config: unknown): string[] {
   return ids as string[];
 }
 
-async function importLayers(store: OciImageStore, files: string[], diffIds: string[], blobDigests: (string | undefined)[]): Promise<void> {
+async function importLayers(
+  store: OciImageStore,
+  files: string[],
+  diffIds: string[],
+  blobDigests: (string | undefined)[],
+): Promise<void> {
   if (files.length !== diffIds.length) {
     throw new ImageStoreError(`the manifest lists ${files.length} layers but the config ${diffIds.length}`);
   }
@@ -75,7 +85,11 @@ function blobPath(digest: string): string {
 }
 
 /** Imports every image in the archive; `ref` names the first one when the archive has no tag. */
-export async function importArchive(store: OciImageStore, file: string, opts: { ref?: string } = {}): Promise<StoredImage[]> {
+export async function importArchive(
+  store: OciImageStore,
+  file: string,
+  opts: { ref?: string } = {},
+): Promise<StoredImage[]> {
   const staging = await store.tmpDir();
   try {
     try {
@@ -98,7 +112,9 @@ export async function importArchive(store: OciImageStore, file: string, opts: { 
       return out;
     }
     if (!existsSync(path.join(staging, "index.json"))) {
-      throw new ImageStoreError("not an image archive: neither manifest.json (docker save) nor index.json (OCI layout)");
+      throw new ImageStoreError(
+        "not an image archive: neither manifest.json (docker save) nor index.json (OCI layout)",
+      );
     }
     const index = OciIndex.safeParse((await readJson(staging, "index.json")).value);
     if (!index.success) throw new ImageStoreError("index.json is not an OCI image index");
@@ -106,10 +122,29 @@ export async function importArchive(store: OciImageStore, file: string, opts: { 
     for (const [i, { desc, manifest }] of manifests.entries()) {
       const { value: config, bytes } = await readJson(staging, blobPath(manifest.config.digest));
       const files = await Promise.all(manifest.layers.map((l) => inside(staging, blobPath(l.digest))));
-      await importLayers(store, files, diffIdsOf(config), manifest.layers.map((l) => l.digest));
-      const name = desc.annotations?.["io.containerd.image.name"] ?? desc.annotations?.["org.opencontainers.image.ref.name"];
-      const refs = name && name.includes(":") ? [name] : name ? [`${opts.ref?.split(":")[0] ?? "image"}:${name}`] : i === 0 && opts.ref ? [opts.ref] : [];
-      out.push(await store.writeImage(config as Record<string, unknown>, bytes, opts.ref && i === 0 ? [opts.ref, ...refs] : refs));
+      await importLayers(
+        store,
+        files,
+        diffIdsOf(config),
+        manifest.layers.map((l) => l.digest),
+      );
+      const name =
+        desc.annotations?.["io.containerd.image.name"] ?? desc.annotations?.["org.opencontainers.image.ref.name"];
+      const refs =
+        name && name.includes(":")
+          ? [name]
+          : name
+            ? [`${opts.ref?.split(":")[0] ?? "image"}:${name}`]
+            : i === 0 && opts.ref
+              ? [opts.ref]
+              : [];
+      out.push(
+        await store.writeImage(
+          config as Record<string, unknown>,
+          bytes,
+          opts.ref && i === 0 ? [opts.ref, ...refs] : refs,
+        ),
+      );
     }
     return out;
   } finally {
@@ -125,7 +160,9 @@ async function flattenIndex(
 ): Promise<{ desc: z.infer<typeof Descriptor>; manifest: z.infer<typeof OciManifest> }[]> {
   if (depth > 3) throw new ImageStoreError("image index nested too deeply");
   const out: { desc: z.infer<typeof Descriptor>; manifest: z.infer<typeof OciManifest> }[] = [];
-  const candidates = descs.filter((d) => !d.platform || (d.platform.os === "linux" && d.platform.architecture === goArch()));
+  const candidates = descs.filter(
+    (d) => !d.platform || (d.platform.os === "linux" && d.platform.architecture === goArch()),
+  );
   for (const d of candidates) {
     const { value } = await readJson(staging, blobPath(d.digest));
     const asManifest = OciManifest.safeParse(value);
@@ -136,7 +173,12 @@ async function flattenIndex(
     const asIndex = OciIndex.safeParse(value);
     if (!asIndex.success) throw new ImageStoreError(`blob ${d.digest} is neither a manifest nor an index`);
     const nested = await flattenIndex(staging, asIndex.data.manifests, depth + 1);
-    out.push(...nested.map((n) => ({ desc: { ...n.desc, annotations: { ...d.annotations, ...n.desc.annotations } }, manifest: n.manifest })));
+    out.push(
+      ...nested.map((n) => ({
+        desc: { ...n.desc, annotations: { ...d.annotations, ...n.desc.annotations } },
+        manifest: n.manifest,
+      })),
+    );
   }
   if (out.length === 0 && depth === 0) throw new ImageStoreError(`the archive has no image for linux/${goArch()}`);
   return out;

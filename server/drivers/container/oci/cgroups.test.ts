@@ -34,7 +34,10 @@ describe("cgroup layout", () => {
 
 describe("stats parsing", () => {
   it("parses keyed files, limits and block I/O", () => {
-    expect(parseFlatKeyed("cache 10\ntotal_inactive_file 4096\nbad line x\n")).toEqual({ cache: 10, total_inactive_file: 4096 });
+    expect(parseFlatKeyed("cache 10\ntotal_inactive_file 4096\nbad line x\n")).toEqual({
+      cache: 10,
+      total_inactive_file: 4096,
+    });
     expect(parseLimit("max\n")).toBeNull();
     expect(parseLimit("9223372036854771712\n")).toBeNull();
     expect(parseLimit("67108864\n")).toBe(67108864);
@@ -98,7 +101,13 @@ describe("stats parsing", () => {
     const layout = {
       mode: "v1" as const,
       unified: null,
-      v1: { cpu: `${root}/cpu`, cpuacct: `${root}/cpuacct`, memory: `${root}/memory`, pids: `${root}/pids`, freezer: `${root}/freezer` },
+      v1: {
+        cpu: `${root}/cpu`,
+        cpuacct: `${root}/cpuacct`,
+        memory: `${root}/memory`,
+        pids: `${root}/pids`,
+        freezer: `${root}/freezer`,
+      },
     };
     try {
       expect(readCgroupStats(layout, "/t/c")).toMatchObject({

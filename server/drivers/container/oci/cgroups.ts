@@ -41,7 +41,7 @@ export function parseCgroupMounts(mountinfo: string): CgroupLayout {
   }
   const hasV1 = Object.keys(v1).length > 0;
   const mode: CgroupMode = rootIsV2 && !hasV1 ? "v2" : hasV1 && unified ? "hybrid" : hasV1 ? "v1" : "v2";
-  return { mode, unified: mode === "v2" ? unified ?? "/sys/fs/cgroup" : null, v1 };
+  return { mode, unified: mode === "v2" ? (unified ?? "/sys/fs/cgroup") : null, v1 };
 }
 
 function unescapeMount(s: string): string {
@@ -154,7 +154,8 @@ export function readCgroupStats(layout: CgroupLayout, rel: string): CgroupStats 
   const usage = Number(readOr(c("memory", "memory.usage_in_bytes"), "0")) || 0;
   const inactive = mem.total_inactive_file ?? mem.inactive_file ?? 0;
   const blk = parseBlkioV1(
-    readOr(c("blkio", "blkio.throttle.io_service_bytes_recursive")) || readOr(c("blkio", "blkio.throttle.io_service_bytes")),
+    readOr(c("blkio", "blkio.throttle.io_service_bytes_recursive")) ||
+      readOr(c("blkio", "blkio.throttle.io_service_bytes")),
   );
   const quota = Number(readOr(c("cpu", "cpu.cfs_quota_us"), "-1"));
   const period = Number(readOr(c("cpu", "cpu.cfs_period_us"), "100000")) || 100000;

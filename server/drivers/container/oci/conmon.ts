@@ -26,18 +26,30 @@ export class ConmonError extends Error {
 
 export function conmonArgs(l: ConmonLaunch): string[] {
   return [
-    "--api-version", "1",
-    "-c", l.runtimeId,
-    "-u", l.runtimeId,
-    "-n", l.name,
-    "-r", l.runtimeCommand,
-    "-b", l.paths.bundle,
-    "-p", l.paths.pidFile,
-    "-P", l.paths.conmonPidFile,
-    "-l", `k8s-file:${l.paths.log}`,
-    "--log-size-max", String(l.logSizeMax ?? 16 * 1024 * 1024),
-    "--exit-dir", l.exitDir,
-    "--socket-dir-path", l.socketDir,
+    "--api-version",
+    "1",
+    "-c",
+    l.runtimeId,
+    "-u",
+    l.runtimeId,
+    "-n",
+    l.name,
+    "-r",
+    l.runtimeCommand,
+    "-b",
+    l.paths.bundle,
+    "-p",
+    l.paths.pidFile,
+    "-P",
+    l.paths.conmonPidFile,
+    "-l",
+    `k8s-file:${l.paths.log}`,
+    "--log-size-max",
+    String(l.logSizeMax ?? 16 * 1024 * 1024),
+    "--exit-dir",
+    l.exitDir,
+    "--socket-dir-path",
+    l.socketDir,
     "-t",
     "-i",
     "--leave-stdin-open",
@@ -88,7 +100,8 @@ export function launchConmon(l: ConmonLaunch): Promise<number> {
       else done(new ConmonError(cleanRuntimeMessage(msg.message ?? stderr) || "container creation failed"));
     });
     sync.on("end", () => {
-      if (!settled) done(new ConmonError(cleanRuntimeMessage(stderr) || "conmon exited without reporting the container"));
+      if (!settled)
+        done(new ConmonError(cleanRuntimeMessage(stderr) || "conmon exited without reporting the container"));
     });
   });
 }

@@ -2,12 +2,7 @@
 // 1-byte pipe tag, 2 = stdout, 3 = stderr; input is raw) with resize through the ctl fifo, and
 // exec sessions whose PTY master crun hands us over SCM_RIGHTS.
 import { closeSync, constants, openSync, writeSync } from "node:fs";
-import {
-  connectSeqpacket,
-  openFdStream,
-  setWinsize,
-  type NativeFdStream,
-} from "../../../../native/conmon/index";
+import { connectSeqpacket, openFdStream, setWinsize, type NativeFdStream } from "../../../../native/conmon/index";
 import type { ConsoleStream, TermSize } from "../../../domain/driver";
 
 /** Listener fan-out shared by both stream kinds; data that arrives before a listener is kept. */

@@ -138,7 +138,9 @@ export class ContainerDriver implements GuestDriver {
       if (rec.creating) {
         // Tandem died half-way through create: nothing the user saw succeed, so clean up.
         this.log.warn({ id: rec.id }, "removing a container whose creation was interrupted");
-        await this.teardown(rec).catch((e: unknown) => this.log.error({ id: rec.id, err: String(e) }, "cleanup failed"));
+        await this.teardown(rec).catch((e: unknown) =>
+          this.log.error({ id: rec.id, err: String(e) }, "cleanup failed"),
+        );
         continue;
       }
       // Exits that happened while Tandem was away are handled now (restart policy included).
@@ -336,7 +338,10 @@ export class ContainerDriver implements GuestDriver {
     }
     const hostMiB = Math.floor(this.host.memTotalBytes / 1024 / 1024);
     if (spec.memoryMiB > hostMiB) {
-      throw new AppError("INSUFFICIENT_RESOURCES", `a memory limit of ${spec.memoryMiB} MiB exceeds this host's ${hostMiB} MiB`);
+      throw new AppError(
+        "INSUFFICIENT_RESOURCES",
+        `a memory limit of ${spec.memoryMiB} MiB exceeds this host's ${hostMiB} MiB`,
+      );
     }
     for (const r of this.records.values()) {
       if (r.name === spec.name) throw new AppError("CONFLICT", `a container named '${spec.name}' already exists`);
@@ -387,7 +392,11 @@ export class ContainerDriver implements GuestDriver {
       memoryMiB: spec.memoryMiB,
       pidsLimit: spec.pidsLimit ?? null,
       restartPolicy: spec.restartPolicy ?? "no",
-      ports: (spec.ports ?? []).map((p) => ({ hostPort: p.hostPort, guestPort: p.guestPort, protocol: p.protocol ?? "tcp" })),
+      ports: (spec.ports ?? []).map((p) => ({
+        hostPort: p.hostPort,
+        guestPort: p.guestPort,
+        protocol: p.protocol ?? "tcp",
+      })),
       network: { mode: netMode, netns: null, hostVeth: null, ip: null },
       desired: spec.start === false ? "stopped" : "running",
       creating: true,
@@ -457,7 +466,9 @@ export class ContainerDriver implements GuestDriver {
         this.log.error({ id, err: String(err) }, "cleanup after failed create failed"),
       );
       this.emit({ type: "removed", id });
-      throw e instanceof AppError ? e : new AppError("INTERNAL", `container creation failed: ${e instanceof Error ? e.message : String(e)}`);
+      throw e instanceof AppError
+        ? e
+        : new AppError("INTERNAL", `container creation failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
@@ -519,7 +530,11 @@ export class ContainerDriver implements GuestDriver {
     rmSync(path.join(this.socketDir, rid), { force: true });
     await mountOverlay(rec.lowerDirs, paths.upper, paths.work, paths.rootfs);
     if (rec.network.mode === "bridge" && rec.network.ip) {
-      if (!existsSync(this.network.netnsPath(uuid)) || !rec.network.hostVeth || !existsSync(`/sys/class/net/${rec.network.hostVeth}`)) {
+      if (
+        !existsSync(this.network.netnsPath(uuid)) ||
+        !rec.network.hostVeth ||
+        !existsSync(`/sys/class/net/${rec.network.hostVeth}`)
+      ) {
         await this.network.attach(uuid, rec.network.ip);
       }
     } else if (!existsSync(this.network.netnsPath(uuid))) {
@@ -799,13 +814,17 @@ export class ContainerDriver implements GuestDriver {
     await this.ensureReady();
     const uuid = this.uuidOf(id);
     const state = this.stateOf(this.rec(uuid));
-    if (state !== "running" && state !== "paused") throw invalidState(`cannot open the console of a container that is ${state}`);
+    if (state !== "running" && state !== "paused")
+      throw invalidState(`cannot open the console of a container that is ${state}`);
     const paths = this.paths(uuid);
     let stream: AttachConsole;
     try {
       stream = new AttachConsole(paths.attach, paths.ctl);
     } catch (e) {
-      throw new AppError("BACKEND_UNAVAILABLE", `cannot attach to the container console: ${e instanceof Error ? e.message : String(e)}`);
+      throw new AppError(
+        "BACKEND_UNAVAILABLE",
+        `cannot attach to the container console: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
     stream.resize(size);
     return stream;
@@ -869,7 +888,13 @@ export class ContainerDriver implements GuestDriver {
   }
 
   /** For tests and diagnostics: where things live. */
-  debugPaths(id: string): { dir: string; cgroups: string[]; netns: string; runtimeId: string; hostVeth: string | null } {
+  debugPaths(id: string): {
+    dir: string;
+    cgroups: string[];
+    netns: string;
+    runtimeId: string;
+    hostVeth: string | null;
+  } {
     const uuid = this.uuidOf(id);
     return {
       dir: this.paths(uuid).dir,

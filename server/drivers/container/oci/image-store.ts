@@ -44,7 +44,8 @@ export class OciImageStore {
   async init(): Promise<void> {
     for (const d of ["layers", "images", "tmp"]) await fs.mkdir(path.join(this.dir, d), { recursive: true });
     // Staging left by a crash is never referenced.
-    for (const e of readdirSync(path.join(this.dir, "tmp"))) await fs.rm(path.join(this.dir, "tmp", e), { recursive: true, force: true });
+    for (const e of readdirSync(path.join(this.dir, "tmp")))
+      await fs.rm(path.join(this.dir, "tmp", e), { recursive: true, force: true });
   }
 
   async tmpDir(): Promise<string> {
@@ -80,7 +81,13 @@ export class OciImageStore {
   }
 
   resolved(img: StoredImage): ResolvedImage {
-    return { id: img.id, kind: "container", format: "oci", path: img.dir, meta: img.manifest.config as Record<string, unknown> };
+    return {
+      id: img.id,
+      kind: "container",
+      format: "oci",
+      path: img.dir,
+      meta: img.manifest.config as Record<string, unknown>,
+    };
   }
 
   hasLayer(diffId: string): boolean {
@@ -90,7 +97,10 @@ export class OciImageStore {
   private async withLayerLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.layerLocks.get(key) ?? Promise.resolve();
     const next = prev.then(fn, fn);
-    this.layerLocks.set(key, next.catch(() => undefined));
+    this.layerLocks.set(
+      key,
+      next.catch(() => undefined),
+    );
     return next;
   }
 
@@ -98,7 +108,10 @@ export class OciImageStore {
    * Unpacks a layer blob (tar/tar+gzip) into the store. `expectDiffId` (from the image config)
    * and `expectBlob` (from a manifest) are verified; a layer already present is not unpacked again.
    */
-  async addLayer(file: string, expect: { diffId?: string; blobDigest?: string } = {}): Promise<UnpackResult | { diffId: string; reused: true }> {
+  async addLayer(
+    file: string,
+    expect: { diffId?: string; blobDigest?: string } = {},
+  ): Promise<UnpackResult | { diffId: string; reused: true }> {
     if (expect.diffId && this.hasLayer(expect.diffId)) return { diffId: expect.diffId, reused: true };
     const staging = path.join(await this.tmpDir(), "layer");
     try {
@@ -107,7 +120,9 @@ export class OciImageStore {
         throw new ImageStoreError(`layer digest mismatch: expected ${expect.blobDigest}, got ${r.blobDigest}`);
       }
       if (expect.diffId && expect.diffId !== r.diffId) {
-        throw new ImageStoreError(`layer diffID mismatch: the config says ${expect.diffId}, the content is ${r.diffId}`);
+        throw new ImageStoreError(
+          `layer diffID mismatch: the config says ${expect.diffId}, the content is ${r.diffId}`,
+        );
       }
       await this.withLayerLock(r.diffId, async () => {
         const final = layerDir(this.dir, r.diffId);
@@ -140,7 +155,8 @@ export class OciImageStore {
     for (const other of this.list()) {
       if (other.id === `sha256:${hex}`) continue;
       const kept = other.manifest.refs.filter((r) => !refs.includes(r));
-      if (kept.length !== other.manifest.refs.length) await this.saveManifest(other.dir, { ...other.manifest, refs: kept });
+      if (kept.length !== other.manifest.refs.length)
+        await this.saveManifest(other.dir, { ...other.manifest, refs: kept });
     }
     for (const d of diffIds) size += await duBytes(layerDir(this.dir, d));
     const manifest: ImageManifest = {
@@ -169,7 +185,10 @@ export class OciImageStore {
    * through `tar` (sorted, numeric owners) so its diffID is reproducible; /dev, /proc and /sys
    * contents are left out (the runtime provides them).
    */
-  async importRootfs(rootfs: string, opts: { ref?: string; config?: Record<string, unknown> } = {}): Promise<StoredImage> {
+  async importRootfs(
+    rootfs: string,
+    opts: { ref?: string; config?: Record<string, unknown> } = {},
+  ): Promise<StoredImage> {
     const st = await fs.stat(rootfs).catch(() => null);
     if (!st?.isDirectory()) throw new ImageStoreError(`'${rootfs}' is not a directory`);
     const staging = await this.tmpDir();
@@ -178,13 +197,26 @@ export class OciImageStore {
       await new Promise<void>((resolve, reject) => {
         const child = spawn(
           "tar",
-          ["--sort=name", "--numeric-owner", "--exclude=./dev/*", "--exclude=./proc/*", "--exclude=./sys/*", "-C", rootfs, "-cf", layerFile, "."],
+          [
+            "--sort=name",
+            "--numeric-owner",
+            "--exclude=./dev/*",
+            "--exclude=./proc/*",
+            "--exclude=./sys/*",
+            "-C",
+            rootfs,
+            "-cf",
+            layerFile,
+            ".",
+          ],
           { stdio: ["ignore", "ignore", "pipe"] },
         );
         let err = "";
         child.stderr.on("data", (b: Buffer) => (err += b.toString()));
         child.on("error", reject);
-        child.on("close", (code) => (code === 0 ? resolve() : reject(new ImageStoreError(`tar of ${rootfs} failed: ${err.trim()}`))));
+        child.on("close", (code) =>
+          code === 0 ? resolve() : reject(new ImageStoreError(`tar of ${rootfs} failed: ${err.trim()}`)),
+        );
       });
       const r = await this.addLayer(layerFile);
       const base = (opts.config ?? {}) as { config?: Record<string, unknown> };
@@ -192,7 +224,11 @@ export class OciImageStore {
         architecture: goArch(),
         os: "linux",
         ...base,
-        config: { Env: [`PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`], Cmd: ["/bin/sh"], ...(base.config ?? {}) },
+        config: {
+          Env: [`PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`],
+          Cmd: ["/bin/sh"],
+          ...(base.config ?? {}),
+        },
         rootfs: { type: "layers", diff_ids: [r.diffId] },
       };
       return await this.writeImage(config, null, opts.ref ? [opts.ref] : []);
@@ -225,7 +261,14 @@ export class OciImageStore {
 }
 
 export function goArch(): string {
-  const map: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
+  const map: Record<string, string> = {
+    x64: "amd64",
+    arm64: "arm64",
+    arm: "arm",
+    ppc64: "ppc64le",
+    s390x: "s390x",
+    riscv64: "riscv64",
+  };
   return map[process.arch] ?? process.arch;
 }
 

@@ -34,7 +34,10 @@ export interface UnpackResult {
 
 type Source = AsyncIterable<Buffer>;
 
-async function* hashing(src: AsyncIterable<Buffer | string>, hash: ReturnType<typeof createHash>): AsyncGenerator<Buffer> {
+async function* hashing(
+  src: AsyncIterable<Buffer | string>,
+  hash: ReturnType<typeof createHash>,
+): AsyncGenerator<Buffer> {
   for await (const chunk of src) {
     const b = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
     hash.update(b);
@@ -139,7 +142,11 @@ export class LayerExtractor {
       case "file": {
         await this.clear(target, false);
         // O_EXCL|O_NOFOLLOW: the path was just cleared; anything there now is a race we refuse.
-        const fh = await fs.open(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+        const fh = await fs.open(
+          target,
+          fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
+          0o600,
+        );
         try {
           await pipeline(
             body,
@@ -171,7 +178,9 @@ export class LayerExtractor {
         const source = path.join(linkParent, linkParts[linkParts.length - 1]!);
         const st = await lstatOrNull(source);
         if (!st || st.isDirectory()) {
-          throw new UnsafeArchiveError(`hard link ${header.name} points at '${header.linkname}', which this layer does not hold`);
+          throw new UnsafeArchiveError(
+            `hard link ${header.name} points at '${header.linkname}', which this layer does not hold`,
+          );
         }
         await this.clear(target, false);
         await fs.link(source, target);
@@ -213,7 +222,11 @@ export class LayerExtractor {
 }
 
 /** Unpacks the layer file into `target` (which must not exist yet). */
-export async function unpackLayer(file: string, target: string, limits: UnpackLimits = DEFAULT_LIMITS): Promise<UnpackResult> {
+export async function unpackLayer(
+  file: string,
+  target: string,
+  limits: UnpackLimits = DEFAULT_LIMITS,
+): Promise<UnpackResult> {
   await fs.mkdir(target, { mode: 0o755 });
   const blobHash = createHash("sha256");
   const diffHash = createHash("sha256");
@@ -238,7 +251,10 @@ export async function unpackLayer(file: string, target: string, limits: UnpackLi
     await ex.finish();
   } catch (e) {
     if (e instanceof UnsafeArchiveError || e instanceof TarFormatError) throw e;
-    if ((e as NodeJS.ErrnoException).code === "Z_DATA_ERROR" || (e as Error).message?.includes("incorrect header check")) {
+    if (
+      (e as NodeJS.ErrnoException).code === "Z_DATA_ERROR" ||
+      (e as Error).message?.includes("incorrect header check")
+    ) {
       throw new TarFormatError(`corrupt compressed layer: ${(e as Error).message}`);
     }
     throw e;

@@ -13,7 +13,9 @@ describe("k8s-file log parser", () => {
     const p = new K8sLogParser();
     const a = p.push("2024-01-01T00:00:00.1+00:00 stdout P hel");
     expect(a).toEqual([]);
-    const b = p.push("lo\n2024-01-01T00:00:00.2+00:00 stdout F  world\n2024-01-01T00:00:00.3+00:00 stderr F oops\r\nnot a record\n");
+    const b = p.push(
+      "lo\n2024-01-01T00:00:00.2+00:00 stdout F  world\n2024-01-01T00:00:00.3+00:00 stderr F oops\r\nnot a record\n",
+    );
     expect(b).toEqual([
       { time: "2024-01-01T00:00:00.2+00:00", stream: "stdout", text: "hello world" },
       { time: "2024-01-01T00:00:00.3+00:00", stream: "stderr", text: "oops" },
@@ -42,7 +44,15 @@ describe("conmon and runtime plumbing", () => {
 
   it("builds conmon's command line", () => {
     const paths = containerPaths("/d/containers", "u1");
-    const args = conmonArgs({ conmonPath: "conmon", runtimeCommand: "/rt", runtimeId: "tandem-u1", name: "web", paths, exitDir: "/x", socketDir: "/s" });
+    const args = conmonArgs({
+      conmonPath: "conmon",
+      runtimeCommand: "/rt",
+      runtimeId: "tandem-u1",
+      name: "web",
+      paths,
+      exitDir: "/x",
+      socketDir: "/s",
+    });
     expect(args.slice(0, 2)).toEqual(["--api-version", "1"]);
     expect(args).toContain("k8s-file:/d/containers/u1/ctr.log");
     expect(args[args.indexOf("-b") + 1]).toBe("/d/containers/u1/bundle");
@@ -58,10 +68,28 @@ describe("conmon and runtime plumbing", () => {
 describe("image references", () => {
   it("parses registry, repository, tag and digest", async () => {
     const { parseReference } = await import("./registry");
-    expect(parseReference("127.0.0.1:5000/demo/app:1.0")).toEqual({ registry: "127.0.0.1:5000", repository: "demo/app", tag: "1.0", digest: null });
-    expect(parseReference("busybox")).toEqual({ registry: "registry-1.docker.io", repository: "library/busybox", tag: "latest", digest: null });
-    expect(parseReference("user/app:2")).toMatchObject({ registry: "registry-1.docker.io", repository: "user/app", tag: "2" });
-    expect(parseReference(`localhost/a@sha256:${"a".repeat(64)}`)).toMatchObject({ registry: "localhost", tag: null, digest: `sha256:${"a".repeat(64)}` });
+    expect(parseReference("127.0.0.1:5000/demo/app:1.0")).toEqual({
+      registry: "127.0.0.1:5000",
+      repository: "demo/app",
+      tag: "1.0",
+      digest: null,
+    });
+    expect(parseReference("busybox")).toEqual({
+      registry: "registry-1.docker.io",
+      repository: "library/busybox",
+      tag: "latest",
+      digest: null,
+    });
+    expect(parseReference("user/app:2")).toMatchObject({
+      registry: "registry-1.docker.io",
+      repository: "user/app",
+      tag: "2",
+    });
+    expect(parseReference(`localhost/a@sha256:${"a".repeat(64)}`)).toMatchObject({
+      registry: "localhost",
+      tag: null,
+      digest: `sha256:${"a".repeat(64)}`,
+    });
     expect(() => parseReference("UPPER/case")).toThrow(/not an image reference/);
   });
 });

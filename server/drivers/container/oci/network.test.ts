@@ -10,7 +10,9 @@ describe("network helpers", () => {
     expect(allocateIp(s, [])).toBe("10.89.0.2");
     expect(allocateIp(s, ["10.89.0.2", "10.89.0.4"])).toBe("10.89.0.3");
     const tiny = parseSubnet("10.1.1.0/29");
-    expect(() => allocateIp(tiny, ["10.1.1.2", "10.1.1.3", "10.1.1.4", "10.1.1.5", "10.1.1.6"])).toThrow(/no free address/);
+    expect(() => allocateIp(tiny, ["10.1.1.2", "10.1.1.3", "10.1.1.4", "10.1.1.5", "10.1.1.6"])).toThrow(
+      /no free address/,
+    );
     expect(() => parseSubnet("10.1.1.0")).toThrow(/must look like/);
     expect(() => parseSubnet("10.1.1.0/31")).toThrow(/between/);
     expect(() => ipToInt("300.1.1.1")).toThrow();
@@ -22,7 +24,9 @@ describe("network helpers", () => {
   });
 
   it("renders one table that is swapped atomically", () => {
-    const t = renderNftTable("tandem", "tandem0", [{ hostPort: 8080, guestPort: 80, protocol: "tcp", ip: "10.89.0.2" }]);
+    const t = renderNftTable("tandem", "tandem0", [
+      { hostPort: 8080, guestPort: 80, protocol: "tcp", ip: "10.89.0.2" },
+    ]);
     expect(t.split("\n").slice(0, 3)).toEqual(["table ip tandem {}", "delete table ip tandem", "table ip tandem {"]);
     expect(t.match(/tcp dport 8080 dnat to 10\.89\.0\.2:80/g)).toHaveLength(2);
     expect(t).toContain('ip saddr 127.0.0.0/8 oifname "tandem0" masquerade');

@@ -69,7 +69,9 @@ export interface PortRule {
 
 /** The whole nftables table as one `nft -f` script (declare, delete, re-create = atomic swap). */
 export function renderNftTable(table: string, bridge: string, rules: PortRule[]): string {
-  const dnat = rules.map((r) => `    fib daddr type local ${r.protocol} dport ${r.hostPort} dnat to ${r.ip}:${r.guestPort}`);
+  const dnat = rules.map(
+    (r) => `    fib daddr type local ${r.protocol} dport ${r.hostPort} dnat to ${r.ip}:${r.guestPort}`,
+  );
   return [
     `table ip ${table} {}`,
     `delete table ip ${table}`,

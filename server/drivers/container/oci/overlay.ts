@@ -11,7 +11,8 @@ export function overlayOptions(lowerDirs: string[], upper: string, work: string)
     if (/[,:\s]/.test(d)) throw new Error(`overlay path '${d}' must not contain ',', ':' or spaces`);
   }
   const opts = `lowerdir=${lowerDirs.join(":")},upperdir=${upper},workdir=${work}`;
-  if (opts.length > MAX_MOUNT_DATA) throw new Error(`too many image layers for one overlay mount (${lowerDirs.length})`);
+  if (opts.length > MAX_MOUNT_DATA)
+    throw new Error(`too many image layers for one overlay mount (${lowerDirs.length})`);
   return opts;
 }
 

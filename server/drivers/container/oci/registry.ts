@@ -8,6 +8,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { OciIndex, OciManifest } from "./archive";
 import { goArch, ImageStoreError, type OciImageStore, type StoredImage } from "./image-store";
 
@@ -21,15 +22,17 @@ export interface ImageReference {
 const DEFAULT_REGISTRY = "registry-1.docker.io";
 
 export function parseReference(ref: string): ImageReference {
-  const m = /^(?:([a-zA-Z0-9.-]+(?::\d+)?|\[[0-9a-fA-F:]+\](?::\d+)?)\/)?([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[0-9a-f]{64}))?$/.exec(
-    ref,
-  );
+  const m =
+    /^(?:([a-zA-Z0-9.-]+(?::\d+)?|\[[0-9a-fA-F:]+\](?::\d+)?)\/)?([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[0-9a-f]{64}))?$/.exec(
+      ref,
+    );
   if (!m) throw new ImageStoreError(`'${ref}' is not an image reference (host/name:tag)`);
   let registry = m[1];
   let repository = m[2]!;
   // "name/x" without a dot, colon or localhost in the first part is a Docker Hub path.
   if (registry && !/[.:]/.test(registry) && registry !== "localhost" && !registry.startsWith("[")) {
-    if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/.test(registry)) throw new ImageStoreError(`'${ref}' is not an image reference (host/name:tag)`);
+    if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/.test(registry))
+      throw new ImageStoreError(`'${ref}' is not an image reference (host/name:tag)`);
     repository = `${registry}/${repository}`;
     registry = undefined;
   }
@@ -93,10 +96,15 @@ class RegistryClient {
           signal: AbortSignal.timeout(this.opts.timeoutMs ?? 300_000),
         });
       } catch (e) {
-        throw new ImageStoreError(`cannot reach registry ${this.ref.registry}: ${e instanceof Error ? e.message : String(e)}`);
+        throw new ImageStoreError(
+          `cannot reach registry ${this.ref.registry}: ${e instanceof Error ? e.message : String(e)}`,
+        );
       }
       if (res.status === 401 && attempt === 0 && (await this.authenticate(res))) continue;
-      if (res.status === 404) throw new ImageStoreError(`${formatReference(this.ref)}: not found in the registry (${pathPart.split("/")[0]})`);
+      if (res.status === 404)
+        throw new ImageStoreError(
+          `${formatReference(this.ref)}: not found in the registry (${pathPart.split("/")[0]})`,
+        );
       if (!res.ok) throw new ImageStoreError(`registry ${this.ref.registry} answered ${res.status} for ${pathPart}`);
       return res;
     }
@@ -118,7 +126,11 @@ class RegistryClient {
     return this.token !== null;
   }
 
-  async json(pathPart: string, accept: string, expectDigest?: string): Promise<{ value: unknown; bytes: Buffer; mediaType: string }> {
+  async json(
+    pathPart: string,
+    accept: string,
+    expectDigest?: string,
+  ): Promise<{ value: unknown; bytes: Buffer; mediaType: string }> {
     const res = await this.get(pathPart, accept);
     const bytes = Buffer.from(await res.arrayBuffer());
     if (bytes.length > 4 * 1024 * 1024) throw new ImageStoreError(`${pathPart} is too large for a manifest`);
@@ -135,7 +147,7 @@ class RegistryClient {
     const res = await this.get(`blobs/${digest}`);
     if (!res.body) throw new ImageStoreError(`empty response for blob ${digest}`);
     const hash = createHash("sha256");
-    const body = Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>);
+    const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
     body.on("data", (c: Buffer) => hash.update(c));
     await pipeline(body, createWriteStream(file));
     const got = `sha256:${hash.digest("hex")}`;
@@ -153,7 +165,11 @@ export async function pullImage(store: OciImageStore, reference: string, opts: P
   const client = new RegistryClient(ref, opts);
   const say = opts.onProgress ?? (() => undefined);
   say(`resolving ${formatReference(ref)}`);
-  let { value, bytes } = await client.json(`manifests/${ref.digest ?? ref.tag}`, MANIFEST_TYPES, ref.digest ?? undefined);
+  let { value, bytes } = await client.json(
+    `manifests/${ref.digest ?? ref.tag}`,
+    MANIFEST_TYPES,
+    ref.digest ?? undefined,
+  );
   void bytes;
   const index = OciIndex.safeParse(value);
   if (index.success && !(value as { config?: unknown }).config) {
@@ -162,8 +178,13 @@ export async function pullImage(store: OciImageStore, reference: string, opts: P
     ({ value, bytes } = await client.json(`manifests/${pick.digest}`, MANIFEST_TYPES, pick.digest));
   }
   const manifest = OciManifest.safeParse(value);
-  if (!manifest.success) throw new ImageStoreError(`${formatReference(ref)}: unsupported manifest (schema 1 images are not supported)`);
-  const cfg = await client.json(`blobs/${manifest.data.config.digest}`, "application/json, */*", manifest.data.config.digest);
+  if (!manifest.success)
+    throw new ImageStoreError(`${formatReference(ref)}: unsupported manifest (schema 1 images are not supported)`);
+  const cfg = await client.json(
+    `blobs/${manifest.data.config.digest}`,
+    "application/json, */*",
+    manifest.data.config.digest,
+  );
   const diffIds = (cfg.value as { rootfs?: { diff_ids?: string[] } }).rootfs?.diff_ids ?? [];
   if (diffIds.length !== manifest.data.layers.length) {
     throw new ImageStoreError(`manifest has ${manifest.data.layers.length} layers, config ${diffIds.length}`);
@@ -183,7 +204,11 @@ export async function pullImage(store: OciImageStore, reference: string, opts: P
       await fs.rm(file, { force: true });
     }
     const name = ref.tag ? `${ref.registry}/${ref.repository}:${ref.tag}` : formatReference(ref);
-    return await store.writeImage(cfg.value as Record<string, unknown>, cfg.bytes, [name, reference].filter((v, i, a) => a.indexOf(v) === i));
+    return await store.writeImage(
+      cfg.value as Record<string, unknown>,
+      cfg.bytes,
+      [name, reference].filter((v, i, a) => a.indexOf(v) === i),
+    );
   } finally {
     await fs.rm(staging, { recursive: true, force: true });
   }

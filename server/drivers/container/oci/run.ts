@@ -22,7 +22,9 @@ export class CommandError extends Error {
     readonly code: number | null,
     readonly stderr: string,
   ) {
-    super(`${argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(" ")} failed (${code === null ? "killed" : `exit ${code}`}): ${stderr.trim() || "no output"}`);
+    super(
+      `${argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(" ")} failed (${code === null ? "killed" : `exit ${code}`}): ${stderr.trim() || "no output"}`,
+    );
     this.name = "CommandError";
   }
 }

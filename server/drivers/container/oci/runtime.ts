@@ -57,7 +57,19 @@ export class Runtime {
   /** `crun exec -d -t` with a console socket: crun passes the PTY master to the listener. */
   async execDetached(id: string, processFile: string, consoleSocket: string, pidFile: string): Promise<void> {
     await run(
-      [this.command, "exec", "--detach", "--tty", "--console-socket", consoleSocket, "--process", processFile, "--pid-file", pidFile, id],
+      [
+        this.command,
+        "exec",
+        "--detach",
+        "--tty",
+        "--console-socket",
+        consoleSocket,
+        "--process",
+        processFile,
+        "--pid-file",
+        pidFile,
+        id,
+      ],
       { timeoutMs: 30_000 },
     );
   }

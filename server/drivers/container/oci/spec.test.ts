@@ -33,7 +33,10 @@ describe("buildSpec", () => {
   it("runs tini as PID 1 in front of the image command", () => {
     const s = buildSpec(input());
     expect(s.process.args).toEqual([INIT_PATH, "--", "/bin/sh"]);
-    expect(s.mounts.find((m) => m.destination === INIT_PATH)).toMatchObject({ source: "/usr/bin/tini-static", type: "bind" });
+    expect(s.mounts.find((m) => m.destination === INIT_PATH)).toMatchObject({
+      source: "/usr/bin/tini-static",
+      type: "bind",
+    });
     expect(s.process.terminal).toBe(true);
   });
 
@@ -59,7 +62,10 @@ describe("buildSpec", () => {
     expect(s.linux.resources.cpu).toEqual({ quota: 150_000, period: 100_000 });
     expect(s.linux.resources.memory).toEqual({ limit: 256 * 1024 * 1024 });
     expect(s.linux.resources.pids).toEqual({ limit: 100 });
-    expect(buildSpec(input({ swapAccounting: true })).linux.resources.memory).toEqual({ limit: 268435456, swap: 268435456 });
+    expect(buildSpec(input({ swapAccounting: true })).linux.resources.memory).toEqual({
+      limit: 268435456,
+      swap: 268435456,
+    });
     expect(buildSpec(input({ pidsLimit: null })).linux.resources.pids).toBeUndefined();
     expect(s.linux.cgroupsPath).toBe("/tandem/x");
     expect(s.linux.resources.devices[0]).toEqual({ allow: false, access: "rwm" });
@@ -96,7 +102,12 @@ describe("args, env, user", () => {
   });
 
   it("merges env with later values winning", () => {
-    expect(mergeEnv(["X=1", "bad"], ["X=2"], "h")).toEqual(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "X=2", "HOSTNAME=h", "TERM=xterm"]);
+    expect(mergeEnv(["X=1", "bad"], ["X=2"], "h")).toEqual([
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      "X=2",
+      "HOSTNAME=h",
+      "TERM=xterm",
+    ]);
   });
 
   it("resolves image users against passwd and group", () => {

@@ -38,7 +38,8 @@ export function whiteoutOf(parts: string[]): WhiteoutKind {
   const dir = parts.slice(0, -1);
   if (base === OPAQUE_WHITEOUT) return { kind: "opaque", dir };
   const name = base.slice(WHITEOUT_PREFIX.length);
-  if (name === "" || name === "." || name === "..") throw new UnsafeArchiveError(`malformed whiteout ${parts.join("/")}`);
+  if (name === "" || name === "." || name === "..")
+    throw new UnsafeArchiveError(`malformed whiteout ${parts.join("/")}`);
   return { kind: "remove", dir, name };
 }
 

@@ -33,7 +33,10 @@ describe("tar reader", () => {
   });
 
   it("skips bodies the consumer does not read", async () => {
-    const tar = makeTar([{ name: "a", body: "A".repeat(5000) }, { name: "b", body: "B" }]);
+    const tar = makeTar([
+      { name: "a", body: "A".repeat(5000) },
+      { name: "b", body: "B" },
+    ]);
     const names: string[] = [];
     for await (const e of readTar([tar])) names.push(e.header.name);
     expect(names).toEqual(["a", "b"]);

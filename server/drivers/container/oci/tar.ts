@@ -34,7 +34,10 @@ export function parseNumeric(buf: Buffer): number {
     for (let i = 1; i < buf.length; i++) n = n * 256 + buf[i]!;
     return n;
   }
-  const s = buf.toString("latin1").replace(/[\0 ]+$/g, "").trim();
+  const s = buf
+    .toString("latin1")
+    .replace(/[\0 ]+$/g, "")
+    .trim();
   if (s === "") return 0;
   if (!/^[0-7]+$/.test(s)) throw new TarFormatError(`bad numeric field ${JSON.stringify(s)}`);
   return parseInt(s, 8);

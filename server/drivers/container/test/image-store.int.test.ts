@@ -4,7 +4,17 @@
 // archives reported clearly.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
@@ -30,22 +40,46 @@ function dockerSave(layers: Buffer[], tag: string): Buffer {
   const cfgName = `${sha(config).slice(7)}.json`;
   const entries: TarSpecEntry[] = [{ name: cfgName, body: config }];
   layers.forEach((l, i) => entries.push({ name: `l${i}/`, type: "dir" }, { name: `l${i}/layer.tar`, body: l }));
-  entries.push({ name: "manifest.json", body: JSON.stringify([{ Config: cfgName, RepoTags: [tag], Layers: layers.map((_, i) => `l${i}/layer.tar`) }]) });
+  entries.push({
+    name: "manifest.json",
+    body: JSON.stringify([{ Config: cfgName, RepoTags: [tag], Layers: layers.map((_, i) => `l${i}/layer.tar`) }]),
+  });
   return makeTar(entries);
 }
 
 function ociArchive(layers: Buffer[], refName: string): Buffer {
   const gz = layers.map((l) => gzipSync(l));
-  const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", config: { Cmd: ["/bin/sh"] }, rootfs: { type: "layers", diff_ids: layers.map(sha) } }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      config: { Cmd: ["/bin/sh"] },
+      rootfs: { type: "layers", diff_ids: layers.map(sha) },
+    }),
+  );
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: "application/vnd.oci.image.manifest.v1+json",
       config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: sha(config), size: config.length },
-      layers: gz.map((g) => ({ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: sha(g), size: g.length })),
+      layers: gz.map((g) => ({
+        mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+        digest: sha(g),
+        size: g.length,
+      })),
     }),
   );
-  const index = { schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: sha(manifest), size: manifest.length, annotations: { "org.opencontainers.image.ref.name": refName } }] };
+  const index = {
+    schemaVersion: 2,
+    manifests: [
+      {
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        digest: sha(manifest),
+        size: manifest.length,
+        annotations: { "org.opencontainers.image.ref.name": refName },
+      },
+    ],
+  };
   const blob = (b: Buffer): TarSpecEntry => ({ name: `blobs/sha256/${sha(b).slice(7)}`, body: b });
   return makeTar([
     { name: "oci-layout", body: '{"imageLayoutVersion":"1.0.0"}' },
@@ -130,7 +164,14 @@ describe.skipIf(!HAVE_BACKEND)("OCI image store", () => {
     const { lowerDirs } = resolveImageLayers(img!.dir, {});
     const mnt = path.join(tmp, "mnt");
     for (const d of ["mnt", "up", "wk"]) mkdirSync(path.join(tmp, d));
-    execFileSync("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${lowerDirs.join(":")},upperdir=${tmp}/up,workdir=${tmp}/wk`, mnt]);
+    execFileSync("mount", [
+      "-t",
+      "overlay",
+      "overlay",
+      "-o",
+      `lowerdir=${lowerDirs.join(":")},upperdir=${tmp}/up,workdir=${tmp}/wk`,
+      mnt,
+    ]);
     try {
       expect(existsSync(path.join(mnt, "etc/motd"))).toBe(false);
       expect(readFileSync(path.join(mnt, "etc/keep"), "utf8")).toBe("kept");
@@ -152,8 +193,20 @@ describe.skipIf(!HAVE_BACKEND)("OCI image store", () => {
   const hostile: [string, TarSpecEntry[]][] = [
     ["a ../ name", [{ name: "../../outside/pwned", body: "x" }]],
     ["an absolute name", [{ name: "/tmp/pwned-abs", body: "x" }]],
-    ["a write through an absolute symlink", [{ name: "evil", type: "symlink", linkname: "CANARY" }, { name: "evil/pwned", body: "x" }]],
-    ["a write through a relative symlink", [{ name: "up", type: "symlink", linkname: "../../../../../../../.." }, { name: "up/tmp/pwned-rel", body: "x" }]],
+    [
+      "a write through an absolute symlink",
+      [
+        { name: "evil", type: "symlink", linkname: "CANARY" },
+        { name: "evil/pwned", body: "x" },
+      ],
+    ],
+    [
+      "a write through a relative symlink",
+      [
+        { name: "up", type: "symlink", linkname: "../../../../../../../.." },
+        { name: "up/tmp/pwned-rel", body: "x" },
+      ],
+    ],
     ["a hard link to a host file", [{ name: "pw", type: "hardlink", linkname: "/etc/passwd" }]],
     ["a hard link climbing out", [{ name: "pw", type: "hardlink", linkname: "../../../../etc/passwd" }]],
     ["a device node", [{ name: "sda", type: "block", devmajor: 8, devminor: 0 }]],

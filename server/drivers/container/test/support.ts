@@ -34,7 +34,10 @@ export function busyboxRootfs(dir: string): string {
   const bb = existsSync("/usr/bin/busybox") ? "/usr/bin/busybox" : "/bin/busybox";
   execFileSync("cp", [bb, path.join(root, "bin/busybox")]);
   execFileSync("chroot", [root, "/bin/busybox", "--install", "-s"]);
-  execFileSync("sh", ["-c", `printf 'root:x:0:0:root:/root:/bin/sh\\nnobody:x:65534:65534:nobody:/:/bin/false\\n' > ${root}/etc/passwd`]);
+  execFileSync("sh", [
+    "-c",
+    `printf 'root:x:0:0:root:/root:/bin/sh\\nnobody:x:65534:65534:nobody:/:/bin/false\\n' > ${root}/etc/passwd`,
+  ]);
   execFileSync("sh", ["-c", `printf 'root:x:0:\\nnogroup:x:65534:\\n' > ${root}/etc/group`]);
   if (!existsSync(path.join(root, "bin/sh"))) symlinkSync("busybox", path.join(root, "bin/sh"));
   return root;
@@ -75,16 +78,17 @@ export function makeEnv(): TestEnv {
   };
   const driver = newDriver();
   let n = 0;
-  const spec = (o: Partial<GuestSpec> = {}): GuestSpec => ({
-    kind: "container",
-    name: `t${tag}-${n++}`,
-    image: "busybox",
-    vcpus: 1,
-    memoryMiB: 64,
-    command: ["sh"],
-    resolvedImage: { id: "busybox", kind: "container", format: "oci", path: rootfs, meta: {} },
-    ...o,
-  }) as GuestSpec;
+  const spec = (o: Partial<GuestSpec> = {}): GuestSpec =>
+    ({
+      kind: "container",
+      name: `t${tag}-${n++}`,
+      image: "busybox",
+      vcpus: 1,
+      memoryMiB: 64,
+      command: ["sh"],
+      resolvedImage: { id: "busybox", kind: "container", format: "oci", path: rootfs, meta: {} },
+      ...o,
+    }) as GuestSpec;
   const cleanup = async (): Promise<string[]> => {
     const leftovers: string[] = [];
     const d = drivers[drivers.length - 1]!;
@@ -146,7 +150,10 @@ export function waitForOutput(
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = "";
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; got ${JSON.stringify(text.slice(-500))}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`timed out waiting for ${pattern}; got ${JSON.stringify(text.slice(-500))}`)),
+      timeoutMs,
+    );
     stream.onData((d) => {
       text += Buffer.from(d).toString();
       if (pattern.test(text)) {

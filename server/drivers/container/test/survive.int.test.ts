@@ -17,10 +17,14 @@ describe.skipIf(!HAVE_BACKEND)("containers survive Tandem's process", () => {
   it("keeps running after the creating process exits and is re-adopted", async () => {
     const spec = env.spec({ command: ["sh"] });
     const tsx = path.resolve(import.meta.dirname, "../../../../node_modules/.bin/tsx");
-    const out = execFileSync(tsx, [path.join(import.meta.dirname, "create-and-exit.ts"), JSON.stringify({ opts: env.opts, spec })], {
-      encoding: "utf8",
-      timeout: 60_000,
-    });
+    const out = execFileSync(
+      tsx,
+      [path.join(import.meta.dirname, "create-and-exit.ts"), JSON.stringify({ opts: env.opts, spec })],
+      {
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
     const { id, state } = JSON.parse(out.trim().split("\n").pop()!) as { id: string; state: string };
     expect(state).toBe("running");
     const fresh = env.newDriver();
