@@ -3,7 +3,7 @@
 import { useRouter, useSearchParams } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { LoginResponse } from "@/server/contract";
-import { api, ApiError, setCsrfToken } from "./api";
+import { api, ApiError, setCsrfToken } from "./api/client";
 
 export function LoginForm() {
   const router = useRouter();

@@ -1,10 +1,13 @@
-// Plain async calls to the REST API. The CSRF token from sign-in rides along on every write.
+// Plain async calls to the REST API: one fetch wrapper that sends the CSRF token on writes,
+// turns error bodies into ApiError, and checks every answer with the contract's zod schema.
+import type { z } from "zod";
 import type { ApiErrorBody } from "@/server/contract";
 
 let csrfToken: string | null = null;
 export const setCsrfToken = (t: string | null) => {
   csrfToken = t;
 };
+export const getCsrfToken = () => csrfToken;
 
 export class ApiError extends Error {
   constructor(
@@ -14,6 +17,24 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
+}
+
+/** Builds an API path with every interpolated value URI-encoded: apiPath`/guests/${id}`. */
+export function apiPath(strings: TemplateStringsArray, ...values: (string | number)[]): string {
+  return strings.reduce((out, s, i) => out + s + (i < values.length ? encodeURIComponent(String(values[i])) : ""), "");
+}
+
+/** Adds a query string, skipping undefined values. */
+export function withQuery(path: string, query: Record<string, string | number | boolean | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) q.set(k, String(v));
+  const s = q.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+export function errorFromBody(status: number, statusText: string, data: unknown): ApiError {
+  const err = (data as ApiErrorBody | null)?.error;
+  return new ApiError(status, err?.code ?? "HTTP_" + status, err?.message ?? (statusText || `HTTP ${status}`));
 }
 
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -28,9 +49,28 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   });
   if (res.status === 204) return undefined as T;
   const data: unknown = await res.json().catch(() => null);
-  if (!res.ok) {
-    const err = (data as ApiErrorBody | null)?.error;
-    throw new ApiError(res.status, err?.code ?? "HTTP_" + res.status, err?.message ?? res.statusText);
-  }
+  if (!res.ok) throw errorFromBody(res.status, res.statusText, data);
   return data as T;
 }
+
+/** Like api(), but checks the answer against a schema so nothing untyped crosses in. */
+export async function apiParsed<S extends z.ZodType>(
+  schema: S,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<z.output<S>> {
+  const data = await api<unknown>(method, path, body);
+  const r = schema.safeParse(data);
+  if (!r.success) throw new ApiError(0, "BAD_RESPONSE", `unexpected answer from ${path}`);
+  return r.data;
+}
+
+/** A readable sentence for any thrown value. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof ApiError) return e.message;
+  if (e instanceof Error) return e.message;
+  return "something went wrong";
+}
+
+export const isNotFound = (e: unknown) => e instanceof ApiError && e.status === 404;

@@ -1,0 +1,132 @@
+"use client";
+// Tags and notes (PATCH), and delete with the choice to purge disks.
+import { useRouter } from "next/navigation";
+import { useState, type FormEvent } from "react";
+import { canDelete, UpdateGuestBody, type Guest } from "@/server/contract";
+import { errorMessage } from "../api/client";
+import { deleteGuest, updateGuest } from "../api/guests";
+import { useTasks } from "../realtime/tasks-provider";
+import { useHasRole } from "../session-provider";
+import { ConfirmDialog } from "../ui/dialog";
+import { Field } from "../ui/field";
+import { TagInput } from "../ui/tag-input";
+import { useNotify } from "../ui/toaster";
+
+export function SettingsTab({ guest }: { guest: Guest }) {
+  const canOperate = useHasRole("operator");
+  return (
+    <div className="grid max-w-3xl gap-4">
+      <MetaForm key={guest.id} guest={guest} disabled={!canOperate} />
+      <section className="card p-4 text-sm" aria-labelledby="resize-heading">
+        <h2 id="resize-heading" className="mb-1 font-semibold">
+          Name and size
+        </h2>
+        <p className="muted">
+          {guest.vcpus} vCPUs, {guest.memoryMiB} MiB memory{guest.diskGiB ? `, ${guest.diskGiB} GiB disk` : ""}.
+          Renaming and resizing are not offered by this server yet.
+        </p>
+      </section>
+      {canOperate && <DeleteSection guest={guest} />}
+    </div>
+  );
+}
+
+function MetaForm({ guest, disabled }: { guest: Guest; disabled: boolean }) {
+  const notify = useNotify();
+  const [tags, setTags] = useState(guest.tags);
+  const [notes, setNotes] = useState(guest.notes);
+  const [busy, setBusy] = useState(false);
+  const [errors, setErrors] = useState<{ tags?: string; notes?: string }>({});
+  const dirty = notes !== guest.notes || tags.join("\n") !== guest.tags.join("\n");
+
+  async function save(e: FormEvent) {
+    e.preventDefault();
+    const parsed = UpdateGuestBody.safeParse({ tags, notes });
+    if (!parsed.success) {
+      const out: typeof errors = {};
+      for (const i of parsed.error.issues) out[i.path[0] === "tags" ? "tags" : "notes"] ??= i.message;
+      setErrors(out);
+      return;
+    }
+    setErrors({});
+    setBusy(true);
+    try {
+      await updateGuest(guest.id, parsed.data);
+      notify(`Saved ${guest.name}`, "success");
+    } catch (err) {
+      notify(`Could not save: ${errorMessage(err)}`, "error");
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form onSubmit={save} className="card space-y-3 p-4" aria-labelledby="meta-heading">
+      <h2 id="meta-heading" className="font-semibold">
+        Tags and notes
+      </h2>
+      <fieldset disabled={disabled} className="space-y-3">
+        <Field label="Tags" hint="Press Enter to add a tag; filter the list by tag." error={errors.tags}>
+          <TagInput value={tags} onChange={setTags} />
+        </Field>
+        <Field label="Notes" error={errors.notes}>
+          <textarea className="input min-h-28" value={notes} onChange={(e) => setNotes(e.target.value)} />
+        </Field>
+        <button type="submit" className="btn-primary" disabled={busy || !dirty}>
+          {busy ? "Saving…" : "Save"}
+        </button>
+      </fieldset>
+    </form>
+  );
+}
+
+function DeleteSection({ guest }: { guest: Guest }) {
+  const router = useRouter();
+  const notify = useNotify();
+  const { watch } = useTasks();
+  const [open, setOpen] = useState(false);
+  const [purge, setPurge] = useState(guest.kind === "container");
+  const [busy, setBusy] = useState(false);
+  async function remove() {
+    setBusy(true);
+    try {
+      const { taskId } = await deleteGuest(guest.id, purge);
+      watch(taskId, `Delete ${guest.name}`);
+      setOpen(false);
+      router.push("/");
+    } catch (e) {
+      notify(`Could not delete ${guest.name}: ${errorMessage(e)}`, "error");
+      setBusy(false);
+    }
+  }
+  return (
+    <section className="card border-red-200 p-4 text-sm dark:border-red-900" aria-labelledby="delete-heading">
+      <h2 id="delete-heading" className="mb-1 font-semibold text-red-700 dark:text-red-400">
+        Delete this guest
+      </h2>
+      <p className="muted mb-3">A running guest is stopped first. Deleting cannot be undone.</p>
+      <button type="button" className="btn-danger" disabled={!canDelete(guest.state)} onClick={() => setOpen(true)}>
+        Delete {guest.name}…
+      </button>
+      <ConfirmDialog
+        open={open}
+        title={`Delete ${guest.name}?`}
+        confirmLabel="Delete"
+        danger
+        busy={busy}
+        onConfirm={remove}
+        onClose={() => setOpen(false)}
+      >
+        <p>
+          {guest.kind === "vm"
+            ? "The VM's definition is removed from the hypervisor."
+            : "The container is removed with its writable layer."}
+        </p>
+        <label className="flex items-center gap-2">
+          <input type="checkbox" checked={purge} onChange={(e) => setPurge(e.target.checked)} />
+          {guest.kind === "vm" ? "Also delete its disks (purge)" : "Also delete its data and logs (purge)"}
+        </label>
+      </ConfirmDialog>
+    </section>
+  );
+}
