@@ -51,9 +51,15 @@ export const isNoSnapshot = (e: unknown) => hasCode(e, ErrorCode.NO_DOMAIN_SNAPS
 export const isOperationInvalid = (e: unknown) => hasCode(e, ErrorCode.OPERATION_INVALID);
 export const isAlreadyExists = (e: unknown) =>
   hasCode(e, ErrorCode.DOM_EXIST, ErrorCode.NETWORK_EXIST, ErrorCode.STORAGE_VOL_EXIST);
-/** The connection to libvirtd is gone (daemon restarted, socket closed, keepalive timeout). */
+/**
+ * The connection to libvirtd is gone (daemon restarted, socket closed, keepalive timeout). A
+ * SYSTEM_ERROR counts only when the RPC layer reports it: the same code also means "cannot
+ * access a file" from a driver.
+ */
+const rpcDomains: readonly number[] = [ErrorDomain.RPC, ErrorDomain.REMOTE];
 export const isConnectionError = (e: unknown) =>
-  hasCode(e, ErrorCode.NO_CONNECT, ErrorCode.INVALID_CONN, ErrorCode.RPC, ErrorCode.SYSTEM_ERROR) ||
+  hasCode(e, ErrorCode.NO_CONNECT, ErrorCode.INVALID_CONN, ErrorCode.RPC) ||
+  (isLibvirtError(e) && e.code === ErrorCode.SYSTEM_ERROR && rpcDomains.includes(e.domain)) ||
   (e instanceof Error && e.message === "connection is closed");
 
 // --------------------------------------------------------------------------------- constants

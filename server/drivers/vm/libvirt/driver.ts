@@ -302,13 +302,15 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable {
 
     progress({ percent: 5, message: "checking" });
     const c = await this.conn();
-    const taken = await c.lookupDomainByName(spec.name).then(
-      (d) => (d.free(), true),
-      (e: unknown) => {
-        if (isNoDomain(e)) return false;
-        throw this.fail(e, "check the VM name");
-      },
-    );
+    let taken: boolean;
+    try {
+      const d = await c.lookupDomainByName(spec.name);
+      d.free();
+      taken = true;
+    } catch (e) {
+      if (!isNoDomain(e)) throw this.fail(e, "check the VM name");
+      taken = false;
+    }
     if (taken) throw new AppError("CONFLICT", `a VM named '${spec.name}' already exists on this host`);
 
     const dir = this.vmDir(uuid);
