@@ -16,10 +16,12 @@ type Props = {
   formatValue: (v: number) => string;
   /** Lower bound of the y range's top, e.g. 100 for percentages. */
   minMax?: number;
+  /** The x axis never spans more than this many seconds (the selected range). */
+  windowSeconds: number;
   height?: number;
 };
 
-export function UplotChart({ title, series, data, formatValue, minMax = 0, height = 160 }: Props) {
+export function UplotChart({ title, series, data, formatValue, windowSeconds, minMax = 0, height = 160 }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const latestData = useRef(data);
@@ -35,7 +37,14 @@ export function UplotChart({ title, series, data, formatValue, minMax = 0, heigh
       height,
       cursor: { drag: { x: false, y: false } },
       legend: { live: true },
-      scales: { y: { range: (_u, _min, max) => [0, Math.max(minMax, max * 1.1 || 1)] } },
+      scales: {
+        // At least a minute wide, at most the range: a new guest's first points grow from the right.
+        x: {
+          time: true,
+          range: (_u, min, max) => [Math.max(max - windowSeconds, Math.min(min, max - 60)), max],
+        },
+        y: { range: (_u, _min, max) => [0, Math.max(minMax, max * 1.1 || 1)] },
+      },
       axes: [
         { stroke: axisStroke, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
         {
@@ -68,7 +77,7 @@ export function UplotChart({ title, series, data, formatValue, minMax = 0, heigh
       plot.current = null;
     };
     // The chart is rebuilt only when its shape or the theme changes; data flows through setData.
-  }, [dark, height, minMax, series, formatValue]);
+  }, [dark, height, minMax, series, formatValue, windowSeconds]);
 
   useEffect(() => {
     latestData.current = data;

@@ -6,7 +6,7 @@ import { metricRanges, type MetricPoint, type MetricRange } from "@/server/contr
 import { UplotChart, type ChartSeries } from "../charts/uplot-chart";
 import { formatBytes, formatRate } from "../ui/format";
 import { useSessionState } from "../ui/use-session-state";
-import { useGuestMetrics } from "./use-guest-metrics";
+import { rangeSeconds, useGuestMetrics } from "./use-guest-metrics";
 
 const cpuSeries: ChartSeries[] = [{ label: "CPU", color: "#3b82f6", fill: true }];
 const memSeries: ChartSeries[] = [
@@ -33,6 +33,7 @@ function columns(points: MetricPoint[], pick: ((p: MetricPoint) => number)[]): u
 export function GuestCharts({ id }: { id: string }) {
   const [{ range }, setRange] = useSessionState<{ range: MetricRange }>("tandem-range", { range: "15m" });
   const { points, loading, error } = useGuestMetrics(id, range);
+  const w = rangeSeconds[range];
   const data = useMemo(
     () => ({
       cpu: columns(points, [(p) => p.cpuPct]),
@@ -79,10 +80,17 @@ export function GuestCharts({ id }: { id: string }) {
         <p className="muted text-sm">No points yet: metrics are recorded while the guest runs.</p>
       )}
       <div className="grid gap-3 lg:grid-cols-2">
-        <UplotChart title="CPU" series={cpuSeries} data={data.cpu} formatValue={fmtPct} minMax={100} />
-        <UplotChart title="Memory" series={memSeries} data={data.mem} formatValue={fmtBytes} />
-        <UplotChart title="Disk I/O" series={diskSeries} data={data.disk} formatValue={fmtRate} />
-        <UplotChart title="Network" series={netSeries} data={data.net} formatValue={fmtRate} />
+        <UplotChart
+          title="CPU"
+          series={cpuSeries}
+          data={data.cpu}
+          formatValue={fmtPct}
+          minMax={100}
+          windowSeconds={w}
+        />
+        <UplotChart title="Memory" series={memSeries} data={data.mem} formatValue={fmtBytes} windowSeconds={w} />
+        <UplotChart title="Disk I/O" series={diskSeries} data={data.disk} formatValue={fmtRate} windowSeconds={w} />
+        <UplotChart title="Network" series={netSeries} data={data.net} formatValue={fmtRate} windowSeconds={w} />
       </div>
     </section>
   );

@@ -1,0 +1,162 @@
+// The create form as the user edits it (strings in inputs), how it becomes a CreateGuestBody,
+// and where each validation message belongs. Validation is the server's own zod schema.
+import { CreateGuestBody, type GuestKind, type HostInfo } from "@/server/contract";
+
+export type PortDraft = { hostPort: string; guestPort: string; protocol: "tcp" | "udp" };
+
+export type Draft = {
+  kind: GuestKind;
+  name: string;
+  image: string;
+  vcpus: string;
+  memoryMiB: string;
+  diskGiB: string;
+  network: "" | "user" | "isolated" | "none";
+  start: boolean;
+  tags: string[];
+  ciHostname: string;
+  ciUser: string;
+  ciPassword: string;
+  ciSshKeys: string;
+  command: string;
+  env: string;
+  ports: PortDraft[];
+  workingDir: string;
+  restartPolicy: "" | "no" | "on-failure" | "always";
+};
+
+export function defaultDraft(kind: GuestKind): Draft {
+  const suffix = Math.random().toString(36).slice(2, 6);
+  return {
+    kind,
+    name: `${kind === "vm" ? "vm" : "ct"}-${suffix}`,
+    image: "",
+    vcpus: "1",
+    memoryMiB: kind === "vm" ? "512" : "256",
+    diskGiB: kind === "vm" ? "8" : "",
+    network: "",
+    start: true,
+    tags: [],
+    ciHostname: "",
+    ciUser: "",
+    ciPassword: "",
+    ciSshKeys: "",
+    command: "",
+    env: "",
+    ports: [],
+    workingDir: "",
+    restartPolicy: "",
+  };
+}
+
+/** Splits a command line into words, honouring single and double quotes and backslashes. */
+export function splitCommand(line: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let quote: '"' | "'" | null = null;
+  let has = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (c === quote) quote = null;
+      else if (c === "\\" && quote === '"' && i + 1 < line.length) cur += line[++i];
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      has = true;
+    } else if (c === "\\" && i + 1 < line.length) {
+      cur += line[++i];
+      has = true;
+    } else if (/\s/.test(c)) {
+      if (has || cur) out.push(cur);
+      cur = "";
+      has = false;
+    } else cur += c;
+  }
+  if (has || cur) out.push(cur);
+  return out;
+}
+
+const num = (s: string) => (s.trim() === "" ? undefined : Number(s));
+const opt = (s: string) => (s.trim() === "" ? undefined : s.trim());
+const lines = (s: string) =>
+  s
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+
+/** The request body as the server will read it (not yet validated). */
+export function toBody(d: Draft): Record<string, unknown> {
+  const common = {
+    kind: d.kind,
+    name: d.name.trim(),
+    image: d.image,
+    vcpus: num(d.vcpus),
+    memoryMiB: num(d.memoryMiB),
+    diskGiB: num(d.diskGiB),
+    network: d.network || undefined,
+    start: d.start,
+    tags: d.tags.length ? d.tags : undefined,
+  };
+  if (d.kind === "vm") {
+    const ci = {
+      hostname: opt(d.ciHostname),
+      user: opt(d.ciUser),
+      password: d.ciPassword || undefined,
+      sshKeys: lines(d.ciSshKeys).length ? lines(d.ciSshKeys) : undefined,
+    };
+    return { ...common, cloudInit: Object.values(ci).some((v) => v !== undefined) ? ci : undefined };
+  }
+  const command = splitCommand(d.command);
+  return {
+    ...common,
+    command: command.length ? command : undefined,
+    env: lines(d.env).length ? lines(d.env) : undefined,
+    ports: d.ports.length
+      ? d.ports.map((p) => ({ hostPort: num(p.hostPort), guestPort: num(p.guestPort), protocol: p.protocol }))
+      : undefined,
+    workingDir: opt(d.workingDir),
+    restartPolicy: d.restartPolicy || undefined,
+  };
+}
+
+export type Errors = Partial<Record<string, string>>;
+
+/** Field key of an issue path: "name", "vcpus", "cloudInit.user", "env", "ports.0.hostPort". */
+function fieldOf(path: PropertyKey[]): string {
+  const [a, b, c] = path.map(String);
+  if (a === "cloudInit") return `cloudInit.${b ?? ""}`;
+  if (a === "ports" && b !== undefined) return `ports.${b}.${c ?? ""}`;
+  return a ?? "";
+}
+
+export function validate(d: Draft, host: HostInfo | null): { body: CreateGuestBody | null; errors: Errors } {
+  const errors: Errors = {};
+  const r = CreateGuestBody.safeParse(toBody(d));
+  if (!r.success) {
+    for (const i of r.error.issues) {
+      const f = fieldOf(i.path);
+      errors[f] ??= i.path[0] === "env" ? `line ${Number(i.path[1]) + 1}: ${i.message}` : i.message;
+    }
+  }
+  if (!d.image) errors.image = "pick an image";
+  if (host) {
+    const v = Number(d.vcpus);
+    if (v > host.cpus) errors.vcpus ??= `the host has ${host.cpus} CPUs`;
+    const m = Number(d.memoryMiB) * 1024 * 1024;
+    if (m > host.memoryBytes) errors.memoryMiB ??= "more than the host's memory";
+    const g = Number(d.diskGiB) * 1024 ** 3;
+    if (d.kind === "vm" && g > host.diskFreeBytes) errors.diskGiB ??= "more than the free disk space";
+  }
+  return { body: r.success && Object.keys(errors).length === 0 ? r.data : null, errors };
+}
+
+export const steps = ["Source", "Resources", "Configure", "Review"] as const;
+export type Step = (typeof steps)[number];
+
+/** Which fields each step owns, so a step's Next checks only its own. */
+export function stepOf(field: string): Step {
+  if (field === "kind" || field === "name" || field === "image") return "Source";
+  if (["vcpus", "memoryMiB", "diskGiB", "network"].includes(field)) return "Resources";
+  return "Configure";
+}
