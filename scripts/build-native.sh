@@ -11,6 +11,9 @@ for dir in native/*/; do
     continue
   fi
   step "node-gyp rebuild native/$name"
-  (cd "$dir" && node-gyp rebuild --loglevel=error >/tmp/tandem-gyp-$name.log 2>&1) || { cat /tmp/tandem-gyp-$name.log; exit 1; }
+  # Build against the installed Node's headers: this host cannot download them.
+  nodedir=()
+  [ -d /usr/include/node ] && nodedir=(--nodedir=/usr)
+  (cd "$dir" && node-gyp rebuild "${nodedir[@]}" --loglevel=error >/tmp/tandem-gyp-$name.log 2>&1) || { cat /tmp/tandem-gyp-$name.log; exit 1; }
   echo "$h" > "$dir/build/.tandem-src"
 done

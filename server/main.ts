@@ -10,6 +10,7 @@ import { LOCAL_HOST_ID } from "./domain/ids";
 import { FakeDriver } from "./drivers/fake/fake-driver";
 import { ContainerDriver, OciImageStore } from "./drivers/container";
 import { containerImporter } from "./drivers/container/importer";
+import { LibvirtDriver } from "./drivers/vm";
 import { startTandem, type PageHandler } from "./app-server";
 
 async function createDrivers(
@@ -19,7 +20,17 @@ async function createDrivers(
   const drivers: GuestDriver[] = [];
   let importer: ContainerImageImporter | null = null;
   for (const name of config.drivers) {
-    if (name === "oci") {
+    if (name === "libvirt") {
+      drivers.push(
+        new LibvirtDriver({
+          uri: config.libvirtUri,
+          hostId: LOCAL_HOST_ID,
+          dataDir: config.dataDir,
+          accel: config.vmAccel,
+          logger: log.child({ driver: "libvirt" }),
+        }),
+      );
+    } else if (name === "oci") {
       drivers.push(
         new ContainerDriver({ hostId: LOCAL_HOST_ID, dataDir: config.dataDir, logger: log.child({ driver: "oci" }) }),
       );

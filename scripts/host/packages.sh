@@ -20,6 +20,8 @@ PACKAGES=(
   crun conmon tini busybox-static
   linux-image-amd64
   iproute2 nftables dnsmasq-base
+  # libvirt 9 applies firewall rules even for isolated networks; cloud-init seeds need an ISO tool
+  iptables genisoimage
   chromium fonts-dejavu-core
   kmod e2fsprogs cpio
   # needed by scripts/host/*.sh themselves
