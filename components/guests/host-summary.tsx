@@ -13,7 +13,7 @@ const pct = (v: number) => `${v.toFixed(0)}%`;
 
 function Stat({ label, children }: { label: string; children: React.ReactNode }) {
   return (
-    <div className="card min-w-0 p-3">
+    <div className="card min-w-[9.5rem] shrink-0 snap-start p-3 md:min-w-0">
       <h3 className="muted mb-1 text-xs font-semibold tracking-wide uppercase">{label}</h3>
       {children}
     </div>
@@ -39,7 +39,10 @@ export function HostSummary() {
       </p>
     );
   return (
-    <section aria-label="Host summary" className="grid grid-cols-2 gap-3 md:grid-cols-3 xl:grid-cols-6">
+    <section
+      aria-label="Host summary"
+      className="-mx-3 flex snap-x gap-3 overflow-x-auto px-3 pb-1 md:mx-0 md:grid md:grid-cols-3 md:overflow-visible md:px-0 md:pb-0 xl:grid-cols-6"
+    >
       <Stat label="Host">
         <p className="flex items-center gap-1.5 truncate font-medium">
           <HostIcon className="shrink-0" /> {host?.hostname ?? "…"}

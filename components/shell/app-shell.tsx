@@ -6,6 +6,7 @@ import { useState, type ReactNode } from "react";
 import { CommandPalette } from "../palette/command-palette";
 import { OverlayProvider, useOverlays } from "../palette/palette-provider";
 import { GuestsProvider } from "../realtime/guests-provider";
+import { SeriesStoreProvider } from "../realtime/overview-provider";
 import { SocketProvider } from "../realtime/socket-provider";
 import { TasksProvider } from "../realtime/tasks-provider";
 import { SessionProvider } from "../session-provider";
@@ -111,23 +112,25 @@ export function AppShell({ children }: { children: ReactNode }) {
       <SocketProvider>
         <Toaster>
           <GuestsProvider>
-            <TasksProvider>
-              <OverlayProvider>
-                <a
-                  href="#main"
-                  className="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2"
-                >
-                  Skip to content
-                </a>
-                <DisconnectedBanner />
-                <Header />
-                <main id="main" className="mx-auto max-w-[1600px] p-3 sm:p-4">
-                  {children}
-                </main>
-                <CommandPalette />
-                <Hotkeys />
-              </OverlayProvider>
-            </TasksProvider>
+            <SeriesStoreProvider>
+              <TasksProvider>
+                <OverlayProvider>
+                  <a
+                    href="#main"
+                    className="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2"
+                  >
+                    Skip to content
+                  </a>
+                  <DisconnectedBanner />
+                  <Header />
+                  <main id="main" className="mx-auto max-w-[1600px] p-3 sm:p-4">
+                    {children}
+                  </main>
+                  <CommandPalette />
+                  <Hotkeys />
+                </OverlayProvider>
+              </TasksProvider>
+            </SeriesStoreProvider>
           </GuestsProvider>
         </Toaster>
       </SocketProvider>

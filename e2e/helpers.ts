@@ -1,0 +1,47 @@
+// Shared steps for the specs: sign in, find things by role and label like a user would.
+import { expect, type Page } from "@playwright/test";
+
+export async function signIn(page: Page, password: string, username = "admin") {
+  await page.goto("/login");
+  await page.getByLabel("User name").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Guests" })).toBeVisible();
+}
+
+/** The state word in the guest page header. */
+export async function expectGuestState(page: Page, state: string, timeout = 30_000) {
+  await expect(page.locator("main header").getByText(state, { exact: true })).toBeVisible({ timeout });
+}
+
+/** Creates a guest through the wizard with defaults; lands on its page. */
+export async function createThroughWizard(page: Page, kind: "vm" | "container", name: string, image: string) {
+  await page.goto(`/guests/new?kind=${kind}`);
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page.getByRole("radio", { name: new RegExp(image) }).check();
+  await page.getByRole("button", { name: "Skip to review" }).click();
+  await page.getByRole("button", { name: kind === "vm" ? "Create VM" : "Create container" }).click();
+  await expect(page).toHaveURL(/\/guests\/local\./, { timeout: 120_000 });
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+}
+
+/** Text currently rendered by the xterm on the page. */
+export async function terminalText(page: Page): Promise<string> {
+  return (await page.locator(".xterm-rows").first().innerText()).replace(/\u00a0/g, " ");
+}
+
+export async function openConsole(page: Page) {
+  await page.getByRole("tab", { name: "Console" }).click();
+  await expect(page.locator("[data-console-status]")).toHaveAttribute("data-console-status", "connected", {
+    timeout: 60_000,
+  });
+}
+
+export async function deleteFromSettings(page: Page, name: string) {
+  await page.getByRole("tab", { name: "Settings" }).click();
+  await page.getByRole("button", { name: `Delete ${name}…` }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Delete", exact: true }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await page.getByLabel("Search guests").fill(name);
+  await expect(page.getByText("No guest matches these filters.")).toBeVisible({ timeout: 60_000 });
+}
