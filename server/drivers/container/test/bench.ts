@@ -1,0 +1,157 @@
+// Container driver benchmark (real conmon + crun), run as root:
+//   npx tsx server/drivers/container/test/bench.ts [--json FILE] [--containers 20] [--runs 10]
+// Measures, in one run on the same busybox rootfs: driver create → running and remove, bare
+// `crun run -d` / `crun delete -f` (through the same runtime command), console keystroke round
+// trip, exec open, and the cost of one bulk sample() per container. Prints medians.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { buildSpec } from "../oci/spec";
+import { makeEnv, waitForOutput } from "./support";
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const jsonOut = args.includes("--json") ? args[args.indexOf("--json") + 1] : undefined;
+const RUNS = opt("runs", 10);
+const CONTAINERS = opt("containers", 20);
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s[Math.floor((s.length - 1) / 2)]! + s[Math.ceil((s.length - 1) / 2)]!) / 2 : NaN;
+};
+const r2 = (n: number) => Math.round(n * 100) / 100;
+
+const env = makeEnv();
+const results: Record<string, number | string> = {};
+try {
+  const d = env.driver;
+  await d.list(); // driver ready, bridge made on first create below
+  await d.remove((await d.create(env.spec({ command: ["sleep", "1000"] }), () => {})).id, { purgeDisks: true });
+
+  // 1. driver create → running, remove
+  const create: number[] = [];
+  const remove: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    let t = performance.now();
+    const g = await d.create(env.spec({ command: ["sleep", "1000"] }), () => {});
+    create.push(performance.now() - t);
+    t = performance.now();
+    await d.remove(g.id, { purgeDisks: true });
+    remove.push(performance.now() - t);
+  }
+  console.error("driver create/remove done");
+  results.driverCreateToRunningMs = r2(median(create));
+  results.driverRemoveRunningMs = r2(median(remove));
+
+  // 2. bare crun run -d / delete -f on the same rootfs (overlay mounted once, not timed)
+  const runtime = (d as unknown as { host: { runtimeCommand: string; tiniPath: string } }).host;
+  const bundle = path.join(env.tmp, "bare");
+  for (const sub of ["upper", "work", "rootfs"]) mkdirSync(path.join(bundle, sub), { recursive: true });
+  execFileSync("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${env.rootfs},upperdir=${bundle}/upper,workdir=${bundle}/work`, `${bundle}/rootfs`]);
+  const etc = path.join(bundle, "etc");
+  mkdirSync(etc);
+  for (const f of ["hostname", "hosts", "resolv.conf"]) writeFileSync(path.join(etc, f), "");
+  const spec = buildSpec({
+    image: { config: { Cmd: ["sleep", "1000"] } },
+    rootfs: `${bundle}/rootfs`,
+    hostname: "bare",
+    vcpus: 1,
+    memoryMiB: 64,
+    tiniPath: runtime.tiniPath,
+    netnsPath: null,
+    cgroupsPath: `/${env.opts.cgroupParent}/bare`,
+    etcFiles: { hostname: `${etc}/hostname`, hosts: `${etc}/hosts`, resolvConf: `${etc}/resolv.conf` },
+    user: { uid: 0, gid: 0 },
+    swapAccounting: false,
+  });
+  spec.process.terminal = false;
+  writeFileSync(path.join(bundle, "config.json"), JSON.stringify(spec));
+  const bareRun: number[] = [];
+  const bareDel: number[] = [];
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      const id = `tandem-bench-${process.pid}-${i}`;
+      let t = performance.now();
+      // No pipes: the detached container would inherit them and keep spawnSync waiting.
+      const r = spawnSync(runtime.runtimeCommand, ["run", "-d", "--bundle", bundle, id], { stdio: "ignore" });
+      bareRun.push(performance.now() - t);
+      if (r.status !== 0) throw new Error(`crun run failed with status ${r.status}`);
+      t = performance.now();
+      spawnSync(runtime.runtimeCommand, ["delete", "-f", id], { stdio: "ignore" });
+      bareDel.push(performance.now() - t);
+    }
+  } finally {
+    execFileSync("umount", [`${bundle}/rootfs`]);
+  }
+  results.bareCrunRunDetachedMs = r2(median(bareRun));
+  results.bareCrunDeleteForceMs = r2(median(bareDel));
+
+  // 3. console keystroke round trip (attach socket → pty echo → attach socket)
+  const g = await d.create(env.spec({ command: ["sh"] }), () => {});
+  const c = await d.openConsole(g.id, { rows: 24, cols: 80 });
+  await new Promise((r) => setTimeout(r, 200));
+  const rtt: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const ch = String.fromCharCode(97 + (i % 26));
+    const t = performance.now();
+    const got = waitForOutput(c, new RegExp(`${ch}$`), 5000);
+    c.write(Buffer.from(ch));
+    await got;
+    rtt.push(performance.now() - t);
+  }
+  c.write(Buffer.from("\u0015")); // clear the line
+  results.consoleKeystrokeRoundTripMs = r2(median(rtt));
+  // A whole command: the shell reads the line, runs a builtin, prints the answer.
+  const line: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    const got = waitForOutput(c, new RegExp(`ok${i + 1000}\\r\\n`), 5000);
+    c.write(Buffer.from(`echo ok$((${i} + 1000))\n`));
+    await got;
+    line.push(performance.now() - t);
+  }
+  c.close();
+  results.consoleCommandRoundTripMs = r2(median(line));
+
+  // 4. exec open → first prompt
+  const execOpen: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const x = await d.exec(g.id, ["/bin/sh"], { rows: 24, cols: 80 });
+    await waitForOutput(x, /# /);
+    execOpen.push(performance.now() - t);
+    x.close();
+  }
+  results.execOpenToPromptMs = r2(median(execOpen));
+  await d.remove(g.id, { purgeDisks: true });
+
+  // 5. bulk sample() cost with N running containers
+  const ids: string[] = [];
+  for (let i = 0; i < CONTAINERS; i++) ids.push((await d.create(env.spec({ command: ["sleep", "1000"] }), () => {})).id);
+  const sample: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t = performance.now();
+    const s = await d.sample(ids);
+    sample.push(performance.now() - t);
+    if (s.length !== ids.length) throw new Error("sample missed containers");
+  }
+  const listT: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const t = performance.now();
+    await d.list();
+    listT.push(performance.now() - t);
+  }
+  results.containersSampled = CONTAINERS;
+  results.sampleAllMs = r2(median(sample));
+  results.samplePerContainerMs = r2(median(sample) / CONTAINERS);
+  results.listAllMs = r2(median(listT));
+  for (const id of ids) await d.remove(id, { purgeDisks: true });
+} finally {
+  const leftovers = await env.cleanup();
+  if (leftovers.length) results.leftovers = leftovers.join(", ");
+}
+console.table(results);
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2));
