@@ -30,6 +30,7 @@ function run(env: Record<string, string>) {
     env: {
       ...process.env,
       TANDEM_DATA_DIR: dataDir,
+      DATABASE_URL: `file:${path.join(dataDir, "tandem.db")}`,
       TANDEM_DRIVERS: "fake",
       TANDEM_UI: "off",
       TANDEM_LOG_LEVEL: "warn",

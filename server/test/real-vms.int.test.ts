@@ -153,7 +153,8 @@ describe("VMs through Tandem, on the real libvirtd", () => {
       ["pause", "paused"],
       ["resume", "running"],
     ] as const) {
-      expect((await admin.json("POST", `/api/v1/guests/${id}/actions`, { action })).status).toBe(202);
+      const r = await admin.json("POST", `/api/v1/guests/${id}/actions`, { action });
+      expect(r.status, JSON.stringify(r.body)).toBe(202);
       await until(async () => (await guest(id)).state === state, 20_000, 100);
     }
     const del = await admin.json<{ taskId: string }>("DELETE", `/api/v1/guests/${id}?purge=true`);
