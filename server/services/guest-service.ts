@@ -271,10 +271,12 @@ export class GuestService {
         async (progress) => {
           try {
             await work(progress);
-            if (!action.startsWith("delete")) await this.publish(guest.id).catch(() => {});
           } finally {
+            // Free the guest before announcing its new state, so a client that reacts to the
+            // pushed state can act on it at once.
             this.busy.delete(guest.id);
           }
+          if (!action.startsWith("delete")) await this.publish(guest.id).catch(() => {});
         },
       );
       return { taskId };

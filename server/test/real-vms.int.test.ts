@@ -153,9 +153,13 @@ describe("VMs through Tandem, on the real libvirtd", () => {
       ["pause", "paused"],
       ["resume", "running"],
     ] as const) {
-      const r = await admin.json("POST", `/api/v1/guests/${id}/actions`, { action });
+      const r = await admin.json<{ taskId: string }>("POST", `/api/v1/guests/${id}/actions`, { action });
       expect(r.status, JSON.stringify(r.body)).toBe(202);
-      await until(async () => (await guest(id)).state === state, 20_000, 100);
+      await until(async () => {
+        const tk = (await admin.json<{ task: { state: string } }>("GET", `/api/v1/tasks/${r.body.taskId}`)).body.task;
+        return tk.state === "succeeded";
+      }, 20_000);
+      expect((await guest(id)).state).toBe(state);
     }
     const del = await admin.json<{ taskId: string }>("DELETE", `/api/v1/guests/${id}?purge=true`);
     expect(del.status).toBe(202);
