@@ -92,6 +92,20 @@ export class AttachConsole extends StreamBase implements ConsoleStream {
     }
   }
 
+  /** Flow control for the realtime layer: stop reading while the browser is behind. */
+  pause(): void {
+    this.stream.pause();
+  }
+
+  resume(): void {
+    this.stream.resume();
+  }
+
+  /** Bytes written but not yet taken by conmon. */
+  pending(): number {
+    return this.closed ? 0 : this.stream.pending();
+  }
+
   close(): void {
     this.stream.close();
     this.emitClose("closed");
@@ -125,6 +139,18 @@ export class PtyConsole extends StreamBase implements ConsoleStream {
   resize(size: TermSize): void {
     if (this.closed) return;
     setWinsize(this.fd, Math.max(1, size.rows), Math.max(1, size.cols));
+  }
+
+  pause(): void {
+    this.stream.pause();
+  }
+
+  resume(): void {
+    this.stream.resume();
+  }
+
+  pending(): number {
+    return this.closed ? 0 : this.stream.pending();
   }
 
   /** Closing the PTY master hangs up the exec'd shell. */

@@ -76,6 +76,13 @@ export interface ContainerDetails {
 
 const RUNTIME_PREFIX = "tandem-";
 
+/** The image's StopSignal ("SIGQUIT", "QUIT", "3") as crun understands it; TERM otherwise. */
+export function stopSignalOf(sig: string | null | undefined): string {
+  if (!sig) return "TERM";
+  const s = sig.trim().toUpperCase().replace(/^SIG/, "");
+  return /^([A-Z]{2,8}[0-9]?|RTMIN\+\d+|\d{1,2})$/.test(s) ? s : "TERM";
+}
+
 export class ContainerDriver implements GuestDriver {
   readonly kind = "container" as const;
   private readonly log: Logger;
@@ -403,6 +410,8 @@ export class ContainerDriver implements GuestDriver {
       restartCount: 0,
       oomKills: 0,
       lastExit: null,
+      exposedPorts: Object.keys(layers.config.config?.ExposedPorts ?? {}),
+      stopSignal: stopSignalOf(layers.config.config?.StopSignal),
     };
     mkdirSync(paths.dir, { recursive: true });
     this.save(rec);
@@ -557,15 +566,31 @@ export class ContainerDriver implements GuestDriver {
     }
   }
 
-  /** Waits for conmon's exit file; true when it appeared in time. */
+  /**
+   * Waits until the init is gone. conmon's exit file is the normal signal; if conmon itself is
+   * dead (killed by someone) nobody writes it, so a vanished init is enough after a short grace.
+   */
   private async waitExit(uuid: string, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
+    let goneSince: number | null = null;
     while (Date.now() < deadline) {
       if (existsSync(this.exitFile(uuid))) return true;
-      if (!this.isAlive(uuid) && !existsSync(this.paths(uuid).conmonPidFile)) return true;
+      if (!this.isAlive(uuid)) {
+        goneSince ??= Date.now();
+        if (!this.conmonAlive(uuid) || Date.now() - goneSince > 1000) return true;
+      }
       await new Promise((r) => setTimeout(r, 10));
     }
-    return existsSync(this.exitFile(uuid));
+    return existsSync(this.exitFile(uuid)) || !this.isAlive(uuid);
+  }
+
+  private conmonAlive(uuid: string): boolean {
+    try {
+      const pid = Number(readFileSync(this.paths(uuid).conmonPidFile, "utf8").trim());
+      return pid > 0 && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(uuid);
+    } catch {
+      return false;
+    }
   }
 
   private readExitCode(uuid: string): number | null {
@@ -666,7 +691,7 @@ export class ContainerDriver implements GuestDriver {
     if (this.isAlive(uuid)) {
       const frozen = readCgroupStats(this.host.layout, this.cgroupRel(uuid))?.frozen;
       if (graceMs > 0) {
-        await this.runtime.kill(rid, "TERM").catch(() => undefined);
+        await this.runtime.kill(rid, this.rec(uuid).stopSignal).catch(() => undefined);
         if (frozen) await this.runtime.resume(rid).catch(() => undefined);
         if (await this.waitExit(uuid, graceMs)) return;
       }

@@ -93,3 +93,14 @@ describe("image references", () => {
     expect(() => parseReference("UPPER/case")).toThrow(/not an image reference/);
   });
 });
+
+describe("stop signal", () => {
+  it("normalizes the image's StopSignal for crun kill", async () => {
+    const { stopSignalOf } = await import("./driver");
+    expect(stopSignalOf(undefined)).toBe("TERM");
+    expect(stopSignalOf("SIGQUIT")).toBe("QUIT");
+    expect(stopSignalOf("sigrtmin+3")).toBe("RTMIN+3");
+    expect(stopSignalOf("9")).toBe("9");
+    expect(stopSignalOf("; rm -rf /")).toBe("TERM");
+  });
+});

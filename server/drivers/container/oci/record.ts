@@ -38,6 +38,9 @@ export const ContainerRecord = z.object({
   creating: z.boolean(),
   restartCount: z.number().int(),
   oomKills: z.number().int(),
+  /** The image's ExposedPorts ("80/tcp"), for the UI to suggest publishing. */
+  exposedPorts: z.array(z.string()).default([]),
+  stopSignal: z.string().default("TERM"),
   lastExit: z
     .object({ code: z.number().int(), at: z.string(), oomKilled: z.boolean(), byUser: z.boolean() })
     .nullable(),

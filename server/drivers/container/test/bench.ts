@@ -50,7 +50,14 @@ try {
   const runtime = (d as unknown as { host: { runtimeCommand: string; tiniPath: string } }).host;
   const bundle = path.join(env.tmp, "bare");
   for (const sub of ["upper", "work", "rootfs"]) mkdirSync(path.join(bundle, sub), { recursive: true });
-  execFileSync("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${env.rootfs},upperdir=${bundle}/upper,workdir=${bundle}/work`, `${bundle}/rootfs`]);
+  execFileSync("mount", [
+    "-t",
+    "overlay",
+    "overlay",
+    "-o",
+    `lowerdir=${env.rootfs},upperdir=${bundle}/upper,workdir=${bundle}/work`,
+    `${bundle}/rootfs`,
+  ]);
   const etc = path.join(bundle, "etc");
   mkdirSync(etc);
   for (const f of ["hostname", "hosts", "resolv.conf"]) writeFileSync(path.join(etc, f), "");
@@ -130,7 +137,8 @@ try {
 
   // 5. bulk sample() cost with N running containers
   const ids: string[] = [];
-  for (let i = 0; i < CONTAINERS; i++) ids.push((await d.create(env.spec({ command: ["sleep", "1000"] }), () => {})).id);
+  for (let i = 0; i < CONTAINERS; i++)
+    ids.push((await d.create(env.spec({ command: ["sleep", "1000"] }), () => {})).id);
   const sample: number[] = [];
   for (let i = 0; i < 30; i++) {
     const t = performance.now();
