@@ -161,5 +161,5 @@ try {
   const leftovers = await env.cleanup();
   if (leftovers.length) results.leftovers = leftovers.join(", ");
 }
-console.table(results);
+for (const [k, v] of Object.entries(results)) process.stdout.write(`${k.padEnd(30)} ${v}\n`);
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2));
