@@ -5,5 +5,6 @@ export type { ContainerDriverOptions, ContainerSample, ContainerDetails } from "
 export type { LogLine } from "./oci/logs";
 export { OciImageStore, ImageStoreError, type StoredImage } from "./oci/image-store";
 export { importArchive } from "./oci/archive";
+export { pullImage, parseReference, type PullOptions } from "./oci/registry";
 export { UnsafeArchiveError } from "./oci/tar-safety";
 export { TarFormatError } from "./oci/tar";

@@ -38,6 +38,18 @@ describe.skipIf(!HAVE_BACKEND)("container policies, logs and errors", () => {
     await env.driver.remove(g.id, { purgeDisks: true });
   });
 
+  it("removes a paused container and rejects exec into it", async () => {
+    const g = await env.driver.create(env.spec({ command: ["sleep", "1000"] }), () => {});
+    await env.driver.act(g.id, "pause");
+    await expect(env.driver.exec(g.id, ["sh"], { rows: 24, cols: 80 })).rejects.toMatchObject({
+      code: "INVALID_STATE",
+    });
+    const t0 = performance.now();
+    await env.driver.remove(g.id, { purgeDisks: true });
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(await env.driver.list()).toEqual([]);
+  });
+
   it("reports an init killed by the memory limit as crashed with oomKilled", async () => {
     const g = await env.driver.create(
       env.spec({ memoryMiB: 32, command: ["dd", "if=/dev/zero", "of=/dev/null", "bs=100M", "count=1"] }),
