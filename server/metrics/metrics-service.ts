@@ -15,9 +15,10 @@ const TIERS = [
   { resolution: 300, keepSeconds: 30 * 24 * 3600 },
 ] as const;
 
-export interface GuestCounters {
-  id: string;
-  sample: GuestSample;
+const bucketKey = (subject: string, resolution: number) => `${resolution}|${subject}`;
+function splitBucketKey(key: string): [string, number] {
+  const bar = key.indexOf("|");
+  return [key.slice(bar + 1), Number(key.slice(0, bar))];
 }
 
 interface Logger {
@@ -69,6 +70,12 @@ export class MetricsService {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    // Keep the partial buckets too, so a restart shows history right up to the stop.
+    for (const [key, b] of this.buckets) {
+      const [subject, resolution] = splitBucketKey(key);
+      if (b.points.length) this.pendingRows.push({ subject, resolution, point: average(b.points, b.ts * 1000) });
+    }
+    this.buckets.clear();
     await this.flush();
   }
 
@@ -187,12 +194,12 @@ export class MetricsService {
   forget(id: string): void {
     this.rings.delete(id);
     this.last.delete(id);
-    for (const t of TIERS) this.buckets.delete(`${id}|${t.resolution}`);
+    for (const t of TIERS) this.buckets.delete(bucketKey(id, t.resolution));
   }
 
   private bucket(subject: string, p: MetricPoint) {
     for (const tier of TIERS) {
-      const key = `${subject}|${tier.resolution}`;
+      const key = bucketKey(subject, tier.resolution);
       const ts = Math.floor(p.t / 1000 / tier.resolution) * tier.resolution;
       let b = this.buckets.get(key);
       if (b && b.ts !== ts) {

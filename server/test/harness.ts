@@ -1,6 +1,6 @@
 // Starts a real Tandem server (real HTTP, socket.io, SQLite) on a free port with fake drivers,
 // for API tests. Real-backend tests pass their own drivers.
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
@@ -28,14 +28,16 @@ export async function startTestServer(
     /** Use the OCI image store as the container importer (real container tests). */
     containers?: boolean;
     demoImageDir?: string;
+    /** Reuse this data directory (a restart); it is left in place on stop. */
+    dataDir?: string;
     env?: Record<string, string>;
   } = {},
 ): Promise<TestServer> {
   const template = process.env.TANDEM_TEST_TEMPLATE_DB;
   if (!template) throw new Error("globalSetup did not prepare a template database");
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "tandem-test-"));
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), "tandem-test-"));
   const dbFile = path.join(dataDir, "tandem.db");
-  copyFileSync(template, dbFile);
+  if (!existsSync(dbFile)) copyFileSync(template, dbFile);
   const config = loadConfig({
     TANDEM_DATA_DIR: dataDir,
     TANDEM_PORT: "0",
@@ -61,7 +63,7 @@ export async function startTestServer(
     dataDir,
     stop: async () => {
       await server.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -4,6 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { request } from "node:http";
+import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -102,6 +103,7 @@ function framePayload(frame: Buffer): string {
 
 describe("VMs through Tandem, on the real libvirtd", () => {
   let id = "";
+  let consoleIdForCpu = "";
 
   it("creates the demo VM and reads its serial banner, then echoes", async () => {
     const res = await admin.json<{ guest: Guest }>("POST", "/api/v1/guests", {
@@ -133,6 +135,25 @@ describe("VMs through Tandem, on the real libvirtd", () => {
     );
     socket.emit("console:input", { consoleId, data: "echo tandem-$((6*7))\r" });
     await until(() => text.includes("tandem-42"), 20_000, 200);
+    consoleIdForCpu = consoleId;
+  });
+
+  it("reads low CPU while idle and high CPU during a busy loop", async () => {
+    const meanCpu = async (n: number) => {
+      const r = await admin.json<{ points: { cpuPct: number }[] }>("GET", `/api/v1/guests/${id}/metrics?range=15m`);
+      const last = r.body.points.slice(-n).map((p) => p.cpuPct);
+      return last.reduce((a, b) => a + b, 0) / Math.max(1, last.length);
+    };
+    await new Promise((r) => setTimeout(r, 4000));
+    const idle = await meanCpu(3);
+    socket!.emit("console:input", { consoleId: consoleIdForCpu, data: "while :; do :; done &\r" });
+    await new Promise((r) => setTimeout(r, 5000));
+    const busy = await meanCpu(3);
+    console.log(`VM CPU idle ${idle.toFixed(1)} %, busy ${busy.toFixed(1)} %, host load ${os.loadavg()[0]}`);
+    // Absolute figures depend on what else the two host cores run (TCG here); the gap must be
+    // unmistakable.
+    expect(idle).toBeLessThan(40);
+    expect(busy).toBeGreaterThan(Math.max(2 * idle, idle + 25));
   });
 
   it("shows its screen through Tandem's port behind a single-use ticket", async () => {

@@ -101,6 +101,9 @@ export class FakeDriver implements GuestDriver {
       pause: "paused",
       resume: "running",
     };
+    // Like a real guest, a fresh boot starts its counters from zero.
+    if (action === "start" || action === "reboot")
+      Object.assign(g, { cpuTimeNs: 0, diskRead: 0, diskWrite: 0, netRx: 0, netTx: 0 });
     g.state = next[action];
     this.emit({ type: "changed", id, state: g.state });
   }
