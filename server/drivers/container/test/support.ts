@@ -91,7 +91,9 @@ export function makeEnv(): TestEnv {
     }) as GuestSpec;
   const cleanup = async (): Promise<string[]> => {
     const leftovers: string[] = [];
-    const d = drivers[drivers.length - 1]!;
+    for (const x of drivers) await x.close().catch(() => undefined);
+    // A fresh instance re-reads the data dir, so it also sees containers another process made.
+    const d = new ContainerDriver(opts);
     try {
       for (const g of await d.list()) {
         leftovers.push(`container ${g.name}`);
@@ -100,27 +102,74 @@ export function makeEnv(): TestEnv {
     } catch {
       // driver never got ready
     }
-    for (const x of drivers) await x.close().catch(() => undefined);
-    await d.network.destroy().catch(() => undefined);
+    await d.close().catch(() => undefined);
     const layout = detectCgroupLayout();
     const mounts = layout.mode === "v2" ? [layout.unified ?? "/sys/fs/cgroup"] : [...new Set(Object.values(layout.v1))];
+    // Whatever still runs in this test's cgroups was started by this test: SIGKILL by pid.
+    const walk = (dir: string): string[] =>
+      existsSync(dir)
+        ? [
+            ...readdirSync(dir, { withFileTypes: true })
+              .filter((e) => e.isDirectory())
+              .flatMap((e) => walk(path.join(dir, e.name))),
+            dir,
+          ]
+        : [];
     for (const m of mounts) {
-      const parent = path.join(m, opts.cgroupParent!);
-      if (!existsSync(parent)) continue;
-      for (const child of readdirSync(parent, { withFileTypes: true })) {
-        if (child.isDirectory()) {
-          leftovers.push(`cgroup ${path.join(parent, child.name)}`);
+      for (const dir of walk(path.join(m, opts.cgroupParent!))) {
+        for (const pid of readFileSync(path.join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean)) {
+          leftovers.push(`process ${pid}`);
           try {
-            rmSync(path.join(parent, child.name), { recursive: false, force: true });
+            process.kill(Number(pid), "SIGKILL");
           } catch {
-            // still populated
+            // already gone
           }
         }
       }
+    }
+    // crun state and conmons that belong to this test's directory.
+    const crun = existsSync(path.join(dataDir, "bin/crun-hybrid")) ? path.join(dataDir, "bin/crun-hybrid") : "crun";
+    for (const id of existsSync("/run/crun") ? readdirSync("/run/crun") : []) {
+      let status = "";
       try {
-        execFileSync("rmdir", [parent]);
+        status = readFileSync(path.join("/run/crun", id, "status"), "utf8");
       } catch {
-        leftovers.push(`cgroup ${parent}`);
+        continue;
+      }
+      if (!status.includes(tmp)) continue;
+      leftovers.push(`crun ${id}`);
+      try {
+        execFileSync(crun, ["delete", "-f", id], { stdio: "ignore" });
+      } catch {
+        // reported above
+      }
+    }
+    for (const pid of processesMentioning(tmp)) {
+      if (pid === process.pid) continue;
+      leftovers.push(`process ${pid}`);
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+    if (existsSync(`/sys/class/net/${opts.bridge}`)) {
+      for (const dev of readdirSync(`/sys/class/net/${opts.bridge}/brif`)) {
+        leftovers.push(`veth ${dev}`);
+        execFileSync("ip", ["link", "del", dev]);
+      }
+    }
+    await d.network.destroy().catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100)); // let the kernel reap what was killed
+    for (const m of mounts) {
+      const all = walk(path.join(m, opts.cgroupParent!));
+      for (const dir of all) {
+        if (dir !== path.join(m, opts.cgroupParent!)) leftovers.push(`cgroup ${dir}`);
+        try {
+          execFileSync("rmdir", [dir], { stdio: "ignore" });
+        } catch {
+          if (dir === path.join(m, opts.cgroupParent!)) leftovers.push(`cgroup ${dir}`);
+        }
       }
     }
     for (const ns of existsSync("/run/netns") ? readdirSync("/run/netns") : []) {
@@ -137,7 +186,7 @@ export function makeEnv(): TestEnv {
       }
     }
     rmSync(tmp, { recursive: true, force: true });
-    return leftovers;
+    return [...new Set(leftovers)];
   };
   return { tmp, dataDir, rootfs, opts, driver, newDriver, spec, cleanup };
 }
