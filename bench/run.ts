@@ -1,6 +1,6 @@
 // `npm run bench [filter]`: runs every bench/*.bench.ts (or those whose file name contains the
 // filter) and writes bench/results.md.
-import { readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fmt, machineInfo, type Bench, type BenchRow } from "./harness";
 
@@ -33,6 +33,15 @@ async function main() {
     console.log(table);
     sections.push(`## ${bench.title}\n\n${table}\n`);
   }
+  // A filtered run replaces its own sections and keeps the others from the last full run.
+  const resultsFile = path.join(dir, "results.md");
+  if (filter && existsSync(resultsFile)) {
+    const old = readFileSync(resultsFile, "utf8")
+      .split(/^(?=## )/m)
+      .slice(1);
+    const fresh = new Set(sections.map((s) => s.split("\n")[0]));
+    sections.unshift(...old.filter((s) => !fresh.has(s.split("\n")[0])).map((s) => s.trimEnd() + "\n"));
+  }
   const doc = [
     "# Benchmark results",
     "",
@@ -42,7 +51,7 @@ async function main() {
     "",
     ...sections,
   ].join("\n");
-  writeFileSync(path.join(dir, "results.md"), doc + "\n");
+  writeFileSync(resultsFile, doc + "\n");
   console.log(`wrote ${path.join(dir, "results.md")}`);
 }
 

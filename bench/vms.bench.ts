@@ -1,0 +1,181 @@
+// VMs on the real libvirtd: API create → running and → serial banner beside bare `virsh define`
+// + `virsh start` of the same kind of domain; console keystroke round trip through socket.io
+// beside the driver's own stream; one bulk stats call for 1 and 10 VMs beside `virsh domstats`.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pino from "pino";
+import type { Guest } from "../server/contract/guest";
+import { LOCAL_HOST_ID } from "../server/domain/ids";
+import { LibvirtDriver } from "../server/drivers/vm";
+import { median, timeMs, type Bench } from "./harness";
+import { benchServer, connectSocket, sleep, until, waitTask } from "./support";
+
+const demoDir = path.resolve(import.meta.dirname, "../data/images/demo");
+const virsh = (...args: string[]) => execFileSync("virsh", ["-c", "qemu:///system", ...args], { encoding: "utf8" });
+
+/** A bare domain like the demo VM, defined and started with virsh; returns its timings. */
+function bareVirsh(tmp: string, name: string): { runningMs: number; bannerMs: number } {
+  const m = JSON.parse(readFileSync(path.join(demoDir, "manifest.json"), "utf8"));
+  const disk = path.join(tmp, `${name}.qcow2`);
+  execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", "-b", path.join(demoDir, m.vm.disk), "-F", "qcow2", disk]);
+  const log = path.join(tmp, `${name}.log`);
+  const xml = `<domain type='qemu'><name>${name}</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='pc'>hvm</type><kernel>${path.join(demoDir, m.vm.kernel)}</kernel>
+<initrd>${path.join(demoDir, m.vm.initrd)}</initrd><cmdline>${m.vm.cmdline}</cmdline></os><features><acpi/></features>
+<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${disk}'/><target dev='vda' bus='virtio'/></disk>
+<serial type='pty'><log file='${log}' append='off'/></serial><console type='pty'/></devices></domain>`;
+  const xmlFile = path.join(tmp, `${name}.xml`);
+  writeFileSync(xmlFile, xml);
+  const t0 = performance.now();
+  virsh("define", xmlFile);
+  virsh("start", name);
+  const runningMs = performance.now() - t0;
+  let bannerMs = NaN;
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (existsSync(log) && readFileSync(log, "utf8").includes("Tandem demo VM ready")) {
+      bannerMs = performance.now() - t0;
+      break;
+    }
+    execFileSync("sleep", ["0.05"]);
+  }
+  virsh("destroy", name);
+  virsh("undefine", name);
+  return { runningMs, bannerMs };
+}
+
+const bench: Bench = {
+  title: "VMs (libvirt, real QEMU)",
+  async run() {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), "tandem-vm-bench-"));
+    const { server, admin, stop } = await benchServer({
+      driverFactory: (dataDir) => [
+        new LibvirtDriver({
+          uri: "qemu:///system",
+          hostId: LOCAL_HOST_ID,
+          dataDir,
+          logger: pino({ level: "silent" }),
+          isolatedNetwork: { name: "tandem-bench-net", bridge: "tdmbenchvm0", prefix: "10.231.11" },
+        }),
+      ],
+      demoImageDir: demoDir,
+    });
+    const socket = await connectSocket(server.url, { cookie: admin.cookie });
+    const ids: string[] = [];
+    try {
+      const apiRunning: number[] = [];
+      const apiBanner: number[] = [];
+      const bare: { runningMs: number; bannerMs: number }[] = [];
+      let text = "";
+      socket.on("console:data", (p) => (text += new TextDecoder().decode(p.data as ArrayBuffer)));
+      let lastConsole = "";
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        const res = await admin.json<{ guest: Guest; taskId: string }>("POST", "/api/v1/guests", {
+          kind: "vm",
+          name: `bench-vm-${i}`,
+          image: "demo-vm",
+          vcpus: 1,
+          memoryMiB: 256,
+          network: "user",
+        });
+        ids.push(res.body.guest.id);
+        await waitTask(admin, res.body.taskId);
+        apiRunning.push(performance.now() - t0);
+        text = "";
+        const opened = await new Promise<{ ok: boolean; data?: { consoleId: string } }>((r) =>
+          socket.emit("console:open", { guestId: res.body.guest.id, cols: 80, rows: 24 }, r),
+        );
+        lastConsole = opened.data!.consoleId;
+        // The serial log keeps output from power-on; the console shows the banner or a prompt.
+        await until(() => text.includes("Tandem demo VM ready"), 120_000, 20);
+        apiBanner.push(performance.now() - t0);
+        bare.push(bareVirsh(tmp, `tandem-bench-bare-${i}-${process.pid}`));
+      }
+
+      // Keystroke round trip: one character typed, until its echo comes back.
+      await sleep(1000);
+      const rtt: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const ch = String.fromCharCode(97 + (i % 26));
+        text = "";
+        rtt.push(
+          await timeMs(async () => {
+            socket.emit("console:input", { consoleId: lastConsole, data: ch });
+            await until(() => text.includes(ch), 5000, 1);
+          }),
+        );
+      }
+      socket.emit("console:input", { consoleId: lastConsole, data: "\u0015" }); // clear the line
+
+      // Stats: one bulk call for 1 and for up to 10 running VMs.
+      const driver = server.services.guests.driverFor("vm");
+      const statsRows = [];
+      for (const n of [1, 10]) {
+        while (ids.length < n) {
+          const res = await admin.json<{ guest: Guest; taskId: string }>("POST", "/api/v1/guests", {
+            kind: "vm",
+            name: `bench-vm-${ids.length}`,
+            image: "demo-vm",
+            vcpus: 1,
+            memoryMiB: 128,
+            network: "user",
+          });
+          ids.push(res.body.guest.id);
+          await waitTask(admin, res.body.taskId);
+        }
+        const some = ids.slice(0, n);
+        const ours: number[] = [];
+        const theirs: number[] = [];
+        for (let i = 0; i < 10; i++) {
+          ours.push(await timeMs(() => driver.sample(some)));
+          const uuids = some.map((id) => id.split(".")[2]!);
+          theirs.push(
+            await timeMs(async () =>
+              virsh("domstats", "--state", "--cpu-total", "--balloon", "--block", "--interface", ...uuids),
+            ),
+          );
+        }
+        statsRows.push({
+          name: `stats for ${n} running VM${n > 1 ? "s" : ""} (one bulk call)`,
+          value: median(ours),
+          unit: "ms",
+          baseline: { name: "`virsh domstats` same groups", value: median(theirs) },
+        });
+      }
+      return [
+        {
+          name: "API create → running (demo VM)",
+          value: median(apiRunning),
+          unit: "ms",
+          baseline: { name: "bare `virsh define` + `start`", value: median(bare.map((b) => b.runningMs)) },
+        },
+        {
+          name: "API create → serial banner",
+          value: median(apiBanner) / 1000,
+          unit: "s",
+          baseline: { name: "bare virsh → banner in serial log", value: median(bare.map((b) => b.bannerMs)) / 1000 },
+          note: "TCG where the CPU lacks vmx/svm",
+        },
+        {
+          name: "console keystroke round trip (browser protocol)",
+          value: median(rtt),
+          unit: "ms",
+          note: "socket.io → virStream → guest echo → back",
+        },
+        ...statsRows,
+      ];
+    } finally {
+      socket.close();
+      for (const id of ids) {
+        const r = await admin.json<{ taskId: string }>("DELETE", `/api/v1/guests/${id}?purge=true`);
+        if (r.status === 202) await waitTask(admin, r.body.taskId).catch(() => {});
+      }
+      await stop();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  },
+};
+export default bench;
