@@ -57,6 +57,18 @@ describe("buildSpec", () => {
     expect(s.mounts.find((m) => m.destination === "/sys")!.options).toContain("ro");
   });
 
+  it("applies a seccomp deny-list that blocks new user namespaces and keyrings", () => {
+    const sc = buildSpec(input()).linux.seccomp!;
+    expect(sc.defaultAction).toBe("SCMP_ACT_ALLOW");
+    expect(sc.syscalls[0]!.names).toEqual(expect.arrayContaining(["keyctl", "unshare", "userfaultfd", "bpf"]));
+    expect(sc.syscalls.find((r) => r.names[0] === "clone")!.args![0]).toMatchObject({
+      value: 0x10000000,
+      op: "SCMP_CMP_MASKED_EQ",
+    });
+    expect(sc.syscalls.find((r) => r.names[0] === "clone3")!.errnoRet).toBe(38);
+    expect(buildSpec(input({ seccomp: false })).linux.seccomp).toBeUndefined();
+  });
+
   it("turns vcpus, memory and pids into cgroup limits", () => {
     const s = buildSpec(input());
     expect(s.linux.resources.cpu).toEqual({ quota: 150_000, period: 100_000 });

@@ -83,8 +83,8 @@ describe.skipIf(!HAVE_BACKEND)("container lifecycle (conmon + crun)", () => {
   it("exec opens a second shell on its own PTY", async () => {
     const x = await env.driver.exec(g.id, ["/bin/sh"], { rows: 30, cols: 90 });
     const closed = new Promise<string>((r) => x.onClose(r));
-    x.write(Buffer.from("echo exec-$((1+1)); stty size; id -u; exit\n"));
-    const out = await waitForOutput(x, /exec-2[\s\S]*30 90[\s\S]*\n0\r?\n/);
+    x.write(Buffer.from("echo exec-$((1+1)); stty size; unshare -U true; echo userns=$?; id -u; exit\n"));
+    const out = await waitForOutput(x, /exec-2[\s\S]*30 90[\s\S]*userns=1[\s\S]*\n0\r?\n/);
     expect(out).toContain("exec-2");
     await closed;
     await expect(env.driver.exec(g.id, [], { rows: 1, cols: 1 })).rejects.toThrow(/non-empty/);
