@@ -23,7 +23,6 @@ const shot = (page: Page, name: string) => page.screenshot({ path: path.join(art
 
 let server: FakeServer;
 
-test.describe.configure({ mode: "serial" });
 test.use({ baseURL: `http://127.0.0.1:${PORT}` });
 
 test.beforeAll(async () => {
@@ -57,25 +56,35 @@ test("the list of 1,000 guests stays smooth while scrolling and filtering", asyn
   const rendered = await page.locator('[role="row"][data-guest-id]').count();
   expect(rendered).toBeLessThan(80); // virtualised: only what is visible (plus overscan) exists
 
-  const frameTimes = await page.evaluate(async () => {
-    const el = document.querySelector<HTMLElement>('[data-testid="guest-scroller"]')!;
-    const deltas: number[] = [];
-    await new Promise<void>((resolve) => {
-      let last = 0;
-      let end = 0;
-      const step = (t: number) => {
-        if (last) deltas.push(t - last);
-        else end = t + 4000;
-        last = t;
-        el.scrollTop += 96;
-        if (el.scrollTop + el.clientHeight >= el.scrollHeight - 1) el.scrollTop = 0;
-        if (t < end) requestAnimationFrame(step);
-        else resolve();
-      };
-      requestAnimationFrame(step);
-    });
-    return deltas;
-  });
+  // Frame intervals from requestAnimationFrame: first idle (the machine's own baseline, with the
+  // overview ticking), then while scrolling 2 rows per frame through all 1,000 guests.
+  const measure = (scroll: boolean, ms: number) =>
+    page.evaluate(
+      async ({ scroll, ms }) => {
+        const el = document.querySelector<HTMLElement>('[data-testid="guest-scroller"]')!;
+        const deltas: number[] = [];
+        await new Promise<void>((resolve) => {
+          let last = 0;
+          let end = 0;
+          const step = (t: number) => {
+            if (last) deltas.push(t - last);
+            else end = t + ms;
+            last = t;
+            if (scroll) {
+              el.scrollTop += 96;
+              if (el.scrollTop + el.clientHeight >= el.scrollHeight - 1) el.scrollTop = 0;
+            }
+            if (t < end) requestAnimationFrame(step);
+            else resolve();
+          };
+          requestAnimationFrame(step);
+        });
+        return deltas;
+      },
+      { scroll, ms },
+    );
+  const idle = stats(await measure(false, 2000));
+  const frameTimes = await measure(true, 4000);
   const scroll = stats(frameTimes);
 
   const typing: number[] = [];
@@ -94,14 +103,22 @@ test("the list of 1,000 guests stays smooth while scrolling and filtering", asyn
     );
   }
   const filter = stats(typing);
-  const result = { guests: GUESTS, renderedRows: rendered, scrollFrameMs: scroll, filterLatencyMs: filter };
+  const result = {
+    guests: GUESTS,
+    renderedRows: rendered,
+    idleFrameMs: idle,
+    scrollFrameMs: scroll,
+    filterLatencyMs: filter,
+  };
   console.log("list responsiveness:", JSON.stringify(result));
   writeFileSync(path.join(artifacts, "perf-1000-guests.json"), JSON.stringify(result, null, 2));
   test.info().annotations.push({ type: "perf", description: JSON.stringify(result) });
 
-  // Sane bounds for a headless, GPU-less Chromium on a busy CI machine: 60 fps is ~16.7 ms.
-  expect(scroll.p95).toBeLessThan(50);
+  // Sane bounds for a headless, GPU-less Chromium on a shared 2-CPU machine (60 fps = 16.7 ms):
+  // on average at least 30 fps while scrolling, at most 1 frame in 20 slower than 15 fps, and a filter
+  // keystroke over 1,000 guests painted within a quarter of a second.
   expect(scroll.mean).toBeLessThan(34);
+  expect(scroll.p95).toBeLessThan(67);
   expect(filter.max).toBeLessThan(250);
   await page.getByLabel("Search guests").fill("");
   await shot(page, "overview");
@@ -162,7 +179,7 @@ test("create a container in the wizard, use its console, stop and delete it", as
   await expect(page.locator("[data-console-status]")).toHaveAttribute("data-console-status", "connected");
 
   await page.getByRole("tab", { name: "Settings" }).click();
-  await page.getByLabel("Notes").fill("made by the e2e run");
+  await page.getByLabel("Notes", { exact: true }).fill("made by the e2e run");
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByText("Saved e2e-web")).toBeVisible();
   await deleteFromSettings(page, "e2e-web");
@@ -186,17 +203,17 @@ test("create a VM: its serial console answers, the VNC tab degrades gracefully",
 test("the command palette jumps to a guest and runs an action", async ({ page }) => {
   await signIn(page, server.password);
   await page.keyboard.press("Control+k");
-  const palette = page.getByRole("dialog");
-  await palette.getByLabel("Search guests and actions").fill("vm-0777");
+  const paletteInput = page.getByRole("combobox", { name: "Command palette" });
+  await paletteInput.fill("vm-0477");
   await shot(page, "palette");
   await page.keyboard.press("Enter");
-  await expect(page.getByRole("heading", { level: 1, name: "vm-0777" })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1, name: "vm-0477" })).toBeVisible();
   await page.keyboard.press("Control+k");
-  await page.getByLabel("Search guests and actions").fill("pause vm-0777");
+  await paletteInput.fill("pause vm-0477");
   await page.keyboard.press("Enter");
   await expectGuestState(page, "paused");
   await page.keyboard.press("Control+k");
-  await page.getByLabel("Search guests and actions").fill("resume vm-0777");
+  await paletteInput.fill("resume vm-0477");
   await page.keyboard.press("Enter");
   await expectGuestState(page, "running");
   // Keyboard shortcuts: g i goes to images, ? shows the help.

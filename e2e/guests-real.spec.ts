@@ -51,10 +51,22 @@ test("a VM from the demo image: serial banner, VNC canvas, delete", async ({ pag
   await expectGuestState(page, "running", 120_000);
 
   await openConsole(page);
-  // TCG boots slowly; the banner is printed by the demo image's init on the serial line.
-  await expect
-    .poll(() => terminalText(page), { timeout: 240_000, intervals: [2000] })
-    .toContain("Tandem demo VM ready");
+  // TCG boots slowly; the demo image's init prints the banner once on ttyS0. If it was printed
+  // before the console attached (the serial line has no replay yet), the shell behind it must
+  // answer instead.
+  const banner = await expect
+    .poll(() => terminalText(page), { timeout: 120_000, intervals: [1000] })
+    .toContain("Tandem demo VM ready")
+    .then(
+      () => true,
+      () => false,
+    );
+  if (!banner) {
+    test.info().annotations.push({ type: "note", description: "banner printed before the console attached" });
+    await page.locator(".xterm").click();
+    await page.keyboard.type("echo tandem-$((6*7))\n");
+    await expect.poll(() => terminalText(page), { timeout: 30_000 }).toContain("tandem-42");
+  }
 
   await page.getByText("Screen (VNC)").click();
   await expect(page.locator("[data-vnc] canvas")).toBeVisible({ timeout: 60_000 });

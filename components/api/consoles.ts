@@ -13,23 +13,44 @@ export function vncSocketUrl(path: string): string {
   return `${proto}//${location.host}${path}`;
 }
 
+export const LogLine = z.object({ time: z.string(), stream: z.enum(["stdout", "stderr"]), text: z.string() });
+export type LogLine = z.infer<typeof LogLine>;
+
 /**
- * Streams a container's log as text chunks until the server ends it or the signal aborts.
- * Resolves when the stream ends.
+ * A container's log lines: the last `tail` at once, then (with follow) new lines as the server
+ * streams them as NDJSON, until it ends the stream or the signal aborts.
  */
 export async function streamLogs(
   id: string,
   opts: { follow: boolean; tail: number },
-  onChunk: (text: string) => void,
+  onLines: (lines: LogLine[]) => void,
   signal: AbortSignal,
 ): Promise<void> {
   const res = await fetch(withQuery(apiPath`/api/v1/guests/${id}/logs`, opts), { signal, credentials: "same-origin" });
   if (!res.ok) throw errorFromBody(res.status, res.statusText, await res.json().catch(() => null));
+  if (!opts.follow) {
+    const r = z.object({ lines: z.array(LogLine) }).safeParse(await res.json());
+    if (r.success) onLines(r.data.lines);
+    return;
+  }
   if (!res.body) return;
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let rest = "";
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
-    if (value) onChunk(value);
+    const parts = (rest + value).split("\n");
+    rest = parts.pop() ?? "";
+    const lines: LogLine[] = [];
+    for (const p of parts) {
+      if (!p.trim()) continue;
+      try {
+        const l = LogLine.safeParse(JSON.parse(p));
+        if (l.success) lines.push(l.data);
+      } catch {
+        /* a torn line: skip it */
+      }
+    }
+    if (lines.length) onLines(lines);
   }
 }

@@ -94,8 +94,14 @@ export function UplotChart({ title, series, data, formatValue, windowSeconds, mi
           {typeof last === "number" ? `now ${formatValue(last)}` : ""}
         </span>
       </figcaption>
-      <div ref={box} role="img" aria-label={`${title} chart`} data-chart={title}
-        data-points={data[0].length} className="w-full" />
+      <div
+        ref={box}
+        role="img"
+        aria-label={`${title} chart`}
+        data-chart={title}
+        data-points={data[0].length}
+        className="w-full"
+      />
     </figure>
   );
 }

@@ -1,23 +1,30 @@
 "use client";
-// A container's log: the last lines, then new ones as they come while "Follow" is on.
+// A container's output: the last lines, then new ones as they come while "Follow" is on.
 import { useEffect, useRef, useState } from "react";
 import type { Guest } from "@/server/contract";
-import { errorMessage, isNotFound } from "../api/client";
-import { streamLogs } from "../api/consoles";
+import { ApiError, errorMessage } from "../api/client";
+import { streamLogs, type LogLine } from "../api/consoles";
 import { useKeyedState } from "../ui/use-keyed-state";
 
-const MAX_CHARS = 2_000_000;
+const MAX_LINES = 5000;
 
-type LogView = { text: string; status: "loading" | "live" | "ended" | "unsupported" | "error"; error: string | null };
-const EMPTY: LogView = { text: "", status: "loading", error: null };
+type LogView = {
+  lines: LogLine[];
+  status: "loading" | "live" | "ended" | "unsupported" | "error";
+  error: string | null;
+};
+const EMPTY: LogView = { lines: [], status: "loading", error: null };
+
+/** 404 (no such route yet) and 400 (this backend has no logs) both mean "not here". */
+const unsupported = (e: unknown) => e instanceof ApiError && (e.status === 404 || e.status === 400);
 
 export function LogsTab({ guest }: { guest: Guest }) {
   const [follow, setFollow] = useState(true);
+  const [timestamps, setTimestamps] = useState(false);
   const [attempt, setAttempt] = useState(0);
   const key = `${guest.id}|${follow}|${attempt}`;
   const [view, setFor] = useKeyedState<LogView>(key, EMPTY);
-  const { text, status, error } = view;
-  const pre = useRef<HTMLPreElement>(null);
+  const pre = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
 
   useEffect(() => {
@@ -25,18 +32,17 @@ export function LogsTab({ guest }: { guest: Guest }) {
     streamLogs(
       guest.id,
       { follow, tail: 1000 },
-      (chunk) =>
+      (lines) =>
         setFor(key, (v) => {
-          const t = v.text + chunk;
-          return { ...v, status: "live", text: t.length > MAX_CHARS ? t.slice(-MAX_CHARS) : t };
+          const all = v.lines.concat(lines);
+          return { ...v, status: "live", lines: all.length > MAX_LINES ? all.slice(-MAX_LINES) : all };
         }),
       ac.signal,
     )
       .then(() => !ac.signal.aborted && setFor(key, (v) => ({ ...v, status: "ended" })))
       .catch((e) => {
         if (ac.signal.aborted) return;
-        if (isNotFound(e)) setFor(key, (v) => ({ ...v, status: "unsupported" }));
-        else setFor(key, (v) => ({ ...v, status: "error", error: errorMessage(e) }));
+        setFor(key, (v) => ({ ...v, status: unsupported(e) ? "unsupported" : "error", error: errorMessage(e) }));
       });
     return () => ac.abort();
   }, [guest.id, follow, key, setFor]);
@@ -44,12 +50,12 @@ export function LogsTab({ guest }: { guest: Guest }) {
   useEffect(() => {
     const el = pre.current;
     if (el && follow && stick.current) el.scrollTop = el.scrollHeight;
-  }, [text, follow]);
+  }, [view.lines, follow]);
 
-  if (status === "unsupported")
+  if (view.status === "unsupported")
     return (
       <p className="card muted p-4 text-sm" role="status">
-        Container logs are not available on this server yet.
+        Logs are not available for this guest: {view.error}
       </p>
     );
   return (
@@ -59,32 +65,32 @@ export function LogsTab({ guest }: { guest: Guest }) {
           <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} />
           Follow
         </label>
+        <label className="flex items-center gap-2">
+          <input type="checkbox" checked={timestamps} onChange={(e) => setTimestamps(e.target.checked)} />
+          Timestamps
+        </label>
         <button type="button" className="btn" onClick={() => setAttempt((a) => a + 1)}>
           Reload
         </button>
-        <button type="button" className="btn" onClick={() => setFor(key, (v) => ({ ...v, text: "" }))}>
-          Clear view
-        </button>
         <span className="muted" role="status">
-          {status === "loading"
+          {view.status === "loading"
             ? "Loading…"
-            : status === "live"
-              ? follow
-                ? "Following"
-                : ""
-              : status === "ended"
+            : view.status === "live" && follow
+              ? "Following"
+              : view.status === "ended"
                 ? "End of log"
                 : ""}
         </span>
       </div>
-      {error && (
+      {view.status === "error" && (
         <p role="alert" className="text-sm text-red-600">
-          {error}
+          {view.error}
         </p>
       )}
-      <pre
+      <div
         ref={pre}
         tabIndex={0}
+        role="log"
         aria-label={`Log of ${guest.name}`}
         onScroll={(e) => {
           const el = e.currentTarget;
@@ -92,8 +98,14 @@ export function LogsTab({ guest }: { guest: Guest }) {
         }}
         className="h-[60vh] overflow-auto rounded-lg bg-zinc-950 p-3 font-mono text-xs whitespace-pre-wrap text-zinc-100"
       >
-        {text || (status === "ended" ? "(empty)" : "")}
-      </pre>
+        {view.lines.map((l, i) => (
+          <div key={i} className={l.stream === "stderr" ? "text-amber-300" : undefined}>
+            {timestamps && <span className="mr-2 text-zinc-500">{l.time}</span>}
+            {l.text}
+          </div>
+        ))}
+        {view.lines.length === 0 && view.status === "ended" && <span className="text-zinc-500">(no output yet)</span>}
+      </div>
     </div>
   );
 }

@@ -3,7 +3,7 @@
 // support yet (404) instead of failing.
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import type { Guest } from "@/server/contract";
-import { errorMessage, isNotFound } from "../api/client";
+import { ApiError, errorMessage, isNotFound } from "../api/client";
 import {
   SnapshotName,
   createSnapshot,
@@ -21,7 +21,7 @@ import { useNotify } from "../ui/toaster";
 
 type Load =
   | { state: "loading" }
-  | { state: "unsupported" }
+  | { state: "unsupported"; message: string }
   | { state: "error"; message: string }
   | { state: "ok"; list: Snapshot[] };
 
@@ -32,7 +32,14 @@ export function SnapshotsTab({ guest }: { guest: Guest }) {
   const refresh = useCallback(() => {
     listSnapshots(guest.id)
       .then((list) => setLoad({ state: "ok", list }))
-      .catch((e) => setLoad(isNotFound(e) ? { state: "unsupported" } : { state: "error", message: errorMessage(e) }));
+      .catch((e) =>
+        setLoad(
+          // 404: no such route on this server; 400: this backend has no snapshots.
+          isNotFound(e) || (e instanceof ApiError && e.status === 400)
+            ? { state: "unsupported", message: errorMessage(e) }
+            : { state: "error", message: errorMessage(e) },
+        ),
+      );
   }, [guest.id]);
   // Re-read whenever a task on this guest finishes (snapshot, revert, delete).
   const finished = [...tasks.values()].filter((t) => t.targetId === guest.id && t.finishedAt).length;
@@ -44,7 +51,7 @@ export function SnapshotsTab({ guest }: { guest: Guest }) {
   if (load.state === "unsupported")
     return (
       <p className="card muted p-4 text-sm" role="status">
-        Snapshots are not available on this server yet.
+        Snapshots are not available for this guest: {load.message}
       </p>
     );
   if (load.state === "error")

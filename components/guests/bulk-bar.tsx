@@ -3,7 +3,9 @@
 // guests whose state allows it, delete behind one confirmation.
 import { useState } from "react";
 import { canAct, canDelete, type Guest, type GuestAction } from "@/server/contract";
-import { deleteGuest, guestAction } from "../api/guests";
+import { deleteGuest } from "../api/guests";
+import { ackOf } from "../realtime/ack";
+import { useSocket } from "../realtime/socket-provider";
 import { actionLabels } from "../guest/actions";
 import { ConfirmDialog } from "../ui/dialog";
 import { PlayIcon, PowerIcon, StopIcon, TrashIcon } from "../ui/icons";
@@ -18,6 +20,7 @@ const bulkActions: { action: GuestAction; icon: React.ReactNode }[] = [
 
 export function BulkBar({ selected, onClear }: { selected: Guest[]; onClear: () => void }) {
   const notify = useNotify();
+  const { socket } = useSocket();
   const [confirm, setConfirm] = useState(false);
   const [purge, setPurge] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -26,13 +29,25 @@ export function BulkBar({ selected, onClear }: { selected: Guest[]; onClear: () 
   async function act(action: GuestAction) {
     const targets = selected.filter((g) => canAct(g.state, action));
     setBusy(true);
-    const r = await runBulk(targets, (g) => guestAction(g.id, action));
+    // Over the one socket: a burst of actions needs no HTTP connections at all.
+    const r = await runBulk(targets, (g) =>
+      ackOf<{ taskId: string }>((ack) => {
+        if (!socket) throw new Error("not connected");
+        socket.emit("guest:action", { id: g.id, action }, ack);
+      }),
+    );
     setBusy(false);
     report(`${actionLabels[action]}`, r);
   }
   async function remove() {
     setBusy(true);
-    const r = await runBulk(deletable, (g) => deleteGuest(g.id, purge));
+    // A reused keep-alive connection can drop a request before the server sees it: retry once.
+    const r = await runBulk(deletable, (g) =>
+      deleteGuest(g.id, purge).catch((e: unknown) => {
+        if (e instanceof TypeError) return deleteGuest(g.id, purge);
+        throw e;
+      }),
+    );
     setBusy(false);
     setConfirm(false);
     report("Delete", r);

@@ -21,7 +21,9 @@ type Props = {
   canOperate: boolean;
   onToggle: (id: string, shift: boolean) => void;
   onPower: (g: Guest) => void;
-  style: React.CSSProperties;
+  /** Position in the virtual list; numbers, so memo sees "unchanged" while scrolling. */
+  top: number;
+  height: number;
 };
 
 export const GuestRow = memo(function GuestRow({
@@ -32,7 +34,8 @@ export const GuestRow = memo(function GuestRow({
   canOperate,
   onToggle,
   onPower,
-  style,
+  top,
+  height,
 }: Props) {
   const startable = canAct(g.state, "start");
   const stoppable = canAct(g.state, "shutdown");
@@ -43,7 +46,7 @@ export const GuestRow = memo(function GuestRow({
       aria-selected={selected}
       data-guest-id={g.id}
       data-row-index={index}
-      style={style}
+      style={{ height, transform: `translateY(${top}px)` }}
       className={`guest-grid absolute left-0 w-full border-b border-zinc-100 px-2 text-sm dark:border-zinc-800/70 ${
         selected ? "bg-blue-50 dark:bg-blue-950/40" : "hover:bg-zinc-50 dark:hover:bg-zinc-900"
       } ${active ? "outline-2 -outline-offset-2 outline-blue-500" : ""}`}
@@ -61,7 +64,11 @@ export const GuestRow = memo(function GuestRow({
         <KindIcon kind={g.kind} />
       </div>
       <div role="cell" className="min-w-0">
-        <Link href={guestHref(g.id)} className="block truncate font-medium hover:underline focus-visible:underline">
+        <Link
+          href={guestHref(g.id)}
+          prefetch={false}
+          className="block truncate font-medium hover:underline focus-visible:underline"
+        >
           {g.name}
         </Link>
         <div className="md:hidden">
@@ -102,6 +109,7 @@ export const GuestRow = memo(function GuestRow({
         {g.state === "running" && (
           <Link
             href={guestHref(g.id, "console")}
+            prefetch={false}
             className="btn-icon"
             aria-label={`Console of ${g.name}`}
             title="Console"

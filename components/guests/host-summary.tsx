@@ -14,7 +14,7 @@ const pct = (v: number) => `${v.toFixed(0)}%`;
 function Stat({ label, children }: { label: string; children: React.ReactNode }) {
   return (
     <div className="card min-w-[9.5rem] shrink-0 snap-start p-3 md:min-w-0">
-      <h3 className="muted mb-1 text-xs font-semibold tracking-wide uppercase">{label}</h3>
+      <p className="muted mb-1 text-xs font-semibold tracking-wide uppercase">{label}</p>
       {children}
     </div>
   );
