@@ -4,13 +4,14 @@ import globalSetup from "../server/test/global-setup";
 import {
   Client,
   connectSocket,
+  removeCgroupParent,
   startTestServer,
   until,
   type TestServer,
   type TestSocket,
 } from "../server/test/harness";
 
-export { Client, connectSocket, until, type TestServer, type TestSocket };
+export { Client, connectSocket, removeCgroupParent, until, type TestServer, type TestSocket };
 
 export async function benchServer(opts: Parameters<typeof startTestServer>[0]): Promise<{
   server: TestServer;
@@ -31,13 +32,17 @@ export async function benchServer(opts: Parameters<typeof startTestServer>[0]): 
   };
 }
 
-export async function waitTask(admin: Client, taskId: string, timeoutMs = 120_000): Promise<void> {
-  await until(async () => {
-    const t = (await admin.json<{ task: { state: string; error: string | null } }>("GET", `/api/v1/tasks/${taskId}`))
-      .body.task;
-    if (t.state === "failed") throw new Error(`task failed: ${t.error}`);
-    return t.state === "succeeded";
-  }, timeoutMs);
+export async function waitTask(admin: Client, taskId: string, timeoutMs = 120_000, pollMs = 50): Promise<void> {
+  await until(
+    async () => {
+      const t = (await admin.json<{ task: { state: string; error: string | null } }>("GET", `/api/v1/tasks/${taskId}`))
+        .body.task;
+      if (t.state === "failed") throw new Error(`task failed: ${t.error}`);
+      return t.state === "succeeded";
+    },
+    timeoutMs,
+    pollMs,
+  );
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

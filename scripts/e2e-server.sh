@@ -9,5 +9,7 @@ mkdir -p "$TANDEM_DATA_DIR/images"
 # Share the demo images built by setup instead of building them again.
 [ -e "$TANDEM_DATA_DIR/images/demo" ] || [ -L "$TANDEM_DATA_DIR/images/demo" ] || ln -s "$ROOT/data/images/demo" "$TANDEM_DATA_DIR/images/demo"
 bash scripts/migrate.sh
+# Its own container bridge and subnet, so it never meets a developer's running Tandem.
+export TANDEM_CONTAINER_BRIDGE=tdme2e0 TANDEM_CONTAINER_SUBNET=10.231.13.0/24
 export NODE_ENV=production
 exec tsx server/main.ts

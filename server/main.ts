@@ -32,7 +32,13 @@ async function createDrivers(
       );
     } else if (name === "oci") {
       drivers.push(
-        new ContainerDriver({ hostId: LOCAL_HOST_ID, dataDir: config.dataDir, logger: log.child({ driver: "oci" }) }),
+        new ContainerDriver({
+          hostId: LOCAL_HOST_ID,
+          dataDir: config.dataDir,
+          subnet: config.containerSubnet,
+          bridge: config.containerBridge,
+          logger: log.child({ driver: "oci" }),
+        }),
       );
       importer = containerImporter(new OciImageStore(config.dataDir, log.child({ component: "image-store" })));
     } else if (name === "fake") {

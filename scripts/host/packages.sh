@@ -22,6 +22,8 @@ PACKAGES=(
   iproute2 nftables dnsmasq-base
   # libvirt 9 applies firewall rules even for isolated networks; cloud-init seeds need an ISO tool
   iptables genisoimage
+  # the registry the image-pull test runs on 127.0.0.1
+  docker-registry
   chromium fonts-dejavu-core
   kmod e2fsprogs cpio
   # needed by scripts/host/*.sh themselves

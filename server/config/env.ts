@@ -22,6 +22,15 @@ const EnvSchema = z.object({
     )
     .pipe(z.array(z.enum(["libvirt", "oci", "fake"])).min(1)),
   TANDEM_LIBVIRT_URI: z.string().min(1).default("qemu:///system"),
+  /** Containers get addresses from this IPv4 /16–/30 on a host bridge with no uplink. */
+  TANDEM_CONTAINER_SUBNET: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2\d|30)$/, "an IPv4 CIDR such as 10.89.0.0/24")
+    .default("10.89.0.0/24"),
+  TANDEM_CONTAINER_BRIDGE: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{1,15}$/, "a network interface name (15 characters at most)")
+    .default("tandem0"),
   TANDEM_VM_ACCEL: z.enum(["kvm", "qemu", "auto"]).default("auto"),
   TANDEM_ADMIN_PASSWORD: z.string().min(8).optional(),
   TANDEM_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
@@ -49,6 +58,8 @@ export type Config = {
   databaseUrl: string;
   drivers: ("libvirt" | "oci" | "fake")[];
   libvirtUri: string;
+  containerSubnet: string;
+  containerBridge: string;
   vmAccel: "kvm" | "qemu" | "auto";
   adminPassword: string | undefined;
   logLevel: string;
@@ -74,6 +85,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL ?? `file:${path.join(dataDir, "tandem.db")}`,
     drivers: e.TANDEM_DRIVERS,
     libvirtUri: e.TANDEM_LIBVIRT_URI,
+    containerSubnet: e.TANDEM_CONTAINER_SUBNET,
+    containerBridge: e.TANDEM_CONTAINER_BRIDGE,
     vmAccel: e.TANDEM_VM_ACCEL,
     adminPassword: e.TANDEM_ADMIN_PASSWORD,
     logLevel: e.TANDEM_LOG_LEVEL,

@@ -1,6 +1,6 @@
 // Starts a real Tandem server (real HTTP, socket.io, SQLite) on a free port with fake drivers,
 // for API tests. Real-backend tests pass their own drivers.
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
@@ -144,4 +144,16 @@ export async function until<T>(
 
 export function cleanupDir(dir: string) {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Removes a test's (empty) cgroup parent from every hierarchy, v1 and v2. */
+export function removeCgroupParent(name: string) {
+  const roots = ["/sys/fs/cgroup", ...readdirSync("/sys/fs/cgroup").map((d) => path.join("/sys/fs/cgroup", d))];
+  for (const root of roots) {
+    try {
+      rmdirSync(path.join(root, name));
+    } catch {
+      // absent, or not a hierarchy
+    }
+  }
 }

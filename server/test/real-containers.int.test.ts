@@ -8,10 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Guest } from "../contract/guest";
 import { LOCAL_HOST_ID } from "../domain/ids";
 import { ContainerDriver } from "../drivers/container";
-import { Client, connectSocket, startTestServer, until, type TestServer, type TestSocket } from "./harness";
+import {
+  Client,
+  connectSocket,
+  removeCgroupParent,
+  startTestServer,
+  until,
+  type TestServer,
+  type TestSocket,
+} from "./harness";
 
 const demoDir = path.resolve(import.meta.dirname, "../../data/images/demo");
 let server: TestServer;
+let driver: ContainerDriver | null = null;
 let admin: Client;
 let socket: TestSocket | null = null;
 const created: string[] = [];
@@ -20,7 +29,7 @@ beforeAll(async () => {
   expect(existsSync(path.join(demoDir, "manifest.json")), "setup builds the demo images first").toBe(true);
   server = await startTestServer({
     driverFactory: (dataDir) => [
-      new ContainerDriver({
+      (driver = new ContainerDriver({
         hostId: LOCAL_HOST_ID,
         dataDir,
         logger: pino({ level: "silent" }),
@@ -31,7 +40,7 @@ beforeAll(async () => {
         cgroupParent: "tandem-test",
         netnsPrefix: "tdmtest-",
         shutdownTimeoutMs: 3000,
-      }),
+      })),
     ],
     containers: true,
     demoImageDir: demoDir,
@@ -46,6 +55,8 @@ afterAll(async () => {
   for (const id of created)
     await until(async () => (await admin.raw("GET", `/api/v1/guests/${id}`)).status === 404, 20_000).catch(() => {});
   await server?.stop();
+  await driver?.network.destroy();
+  removeCgroupParent("tandem-test");
 });
 
 async function guest(id: string) {
