@@ -150,3 +150,22 @@ export const canVnc = (d: GuestDriver): d is GuestDriver & VncCapable =>
   typeof (d as Partial<VncCapable>).vncWebsocketPort === "function";
 export const canSnapshot = (d: GuestDriver): d is GuestDriver & SnapshotCapable =>
   typeof (d as Partial<SnapshotCapable>).listSnapshots === "function";
+
+/** A copy of a stopped guest: a linked qcow2 overlay on the source's disk, or a full copy. */
+export interface CloneCapable {
+  clone(
+    id: string,
+    opts: { name: string; mode: "linked" | "full"; uuid: string },
+    progress: (p: Progress) => void,
+  ): Promise<DriverGuest>;
+}
+
+/** What the guest printed on its console before anyone attached (VM serial log). */
+export interface ConsoleHistoryCapable {
+  consoleHistory(id: string, maxBytes: number): Promise<Uint8Array>;
+}
+
+export const canClone = (d: GuestDriver): d is GuestDriver & CloneCapable =>
+  typeof (d as Partial<CloneCapable>).clone === "function";
+export const hasConsoleHistory = (d: GuestDriver): d is GuestDriver & ConsoleHistoryCapable =>
+  typeof (d as Partial<ConsoleHistoryCapable>).consoleHistory === "function";
