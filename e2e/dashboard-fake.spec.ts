@@ -280,3 +280,15 @@ test("the dashboard works at phone width", async ({ page }) => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
 });
+
+test("a lost connection shows the banner, then resyncs by itself", async ({ page, context }) => {
+  await signIn(page, server.password);
+  await expect(page.getByText(`guests`, { exact: false }).first()).toBeVisible();
+  await page.waitForTimeout(1500);
+  await context.setOffline(true);
+  await expect(page.getByRole("alert").filter({ hasText: "Connection to Tandem lost" })).toBeVisible({
+    timeout: 60_000,
+  });
+  await context.setOffline(false);
+  await expect(page.getByRole("status").filter({ hasText: "Reconnected" })).toBeVisible({ timeout: 60_000 });
+});

@@ -9,7 +9,8 @@ export function DisconnectedBanner() {
   const wasDown = useRef(false);
   useEffect(() => {
     if (!connected) {
-      wasDown.current = true;
+      // Only a loss after a first connection counts; the initial connect is not a "reconnect".
+      if (everConnected) wasDown.current = true;
       return;
     }
     if (!wasDown.current) return;
@@ -17,7 +18,7 @@ export function DisconnectedBanner() {
     setResynced(true);
     const t = setTimeout(() => setResynced(false), 3000);
     return () => clearTimeout(t);
-  }, [connected]);
+  }, [connected, everConnected]);
   if (!socket || !everConnected) return null;
   if (connected)
     return resynced ? (
