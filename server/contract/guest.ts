@@ -100,6 +100,12 @@ export type CreateGuestBody = z.infer<typeof CreateGuestBody>;
 
 export const GuestActionBody = z.object({ action: GuestAction });
 
+export const CloneGuestBody = z.object({
+  name: GuestName,
+  /** linked: a copy-on-write overlay on the source's disk (fast, small); full: an independent copy. */
+  mode: z.enum(["linked", "full"]).default("linked"),
+});
+
 export const UpdateGuestBody = z.object({
   tags: z.array(z.string().min(1).max(64)).max(32).optional(),
   notes: z.string().max(16384).optional(),

@@ -22,7 +22,7 @@ import {
 } from "../contract/events";
 import type { MetricPoint } from "../contract/metrics";
 import type { Result } from "../contract/result";
-import { canExec, type ConsoleStream } from "../domain/driver";
+import { canExec, hasConsoleHistory, type ConsoleStream } from "../domain/driver";
 import { AppError, isAppError } from "../domain/errors";
 import { SESSION_COOKIE, type Principal } from "../services/auth-service";
 import type { Services } from "../services";
@@ -145,10 +145,22 @@ export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
         }
         const consoleId = randomUUID();
         consoles.set(consoleId, stream);
-        stream.onData((data) => socket.emit("console:data", { consoleId, data }));
+        // Nothing may reach the browser before the ack that tells it the console id: hold
+        // early output, then send the history (what a late viewer missed, such as the boot
+        // banner) and the held output in order.
+        let held: Uint8Array[] | null = [];
+        stream.onData((data) => (held ? held.push(data) : socket.emit("console:data", { consoleId, data })));
         stream.onClose((reason) => {
           consoles.delete(consoleId);
           socket.emit("console:closed", { consoleId, reason });
+        });
+        setImmediate(async () => {
+          if (p.mode === "serial" && hasConsoleHistory(driver)) {
+            const history = await driver.consoleHistory(guest.id, 64 * 1024).catch(() => null);
+            if (history?.length) socket.emit("console:data", { consoleId, data: history });
+          }
+          for (const data of held ?? []) socket.emit("console:data", { consoleId, data });
+          held = null;
         });
         return { consoleId };
       }),

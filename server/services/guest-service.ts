@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import type { CreateGuestBody, Guest, GuestAction, GuestKind } from "../contract/guest";
 import { canAct, canDelete } from "../contract/states";
 import type { Db } from "../db/client";
-import type { DriverGuest, GuestDriver } from "../domain/driver";
+import { canClone, type DriverGuest, type GuestDriver, type Progress } from "../domain/driver";
 import { AppError, invalidState, notFound } from "../domain/errors";
 import { makeGuestId, parseGuestId } from "../domain/ids";
 import type { Bus } from "./bus";
@@ -95,41 +95,89 @@ export class GuestService {
       throw new AppError("CONFLICT", `a ${body.kind} named '${body.name}' already exists`);
     }
     const uuid = randomUUID();
-    const id = makeGuestId(this.hostId, body.kind, uuid);
-    const placeholder: Guest = {
-      id,
-      hostId: this.hostId,
+    return this.build(actor, "create", {
+      uuid,
       kind: body.kind,
       name: body.name,
-      state: "creating",
       vcpus: body.vcpus,
       memoryMiB: body.memoryMiB,
       diskGiB: body.diskGiB ?? null,
       image: body.image,
+      tags: body.tags ?? [],
+      work: (progress) => driver.create({ ...body, uuid, resolvedImage: image }, progress),
+    });
+  }
+
+  /** A copy of a stopped guest under a new name; linked (copy-on-write) or full. */
+  async clone(actor: Actor, sourceId: string, opts: { name: string; mode: "linked" | "full" }) {
+    const source = await this.get(sourceId);
+    const driver = this.driverForId(sourceId);
+    if (!canClone(driver)) throw new AppError("BAD_REQUEST", `cloning is not available for ${source.kind}s`);
+    if (source.state !== "stopped") throw invalidState(`stop ${source.name} before cloning it`);
+    if ((await this.list()).some((g) => g.kind === source.kind && g.name === opts.name)) {
+      throw new AppError("CONFLICT", `a ${source.kind} named '${opts.name}' already exists`);
+    }
+    const uuid = randomUUID();
+    return this.build(actor, `clone of ${source.name}`, {
+      uuid,
+      kind: source.kind,
+      name: opts.name,
+      vcpus: source.vcpus,
+      memoryMiB: source.memoryMiB,
+      diskGiB: source.diskGiB,
+      image: source.image,
+      tags: source.tags,
+      work: (progress) => driver.clone(sourceId, { ...opts, uuid }, progress),
+    });
+  }
+
+  /**
+   * Shows a 'creating' placeholder at once and runs the driver's work as a task. On failure
+   * nothing is left: no placeholder, no metadata row (the driver cleans up its own files).
+   */
+  private async build(
+    actor: Actor,
+    action: string,
+    g: {
+      uuid: string;
+      kind: GuestKind;
+      name: string;
+      vcpus: number;
+      memoryMiB: number;
+      diskGiB: number | null;
+      image: string | null;
+      tags: string[];
+      work: (progress: (p: Progress) => void) => Promise<unknown>;
+    },
+  ): Promise<{ guest: Guest; taskId: string }> {
+    const id = makeGuestId(this.hostId, g.kind, g.uuid);
+    const placeholder: Guest = {
+      id,
+      hostId: this.hostId,
+      kind: g.kind,
+      name: g.name,
+      state: "creating",
+      vcpus: g.vcpus,
+      memoryMiB: g.memoryMiB,
+      diskGiB: g.diskGiB,
+      image: g.image,
       createdAt: new Date().toISOString(),
       adopted: false,
-      tags: body.tags ?? [],
+      tags: g.tags,
       notes: "",
       ipAddresses: [],
     };
     this.pending.set(id, placeholder);
     this.busy.add(id);
     this.bus.emit("guest:upsert", placeholder);
-    const target = { kind: body.kind, id, name: body.name };
-    const taskId = await this.tasks.start(actor, "create", target, async (progress) => {
+    const taskId = await this.tasks.start(actor, action, { kind: g.kind, id, name: g.name }, async (progress) => {
       try {
         await this.db.guestMeta.upsert({
           where: { guestId: id },
-          create: {
-            guestId: id,
-            hostId: this.hostId,
-            kind: body.kind,
-            name: body.name,
-            tags: JSON.stringify(body.tags ?? []),
-          },
+          create: { guestId: id, hostId: this.hostId, kind: g.kind, name: g.name, tags: JSON.stringify(g.tags) },
           update: {},
         });
-        await driver.create({ ...body, uuid, resolvedImage: image }, (p) => progress(p.percent, p.message));
+        await g.work((p) => progress(p.percent, p.message));
       } catch (e) {
         this.pending.delete(id);
         await this.db.guestMeta.deleteMany({ where: { guestId: id } });

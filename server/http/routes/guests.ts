@@ -1,6 +1,6 @@
 // Guests: the one list of VMs and containers, create, lifecycle actions, metadata, delete.
 import { z } from "zod";
-import { CreateGuestBody, Guest, GuestActionBody, UpdateGuestBody } from "../../contract/guest";
+import { CloneGuestBody, CreateGuestBody, Guest, GuestActionBody, UpdateGuestBody } from "../../contract/guest";
 import { MetricPoint, MetricsQuery } from "../../contract/metrics";
 import type { Services } from "../../services";
 import { defineRoute, type AnyRoute } from "../route";
@@ -79,6 +79,18 @@ export function guestRoutes(s: Services): AnyRoute[] {
       responses: { 202: { description: "accepted", schema: TaskRef } },
       handler: async (c, { params, body, principal }) =>
         c.json(await s.guests.act(actorOf(principal), params.id, body.action), 202),
+    }),
+    defineRoute({
+      method: "post",
+      path: "/api/v1/guests/:id/clone",
+      access: "operator",
+      tag: "guests",
+      summary: "Clone a stopped VM: linked (copy-on-write on the source's disk) or full copy",
+      params: IdParam,
+      body: CloneGuestBody,
+      responses: { 202: { description: "cloning", schema: z.object({ guest: Guest, taskId: z.string() }) } },
+      handler: async (c, { params, body, principal }) =>
+        c.json(await s.guests.clone(actorOf(principal), params.id, body), 202),
     }),
     defineRoute({
       method: "get",
