@@ -20,12 +20,21 @@ export function ResourceFields({
     host && Number(draft.memoryMiB) * 1024 * 1024 > host.memoryAvailableBytes ? " — more than is free right now" : "";
   return (
     <div className="grid gap-4 sm:grid-cols-2">
-      <Field label="vCPUs" error={errors.vcpus} hint={host ? `The host has ${host.cpus} CPUs.` : undefined}>
+      <Field
+        label={draft.kind === "vm" ? "vCPUs" : "CPU limit (cores)"}
+        error={errors.vcpus}
+        hint={
+          host
+            ? `The host has ${host.cpus} CPUs.${draft.kind === "container" ? " Fractions allowed: 0.5 is half a core." : ""}`
+            : undefined
+        }
+      >
         <input
           className="input"
           type="number"
-          inputMode="numeric"
-          min={1}
+          inputMode="decimal"
+          min={draft.kind === "vm" ? 1 : 0.1}
+          step={draft.kind === "vm" ? 1 : 0.1}
           max={host?.cpus ?? 256}
           value={draft.vcpus}
           onChange={(e) => set("vcpus", e.target.value)}

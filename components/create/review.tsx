@@ -7,7 +7,7 @@ export function Review({ body, image }: { body: CreateGuestBody; image: Image | 
     ["Kind", body.kind === "vm" ? "Virtual machine" : "Container"],
     ["Name", body.name],
     ["Image", image?.name ?? body.image],
-    ["vCPUs", String(body.vcpus)],
+    [body.kind === "vm" ? "vCPUs" : "CPU limit", body.kind === "vm" ? String(body.vcpus) : `${body.vcpus} cores`],
     ["Memory", formatMiB(body.memoryMiB)],
   ];
   if (body.diskGiB) rows.push(["Disk", `${body.diskGiB} GiB`]);
