@@ -18,6 +18,7 @@ import { consoleRoutes } from "./http/routes/consoles";
 import { guestRoutes } from "./http/routes/guests";
 import { miscRoutes } from "./http/routes/misc";
 import { prometheusRoutes } from "./http/routes/prometheus";
+import { pageSecurityHeaders } from "./http/security-headers";
 import { sessionRoutes } from "./http/routes/session";
 import { tokenAndUserRoutes } from "./http/routes/tokens-users";
 import type { AnyRoute } from "./http/route";
@@ -49,6 +50,8 @@ export interface TandemServer {
   log: Logger;
   /** Printed once on first start when no admin password was given. */
   generatedAdminPassword: string | null;
+  /** The REST route table as registered (method, path, access): for the docs and the access tests. */
+  routes: readonly AnyRoute[];
   close(): Promise<void>;
 }
 
@@ -162,9 +165,12 @@ export async function startTandem(opts: {
     else if (!url.startsWith("/socket.io") && !(config.dev && url.startsWith("/_next"))) socket.destroy();
   });
 
+  const pageHeaders = Object.entries(pageSecurityHeaders(config.dev));
   async function servePage(req: IncomingMessage, res: ServerResponse) {
     try {
       const url = req.url ?? "/";
+      // Set before anything answers, so redirects and errors carry them too.
+      for (const [name, value] of pageHeaders) res.setHeader(name, value);
       if (!opts.pages) {
         res
           .writeHead(404, { "content-type": "application/json" })
@@ -179,9 +185,6 @@ export async function startTandem(opts: {
           return;
         }
       }
-      res.setHeader("X-Content-Type-Options", "nosniff");
-      res.setHeader("Content-Security-Policy", "frame-ancestors 'none'");
-      res.setHeader("Referrer-Policy", "same-origin");
       await opts.pages.handle(req, res);
     } catch (err) {
       log.error({ err }, "page failed");
@@ -211,6 +214,7 @@ export async function startTandem(opts: {
     db,
     log,
     generatedAdminPassword,
+    routes,
     close: () =>
       (closing ??= (async () => {
         clearInterval(refreshTimer);

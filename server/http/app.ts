@@ -11,6 +11,7 @@ import { AppError } from "../domain/errors";
 import type { AuthService, Principal } from "../services/auth-service";
 import { SESSION_COOKIE } from "../services/auth-service";
 import { errorResponse, handleError } from "./errors";
+import { API_SECURITY_HEADERS } from "./security-headers";
 import type { AnyRoute, AppEnv } from "./route";
 import { parseOrThrow } from "./route";
 
@@ -29,7 +30,7 @@ export function createApiApp(deps: { auth: AuthService; log: Logger; routes: Any
     const started = performance.now();
     const log = deps.log.child({ reqId: c.get("requestId") });
     c.set("log", log);
-    c.header("X-Content-Type-Options", "nosniff");
+    for (const [name, value] of Object.entries(API_SECURITY_HEADERS)) c.header(name, value);
     c.header("Cache-Control", "no-store");
     await next();
     log.info(

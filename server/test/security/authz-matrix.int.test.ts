@@ -26,7 +26,7 @@ import {
   type PrincipalKind,
 } from "./access-table";
 import {
-  CapableFakeDriver,
+  type CapableFakeDriver,
   credentialHeaders,
   expiredSession,
   makePrincipals,
