@@ -6,7 +6,9 @@
 //    delete.
 // With TANDEM_DRIVERS=fake the steps up to the first real-only check pass; the shell arithmetic,
 // the boot banner and the VNC canvas need the real thing.
-import { expect, test } from "@playwright/test";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { expect, test, type Page } from "@playwright/test";
 import { e2eAdminPassword } from "../playwright.config";
 import {
   createThroughWizard,
@@ -18,6 +20,9 @@ import {
 } from "./helpers";
 
 const suffix = () => Math.random().toString(36).slice(2, 7);
+const artifacts = path.resolve(import.meta.dirname, "artifacts");
+mkdirSync(artifacts, { recursive: true });
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
 
 test("a container from the demo image: running, live CPU, console, stop, delete", async ({ page }) => {
   test.setTimeout(240_000);
@@ -30,6 +35,7 @@ test("a container from the demo image: running, live CPU, console, stop, delete"
   const points = async () => Number(await page.locator('[data-chart="CPU"]').getAttribute("data-points"));
   await expect.poll(points, { timeout: 20_000 }).toBeGreaterThan(1);
   const before = await points();
+  await shot(page, "real-container-charts");
   await expect.poll(points, { timeout: 20_000 }).toBeGreaterThan(before + 2);
 
   // A real shell computes; an echo would only repeat what was typed.
@@ -37,6 +43,7 @@ test("a container from the demo image: running, live CPU, console, stop, delete"
   await page.locator(".xterm").click();
   await page.keyboard.type("echo tandem-$((6*7))\n");
   await expect.poll(() => terminalText(page), { timeout: 20_000 }).toContain("tandem-42");
+  await shot(page, "real-container-console");
 
   await page.getByRole("toolbar", { name: "Guest actions" }).getByRole("button", { name: "Stop" }).click();
   await expectGuestState(page, "stopped", 60_000);
@@ -61,6 +68,7 @@ test("a VM from the demo image: serial banner, VNC canvas, delete", async ({ pag
       () => true,
       () => false,
     );
+  await shot(page, "real-vm-serial");
   if (!banner) {
     test.info().annotations.push({ type: "note", description: "banner printed before the console attached" });
     await page.locator(".xterm").click();
@@ -71,6 +79,8 @@ test("a VM from the demo image: serial banner, VNC canvas, delete", async ({ pag
   await page.getByText("Screen (VNC)").click();
   await expect(page.locator("[data-vnc] canvas")).toBeVisible({ timeout: 60_000 });
   await expect(page.locator("[data-console-status]")).toHaveAttribute("data-console-status", "connected");
+  await page.waitForTimeout(1500);
+  await shot(page, "real-vm-vnc");
 
   await deleteFromSettings(page, name);
 });
