@@ -155,6 +155,9 @@ export const SnapshotCreateFlag = {
 } as const;
 export const SnapshotDeleteFlag = { CHILDREN: 1, METADATA_ONLY: 2, CHILDREN_ONLY: 4 } as const;
 export const SnapshotRevertFlag = { RUNNING: 1, PAUSED: 2, FORCE: 4, RESET_NVRAM: 8 } as const;
+/** virDomainInterfaceAddressesSource: where libvirt learns a guest's addresses. */
+export const InterfaceAddressSource = { LEASE: 0, AGENT: 1, ARP: 2 } as const;
+export type InterfaceAddressSourceName = Lowercase<keyof typeof InterfaceAddressSource>;
 export const StorageVolCreateFlag = { PREALLOC_METADATA: 1, REFLINK: 2, VALIDATE: 4 } as const;
 
 /** Why the connection closed (virConnectCloseReason). */
@@ -205,6 +208,10 @@ interface NativeDomain {
   snapshotGetXMLDesc(name: string, flags?: Flags): Promise<string>;
   revertToSnapshot(name: string, flags?: Flags): Promise<void>;
   deleteSnapshot(name: string, flags?: Flags): Promise<void>;
+  snapshotIsCurrent(name: string): Promise<boolean>;
+  snapshotCurrentName(): Promise<string | null>;
+  listSnapshotsDetailed(flags?: Flags, xmlFlags?: Flags): Promise<SnapshotDetails[]>;
+  interfaceAddresses(source: number): Promise<DomainInterface[]>;
 }
 interface NativeStream {
   write(data: Uint8Array | string): number;
@@ -253,6 +260,7 @@ interface NativeConnection {
   networkCreateXML(xml: string): Promise<NameUuid>;
   networkOp(name: string, op: number): Promise<void>;
   networkGetXMLDesc(name: string, flags?: Flags): Promise<string>;
+  networkGetDHCPLeases(name: string, mac: string | null): Promise<DhcpLease[]>;
   listStoragePools(flags?: Flags): Promise<StoragePoolInfo[]>;
   storagePoolDefineXML(xml: string, flags?: Flags): Promise<NameUuid>;
   storagePoolCreateXML(xml: string, flags?: Flags): Promise<NameUuid>;
@@ -376,6 +384,39 @@ export interface StorageVolInfo {
   type: number;
   capacity: number;
   allocation: number;
+}
+/** One lease from a libvirt network's DHCP server (virNetworkDHCPLease). */
+export interface DhcpLease {
+  /** Bridge the lease was handed out on. */
+  iface: string;
+  /** Seconds since the epoch. */
+  expiryTime: number;
+  type: "ipv4" | "ipv6";
+  /** Lower-case MAC (IPv4 leases); null for DHCPv6 without one. */
+  mac: string | null;
+  iaid: string | null;
+  ipaddr: string;
+  prefix: number;
+  hostname: string | null;
+  clientId: string | null;
+}
+export interface DomainInterfaceAddress {
+  type: "ipv4" | "ipv6";
+  addr: string;
+  prefix: number;
+}
+/** One guest NIC with its addresses (virDomainInterfaceAddresses). */
+export interface DomainInterface {
+  /** Host-side device (e.g. vnet3) for the lease/ARP sources, the guest's name for the agent. */
+  name: string;
+  hwaddr: string | null;
+  addrs: DomainInterfaceAddress[];
+}
+export interface SnapshotDetails {
+  name: string;
+  /** virDomainSnapshotGetXMLDesc: <domainsnapshot> with creationTime, state, parent, ... */
+  xml: string;
+  current: boolean;
 }
 export interface DomainEvent {
   kind: "lifecycle" | "reboot";
@@ -570,6 +611,13 @@ export class Connection {
   networkGetXMLDesc(name: string, flags: Flags = 0): Promise<string> {
     return this.n.networkGetXMLDesc(name, flags);
   }
+  /**
+   * virNetworkGetDHCPLeases: every lease the network's dnsmasq handed out (or only `mac`'s).
+   * One call answers for all guests on the network; leases can outlive a guest's run.
+   */
+  networkGetDHCPLeases(name: string, mac: string | null = null): Promise<DhcpLease[]> {
+    return this.n.networkGetDHCPLeases(name, mac);
+  }
 
   // storage ----------------------------------------------------------------------------
   listStoragePools(): Promise<StoragePoolInfo[]> {
@@ -721,6 +769,28 @@ export class Domain {
   }
   deleteSnapshot(name: string, flags: Flags = 0): Promise<void> {
     return this.n.deleteSnapshot(name, flags);
+  }
+  /** virDomainSnapshotIsCurrent. */
+  snapshotIsCurrent(name: string): Promise<boolean> {
+    return this.n.snapshotIsCurrent(name);
+  }
+  /** The current snapshot's name (virDomainSnapshotCurrent), or null when there is none. */
+  snapshotCurrentName(): Promise<string | null> {
+    return this.n.snapshotCurrentName();
+  }
+  /** Every snapshot with its XML and current flag in one round (no call per snapshot). */
+  listSnapshotsDetailed(): Promise<SnapshotDetails[]> {
+    return this.n.listSnapshotsDetailed(0, 0);
+  }
+  /** virDomainInterfaceAddresses: the running guest's NICs and addresses from `source`. */
+  interfaceAddresses(source: InterfaceAddressSourceName = "lease"): Promise<DomainInterface[]> {
+    const s = {
+      lease: InterfaceAddressSource.LEASE,
+      agent: InterfaceAddressSource.AGENT,
+      arp: InterfaceAddressSource.ARP,
+    }[source];
+    if (s === undefined) throw new TypeError(`unknown address source '${String(source)}'`);
+    return this.n.interfaceAddresses(s);
   }
 }
 

@@ -100,6 +100,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value NetworkCreateXML(const Napi::CallbackInfo& info);
   Napi::Value NetworkOp(const Napi::CallbackInfo& info);
   Napi::Value NetworkGetXMLDesc(const Napi::CallbackInfo& info);
+  Napi::Value NetworkGetDHCPLeases(const Napi::CallbackInfo& info);
   // storage
   Napi::Value ListStoragePools(const Napi::CallbackInfo& info);
   Napi::Value StoragePoolDefineXML(const Napi::CallbackInfo& info);
@@ -149,6 +150,10 @@ class Domain : public Napi::ObjectWrap<Domain> {
   Napi::Value SnapshotGetXMLDesc(const Napi::CallbackInfo& info);
   Napi::Value RevertToSnapshot(const Napi::CallbackInfo& info);
   Napi::Value DeleteSnapshot(const Napi::CallbackInfo& info);
+  Napi::Value SnapshotIsCurrent(const Napi::CallbackInfo& info);
+  Napi::Value SnapshotCurrentName(const Napi::CallbackInfo& info);
+  Napi::Value ListSnapshotsDetailed(const Napi::CallbackInfo& info);
+  Napi::Value InterfaceAddresses(const Napi::CallbackInfo& info);
 
   virDomainPtr dom_ = nullptr;
   ConnRef cs_;

@@ -30,6 +30,7 @@ Napi::Function Connection::Define(Napi::Env env) {
           InstanceMethod("networkCreateXML", &Connection::NetworkCreateXML),
           InstanceMethod("networkOp", &Connection::NetworkOp),
           InstanceMethod("networkGetXMLDesc", &Connection::NetworkGetXMLDesc),
+          InstanceMethod("networkGetDHCPLeases", &Connection::NetworkGetDHCPLeases),
           InstanceMethod("listStoragePools", &Connection::ListStoragePools),
           InstanceMethod("storagePoolDefineXML", &Connection::StoragePoolDefineXML),
           InstanceMethod("storagePoolCreateXML", &Connection::StoragePoolCreateXML),

@@ -168,6 +168,66 @@ Napi::Value Connection::NetworkGetXMLDesc(const Napi::CallbackInfo& info) {
   });
 }
 
+// networkGetDHCPLeases(name, mac | null): the network's current DHCP leases (all, or one MAC's).
+Napi::Value Connection::NetworkGetDHCPLeases(const Napi::CallbackInfo& info) {
+  std::string name = ArgString(info, 0, "name");
+  std::string mac;
+  bool hasMac = ArgOptString(info, 1, "mac", &mac);
+  virConnectPtr c = Check(info.Env());
+  struct Lease {
+    std::string iface, mac, iaid, ipaddr, hostname, clientid;
+    long long expiry = 0;
+    int type = 0;
+    unsigned int prefix = 0;
+  };
+  auto out = std::make_shared<std::vector<Lease>>();
+  auto s = [](const char* p) { return std::string(p ? p : ""); };
+  return RunAsync(
+      info.Env(),
+      [c, name, hasMac, mac, out, s](LvErr& e) {
+        virNetworkPtr n = virNetworkLookupByName(c, name.c_str());
+        if (n == nullptr) return e.Capture();
+        virNetworkDHCPLeasePtr* leases = nullptr;
+        int cnt = virNetworkGetDHCPLeases(n, hasMac ? mac.c_str() : nullptr, &leases, 0);
+        if (cnt < 0) {
+          e.Capture();
+          virNetworkFree(n);
+          return false;
+        }
+        for (int i = 0; i < cnt; i++) {
+          virNetworkDHCPLeasePtr l = leases[i];
+          out->push_back({s(l->iface), s(l->mac), s(l->iaid), s(l->ipaddr), s(l->hostname), s(l->clientid),
+                          static_cast<long long>(l->expirytime), l->type, l->prefix});
+          virNetworkDHCPLeaseFree(l);
+        }
+        free(leases);
+        virNetworkFree(n);
+        return true;
+      },
+      [out](Napi::Env env) {
+        auto opt = [env](const std::string& v) -> Napi::Value {
+          return v.empty() ? env.Null() : Napi::String::New(env, v);
+        };
+        Napi::Array a = Napi::Array::New(env, out->size());
+        for (size_t i = 0; i < out->size(); i++) {
+          const Lease& l = (*out)[i];
+          Napi::Object o = Napi::Object::New(env);
+          o.Set("iface", l.iface);
+          o.Set("expiryTime", static_cast<double>(l.expiry));
+          o.Set("type", l.type == VIR_IP_ADDR_TYPE_IPV6 ? "ipv6" : "ipv4");
+          o.Set("mac", opt(l.mac));
+          o.Set("iaid", opt(l.iaid));
+          o.Set("ipaddr", l.ipaddr);
+          o.Set("prefix", l.prefix);
+          o.Set("hostname", opt(l.hostname));
+          o.Set("clientId", opt(l.clientid));
+          a.Set(i, o);
+        }
+        return a;
+      },
+      {HoldConn(c)});
+}
+
 // ---------------------------------------------------------------- storage pools
 
 Napi::Value Connection::ListStoragePools(const Napi::CallbackInfo& info) {

@@ -179,11 +179,28 @@ describe("domain lifecycle, stats and events", () => {
     await dom.snapshotCreateXML("<domainsnapshot><name>s2</name></domainsnapshot>");
     expect((await dom.listSnapshots()).sort()).toEqual(["s1", "s2"]);
     expect(await dom.snapshotGetXMLDesc("s1")).toContain("<description>first</description>");
+    // The newest snapshot is the current one until a revert moves the marker.
+    expect(await dom.snapshotCurrentName()).toBe("s2");
+    expect(await dom.snapshotIsCurrent("s2")).toBe(true);
+    expect(await dom.snapshotIsCurrent("s1")).toBe(false);
     await dom.revertToSnapshot("s1");
+    expect(await dom.snapshotCurrentName()).toBe("s1");
+    const detailed = await dom.listSnapshotsDetailed();
+    expect(detailed.map((s) => [s.name, s.current]).sort()).toEqual([
+      ["s1", true],
+      ["s2", false],
+    ]);
+    expect(detailed.find((s) => s.name === "s1")?.xml).toMatch(/<creationTime>\d+<\/creationTime>/);
+    const noSnap = await dom.snapshotIsCurrent("nope").catch((e: unknown) => e);
+    expect(isLibvirtError(noSnap) && noSnap.codeName).toBe("NO_DOMAIN_SNAPSHOT");
     await dom.deleteSnapshot("s2");
     expect(await dom.listSnapshots()).toEqual(["s1"]);
+    await dom.deleteSnapshot("s1");
+    expect(await dom.snapshotCurrentName()).toBeNull();
+    expect(await dom.listSnapshotsDetailed()).toEqual([]);
     const missing = await dom.deleteSnapshot("nope").catch((e: unknown) => e);
     expect(isLibvirtError(missing) && missing.codeName).toBe("NO_DOMAIN_SNAPSHOT");
+    await dom.snapshotCreateXML("<domainsnapshot><name>s3</name></domainsnapshot>");
     // Undefine refuses while snapshot metadata exists unless asked to drop it.
     await dom.undefine(UndefineFlag.SNAPSHOTS_METADATA);
   });
@@ -203,6 +220,37 @@ describe("networks and storage", () => {
     await conn.networkDestroy(name);
     await conn.networkUndefine(name);
     expect((await conn.listNetworks()).some((x) => x.name === name)).toBe(false);
+  });
+
+  it("reads DHCP leases of a network and the lease addresses of a domain on it", async () => {
+    const name = `${RUN}-dhcp`;
+    const bridge = `tnd${process.pid % 100000}`;
+    const octet = 100 + (process.pid % 100);
+    await conn.networkCreateXML(
+      `<network><name>${name}</name><bridge name='${bridge}' stp='off'/>` +
+        `<ip address='10.214.${octet}.1' netmask='255.255.255.0'><dhcp>` +
+        `<range start='10.214.${octet}.100' end='10.214.${octet}.200'/></dhcp></ip></network>`,
+    );
+    // A fresh network has handed out nothing yet (a booted guest's lease is tested in the driver).
+    expect(await conn.networkGetDHCPLeases(name)).toEqual([]);
+    expect(await conn.networkGetDHCPLeases(name, "52:54:00:00:00:01")).toEqual([]);
+    expect(isNoNetwork(await conn.networkGetDHCPLeases(`${RUN}-nonet`).catch((e: unknown) => e))).toBe(true);
+
+    const dname = `${RUN}-nic`;
+    const xml = tinyDomainXml(dname, { kernel: hostKernel() }).replace(
+      "<serial type='pty'/>",
+      `<interface type='network'><source network='${name}'/><mac address='52:54:00:aa:bb:01'/>` +
+        `<model type='virtio'/></interface><serial type='pty'/>`,
+    );
+    const dom = await conn.defineDomain(xml);
+    // Inactive: libvirt refuses; running without a lease: no interfaces with addresses.
+    expect(isOperationInvalid(await dom.interfaceAddresses("lease").catch((e: unknown) => e))).toBe(true);
+    await dom.create();
+    expect(await dom.interfaceAddresses("lease")).toEqual([]);
+    expect(() => dom.interfaceAddresses("bogus" as "lease")).toThrow(TypeError);
+    await dom.destroy();
+    await dom.undefine();
+    await conn.networkDestroy(name);
   });
 
   it("creates a dir pool, a volume, uploads into it and deletes both", async () => {
@@ -243,6 +291,8 @@ describe("bad arguments never crash the process", () => {
     expect(() => c.getAllDomainStats!.call(conn, ["nope"])).toThrow(TypeError);
     expect(() => c.storageVolUpload!.call(conn, "p", "v")).toThrow(TypeError);
     expect(() => c.networkCreate!.call(conn, null)).toThrow(TypeError);
+    expect(() => c.networkGetDHCPLeases!.call(conn, "n", 5)).toThrow(TypeError);
+    expect(() => c.networkGetDHCPLeases!.call(conn)).toThrow(TypeError);
     await expect(connect(7 as unknown as string)).rejects.toThrow(TypeError);
   });
 
@@ -264,6 +314,12 @@ describe("bad arguments never crash the process", () => {
     expect(dom.isFreed()).toBe(true);
     expect(() => dom.getXMLDesc()).toThrow(/freed/);
     expect(() => dom.name).toThrow(/freed/);
+    expect(() => dom.snapshotCurrentName()).toThrow(/freed/);
+    const raw2 = again as unknown as { n: Record<string, (...a: unknown[]) => unknown> };
+    expect(() => raw2.n.interfaceAddresses!(9)).toThrow(TypeError);
+    expect(() => raw2.n.interfaceAddresses!("lease")).toThrow(TypeError);
+    expect(() => raw2.n.snapshotIsCurrent!(42)).toThrow(TypeError);
+    expect(() => raw2.n.listSnapshotsDetailed!(0, "x")).toThrow(TypeError);
     await again.undefine(); // the other handle still works
   });
 
