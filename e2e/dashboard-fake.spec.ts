@@ -292,3 +292,55 @@ test("a lost connection shows the banner, then resyncs by itself", async ({ page
   await context.setOffline(false);
   await expect(page.getByRole("status").filter({ hasText: "Reconnected" })).toBeVisible({ timeout: 60_000 });
 });
+
+test("upload an image with progress, then delete it", async ({ page }) => {
+  await signIn(page, server.password);
+  await page.getByRole("link", { name: "Images" }).first().click();
+  await page.getByLabel("File").setInputFiles({
+    name: "tiny-disk.qcow2",
+    mimeType: "application/octet-stream",
+    buffer: Buffer.alloc(8 * 1024 * 1024, 7),
+  });
+  await expect(page.getByLabel("Image name")).toHaveValue("tiny-disk");
+  await expect(page.getByLabel("Format")).toHaveValue("qcow2");
+  await page.getByRole("button", { name: "Upload", exact: true }).click();
+  const row = page.getByRole("row").filter({ hasText: "tiny-disk" });
+  await expect(row).toBeVisible();
+  await expect(row).toContainText("8.0 MiB");
+  await page.getByRole("button", { name: "Delete image tiny-disk" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Delete", exact: true }).click();
+  await expect(row).toHaveCount(0);
+});
+
+test("an API token is shown once, then only its prefix", async ({ page }) => {
+  await signIn(page, server.password);
+  await page.goto("/settings");
+  await page.getByLabel("Token name").fill("e2e-token");
+  await page.getByRole("button", { name: "Create token" }).click();
+  const dialog = page.getByRole("dialog", { name: 'Token "e2e-token" created' });
+  const secret = await dialog.getByLabel("New API token").inputValue();
+  expect(secret.length).toBeGreaterThan(20);
+  await dialog.getByRole("button", { name: "Done" }).click();
+  const row = page.getByRole("row").filter({ hasText: "e2e-token" });
+  await expect(row).toBeVisible();
+  await expect(page.getByText(secret)).toHaveCount(0);
+  // The token works as a bearer credential against the API.
+  const res = await page.request.get("/api/v1/host", { headers: { authorization: `Bearer ${secret}` } });
+  expect(res.ok()).toBe(true);
+  await row.getByRole("button", { name: "Revoke" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Revoke" }).click();
+  await expect(row).toHaveCount(0);
+});
+
+test("j/k move through the list and Enter opens the guest", async ({ page }) => {
+  await signIn(page, server.password);
+  await page.getByLabel("Search guests").fill("vm-01");
+  await page.locator("body").click({ position: { x: 5, y: 300 } });
+  await page.keyboard.press("j");
+  await page.keyboard.press("j");
+  await expect(page.getByRole("link", { name: "vm-0101", exact: true })).toBeFocused();
+  await page.keyboard.press("k");
+  await expect(page.getByRole("link", { name: "vm-0100", exact: true })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("heading", { level: 1, name: "vm-0100" })).toBeVisible();
+});

@@ -1,6 +1,13 @@
-// Guest calls: one guest, create, actions, metadata, delete and metric history.
+// Guest calls: one guest, create, clone, actions, metadata, delete and metric history.
 import { z } from "zod";
-import { Guest, MetricPoint, type CreateGuestBody, type GuestAction, type MetricRange } from "@/server/contract";
+import {
+  Guest,
+  MetricPoint,
+  type CloneGuestBody,
+  type CreateGuestBody,
+  type GuestAction,
+  type MetricRange,
+} from "@/server/contract";
 import { apiParsed, apiPath, withQuery } from "./client";
 
 const GuestResponse = z.object({ guest: Guest });
@@ -27,3 +34,6 @@ export const guestMetrics = (id: string, range: MetricRange) =>
 
 export const hostMetrics = (range: MetricRange) =>
   apiParsed(History, "GET", withQuery("/api/v1/host/metrics", { range }));
+
+export const cloneGuest = (id: string, body: z.input<typeof CloneGuestBody>) =>
+  apiParsed(CreatedResponse, "POST", apiPath`/api/v1/guests/${id}/clone`, body);

@@ -1,9 +1,11 @@
 "use client";
 // A guest's name, kind, state and lifecycle buttons, each enabled by the shared predicates.
+import { useState } from "react";
 import { availableActions, canAct, guestActions, type Guest, type GuestAction } from "@/server/contract";
 import { useHasRole } from "../session-provider";
 import { KindIcon, PauseIcon, PlayIcon, PowerIcon, RebootIcon, StopIcon } from "../ui/icons";
 import { actionHints, actionLabels } from "./actions";
+import { CloneDialog } from "./clone-dialog";
 import { StateBadge } from "./state-badge";
 import { useGuestAction } from "./use-guest-action";
 
@@ -19,6 +21,7 @@ const icons: Record<GuestAction, React.ReactNode> = {
 export function GuestHeader({ guest }: { guest: Guest }) {
   const act = useGuestAction();
   const canOperate = useHasRole("operator");
+  const [cloning, setCloning] = useState(false);
   // Offer pause or resume, never both; the rest always show, disabled when not allowed.
   const shown = guestActions.filter((a) =>
     a === "resume" ? guest.state === "paused" : a === "pause" ? guest.state !== "paused" : true,
@@ -45,7 +48,19 @@ export function GuestHeader({ guest }: { guest: Guest }) {
             {actionLabels[a]}
           </button>
         ))}
+        {guest.kind === "vm" && canOperate && (
+          <button
+            type="button"
+            className="btn"
+            disabled={guest.state !== "stopped"}
+            title={guest.state === "stopped" ? "Make copies of this VM" : "Stop the VM to clone it"}
+            onClick={() => setCloning(true)}
+          >
+            Clone…
+          </button>
+        )}
       </div>
+      {cloning && <CloneDialog guest={guest} open={cloning} onClose={() => setCloning(false)} />}
       <p className="sr-only" aria-live="polite">
         {guest.name} is {guest.state}; available: {availableActions(guest.state).join(", ") || "none"}
       </p>

@@ -1,8 +1,10 @@
 "use client";
 // The host at a glance: live CPU and memory, disk, guest counts, acceleration, backend health.
-import { useMemo } from "react";
+import { useEffect, useMemo } from "react";
 import type { HostInfo } from "@/server/contract";
+import { hostMetrics } from "../api/guests";
 import { LiveSparkline } from "../charts/live-sparkline";
+import { useOverviewSeries } from "../realtime/overview-provider";
 import { useGuests } from "../realtime/guests-provider";
 import { formatBytes, formatDuration } from "../ui/format";
 import { HostIcon } from "../ui/icons";
@@ -22,6 +24,16 @@ function Stat({ label, children }: { label: string; children: React.ReactNode })
 
 export function HostSummary() {
   const { host, error } = useHost();
+  const store = useOverviewSeries();
+  const hostId = host?.id;
+  // The host's last minute from its history, so its sparklines are full on first paint.
+  useEffect(() => {
+    if (!hostId) return;
+    hostMetrics("15m").then(
+      (h) => store.seed(`host:${hostId}`, h.points),
+      () => {},
+    );
+  }, [hostId, store]);
   const { list } = useGuests();
   const counts = useMemo(
     () => ({

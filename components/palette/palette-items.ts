@@ -2,6 +2,7 @@
 // Pure, so it can rank a thousand guests per keystroke without React in the way.
 import { canAct, type Guest, type GuestAction } from "@/server/contract";
 import { actionLabels, actionVerbs } from "../guest/actions";
+import { guestHref } from "../guest/links";
 
 export type PaletteItem =
   | { type: "guest"; id: string; guest: Guest }
@@ -59,6 +60,20 @@ export function paletteItems(
 }[] {
   const q = query.trim().toLowerCase();
   const groups: { heading: string; items: PaletteItem[] }[] = [];
+  const consoleVerb = /^(console|shell|ssh)( |$)/.exec(q);
+  if (consoleVerb) {
+    const items = matchGuests(
+      guests.filter((g) => g.state === "running"),
+      q.slice(consoleVerb[0].length).trim(),
+    ).map((g): PaletteItem => ({
+      type: "page",
+      id: `c:${g.id}`,
+      label: `Console of ${g.name}`,
+      href: guestHref(g.id, "console"),
+    }));
+    groups.push({ heading: "Open a console…", items });
+    return groups;
+  }
   const verb = parseVerb(q);
   if (verb) {
     const items = matchGuests(

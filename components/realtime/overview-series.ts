@@ -48,6 +48,30 @@ export class OverviewSeries {
     for (const l of this.listeners) l();
   }
 
+  /** Fills one subject's last minute from history (oldest first), where no live point is yet. */
+  seed(id: string, points: GuestSummaryPoint[]) {
+    let s = this.series.get(id);
+    if (!s) {
+      s = {
+        cpu: new Float32Array(SERIES_POINTS).fill(NaN),
+        mem: new Float32Array(SERIES_POINTS).fill(NaN),
+        latest: null,
+      };
+      this.series.set(id, s);
+    }
+    const recent = points.slice(-SERIES_POINTS);
+    recent.forEach((p, k) => {
+      const i = (this.head - recent.length + k + SERIES_POINTS) % SERIES_POINTS;
+      if (Number.isNaN(s.cpu[i]!)) {
+        s.cpu[i] = p.cpuPct;
+        s.mem[i] = p.memLimit > 0 ? (p.memUsed / p.memLimit) * 100 : NaN;
+      }
+    });
+    s.latest ??= recent[recent.length - 1] ?? null;
+    this.version++;
+    for (const l of this.listeners) l();
+  }
+
   get(id: string): Series | undefined {
     return this.series.get(id);
   }
