@@ -7,7 +7,10 @@ export function Review({ body, image }: { body: CreateGuestBody; image: Image | 
     ["Kind", body.kind === "vm" ? "Virtual machine" : "Container"],
     ["Name", body.name],
     ["Image", image?.name ?? body.image],
-    [body.kind === "vm" ? "vCPUs" : "CPU limit", body.kind === "vm" ? String(body.vcpus) : `${body.vcpus} cores`],
+    [
+      body.kind === "vm" ? "vCPUs" : "CPU limit",
+      body.kind === "vm" ? String(body.vcpus) : `${body.vcpus} core${body.vcpus === 1 ? "" : "s"}`,
+    ],
     ["Memory", formatMiB(body.memoryMiB)],
   ];
   if (body.diskGiB) rows.push(["Disk", `${body.diskGiB} GiB`]);

@@ -89,8 +89,22 @@ export function GuestCharts({ id }: { id: string }) {
           windowSeconds={w}
         />
         <UplotChart title="Memory" series={memSeries} data={data.mem} formatValue={fmtBytes} windowSeconds={w} />
-        <UplotChart title="Disk I/O" series={diskSeries} data={data.disk} formatValue={fmtRate} windowSeconds={w} />
-        <UplotChart title="Network" series={netSeries} data={data.net} formatValue={fmtRate} windowSeconds={w} />
+        <UplotChart
+          title="Disk I/O"
+          series={diskSeries}
+          data={data.disk}
+          formatValue={fmtRate}
+          minMax={1024}
+          windowSeconds={w}
+        />
+        <UplotChart
+          title="Network"
+          series={netSeries}
+          data={data.net}
+          formatValue={fmtRate}
+          minMax={1024}
+          windowSeconds={w}
+        />
       </div>
     </section>
   );

@@ -5,7 +5,7 @@ import { formatDateTime, formatMiB } from "../ui/format";
 export function GuestDetails({ guest: g }: { guest: Guest }) {
   const rows: [string, React.ReactNode][] = [
     ["Kind", g.kind === "vm" ? "Virtual machine" : "Container"],
-    [g.kind === "vm" ? "vCPUs" : "CPU limit", g.kind === "vm" ? g.vcpus : `${g.vcpus} cores`],
+    [g.kind === "vm" ? "vCPUs" : "CPU limit", g.kind === "vm" ? g.vcpus : `${g.vcpus} core${g.vcpus === 1 ? "" : "s"}`],
     ["Memory", formatMiB(g.memoryMiB)],
     ["Disk", g.diskGiB ? `${g.diskGiB} GiB` : "—"],
     ["Image", g.image ?? "—"],

@@ -85,7 +85,7 @@ export const GuestRow = memo(function GuestRow({
         <LiveSparkline id={g.id} field="mem" max={100} color="#8b5cf6" format={memFmt} label="Memory" width={56} />
       </div>
       <div role="cell" className="muted hidden text-xs tabular-nums md:block">
-        {g.vcpus} vCPU · {formatMiB(g.memoryMiB)}
+        {g.vcpus} {g.kind === "vm" ? "vCPU" : "CPU"} · {formatMiB(g.memoryMiB)}
       </div>
       <div role="cell" className="hidden min-w-0 gap-1 overflow-hidden lg:flex">
         {g.tags.slice(0, 3).map((t) => (

@@ -22,6 +22,7 @@ const TasksContext = createContext<TasksState>({
   watch: () => {},
 });
 
+const MAX_TASKS = 1000;
 const done = (t: Task) => t.state === "succeeded" || t.state === "failed";
 
 export function TasksProvider({ children }: { children: ReactNode }) {
@@ -47,7 +48,12 @@ export function TasksProvider({ children }: { children: ReactNode }) {
     if (!socket || !connected) return;
     let live = true;
     const onTask = (t: Task) => {
-      setTasks((m) => new Map(m).set(t.id, t));
+      setTasks((m) => {
+        const n = new Map(m).set(t.id, t);
+        // A tab left open for days keeps the newest tasks only; the Activity page reads the rest.
+        if (n.size > MAX_TASKS) for (const id of [...n.keys()].slice(0, n.size - MAX_TASKS)) n.delete(id);
+        return n;
+      });
       report(t);
     };
     socket.on("task:update", onTask);
