@@ -18,7 +18,7 @@ const demoDir = path.join(root, "data/images/demo");
 /** POST /api/v1/guests until its task reports success, on a real server with real containers. */
 async function apiCreateToRunning(runs: number): Promise<number[]> {
   let driver = null as ContainerDriver | null;
-  const { server, admin, stop } = await benchServer({
+  const { admin, stop } = await benchServer({
     driverFactory: (dataDir) => [
       (driver = new ContainerDriver({
         hostId: LOCAL_HOST_ID,
