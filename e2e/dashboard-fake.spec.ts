@@ -256,7 +256,7 @@ test("dark mode follows the toggle and survives a reload", async ({ page }) => {
   await expect(page.locator("html")).toHaveClass(/dark/);
   await page.reload();
   await expect(page.locator("html")).toHaveClass(/dark/);
-  await page.waitForTimeout(2500);
+  await page.waitForTimeout(15_000);
   await shot(page, "overview-dark");
   await page.getByLabel("Search guests").fill("vm-0001");
   await page.getByRole("link", { name: "vm-0001", exact: true }).click();

@@ -46,22 +46,28 @@ export function LiveSparkline({ id, field, max, color, format, label, width = 72
       for (const v of values) if (v > top) top = v;
       const step = width / (SERIES_POINTS - 1);
       ctx.beginPath();
-      let pen = false;
+      let run = 0;
+      const dots: [number, number][] = [];
       values.forEach((v, i) => {
         if (!Number.isFinite(v)) {
-          pen = false;
+          run = 0;
           return;
         }
         const x = i * step;
         const y = height - 1 - (Math.min(v, top) / top) * (height - 2);
-        if (pen) ctx.lineTo(x, y);
+        if (run) ctx.lineTo(x, y);
         else ctx.moveTo(x, y);
-        pen = true;
+        run++;
+        // A point with no neighbour yet (the first second after opening) shows as a short dash.
+        const next = values[i + 1];
+        if (run === 1 && (next === undefined || !Number.isFinite(next))) dots.push([x, y]);
       });
       ctx.strokeStyle = color;
       ctx.lineWidth = 1.5;
       ctx.lineJoin = "round";
       ctx.stroke();
+      ctx.fillStyle = color;
+      for (const [x, y] of dots) ctx.fillRect(x - 3, y - 0.75, 3, 1.5);
     };
     draw();
     return store.subscribe(draw);
