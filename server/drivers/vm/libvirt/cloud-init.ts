@@ -3,7 +3,7 @@
 // mkfs.vfat + mcopy. Which tool exists is probed once. Values are written as YAML through
 // JSON.stringify (JSON is YAML), so nothing a user types can break the document's structure.
 import { execFile } from "node:child_process";
-import { access, constants, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { access, constants, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -82,15 +82,22 @@ export function seedFiles(c: CloudInitConfig): Record<"meta-data" | "user-data" 
 
 /** Writes the seed image to `out` and returns which tool made it. */
 export async function makeSeed(out: string, c: CloudInitConfig): Promise<SeedTool> {
+  return writeSeed(out, seedFiles(c));
+}
+
+/** Writes a seed image holding exactly `files` (NoCloud names) to `out`. */
+export async function writeSeed(out: string, files: Record<string, string>): Promise<SeedTool> {
   const tool = await seedTool();
   if (!tool) {
     throw new SeedError("no tool to build a cloud-init seed: install genisoimage (or xorriso, or dosfstools + mtools)");
   }
+  for (const n of Object.keys(files)) {
+    if (!/^[a-z][a-z-]{0,31}$/.test(n)) throw new SeedError(`'${n}' is not a NoCloud file name`);
+  }
   const dir = await mkdtemp(path.join(tmpdir(), "tandem-seed-"));
   try {
-    const files = seedFiles(c);
-    const names = Object.keys(files) as (keyof typeof files)[];
-    for (const n of names) await writeFile(path.join(dir, n), files[n], { mode: 0o600 });
+    const names = Object.keys(files);
+    for (const n of names) await writeFile(path.join(dir, n), files[n]!, { mode: 0o600 });
     const paths = names.map((n) => path.join(dir, n));
     if (tool === "genisoimage") {
       await run("genisoimage", ["-quiet", "-output", out, "-volid", "cidata", "-joliet", "-rock", ...paths]);
@@ -119,5 +126,69 @@ export async function makeSeed(out: string, c: CloudInitConfig): Promise<SeedToo
     throw new SeedError(`building the cloud-init seed failed: ${(err.stderr || err.message || String(e)).trim()}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Reads one file out of a seed image Tandem made (ISO 9660 with Rock Ridge, or VFAT). */
+export async function readSeedFile(seed: string, name: string): Promise<string> {
+  if (!/^[a-z][a-z-]{0,31}$/.test(name)) throw new SeedError(`'${name}' is not a NoCloud file name`);
+  const head = Buffer.alloc(6);
+  const fh = await open(seed, "r");
+  try {
+    await fh.read(head, 0, 6, 0x8000);
+  } finally {
+    await fh.close();
+  }
+  const iso = head.subarray(1, 6).toString("latin1") === "CD001";
+  try {
+    if (!iso) return (await run("mcopy", ["-n", "-i", seed, `::${name}`, "-"], { maxBuffer: 1 << 20 })).stdout;
+    if (await has("isoinfo")) {
+      // isoinfo answers a missing file with nothing and exit 0.
+      const text = (await run("isoinfo", ["-R", "-i", seed, "-x", `/${name}`], { maxBuffer: 1 << 20 })).stdout;
+      if (!text) throw new SeedError("no such file in the seed");
+      return text;
+    }
+    const dir = await mkdtemp(path.join(tmpdir(), "tandem-seed-"));
+    try {
+      const out = path.join(dir, name);
+      await run("xorriso", ["-osirrox", "on", "-indev", seed, "-extract", `/${name}`, out]);
+      return await readFile(out, "utf8");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  } catch (e) {
+    const err = e as { stderr?: string; message?: string };
+    throw new SeedError(`cannot read ${name} from ${seed}: ${(err.stderr || err.message || String(e)).trim()}`);
+  }
+}
+
+/**
+ * A clone's seed: the source's user-data and network-config (users, keys, passwords stay) with a
+ * new instance-id — so cloud-init in the copy runs again as a new instance (new SSH host keys) —
+ * and the clone's hostname.
+ */
+export async function cloneSeed(source: string, out: string, c: { instanceId: string; hostname: string }) {
+  const userData = await readSeedFile(source, "user-data");
+  const networkConfig = await readSeedFile(source, "network-config").catch(() => null);
+  return writeSeed(out, {
+    "meta-data": `${JSON.stringify({ "instance-id": c.instanceId, "local-hostname": c.hostname }, null, 2)}\n`,
+    "user-data": retargetUserData(userData, c.hostname),
+    ...(networkConfig ? { "network-config": networkConfig } : {}),
+  });
+}
+
+/** Sets `hostname` in a "#cloud-config" + JSON user-data (Tandem's form); other forms stay as they are. */
+export function retargetUserData(userData: string, hostname: string): string {
+  const m = /^#cloud-config[ \t]*\r?\n([\s\S]*)$/.exec(userData);
+  if (!m) return userData;
+  try {
+    const doc = JSON.parse(m[1]!) as unknown;
+    if (!doc || typeof doc !== "object" || Array.isArray(doc)) return userData;
+    const o = doc as Record<string, unknown>;
+    if ("hostname" in o) o.hostname = hostname;
+    if ("fqdn" in o) delete o.fqdn;
+    return `#cloud-config\n${JSON.stringify(o, null, 2)}\n`;
+  } catch {
+    return userData; // YAML someone else wrote: keep it, meta-data still carries the hostname
   }
 }

@@ -1,7 +1,7 @@
 // Per-VM disk files with qemu-img: copy-on-write overlays over a base image (demo and cloud
 // images), blank disks for installs, and virtual-size reads. Arguments go to execFile as an
 // array (no shell), and paths are always absolute files Tandem chose.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -20,12 +20,18 @@ async function qemuImg(args: string[], timeoutMs = 120_000): Promise<string> {
   }
 }
 
-export async function virtualSize(file: string, format?: "qcow2" | "raw"): Promise<number> {
+export async function virtualSize(file: string, format?: ImageFormat): Promise<number> {
   const out = await qemuImg(["info", "--output=json", ...(format ? ["-f", format] : []), file]);
   const info = JSON.parse(out) as { "virtual-size"?: number };
   if (typeof info["virtual-size"] !== "number") throw new QemuImgError(`qemu-img info gave no size for ${file}`);
   return info["virtual-size"];
 }
+
+/** Image formats a disk may have to be a clone's source (qemu-img reads them all). */
+export const CLONABLE_FORMATS = ["qcow2", "raw", "qed", "vmdk", "vdi", "vhdx", "vpc"] as const;
+export type ImageFormat = (typeof CLONABLE_FORMATS)[number];
+export const isImageFormat = (f: string | null): f is ImageFormat =>
+  f !== null && (CLONABLE_FORMATS as readonly string[]).includes(f);
 
 /**
  * A qcow2 overlay whose backing file is `base`; never writes to `base`. With `sizeBytes` larger
@@ -34,7 +40,7 @@ export async function virtualSize(file: string, format?: "qcow2" | "raw"): Promi
 export async function createOverlay(
   file: string,
   base: string,
-  baseFormat: "qcow2" | "raw",
+  baseFormat: ImageFormat,
   sizeBytes?: number,
 ): Promise<void> {
   const args = ["create", "-q", "-f", "qcow2", "-b", base, "-F", baseFormat, file];
@@ -49,7 +55,52 @@ export async function createBlank(file: string, sizeBytes: number): Promise<void
   await qemuImg(["create", "-q", "-f", "qcow2", file, String(sizeBytes)]);
 }
 
-/** Full, independent copy (a clone that does not depend on the source any more). */
-export async function copyImage(src: string, srcFormat: "qcow2" | "raw", dest: string): Promise<void> {
-  await qemuImg(["convert", "-q", "-f", srcFormat, "-O", "qcow2", src, dest], 30 * 60_000);
+/** qemu-img convert -p prints "    (42.00/100%)\r": the last percentage in a chunk, or null. */
+export function parseConvertProgress(chunk: string): number | null {
+  let last: number | null = null;
+  for (const m of chunk.matchAll(/\((\d+(?:\.\d+)?)\/100%\)/g)) last = Number(m[1]);
+  return last === null || !Number.isFinite(last) ? null : Math.min(100, Math.max(0, last));
+}
+
+/**
+ * Full, independent qcow2 copy of `src` (its whole backing chain flattened): a clone that does
+ * not depend on the source any more. `onProgress` gets 0–100 as qemu-img reports it.
+ */
+export function copyImage(
+  src: string,
+  srcFormat: ImageFormat,
+  dest: string,
+  onProgress: (percent: number) => void = () => undefined,
+  timeoutMs = 60 * 60_000,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("qemu-img", ["convert", "-p", "-f", srcFormat, "-O", "qcow2", src, dest], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.stdout.setEncoding("latin1");
+    child.stdout.on("data", (d: string) => {
+      const p = parseConvertProgress(d);
+      if (p !== null) onProgress(p);
+    });
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (d: string) => {
+      if (stderr.length < 8192) stderr += d;
+    });
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(new QemuImgError(`qemu-img convert failed: ${e.message}`));
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else
+        reject(
+          new QemuImgError(
+            `qemu-img convert failed: ${stderr.trim() || (signal ? `killed by ${signal}` : `exit code ${code}`)}`,
+          ),
+        );
+    });
+  });
 }

@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DriverEvent, GuestSpec } from "../../../domain/driver";
 import { AppError } from "../../../domain/errors";
-import { haveBackend, makeEnv, URI, vncHandshake, waitFor, type VmTestEnv } from "./test/support";
+import { demoShell, haveBackend, makeEnv, URI, vncHandshake, waitFor, type VmTestEnv } from "./test/support";
 
 const run = haveBackend();
 let env: VmTestEnv;
@@ -245,14 +245,26 @@ describe.skipIf(!run)("LibvirtDriver against libvirtd", () => {
     const g = await env.driver.create(env.spec({ start: false }), () => undefined);
     await env.driver.createSnapshot(g.id, "before-upgrade", `notes with <xml> & "quotes"`);
     await env.driver.createSnapshot(g.id, "second");
+    const t0 = Date.now();
     const list = await env.driver.listSnapshots(g.id);
-    expect(list.map((s) => s.name).sort()).toEqual(["before-upgrade", "second"]);
+    expect(list.map((s) => [s.name, s.current])).toEqual([
+      ["before-upgrade", false],
+      ["second", true], // the newest is current
+    ]);
     expect(list.find((s) => s.name === "before-upgrade")).toMatchObject({
       description: `notes with <xml> & "quotes"`,
       state: "shutoff",
     });
+    for (const s of list) {
+      // libvirt's creationTime (whole seconds), not the time of the listing
+      expect(Math.abs(Date.parse(s.createdAt) - t0)).toBeLessThan(30_000);
+      expect(s.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+    }
     expect(codeOf(await env.driver.createSnapshot(g.id, "../x").catch((e: unknown) => e))).toBe("VALIDATION");
     await env.driver.revertSnapshot(g.id, "before-upgrade");
+    expect((await env.driver.listSnapshots(g.id)).filter((s) => s.current).map((s) => s.name)).toEqual([
+      "before-upgrade",
+    ]);
     await env.driver.deleteSnapshot(g.id, "second");
     expect(codeOf(await env.driver.deleteSnapshot(g.id, "second").catch((e: unknown) => e))).toBe("NOT_FOUND");
     expect((await env.driver.listSnapshots(g.id)).map((s) => s.name)).toEqual(["before-upgrade"]);
@@ -260,7 +272,7 @@ describe.skipIf(!run)("LibvirtDriver against libvirtd", () => {
     expect(codeOf(await env.driver.get(g.id).catch((e: unknown) => e))).toBe("NOT_FOUND");
   });
 
-  it("runs a VM on the isolated Tandem network it creates on demand", async () => {
+  it("runs a VM on the isolated Tandem network: DHCP address in list() and get(), reboot publishes a change", async () => {
     const spec: GuestSpec = env.spec({ network: "isolated" });
     const g = await env.driver.create(spec, () => undefined);
     expect(g.state).toBe("running");
@@ -270,8 +282,149 @@ describe.skipIf(!run)("LibvirtDriver against libvirtd", () => {
     const netXml = await env.conn.networkGetXMLDesc(net!.name);
     expect(netXml).not.toContain("<forward");
     expect(await env.driver.domainXml(g.id)).toContain(`<source network='${net!.name}'`);
+
+    // The guest's udhcpc gets a lease from libvirt's dnsmasq; list() reads it with one call.
+    const prefix = env.opts.isolatedNetwork!.prefix!;
+    const listed = await waitFor(
+      async () => (await env.driver.list()).find((x) => x.id === g.id && x.ipAddresses.length > 0),
+      60_000,
+      "a DHCP address in list()",
+    );
+    expect(listed.ipAddresses).toHaveLength(1);
+    expect(listed.ipAddresses[0]).toMatch(new RegExp(`^${prefix.replace(/\./g, "\\.")}\\.\\d+$`));
+    expect((await env.driver.get(g.id)).ipAddresses).toEqual(listed.ipAddresses);
+    // The same address through virDomainInterfaceAddresses(LEASE) in the binding.
+    const dom = await env.conn.lookupDomainByUUID(spec.uuid);
+    const ifaces = await dom.interfaceAddresses("lease");
+    dom.free();
+    expect(ifaces.flatMap((i) => i.addrs.map((a) => a.addr))).toEqual(listed.ipAddresses);
+    // What the lease lookup costs list(): same call without it (raw) vs with it (driver).
+    const n = 20;
+    let t = performance.now();
+    for (let i = 0; i < n; i++) (await env.conn.listAllDomainsDetailed()).forEach((d) => d.domain.free());
+    measure.listRawMs = ((performance.now() - t) / n).toFixed(2);
+    t = performance.now();
+    for (let i = 0; i < n; i++) await env.driver.list();
+    measure.listWithLeasesMs = ((performance.now() - t) / n).toFixed(2);
+    t = performance.now();
+    for (let i = 0; i < n; i++) await env.conn.networkGetDHCPLeases(net!.name);
+    measure.leasesCallMs = ((performance.now() - t) / n).toFixed(2);
+
+    // Reboot: libvirt sends no lifecycle event, the driver publishes a change itself.
+    const before = events.length;
+    await env.driver.act(g.id, "reboot");
+    await waitFor(
+      () => events.slice(before).some((e) => e.type === "changed" && e.id === g.id),
+      1000,
+      "a changed event after reboot",
+    );
     await env.driver.act(g.id, "stop");
-    expect((await env.driver.get(g.id)).state).toBe("stopped");
+    // Stopped: no address, though dnsmasq still holds its lease.
+    const stopped = await env.driver.get(g.id);
+    expect(stopped).toMatchObject({ state: "stopped", ipAddresses: [] });
     await env.driver.remove(g.id, { purgeDisks: true });
   }, 120_000);
+
+  it("clones a stopped VM linked and full: both boot with the source's data; the source is their template", async () => {
+    // The source: boot it, leave a file on its disk, power it off.
+    const srcSpec = env.spec();
+    const src = await env.driver.create(srcSpec, () => undefined);
+    const marker = `tandem-${env.tag}-data`;
+    let sh = await demoShell(env.driver, src.id);
+    await sh.waitFor("tandem-vm:~# ", 120_000, "the source's shell");
+    await sh.run(`echo ${marker} > /mnt/marker && sync && echo wrote$((40+2))`, "wrote42");
+    sh.con.close();
+    await env.driver.act(src.id, "stop");
+
+    // Refused while running, and for bad names; CONFLICT for a taken name.
+    const running = env.spec();
+    const r = await env.driver.create(running, () => undefined);
+    const opt = (mode: "linked" | "full", name = env.spec().name) => ({ name, mode, uuid: crypto.randomUUID() });
+    expect(codeOf(await env.driver.clone(r.id, opt("full"), () => undefined).catch((e: unknown) => e))).toBe(
+      "INVALID_STATE",
+    );
+    await env.driver.act(r.id, "stop");
+    await env.driver.remove(r.id, { purgeDisks: true });
+    expect(codeOf(await env.driver.clone(src.id, opt("full", "../x"), () => undefined).catch((e: unknown) => e))).toBe(
+      "VALIDATION",
+    );
+    expect(
+      codeOf(await env.driver.clone(src.id, opt("full", srcSpec.name), () => undefined).catch((e: unknown) => e)),
+    ).toBe("CONFLICT");
+
+    // Linked: an overlay on the source's disk, made at once.
+    const linkedOpt = opt("linked");
+    let t0 = performance.now();
+    const linked = await env.driver.clone(src.id, linkedOpt, () => undefined);
+    measure.cloneLinkedMs = (performance.now() - t0).toFixed(0);
+    // Full: an independent copy, with progress.
+    const progress: number[] = [];
+    const fullOpt = opt("full");
+    t0 = performance.now();
+    const full = await env.driver.clone(src.id, fullOpt, (p) => progress.push(p.percent));
+    measure.cloneFullMs = (performance.now() - t0).toFixed(0);
+    expect(progress.at(-1)).toBe(100);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+
+    const srcDisk = path.join(env.driver.filesDir(src.id), "disk.qcow2");
+    const info = (f: string) =>
+      JSON.parse(execFileSync("qemu-img", ["info", "-U", "--output=json", f]).toString()) as Record<string, unknown>;
+    const linkedDisk = path.join(env.driver.filesDir(linked.id), "disk.qcow2");
+    const fullDisk = path.join(env.driver.filesDir(full.id), "disk.qcow2");
+    expect(info(linkedDisk)["backing-filename"]).toBe(srcDisk);
+    expect(info(fullDisk)["backing-filename"]).toBeUndefined();
+    for (const [c, o] of [
+      [linked, linkedOpt],
+      [full, fullOpt],
+    ] as const) {
+      expect(c).toMatchObject({
+        id: `local.vm.${o.uuid}`,
+        name: o.name,
+        state: "stopped",
+        adopted: false,
+        image: "demo-vm",
+      });
+      const xml = await env.driver.domainXml(c.id);
+      expect(xml).toContain(`<tandem:cloned-from>${src.id}</tandem:cloned-from>`);
+      expect(xml).toContain(`<tandem:clone-mode>${o.mode}</tandem:clone-mode>`);
+      expect(xml).toContain(`${env.driver.filesDir(c.id)}/serial.log`);
+      expect(xml).not.toContain(env.driver.filesDir(src.id) + "/serial.log");
+    }
+    const mac = (xml: string) => /<mac address='([^']+)'/.exec(xml)?.[1];
+    const macs = await Promise.all([src.id, linked.id, full.id].map(async (i) => mac(await env.driver.domainXml(i))));
+    expect(new Set(macs).size).toBe(3);
+
+    // The source is now the linked clone's template.
+    const startSrc = await env.driver.act(src.id, "start").catch((e: unknown) => e);
+    expect(codeOf(startSrc)).toBe("CONFLICT");
+    expect((startSrc as Error).message).toContain(linkedOpt.name);
+    expect(codeOf(await env.driver.remove(src.id, { purgeDisks: true }).catch((e: unknown) => e))).toBe("CONFLICT");
+    expect(existsSync(srcDisk)).toBe(true);
+
+    // Both clones boot; the banner is in the console history before anyone attaches.
+    await Promise.all([env.driver.act(linked.id, "start"), env.driver.act(full.id, "start")]);
+    for (const c of [linked, full]) {
+      await waitFor(
+        async () => Buffer.from(await env.driver.consoleHistory(c.id, 64 * 1024)).includes("Tandem demo VM ready"),
+        120_000,
+        `${c.name}'s banner in the console history`,
+      );
+      sh = await demoShell(env.driver, c.id);
+      await sh.run("", "tandem-vm:~# ", 30_000);
+      await sh.run("cat /mnt/marker", `\r\n${marker}`);
+      sh.con.close();
+    }
+    const hist = Buffer.from(await env.driver.consoleHistory(full.id, 200)).toString("latin1");
+    expect(hist.length).toBeLessThanOrEqual(200);
+
+    // Purge both clones; then the source is free to go too.
+    for (const c of [linked, full]) {
+      await env.driver.act(c.id, "stop");
+      await env.driver.remove(c.id, { purgeDisks: true });
+      expect(existsSync(env.driver.filesDir(c.id))).toBe(false);
+    }
+    await env.driver.remove(src.id, { purgeDisks: true });
+    expect(existsSync(path.dirname(srcDisk))).toBe(false);
+    expect(readdirSync(path.join(env.dataDir, "vms"))).toEqual([]);
+  }, 240_000);
 });

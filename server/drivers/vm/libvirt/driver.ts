@@ -1,15 +1,20 @@
 // LibvirtDriver: GuestDriver for QEMU VMs through libvirt (native/libvirt). libvirtd owns the
 // truth — every read goes to it; Tandem's own fields live in the domain's <metadata>. Per-VM
 // files (disk overlay, cloud-init seed, serial log) live in `${dataDir}/vms/<uuid>/` and a purge
-// removes exactly that directory. Domains made outside Tandem are listed as adopted.
+// removes exactly that directory. Domains made outside Tandem are listed as adopted; deleting
+// one only undefines it, purge or not: its disks are not Tandem's to delete.
+// Linked clones are qcow2 overlays on the source's disk files: while one exists, the source
+// is a template — it is not started, reverted or purged (that would change or remove the data
+// the clones are built on). See README.md.
 import { existsSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { copyFile, mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { XMLBuilder, XMLParser } from "fast-xml-parser";
+import { XMLBuilder } from "fast-xml-parser";
 import { z } from "zod";
 import {
   connect as libvirtConnect,
   DefineFlag,
+  DomainState,
   isConnectionError,
   isLibvirtError,
   isNoDomain,
@@ -18,6 +23,7 @@ import {
   ShutdownFlag,
   StatsFlag,
   UndefineFlag,
+  XMLFlag,
   type Connection,
   type Domain,
   type DomainEvent,
@@ -25,6 +31,8 @@ import {
 import { GuestName, type GuestAction, type GuestState } from "../../../contract/guest";
 import { canAct } from "../../../contract/states";
 import type {
+  CloneCapable,
+  ConsoleHistoryCapable,
   ConsoleStream,
   DriverEvent,
   DriverGuest,
@@ -40,16 +48,26 @@ import type {
 import { AppError, invalidState, notFound } from "../../../domain/errors";
 import { makeGuestId, parseGuestId } from "../../../domain/ids";
 import { detectAccel, type Accel } from "./accel";
-import { makeSeed, seedTool } from "./cloud-init";
+import { addressesByMac, guestAddresses, leaseNetworks } from "./addresses";
+import { cloneDomainXml } from "./clone-xml";
+import { cloneSeed, makeSeed, seedTool } from "./cloud-init";
 import { SerialConsole } from "./console";
-import { createBlank, createOverlay, virtualSize } from "./disks";
+import { readConsoleLog } from "./console-log";
+import { copyImage, createBlank, createOverlay, isImageFormat, virtualSize, type ImageFormat } from "./disks";
 import { EventHub } from "./event-hub";
 import { LibvirtLink, type ConnectFn } from "./link";
 import { silentLogger, type Logger } from "./logger";
 import { guestState, stateHint } from "./states";
 import { SAMPLE_GROUPS, toSample } from "./stats";
-import { buildDomainXml, buildNetworkXml, type DiskDef, type DomainDef, type NicDef } from "./xml-build";
-import { parseDomainXml, type ParsedDomain } from "./xml-parse";
+import {
+  buildDomainXml,
+  buildNetworkXml,
+  type DiskDef,
+  type DomainDef,
+  type NicDef,
+  type TandemMeta,
+} from "./xml-build";
+import { parseDomainXml, parseSnapshotXml, type ParsedDomain, type ParsedNic } from "./xml-parse";
 
 export interface IsolatedNetworkOptions {
   /** libvirt network name (default tandem-isolated). */
@@ -85,7 +103,8 @@ const absPath = z.string().min(2).startsWith("/");
 const DemoMeta = z.object({ kernel: absPath, initrd: absPath, disk: absPath, cmdline: z.string().max(4096) });
 
 const snapshotBuilder = new XMLBuilder({ format: false, suppressEmptyNode: true });
-const snapshotParser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: true });
+/** Most a console history read returns, whatever the caller asks for. */
+const MAX_CONSOLE_HISTORY = 4 * 1024 * 1024;
 
 /** A transient state Tandem knows better than libvirt (an ACPI shutdown in progress). */
 interface Transition {
@@ -93,7 +112,10 @@ interface Transition {
   until: number;
 }
 
-export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable {
+/** Lease tables of the networks asked for: network → MAC → addresses. */
+type Leases = Map<string, Map<string, string[]>>;
+
+export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, CloneCapable, ConsoleHistoryCapable {
   readonly kind = "vm" as const;
   readonly accel: Accel;
   private readonly log: Logger;
@@ -210,7 +232,13 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable {
     return base;
   }
 
-  private toGuest(uuid: string, parsed: ParsedDomain, code: number, reason: number): DriverGuest {
+  private toGuest(
+    uuid: string,
+    parsed: ParsedDomain,
+    code: number,
+    reason: number,
+    leases: Leases | null = null,
+  ): DriverGuest {
     this.vcpus.set(uuid, parsed.vcpus);
     const t = parsed.tandem;
     let createdAt = t?.createdAt || this.firstSeen.get(uuid);
@@ -230,8 +258,29 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable {
       image: t?.image ?? null,
       createdAt,
       adopted: t === null,
-      ipAddresses: [],
+      ipAddresses: leases ? guestAddresses(parsed.nics, leases) : [],
     };
+  }
+
+  /**
+   * The DHCP leases of these networks: one virNetworkGetDHCPLeases call per network, all at
+   * once. A network that cannot answer (stopped, no DHCP) just gives no addresses.
+   */
+  private async leases(c: Connection, networks: Iterable<string>): Promise<Leases> {
+    const names = [...new Set(networks)];
+    const now = Math.floor(Date.now() / 1000);
+    const out: Leases = new Map();
+    await Promise.all(
+      names.map(async (n) => {
+        try {
+          out.set(n, addressesByMac(await c.networkGetDHCPLeases(n), now));
+        } catch (e) {
+          if (isConnectionError(e)) throw e;
+          this.log.debug({ network: n, err: e instanceof Error ? e.message : String(e) }, "no DHCP leases");
+        }
+      }),
+    );
+    return out;
   }
 
   // ------------------------------------------------------------------------------ reads
@@ -244,22 +293,32 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable {
     } catch (e) {
       throw this.fail(e, "list VMs");
     }
-    const out: DriverGuest[] = [];
+    const parsed: { d: (typeof all)[number]; p: ParsedDomain }[] = [];
     for (const d of all) {
       d.domain.free();
       try {
-        out.push(this.toGuest(d.uuid, parseDomainXml(d.xml), d.stateCode, d.reason));
+        parsed.push({ d, p: parseDomainXml(d.xml) });
       } catch (e) {
         this.log.warn({ name: d.name, err: e instanceof Error ? e.message : String(e) }, "skipping unreadable domain");
       }
     }
-    return out;
+    // Addresses of running guests: one lease call per network they use, not one per guest.
+    const nics: ParsedNic[] = parsed.filter((x) => x.d.id > 0).flatMap((x) => x.p.nics);
+    let leases: Leases;
+    try {
+      leases = await this.leases(c, leaseNetworks(nics));
+    } catch (e) {
+      throw this.fail(e, "read DHCP leases");
+    }
+    return parsed.map(({ d, p }) => this.toGuest(d.uuid, p, d.stateCode, d.reason, d.id > 0 ? leases : null));
   }
 
   async get(id: string): Promise<DriverGuest> {
-    return this.withDomain(id, "read the VM", async (d) => {
-      const [xml, st] = await Promise.all([d.getXMLDesc(), d.getState()]);
-      return this.toGuest(d.uuid, parseDomainXml(xml), st.code, st.reason);
+    return this.withDomain(id, "read the VM", async (d, c) => {
+      const [xml, st, active] = await Promise.all([d.getXMLDesc(), d.getState(), d.isActive()]);
+      const parsed = parseDomainXml(xml);
+      const leases = active ? await this.leases(c, leaseNetworks(parsed.nics)) : null;
+      return this.toGuest(d.uuid, parsed, st.code, st.reason, leases);
     });
   }
 
@@ -479,12 +538,13 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable {
 
   async act(id: string, action: GuestAction): Promise<void> {
     const uuid = this.uuidOf(id);
-    await this.withDomain(id, action, async (d) => {
+    await this.withDomain(id, action, async (d, c) => {
       const st = await d.getState();
       const state = this.stateOf(uuid, st.code, st.reason);
       if (!canAct(state, action)) throw invalidState(`cannot ${action} ${d.name}: it is ${state}`);
       switch (action) {
         case "start":
+          await this.refuseIfTemplate(c, d, "start");
           await d.create();
           return;
         case "stop":
@@ -493,6 +553,8 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable {
           return;
         case "reboot":
           await d.reboot();
+          // libvirt sends no lifecycle event for a reboot: tell subscribers to re-read.
+          this.hub.emit({ type: "changed", id: this.idOf(uuid) });
           return;
         case "pause":
           await d.suspend();
@@ -533,11 +595,19 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable {
     }
   }
 
+  /**
+   * Destroys and undefines the domain (with its snapshot, checkpoint and managed-save metadata
+   * and NVRAM). With `purgeDisks`, a Tandem-made VM's own directory goes too (overlay, seed,
+   * serial log) — never a base image, an ISO, or anything of an adopted domain: an adopted
+   * domain is only undefined, purge or not, because its disks are not Tandem's. A purge of a VM
+   * whose disk backs a linked clone is refused with CONFLICT before anything is touched.
+   */
   async remove(id: string, opts: { purgeDisks: boolean }): Promise<void> {
     const uuid = this.uuidOf(id);
     let parsed: ParsedDomain | null = null;
-    await this.withDomain(id, "delete the VM", async (d) => {
+    await this.withDomain(id, "delete the VM", async (d, c) => {
       parsed = parseDomainXml(await d.getXMLDesc());
+      if (opts.purgeDisks && parsed.tandem) await this.refuseIfTemplate(c, d, "purge", parsed);
       if (await d.isActive()) await d.destroy();
       await d.undefine(
         UndefineFlag.MANAGED_SAVE |
@@ -563,6 +633,255 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable {
 
   private isLocalSystemUri(): boolean {
     return /^qemu:\/\/\/system$/.test(this.opts.uri);
+  }
+
+  /** A URI without a host: the domain's files (logs, disks) are on this machine. */
+  private isLocalUri(): boolean {
+    try {
+      return new URL(this.opts.uri).host === "";
+    } catch {
+      return false;
+    }
+  }
+
+  // ------------------------------------------------------------------------------ clones
+
+  /** Names of the linked clones (other domains) whose overlays are backed by one of `files`. */
+  private async linkedClonesOf(c: Connection, selfUuid: string, files: readonly string[]): Promise<string[]> {
+    const mine = new Set(files.map((f) => path.resolve(f)));
+    if (mine.size === 0) return [];
+    const out: string[] = [];
+    for (const d of await c.listAllDomainsDetailed()) {
+      d.domain.free();
+      if (d.uuid === selfUuid) continue;
+      let backing: string[] = [];
+      try {
+        backing = parseDomainXml(d.xml).tandem?.backing ?? [];
+      } catch {
+        continue;
+      }
+      if (backing.some((b) => mine.has(path.resolve(b)))) out.push(d.name);
+    }
+    return out.sort();
+  }
+
+  /**
+   * A VM whose disk files back linked clones is their template: starting or reverting it would
+   * rewrite the data under the clones' overlays, purging it would delete it. Refuse with
+   * CONFLICT and name the clones.
+   */
+  private async refuseIfTemplate(
+    c: Connection,
+    d: Domain,
+    what: "start" | "revert" | "purge",
+    parsed?: ParsedDomain,
+  ): Promise<void> {
+    const p = parsed ?? parseDomainXml(await d.getXMLDesc(XMLFlag.INACTIVE));
+    const files = p.disks.filter((x) => x.path && x.type === "file").map((x) => x.path!);
+    const clones = await this.linkedClonesOf(c, d.uuid, files);
+    if (clones.length === 0) return;
+    const verb = { start: "start", revert: "revert", purge: "delete the disks of" }[what];
+    throw new AppError(
+      "CONFLICT",
+      `cannot ${verb} ${d.name}: its disk is the base of the linked clone${clones.length > 1 ? "s" : ""} ` +
+        `${clones.join(", ")} — ${what === "purge" ? "deleting it would break them" : "writing to it would corrupt them"}. ` +
+        "Delete the linked clones first (or make full clones instead).",
+      { reason: "linked-clones", clones },
+    );
+  }
+
+  /**
+   * A copy of a stopped VM under a new name and uuid. `linked`: each writable disk becomes a
+   * new qcow2 overlay backed by the source's disk file (instant, but the source becomes the
+   * clones' template: it is not started, reverted or purged while they exist). `full`: each
+   * disk is copied (qemu-img convert, the backing chain flattened) into an independent qcow2.
+   * The domain XML is the source's with a new name, uuid, MACs, serial log, NVRAM copy, a new
+   * cloud-init seed (new instance-id and hostname) and Tandem metadata naming the source.
+   * Read-only or shareable disks outside the source's own directory (ISOs) are shared.
+   */
+  async clone(
+    id: string,
+    opts: { name: string; mode: "linked" | "full"; uuid: string },
+    progress: (p: Progress) => void,
+  ): Promise<DriverGuest> {
+    const name = GuestName.safeParse(opts.name);
+    if (!name.success)
+      throw new AppError("VALIDATION", `invalid VM name: ${name.error.issues[0]?.message ?? "bad name"}`);
+    if (!UUID_RE.test(opts.uuid))
+      throw new AppError("VALIDATION", "the clone's uuid must be a lowercase RFC 4122 UUID");
+    if (opts.mode !== "linked" && opts.mode !== "full") throw new AppError("VALIDATION", "mode must be linked or full");
+    const srcUuid = this.uuidOf(id);
+    const uuid = opts.uuid;
+    const newId = this.idOf(uuid);
+    progress({ percent: 2, message: "checking" });
+
+    // The source, stopped, and its persistent definition.
+    const { xml, parsed } = await this.withDomain(id, "read the VM to clone", async (d) => {
+      const st = await d.getState();
+      const state = this.stateOf(srcUuid, st.code, st.reason);
+      if (st.code !== DomainState.SHUTOFF) throw invalidState(`stop ${d.name} before cloning it: it is ${state}`);
+      if (!(await d.isPersistent())) {
+        throw new AppError("VALIDATION", `${d.name} is a transient domain: it has no definition to clone`);
+      }
+      const x = await d.getXMLDesc(XMLFlag.INACTIVE | XMLFlag.SECURE);
+      return { xml: x, parsed: parseDomainXml(x) };
+    });
+    const c = await this.conn();
+    for (const lookup of [() => c.lookupDomainByName(opts.name), () => c.lookupDomainByUUID(uuid)]) {
+      let taken = false;
+      try {
+        (await lookup()).free();
+        taken = true;
+      } catch (e) {
+        if (!isNoDomain(e)) throw this.fail(e, "check the clone's name");
+      }
+      if (taken) throw new AppError("CONFLICT", `a VM named '${opts.name}' (or with uuid ${uuid}) already exists`);
+    }
+
+    // What to copy: every disk Tandem can write to; a seed inside the source's directory is
+    // rebuilt; shared read-only media stay where they are.
+    const srcDir = parsed.tandem ? this.vmDir(srcUuid) : null;
+    const inSrcDir = (f: string) => srcDir !== null && path.resolve(f).startsWith(srcDir + path.sep);
+    const dir = this.vmDir(uuid);
+    interface Job {
+      from: string;
+      format: ImageFormat;
+      to: string;
+    }
+    const jobs: Job[] = [];
+    let seed: { from: string; to: string } | null = null;
+    for (const disk of parsed.disks) {
+      if (disk.device === "disk" || disk.device === "lun") {
+        if ((disk.readonly || disk.shareable) && disk.path && !inSrcDir(disk.path)) continue;
+        if (disk.type !== "file" || !disk.path) {
+          throw new AppError(
+            "VALIDATION",
+            `cannot clone ${parsed.name}: disk ${disk.target ?? "?"} is a ${disk.type} disk; only file disks can be copied`,
+          );
+        }
+        const format = disk.format ?? "raw";
+        if (!isImageFormat(format)) {
+          throw new AppError("VALIDATION", `cannot clone ${parsed.name}: disk format '${format}' is not supported`);
+        }
+        const target = disk.target && /^[a-z0-9]{1,16}$/.test(disk.target) ? disk.target : String(jobs.length);
+        jobs.push({
+          from: disk.path,
+          format,
+          to: path.join(dir, jobs.length === 0 ? "disk.qcow2" : `disk-${target}.qcow2`),
+        });
+      } else if (disk.path && disk.type === "file" && inSrcDir(disk.path)) {
+        if (seed) throw new AppError("VALIDATION", `cannot clone ${parsed.name}: more than one seed image`);
+        seed = {
+          from: disk.path,
+          to: path.join(dir, path.basename(disk.path) === "seed.iso" ? "seed.iso" : "media.img"),
+        };
+      }
+    }
+    if (new Set(jobs.map((j) => j.to)).size !== jobs.length) {
+      throw new AppError("VALIDATION", `cannot clone ${parsed.name}: two disks share a target name`);
+    }
+
+    await mkdir(this.vmsDir, { recursive: true, mode: 0o755 });
+    try {
+      await mkdir(dir, { mode: 0o750 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST")
+        throw new AppError("CONFLICT", `VM ${uuid} already has files`);
+      throw e;
+    }
+    let defined: Domain | null = null;
+    try {
+      // Disks.
+      const files = new Map<string, { path: string; format: string }>();
+      if (opts.mode === "linked") {
+        progress({ percent: 10, message: "creating linked overlays" });
+        for (const j of jobs) await createOverlay(j.to, j.from, j.format);
+      } else {
+        const sizes = await Promise.all(jobs.map((j) => virtualSize(j.from, j.format).catch(() => 1)));
+        const total = sizes.reduce((a, b) => a + b, 0) || 1;
+        let done = 0;
+        let last = -1;
+        for (const [i, j] of jobs.entries()) {
+          const size = sizes[i]!;
+          await copyImage(j.from, j.format, j.to, (p) => {
+            const percent = Math.floor(10 + (75 * (done + (size * p) / 100)) / total);
+            if (percent !== last) {
+              last = percent;
+              progress({ percent, message: `copying disk ${i + 1} of ${jobs.length}` });
+            }
+          });
+          done += size;
+        }
+      }
+      for (const j of jobs) files.set(j.from, { path: j.to, format: "qcow2" });
+
+      // Seed: same users and keys, a new instance-id and hostname.
+      if (seed) {
+        progress({ percent: 86, message: "writing the cloud-init seed" });
+        const hostname = HOSTNAME_RE.test(opts.name)
+          ? opts.name
+          : opts.name
+              .replace(/[^a-zA-Z0-9-]/g, "-")
+              .slice(0, 63)
+              .replace(/-+$/, "");
+        try {
+          await cloneSeed(seed.from, seed.to, { instanceId: uuid, hostname });
+        } catch (e) {
+          this.log.warn({ err: e instanceof Error ? e.message : String(e), uuid }, "seed not rebuilt; copied as is");
+          await copyFile(seed.from, seed.to);
+        }
+        files.set(seed.from, { path: seed.to, format: "raw" });
+      }
+
+      // NVRAM: the source's UEFI variables, copied; libvirt makes a fresh store if there is none.
+      let nvram: string | null = null;
+      if (parsed.nvram && this.isLocalUri() && existsSync(parsed.nvram)) {
+        nvram = path.join(dir, "nvram.fd");
+        await copyFile(parsed.nvram, nvram);
+      }
+
+      const src = parsed.tandem;
+      const meta: TandemMeta = {
+        image: src?.image ?? null,
+        createdAt: new Date().toISOString(),
+        diskBytes: src?.diskBytes ?? (jobs[0] ? await virtualSize(jobs[0].to, "qcow2").catch(() => null) : null),
+        network:
+          src?.network ??
+          (parsed.nics.length === 0
+            ? "none"
+            : parsed.nics.some((n) => n.network === this.net.name)
+              ? "isolated"
+              : "user"),
+        clonedFrom: id,
+        cloneMode: opts.mode,
+        backing: opts.mode === "linked" ? jobs.map((j) => j.from) : [],
+      };
+      const cloneXml = cloneDomainXml(xml, {
+        name: opts.name,
+        uuid,
+        files,
+        serialLog: path.join(dir, "serial.log"),
+        nvram,
+        meta,
+      });
+      progress({ percent: 92, message: "defining the domain" });
+      if (meta.network === "isolated" && parsed.nics.some((n) => n.network === this.net.name)) {
+        await this.ensureIsolatedNetwork(c);
+      }
+      try {
+        defined = await c.defineDomain(cloneXml, DefineFlag.VALIDATE);
+      } catch (e) {
+        throw this.fail(e, "define the clone", newId);
+      }
+      progress({ percent: 100, message: `${opts.mode} clone of ${parsed.name} created` });
+      return await this.get(newId);
+    } catch (e) {
+      if (defined) await defined.undefine(UndefineFlag.SNAPSHOTS_METADATA | UndefineFlag.NVRAM).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+      throw e instanceof AppError ? e : this.fail(e, "clone the VM", id);
+    } finally {
+      defined?.free();
+    }
   }
 
   // ------------------------------------------------------------------------------ stats
@@ -609,27 +928,41 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable {
     });
   }
 
+  /**
+   * The tail of the serial log libvirt writes from power-on (`<log file=...>`), for a console
+   * viewer that attaches late. Empty when the domain has no log or lives on another host.
+   */
+  async consoleHistory(id: string, maxBytes: number): Promise<Uint8Array> {
+    if (!Number.isInteger(maxBytes) || maxBytes <= 0) throw new AppError("VALIDATION", "maxBytes must be positive");
+    const xml = await this.withDomain(id, "read the console history", (d) => d.getXMLDesc());
+    const log = parseDomainXml(xml).serialLog;
+    if (!log || !path.isAbsolute(log) || !this.isLocalUri()) return new Uint8Array(0);
+    try {
+      return await readConsoleLog(log, Math.min(maxBytes, MAX_CONSOLE_HISTORY));
+    } catch (e) {
+      throw this.fail(e, "read the console history", id);
+    }
+  }
+
   // ------------------------------------------------------------------------------ snapshots
 
+  /** Oldest first; `current` marks the snapshot the VM's state descends from (libvirt's). */
   async listSnapshots(id: string): Promise<SnapshotInfo[]> {
     return this.withDomain(id, "list snapshots", async (d) => {
-      const names = await d.listSnapshots();
-      const out: SnapshotInfo[] = [];
-      for (const name of names) {
-        const doc = snapshotParser.parse(await d.snapshotGetXMLDesc(name)) as {
-          domainsnapshot?: { description?: string; creationTime?: string; state?: string };
-        };
-        const s = doc.domainsnapshot ?? {};
-        const t = Number(s.creationTime);
-        out.push({
-          name,
-          description: s.description ?? "",
-          createdAt: Number.isFinite(t) ? new Date(t * 1000).toISOString() : "",
-          state: s.state ?? "",
-          current: false,
-        });
-      }
-      return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      const snaps = (await d.listSnapshotsDetailed()).map((s) => ({ ...parseSnapshotXml(s.xml), current: s.current }));
+      // creationTime has one-second resolution: a parent still sorts before its child.
+      snaps.sort(
+        (a, b) =>
+          a.createdAt.localeCompare(b.createdAt) ||
+          (b.parent === a.name ? -1 : a.parent === b.name ? 1 : a.name.localeCompare(b.name)),
+      );
+      return snaps.map((s): SnapshotInfo => ({
+        name: s.name,
+        description: s.description,
+        createdAt: s.createdAt,
+        state: s.state,
+        current: s.current,
+      }));
     });
   }
 
@@ -646,7 +979,8 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable {
   }
 
   async revertSnapshot(id: string, name: string): Promise<void> {
-    await this.withDomain(id, "revert to the snapshot", async (d) => {
+    await this.withDomain(id, "revert to the snapshot", async (d, c) => {
+      await this.refuseIfTemplate(c, d, "revert");
       await d.revertToSnapshot(name).catch((e: unknown) => {
         throw isNoSnapshot(e) ? notFound("snapshot", name) : e;
       });

@@ -14,6 +14,14 @@ export interface TandemMeta {
   diskBytes: number | null;
   /** Which Tandem network mode the guest was made with. */
   network: "user" | "isolated" | "none";
+  /** Clones: the guest id this one was copied from. */
+  clonedFrom?: string | null;
+  cloneMode?: "linked" | "full" | null;
+  /**
+   * Linked clones: the source's disk files this guest's overlays are backed by. While any
+   * domain lists a file here, the VM owning that file is not started, reverted or purged.
+   */
+  backing?: string[];
 }
 
 export interface DiskDef {
@@ -87,7 +95,8 @@ function diskNode(d: DiskDef): Node {
   };
 }
 
-function metadataNode(meta: TandemMeta): Node {
+/** The <tandem:guest> element (a child of <metadata>) in the builder's object form. */
+export function metadataNode(meta: TandemMeta): Node {
   const p = (k: string) => `${TANDEM_PREFIX}:${k}`;
   return {
     [p("guest")]: {
@@ -97,8 +106,16 @@ function metadataNode(meta: TandemMeta): Node {
       [p("created-at")]: xmlText(meta.createdAt, "createdAt"),
       ...(meta.diskBytes !== null ? { [p("disk-bytes")]: meta.diskBytes } : {}),
       [p("network")]: meta.network,
+      ...(meta.clonedFrom ? { [p("cloned-from")]: xmlText(meta.clonedFrom, "clonedFrom") } : {}),
+      ...(meta.cloneMode ? { [p("clone-mode")]: meta.cloneMode } : {}),
+      ...(meta.backing?.length ? { [p("backing")]: meta.backing.map((b) => xmlText(b, "backing file")) } : {}),
     },
   };
+}
+
+/** `<tandem:guest xmlns:tandem=...>...</tandem:guest>` on its own (spliced into copied XML). */
+export function buildTandemMetadataXml(meta: TandemMeta): string {
+  return builder.build(metadataNode(meta)) as string;
 }
 
 export function buildDomainXml(def: DomainDef): string {

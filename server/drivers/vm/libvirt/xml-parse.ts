@@ -5,10 +5,15 @@ import { XMLParser } from "fast-xml-parser";
 import { TANDEM_NS, type TandemMeta } from "./xml-build";
 
 export interface ParsedDisk {
+  /** disk, cdrom, floppy, lun */
   device: string;
+  /** Source type: file, block, network, volume, dir, nvme, vhostuser. */
+  type: string;
   path: string | null;
   format: string | null;
   target: string | null;
+  readonly: boolean;
+  shareable: boolean;
 }
 
 export interface ParsedNic {
@@ -28,6 +33,8 @@ export interface ParsedDomain {
   disks: ParsedDisk[];
   nics: ParsedNic[];
   serialLog: string | null;
+  /** <os><nvram>: the per-VM UEFI variable store, when the domain has one. */
+  nvram: string | null;
   /** Live XML only: QEMU's VNC TCP port and its websocket port. */
   vnc: { port: number | null; websocket: number | null; listen: string | null } | null;
   /** Null when the domain was not made by Tandem (adopted). */
@@ -111,11 +118,19 @@ function parseTandem(metadata: Node | null): TandemMeta | null {
     if (field("created-by") !== "tandem") return null;
     const disk = int(field("disk-bytes"));
     const network = field("network");
+    const mode = field("clone-mode");
+    const rawBacking = node[prefix ? `${prefix}:backing` : "backing"];
+    const backing = (Array.isArray(rawBacking) ? rawBacking : rawBacking === undefined ? [] : [rawBacking])
+      .map(str)
+      .filter((b): b is string => !!b);
     return {
       image: field("image"),
       createdAt: field("created-at") ?? "",
       diskBytes: disk,
       network: network === "isolated" || network === "none" ? network : "user",
+      clonedFrom: field("cloned-from"),
+      cloneMode: mode === "linked" || mode === "full" ? mode : null,
+      backing,
     };
   }
   return null;
@@ -144,9 +159,12 @@ export function parseDomainXml(xml: string): ParsedDomain {
     const source = obj(disk.source);
     return {
       device: attr(disk, "device") ?? "disk",
+      type: attr(disk, "type") ?? "file",
       path: attr(source, "file") ?? attr(source, "dev") ?? attr(source, "volume"),
       format: attr(obj(disk.driver), "type"),
       target: attr(obj(disk.target), "dev"),
+      readonly: "readonly" in disk,
+      shareable: "shareable" in disk,
     };
   });
   const nics = list(devices.interface).map((n) => ({
@@ -171,6 +189,7 @@ export function parseDomainXml(xml: string): ParsedDomain {
     disks,
     nics,
     serialLog,
+    nvram: str(obj(d.os)?.nvram) || null,
     vnc: vncNode
       ? {
           port: int(attr(vncNode, "port")),
@@ -179,5 +198,45 @@ export function parseDomainXml(xml: string): ParsedDomain {
         }
       : null,
     tandem: parseTandem(obj(d.metadata)),
+  };
+}
+
+export interface ParsedSnapshot {
+  name: string;
+  description: string;
+  /** ISO time from <creationTime> (seconds since the epoch); "" when absent. */
+  createdAt: string;
+  /** The domain's state when the snapshot was taken: running, shutoff, disk-snapshot, ... */
+  state: string;
+  parent: string | null;
+}
+
+const snapshotParser = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: true,
+  // Only the snapshot's own fields matter; the embedded <domain> is skipped.
+  stopNodes: ["domainsnapshot.domain", "domainsnapshot.inactiveDomain", "domainsnapshot.cookie"],
+});
+
+/** The fields of a virDomainSnapshotGetXMLDesc document that Tandem shows. */
+export function parseSnapshotXml(xml: string): ParsedSnapshot {
+  let doc: Node;
+  try {
+    doc = snapshotParser.parse(xml) as Node;
+  } catch (e) {
+    throw new DomainXmlError(`unreadable snapshot XML: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const s = obj(doc.domainsnapshot);
+  if (!s) throw new DomainXmlError("not a domainsnapshot XML document");
+  const name = str(s.name);
+  if (!name) throw new DomainXmlError("snapshot XML lacks a name");
+  const t = int(str(s.creationTime));
+  return {
+    name,
+    description: str(s.description) ?? "",
+    createdAt: t !== null ? new Date(t * 1000).toISOString() : "",
+    state: str(s.state) ?? "",
+    parent: str(obj(s.parent)?.name) ?? null,
   };
 }

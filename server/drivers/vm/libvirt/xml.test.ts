@@ -1,7 +1,7 @@
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { buildDomainXml, buildNetworkXml, xmlText, TANDEM_NS, type DomainDef } from "./xml-build";
-import { parseDomainXml } from "./xml-parse";
+import { parseDomainXml, parseSnapshotXml } from "./xml-parse";
 
 const base: DomainDef = {
   type: "qemu",
@@ -55,7 +55,18 @@ describe("domain XML builder", () => {
       serialLog: "/data/vms/x/serial.log",
       tandem: base.meta,
     });
-    expect(p.disks).toEqual([{ device: "disk", path: "/data/vms/x/disk.qcow2", format: "qcow2", target: "vda" }]);
+    expect(p.disks).toEqual([
+      {
+        device: "disk",
+        type: "file",
+        path: "/data/vms/x/disk.qcow2",
+        format: "qcow2",
+        target: "vda",
+        readonly: false,
+        shareable: false,
+      },
+    ]);
+    expect(p.nvram).toBeNull();
     expect(p.nics).toEqual([{ type: "user", mac: null, network: null }]);
   });
 
@@ -163,6 +174,9 @@ describe("domain XML parser", () => {
       createdAt: "2026-01-01T00:00:00Z",
       diskBytes: null,
       network: "isolated",
+      clonedFrom: null,
+      cloneMode: null,
+      backing: [],
     });
     // Same local name in a foreign namespace is not ours.
     const foreign = live.replace(
@@ -179,5 +193,49 @@ describe("domain XML parser", () => {
     expect(parseDomainXml(bare).memoryKiB).toBe(1024);
     expect(() => parseDomainXml("<network><name>x</name></network>")).toThrow(/not a domain/);
     expect(() => parseDomainXml("<domain><uuid>u</uuid></domain>")).toThrow(/name or uuid/);
+  });
+});
+
+describe("clone metadata and snapshot XML", () => {
+  it("round-trips clone fields, one or many backing files", () => {
+    const meta = {
+      ...base.meta,
+      clonedFrom: "local.vm.6f1c2a43-1d1e-4b55-9a0b-1c2d3e4f5a6b",
+      cloneMode: "linked" as const,
+      backing: ["/data/vms/a/disk.qcow2"],
+    };
+    expect(parseDomainXml(buildDomainXml({ ...base, meta })).tandem).toEqual(meta);
+    const two = { ...meta, backing: ["/a/disk.qcow2", "/a/disk-vdb.qcow2"] };
+    expect(parseDomainXml(buildDomainXml({ ...base, meta: two })).tandem).toEqual(two);
+    const full = { ...meta, cloneMode: "full" as const, backing: [] };
+    expect(parseDomainXml(buildDomainXml({ ...base, meta: full })).tandem).toEqual(full);
+  });
+
+  it("reads a snapshot's name, description, creation time, state and parent (not the embedded domain's)", () => {
+    const xml = `<domainsnapshot>
+  <name>before-upgrade</name>
+  <description>notes with &lt;xml&gt; &amp; "quotes"</description>
+  <state>shutoff</state>
+  <parent><name>base</name></parent>
+  <creationTime>1767225600</creationTime>
+  <memory snapshot='no'/>
+  <disks><disk name='vda' snapshot='internal'/></disks>
+  <domain type='qemu'><name>vm1</name><description>the VM's own</description><uuid>u</uuid></domain>
+</domainsnapshot>`;
+    expect(parseSnapshotXml(xml)).toEqual({
+      name: "before-upgrade",
+      description: `notes with <xml> & "quotes"`,
+      createdAt: "2026-01-01T00:00:00.000Z",
+      state: "shutoff",
+      parent: "base",
+    });
+    expect(parseSnapshotXml("<domainsnapshot><name>s</name></domainsnapshot>")).toEqual({
+      name: "s",
+      description: "",
+      createdAt: "",
+      state: "",
+      parent: null,
+    });
+    expect(() => parseSnapshotXml("<domain><name>x</name></domain>")).toThrow(/domainsnapshot/);
   });
 });

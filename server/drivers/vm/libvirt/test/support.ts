@@ -8,7 +8,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { connect, type Connection } from "../../../../../native/libvirt/index";
-import type { GuestSpec, ResolvedImage } from "../../../../domain/driver";
+import type { ConsoleStream, GuestSpec, ResolvedImage } from "../../../../domain/driver";
 import { LibvirtDriver, type LibvirtDriverOptions } from "../driver";
 
 export const URI = process.env.TANDEM_LIBVIRT_URI ?? "qemu:///system";
@@ -180,3 +180,39 @@ export function vncHandshake(port: number): Promise<{ status: string; payload: s
 }
 
 export const exists = (p: string) => existsSync(p);
+
+/** The demo guest's serial shell: collects output, answers busybox's cursor query, runs commands. */
+export interface DemoShell {
+  readonly con: ConsoleStream;
+  text(): string;
+  waitFor(needle: string | RegExp, timeoutMs: number, what?: string): Promise<void>;
+  /** Types `cmd` and waits until `expect` appears in what follows. */
+  run(cmd: string, expect: string | RegExp, timeoutMs?: number): Promise<string>;
+  closeReason(): string;
+}
+
+export async function demoShell(driver: LibvirtDriver, id: string): Promise<DemoShell> {
+  const con = await driver.openConsole(id, { cols: 80, rows: 24 });
+  let out = "";
+  let closed = "";
+  con.onData((d) => {
+    const s = Buffer.from(d).toString("latin1");
+    out += s;
+    if (s.includes("\x1b[6n")) con.write(Buffer.from("\x1b[24;1R"));
+  });
+  con.onClose((r) => (closed = r));
+  const has = (hay: string, n: string | RegExp) => (typeof n === "string" ? hay.includes(n) : n.test(hay));
+  const shell: DemoShell = {
+    con,
+    text: () => out,
+    closeReason: () => closed,
+    waitFor: (n, ms, what) => waitFor(() => has(out, n), ms, what ?? String(n)).then(() => undefined),
+    run: async (cmd, expect, ms = 20_000) => {
+      const mark = out.length;
+      con.write(Buffer.from(`${cmd}\r`));
+      await waitFor(() => has(out.slice(mark), expect), ms, `output of '${cmd}'`);
+      return out.slice(mark);
+    },
+  };
+  return shell;
+}

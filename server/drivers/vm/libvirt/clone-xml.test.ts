@@ -1,0 +1,170 @@
+import { describe, expect, it } from "vitest";
+import { cloneDomainXml, CloneXmlError, type CloneXmlPlan } from "./clone-xml";
+import { TANDEM_NS } from "./xml-build";
+import { parseDomainXml } from "./xml-parse";
+
+// What libvirt 9 gives for an inactive Tandem VM with a cloud-init seed, plus an extra disk,
+// a shared ISO, an agent channel, NVRAM and another application's metadata.
+const SRC_UUID = "6f1c2a43-1d1e-4b55-9a0b-1c2d3e4f5a6b";
+const source = `<domain type='qemu'>
+  <name>web1</name>
+  <uuid>${SRC_UUID}</uuid>
+  <genid>43dc0cf8-809b-4adb-9bea-a9abb5f3d90d</genid>
+  <title>Web &amp; "API" &lt;1&gt;</title>
+  <description>notes &#10; with &amp; and 'quotes'</description>
+  <metadata>
+    <libosinfo:libosinfo xmlns:libosinfo="http://libosinfo.org/xmlns/libvirt/domain/1.0">
+      <libosinfo:os id="http://debian.org/debian/12"/>
+    </libosinfo:libosinfo>
+    <tandem:guest xmlns:tandem="${TANDEM_NS}">
+      <tandem:created-by>tandem</tandem:created-by>
+      <tandem:image>debian-12</tandem:image>
+      <tandem:created-at>2026-01-01T00:00:00.000Z</tandem:created-at>
+      <tandem:disk-bytes>2147483648</tandem:disk-bytes>
+      <tandem:network>isolated</tandem:network>
+    </tandem:guest>
+  </metadata>
+  <memory unit='KiB'>262144</memory>
+  <currentMemory unit='KiB'>262144</currentMemory>
+  <vcpu placement='static'>2</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc-q35-7.2'>hvm</type>
+    <loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>
+    <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>/var/lib/libvirt/qemu/nvram/web1_VARS.fd</nvram>
+    <boot dev='hd'/>
+  </os>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' discard='unmap'/>
+      <source file='/data/vms/${SRC_UUID}/disk.qcow2'/>
+      <backingStore/>
+      <target dev='vda' bus='virtio'/>
+      <address type='pci' domain='0x0000' bus='0x04' slot='0x00' function='0x0'/>
+    </disk>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='/srv/data/extra.img'/>
+      <target dev='vdb' bus='virtio'/>
+    </disk>
+    <disk type='file' device='cdrom'>
+      <driver name='qemu' type='raw'/>
+      <source file='/data/vms/${SRC_UUID}/seed.iso'/>
+      <target dev='sda' bus='sata'/>
+      <readonly/>
+    </disk>
+    <disk type='file' device='cdrom'>
+      <driver name='qemu' type='raw'/>
+      <source file='/srv/iso/tools.iso'/>
+      <target dev='sdb' bus='sata'/>
+      <readonly/>
+    </disk>
+    <interface type='network'>
+      <mac address='52:54:00:12:34:56'/>
+      <source network='tandem-isolated'/>
+      <model type='virtio'/>
+    </interface>
+    <serial type='pty'>
+      <log file='/data/vms/${SRC_UUID}/serial.log' append='off'/>
+      <target type='isa-serial' port='0'/>
+    </serial>
+    <console type='pty'>
+      <log file='/data/vms/${SRC_UUID}/serial.log' append='off'/>
+      <target type='serial' port='0'/>
+    </console>
+    <channel type='unix'>
+      <source mode='bind' path='/var/lib/libvirt/qemu/channel/target/domain-3-web1/org.qemu.guest_agent.0'/>
+      <target type='virtio' name='org.qemu.guest_agent.0'/>
+    </channel>
+    <graphics type='vnc' port='-1' autoport='yes' websocket='-1' listen='127.0.0.1'>
+      <listen type='address' address='127.0.0.1'/>
+    </graphics>
+  </devices>
+</domain>`;
+
+const NEW_UUID = "0b7f4a1e-2c3d-4e5f-8a9b-0c1d2e3f4a5b";
+const plan = (o: Partial<CloneXmlPlan> = {}): CloneXmlPlan => ({
+  name: "web1-copy",
+  uuid: NEW_UUID,
+  files: new Map([
+    [`/data/vms/${SRC_UUID}/disk.qcow2`, { path: `/data/vms/${NEW_UUID}/disk.qcow2`, format: "qcow2" }],
+    ["/srv/data/extra.img", { path: `/data/vms/${NEW_UUID}/disk-vdb.qcow2`, format: "qcow2" }],
+    [`/data/vms/${SRC_UUID}/seed.iso`, { path: `/data/vms/${NEW_UUID}/seed.iso`, format: "raw" }],
+  ]),
+  serialLog: `/data/vms/${NEW_UUID}/serial.log`,
+  nvram: `/data/vms/${NEW_UUID}/nvram.fd`,
+  meta: {
+    image: "debian-12",
+    createdAt: "2026-02-02T00:00:00.000Z",
+    diskBytes: 2147483648,
+    network: "isolated",
+    clonedFrom: `local.vm.${SRC_UUID}`,
+    cloneMode: "linked",
+    backing: [`/data/vms/${SRC_UUID}/disk.qcow2`, "/srv/data/extra.img"],
+  },
+  ...o,
+});
+
+describe("clone domain XML", () => {
+  it("changes identity, files, MACs, logs, NVRAM and Tandem metadata, and nothing else", () => {
+    const xml = cloneDomainXml(source, plan());
+    const p = parseDomainXml(xml);
+    expect(p.name).toBe("web1-copy");
+    expect(p.uuid).toBe(NEW_UUID);
+    expect(p.vcpus).toBe(2);
+    expect(p.memoryKiB).toBe(262144);
+    expect(p.disks.map((d) => [d.device, d.path, d.format, d.target])).toEqual([
+      ["disk", `/data/vms/${NEW_UUID}/disk.qcow2`, "qcow2", "vda"],
+      ["disk", `/data/vms/${NEW_UUID}/disk-vdb.qcow2`, "qcow2", "vdb"],
+      ["cdrom", `/data/vms/${NEW_UUID}/seed.iso`, "raw", "sda"],
+      ["cdrom", "/srv/iso/tools.iso", "raw", "sdb"], // shared, untouched
+    ]);
+    expect(p.nics).toEqual([{ type: "network", mac: null, network: "tandem-isolated" }]);
+    expect(p.serialLog).toBe(`/data/vms/${NEW_UUID}/serial.log`);
+    expect(p.nvram).toBe(`/data/vms/${NEW_UUID}/nvram.fd`);
+    expect(p.tandem).toEqual(plan().meta);
+    expect(p.title).toBe(`Web & "API" <1>`);
+
+    expect(xml).not.toContain(SRC_UUID.slice(0, 8) + "-1d1e-4b55-9a0b-1c2d3e4f5a6b</uuid>");
+    expect(xml).not.toContain("52:54:00:12:34:56");
+    expect(xml).not.toContain("<backingStore");
+    expect(xml).not.toContain("domain-3-web1"); // the agent socket path is libvirt's to pick
+    expect(xml).toMatch(/<genid\/>/); // a new VM generation id
+    expect(xml).toContain("libosinfo.org"); // other applications' metadata stays
+    expect(xml.match(/<tandem:guest /g)).toHaveLength(1);
+    expect(xml).toContain('<loader readonly="yes" type="pflash">/usr/share/OVMF/OVMF_CODE_4M.fd</loader>');
+    expect(xml).toMatch(/<graphics type="vnc" port="-1" autoport="yes" websocket="-1" listen="127.0.0.1">/);
+    expect(xml).toMatch(/<address type="pci" domain="0x0000" bus="0x04" slot="0x00" function="0x0"\/>/);
+    // Device order is the source's.
+    const order = [...xml.matchAll(/<(disk|interface|serial|console|channel|graphics) /g)].map((m) => m[1]);
+    expect(order).toEqual(["disk", "disk", "disk", "disk", "interface", "serial", "console", "channel", "graphics"]);
+    // Text with entities survives as text.
+    expect(xml).toContain("&amp;");
+    expect(xml).not.toMatch(/&amp;(amp|#10);/);
+  });
+
+  it("drops the NVRAM path when the clone gets none, and adds metadata to a domain without any", () => {
+    const adopted = source.replace(/<metadata>[\s\S]*<\/metadata>/, "");
+    const xml = cloneDomainXml(adopted, plan({ nvram: null }));
+    const p = parseDomainXml(xml);
+    expect(p.nvram).toBeNull();
+    expect(xml).toContain('<nvram template="/usr/share/OVMF/OVMF_VARS_4M.fd"/>');
+    expect(p.tandem?.clonedFrom).toBe(`local.vm.${SRC_UUID}`);
+    expect(xml.indexOf("<metadata>")).toBeGreaterThan(xml.indexOf("<uuid>"));
+    expect(xml.indexOf("<metadata>")).toBeLessThan(xml.indexOf("<memory"));
+  });
+
+  it("keeps hostile values as text and refuses what is not a domain", () => {
+    const xml = cloneDomainXml(
+      source,
+      plan({ serialLog: `/data/x'"<&>/serial.log`, meta: { ...plan().meta, clonedFrom: `a</tandem:cloned-from><x>` } }),
+    );
+    const p = parseDomainXml(xml);
+    expect(p.serialLog).toBe(`/data/x'"<&>/serial.log`);
+    expect(p.tandem?.clonedFrom).toBe(`a</tandem:cloned-from><x>`);
+    expect(xml).not.toContain("<x>");
+    expect(() => cloneDomainXml("<network><name>n</name></network>", plan())).toThrow(CloneXmlError);
+    expect(() => cloneDomainXml("<domain><name>x</name></domain>", plan())).toThrow(CloneXmlError);
+    expect(() => cloneDomainXml(source, plan({ name: "bad\u0001" }))).toThrow(RangeError);
+  });
+});

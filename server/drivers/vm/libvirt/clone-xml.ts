@@ -1,0 +1,140 @@
+// A clone's domain XML, made from the source's inactive XML with an order-preserving parse and
+// build (fast-xml-parser, preserveOrder): everything the source has stays as it was — devices,
+// their order, other applications' <metadata> — except what must differ between two domains:
+// name, uuid, NIC MACs, disk and cdrom files Tandem copied, the serial log, the NVRAM file,
+// auto-generated socket paths, and Tandem's own <metadata> (which records `clonedFrom`). Pure.
+import { XMLBuilder, XMLParser } from "fast-xml-parser";
+import { buildTandemMetadataXml, TANDEM_NS, xmlText, type TandemMeta } from "./xml-build";
+
+export interface CloneXmlPlan {
+  name: string;
+  uuid: string;
+  /** Source file path → the clone's file (disks and cdroms Tandem copied or rebuilt). */
+  files: ReadonlyMap<string, { path: string; format: string }>;
+  /** The clone's serial log (replaces every <log file>). */
+  serialLog: string;
+  /** The clone's NVRAM file; null drops the source's path so libvirt makes a fresh one. */
+  nvram: string | null;
+  meta: TandemMeta;
+}
+
+type Attrs = Record<string, string>;
+/** One element in preserveOrder form: `{ tag: children, ":@": attributes }`, or a text node. */
+type ONode = Record<string, unknown> & { ":@"?: Attrs };
+
+const opts = {
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: "@_",
+  textNodeName: "#text",
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  htmlEntities: true,
+} as const;
+const parser = new XMLParser(opts);
+const builder = new XMLBuilder({ ...opts, format: true, indentBy: "  ", suppressEmptyNode: true });
+
+export class CloneXmlError extends Error {
+  override readonly name = "CloneXmlError";
+}
+
+const tagOf = (n: ONode): string | null => Object.keys(n).find((k) => k !== ":@" && k !== "#text") ?? null;
+const kids = (n: ONode): ONode[] => {
+  const t = tagOf(n);
+  const v = t ? n[t] : null;
+  return Array.isArray(v) ? (v as ONode[]) : [];
+};
+const children = (n: ONode, tag: string): ONode[] => kids(n).filter((c) => tagOf(c) === tag);
+const child = (n: ONode, tag: string): ONode | null => children(n, tag)[0] ?? null;
+const attrs = (n: ONode): Attrs => (n[":@"] ??= {});
+const setText = (n: ONode, text: string) => {
+  const t = tagOf(n);
+  if (t) n[t] = [{ "#text": text }];
+};
+const remove = (parent: ONode, pred: (c: ONode) => boolean) => {
+  const t = tagOf(parent);
+  if (t) parent[t] = kids(parent).filter((c) => !pred(c));
+};
+
+/** Is `n` a <prefix:guest> element in Tandem's namespace (whatever the prefix)? */
+function isTandemGuest(n: ONode): boolean {
+  const t = tagOf(n);
+  if (!t) return false;
+  const colon = t.indexOf(":");
+  const local = colon >= 0 ? t.slice(colon + 1) : t;
+  if (local !== "guest") return false;
+  const a = n[":@"] ?? {};
+  return (colon >= 0 ? a[`@_xmlns:${t.slice(0, colon)}`] : a["@_xmlns"]) === TANDEM_NS;
+}
+
+export function cloneDomainXml(sourceXml: string, plan: CloneXmlPlan): string {
+  let doc: ONode[];
+  try {
+    doc = parser.parse(sourceXml) as ONode[];
+  } catch (e) {
+    throw new CloneXmlError(`unreadable domain XML: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const domain = doc.find((n) => tagOf(n) === "domain");
+  if (!domain) throw new CloneXmlError("not a domain XML document");
+
+  // Identity.
+  const name = child(domain, "name");
+  const uuid = child(domain, "uuid");
+  if (!name || !uuid) throw new CloneXmlError("domain XML lacks a name or uuid");
+  setText(name, xmlText(plan.name, "name"));
+  setText(uuid, xmlText(plan.uuid, "uuid"));
+  // <genid> identifies one VM instance to the guest (VM-generation ID): a copy needs a new one.
+  for (const g of children(domain, "genid")) setText(g, "");
+
+  // Tandem's metadata: replaced; other applications' entries stay.
+  const tandem = (parser.parse(buildTandemMetadataXml(plan.meta)) as ONode[])[0]!;
+  let metadata = child(domain, "metadata");
+  if (!metadata) {
+    metadata = { metadata: [] };
+    const list = domain.domain as ONode[];
+    list.splice(Math.max(0, list.indexOf(uuid) + 1), 0, metadata);
+  }
+  remove(metadata, isTandemGuest);
+  (metadata.metadata as ONode[]).push(tandem);
+
+  // NVRAM: the clone's own file, or none (libvirt copies the template on first start).
+  const os = child(domain, "os");
+  for (const nv of os ? children(os, "nvram") : []) {
+    if (plan.nvram) setText(nv, xmlText(plan.nvram, "nvram path"));
+    else nv.nvram = [];
+  }
+
+  const devices = child(domain, "devices");
+  if (devices) {
+    for (const disk of children(devices, "disk")) {
+      const source = child(disk, "source");
+      const file = source?.[":@"]?.["@_file"];
+      const to = file !== undefined ? plan.files.get(file) : undefined;
+      if (!source || !to) continue;
+      attrs(source)["@_file"] = xmlText(to.path, "disk path");
+      const driver = child(disk, "driver");
+      if (driver) attrs(driver)["@_type"] = to.format;
+      // The chain below the new file is qemu-img's business, not the copied XML's.
+      remove(disk, (c) => tagOf(c) === "backingStore");
+    }
+    for (const nic of children(devices, "interface")) {
+      // libvirt gives each new NIC a fresh 52:54:00 MAC; host-side names are picked at start.
+      remove(nic, (c) => tagOf(c) === "mac" || tagOf(c) === "target");
+    }
+    for (const tag of ["serial", "console", "channel", "parallel"]) {
+      children(devices, tag).forEach((dev, i) => {
+        // serial 0 and the console (its alias) log to the clone's serial log; any other
+        // logged character device gets a file of its own beside it.
+        const file =
+          (tag === "serial" || tag === "console") && i === 0 ? plan.serialLog : `${plan.serialLog}.${tag}${i}`;
+        for (const log of children(dev, "log")) attrs(log)["@_file"] = xmlText(file, "log path");
+        const src = child(dev, "source");
+        if (tag === "channel" && dev[":@"]?.["@_type"] === "unix" && src?.[":@"]?.["@_path"]) {
+          delete src[":@"]["@_path"]; // auto-generated per domain
+        }
+      });
+    }
+  }
+  return builder.build(doc) as string;
+}
