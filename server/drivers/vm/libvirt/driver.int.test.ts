@@ -156,9 +156,21 @@ describe.skipIf(!run)("LibvirtDriver against libvirtd", () => {
       expect(g).toMatchObject({ adopted: true, image: null, state: "stopped", vcpus: 2, memoryMiB: 64, diskGiB: null });
       expect(g!.id).toMatch(/^local\.vm\.[0-9a-f-]{36}$/);
       expect((await env.driver.get(g!.id)).name).toBe(name);
+      // A linked clone of it is Tandem's (its overlay is in Tandem's directory); the adopted disk
+      // stays the clone's base, and deleting the adopted domain still only undefines it.
+      const c = await env.driver.clone(
+        g!.id,
+        { name: `${env.prefix}-adopted-copy`, mode: "linked", uuid: crypto.randomUUID() },
+        () => {},
+      );
+      expect(c).toMatchObject({ adopted: false, image: null });
+      expect(codeOf(await env.driver.act(g!.id, "start").catch((e: unknown) => e))).toBe("CONFLICT");
       await env.driver.remove(g!.id, { purgeDisks: true });
       expect((await env.driver.list()).some((x) => x.name === name)).toBe(false);
       expect(existsSync(disk)).toBe(true); // not Tandem's file: never purged
+      await env.driver.remove(c.id, { purgeDisks: true });
+      expect(existsSync(env.driver.filesDir(c.id))).toBe(false);
+      expect(existsSync(disk)).toBe(true);
     } finally {
       try {
         execFileSync("virsh", ["-c", URI, "undefine", name], { stdio: "ignore" });
@@ -216,8 +228,6 @@ describe.skipIf(!run)("LibvirtDriver against libvirtd", () => {
     const ax = await env.driver.domainXml(a.id);
     expect(ax).toMatch(/<boot dev='cdrom'\/>\s*<boot dev='hd'\/>/);
     expect(ax).toContain(iso);
-    await env.driver.remove(a.id, { purgeDisks: true });
-    expect(existsSync(iso)).toBe(true);
 
     const base = path.join(env.tmp, "cloud.qcow2");
     execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", base, "64M"]);
@@ -236,9 +246,28 @@ describe.skipIf(!run)("LibvirtDriver against libvirtd", () => {
     expect(seedBytes).toContain('"local-hostname": "web1"');
     expect(seedBytes).toContain("ssh-ed25519 AAAAC3 ada@x");
     expect(await env.driver.domainXml(b.id)).toMatch(/<disk type='file' device='cdrom'>[\s\S]*seed\.iso/);
-    await env.driver.remove(b.id, { purgeDisks: true });
+
+    // A clone of it gets its own seed: same user and key, a new instance-id and hostname.
+    const cloneName = `${env.prefix}-web2`;
+    const bc = await env.driver.clone(b.id, { name: cloneName, mode: "full", uuid: crypto.randomUUID() }, () => {});
+    const cseed = readFileSync(path.join(env.driver.filesDir(bc.id), "seed.iso")).toString("latin1");
+    expect(cseed).toContain(`"local-hostname": "${cloneName}"`);
+    expect(cseed).toContain(`"instance-id": "${bc.id.slice("local.vm.".length)}"`);
+    expect(cseed).toContain("ssh-ed25519 AAAAC3 ada@x");
+    expect(cseed).not.toContain('"web1"');
+    expect(await env.driver.domainXml(bc.id)).toContain(`${env.driver.filesDir(bc.id)}/seed.iso`);
+    // The ISO VM's clone shares the installer ISO (read-only media outside the VM's directory).
+    const ac = await env.driver.clone(
+      a.id,
+      { name: `${env.prefix}-iso2`, mode: "linked", uuid: crypto.randomUUID() },
+      () => {},
+    );
+    expect(await env.driver.domainXml(ac.id)).toContain(iso);
+    expect(codeOf(await env.driver.remove(a.id, { purgeDisks: true }).catch((e: unknown) => e))).toBe("CONFLICT");
+    for (const x of [ac, a, bc, b]) await env.driver.remove(x.id, { purgeDisks: true });
     expect(existsSync(dir)).toBe(false);
     expect(existsSync(base)).toBe(true);
+    expect(existsSync(iso)).toBe(true);
   });
 
   it("creates, lists, reverts and deletes snapshots; delete removes the VM with its snapshots", async () => {

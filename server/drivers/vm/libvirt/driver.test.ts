@@ -152,6 +152,8 @@ describe("LibvirtDriver decisions", () => {
     expect(codeOf(start)).toBe("CONFLICT");
     expect((start as AppError).message).toMatch(/base of the linked clone lnk-03/);
     expect((start as AppError).details).toEqual({ reason: "linked-clones", clones: ["lnk-03"] });
+    expect(await driver.linkedClones(src)).toEqual([{ id: `local.vm.${U(3)}`, name: "lnk-03" }]);
+    expect(await driver.linkedClones(`local.vm.${U(3)}`)).toEqual([]);
     expect(codeOf(await driver.revertSnapshot(src, "s1").catch((e: unknown) => e))).toBe("CONFLICT");
     expect(codeOf(await driver.remove(src, { purgeDisks: true }).catch((e: unknown) => e))).toBe("CONFLICT");
     expect(calls).toMatchObject({ create: 0, undefine: 0 });

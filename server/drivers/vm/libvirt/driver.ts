@@ -646,11 +646,15 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
 
   // ------------------------------------------------------------------------------ clones
 
-  /** Names of the linked clones (other domains) whose overlays are backed by one of `files`. */
-  private async linkedClonesOf(c: Connection, selfUuid: string, files: readonly string[]): Promise<string[]> {
+  /** The linked clones (other domains) whose overlays are backed by one of `files`, by name. */
+  private async linkedClonesOf(
+    c: Connection,
+    selfUuid: string,
+    files: readonly string[],
+  ): Promise<{ id: string; name: string }[]> {
     const mine = new Set(files.map((f) => path.resolve(f)));
     if (mine.size === 0) return [];
-    const out: string[] = [];
+    const out: { id: string; name: string }[] = [];
     for (const d of await c.listAllDomainsDetailed()) {
       d.domain.free();
       if (d.uuid === selfUuid) continue;
@@ -660,9 +664,24 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
       } catch {
         continue;
       }
-      if (backing.some((b) => mine.has(path.resolve(b)))) out.push(d.name);
+      if (backing.some((b) => mine.has(path.resolve(b)))) out.push({ id: this.idOf(d.uuid), name: d.name });
     }
-    return out.sort();
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * The linked clones built on this VM's disks: while there is any, the VM is their template
+   * (start, revert and purge are refused). For the UI and for checks before a task starts.
+   */
+  async linkedClones(id: string): Promise<{ id: string; name: string }[]> {
+    return this.withDomain(id, "find linked clones", async (d, c) => {
+      const p = parseDomainXml(await d.getXMLDesc(XMLFlag.INACTIVE));
+      return this.linkedClonesOf(c, d.uuid, this.diskFiles(p));
+    });
+  }
+
+  private diskFiles(p: ParsedDomain): string[] {
+    return p.disks.filter((x) => x.path && x.type === "file").map((x) => x.path!);
   }
 
   /**
@@ -677,8 +696,7 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
     parsed?: ParsedDomain,
   ): Promise<void> {
     const p = parsed ?? parseDomainXml(await d.getXMLDesc(XMLFlag.INACTIVE));
-    const files = p.disks.filter((x) => x.path && x.type === "file").map((x) => x.path!);
-    const clones = await this.linkedClonesOf(c, d.uuid, files);
+    const clones = (await this.linkedClonesOf(c, d.uuid, this.diskFiles(p))).map((x) => x.name);
     if (clones.length === 0) return;
     const verb = { start: "start", revert: "revert", purge: "delete the disks of" }[what];
     throw new AppError(
