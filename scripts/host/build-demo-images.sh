@@ -22,7 +22,7 @@
 set -euo pipefail
 
 # Bump when the output changes in any way; consumers can compare manifest.json "version".
-VERSION=1
+VERSION=2
 CMDLINE="console=ttyS0 quiet panic=-1"
 DISK_SIZE=64M
 # Modules loaded in the guest (plus their dependencies, in modprobe order).
@@ -207,7 +207,7 @@ info=""
 if has_virtio 0x0001 && wait_for test -e /sys/class/net/eth0; then
   ip link set eth0 up
   # DHCP is optional: give up quickly when nobody answers, keep retrying in the background.
-  udhcpc -i eth0 -s /etc/udhcpc/default.script -b -q -t 2 -T 1 -A 10 >/dev/null 2>&1 || true
+  udhcpc -i eth0 -s /etc/udhcpc/default.script -b -q -t 2 -T 1 -A 2 >/dev/null 2>&1 || true
   addr=$(ip -o -4 addr show dev eth0 | awk '{print $4}')
   info="$info eth0=${addr:-no-dhcp}"
 fi

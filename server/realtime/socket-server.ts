@@ -136,6 +136,12 @@ export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
           throw new AppError("CONFLICT", "too many consoles open on this connection");
         const guest = await s.guests.get(p.guestId);
         const driver = s.guests.driverFor(guest.kind);
+        // Read what the guest printed so far before attaching: a byte may be missed in between,
+        // but nothing is shown twice.
+        const history =
+          p.mode === "serial" && hasConsoleHistory(driver)
+            ? await driver.consoleHistory(guest.id, 64 * 1024).catch(() => null)
+            : null;
         let stream: ConsoleStream;
         if (p.mode === "exec") {
           if (!canExec(driver)) throw new AppError("BAD_REQUEST", `exec is not available for ${guest.kind}s`);
@@ -146,19 +152,16 @@ export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
         const consoleId = randomUUID();
         consoles.set(consoleId, stream);
         // Nothing may reach the browser before the ack that tells it the console id: hold
-        // early output, then send the history (what a late viewer missed, such as the boot
-        // banner) and the held output in order.
+        // early output, then send the history (the boot banner a late viewer missed) and the
+        // held output, in order.
         let held: Uint8Array[] | null = [];
         stream.onData((data) => (held ? held.push(data) : socket.emit("console:data", { consoleId, data })));
         stream.onClose((reason) => {
           consoles.delete(consoleId);
           socket.emit("console:closed", { consoleId, reason });
         });
-        setImmediate(async () => {
-          if (p.mode === "serial" && hasConsoleHistory(driver)) {
-            const history = await driver.consoleHistory(guest.id, 64 * 1024).catch(() => null);
-            if (history?.length) socket.emit("console:data", { consoleId, data: history });
-          }
+        setImmediate(() => {
+          if (history?.length) socket.emit("console:data", { consoleId, data: history });
           for (const data of held ?? []) socket.emit("console:data", { consoleId, data });
           held = null;
         });
