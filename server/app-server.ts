@@ -2,7 +2,7 @@
 // socket.io, the sampler and (optionally) the Next.js pages, all on one HTTP server. Used by
 // main.ts and by the integration tests, so tests run exactly what production runs.
 import { mkdir } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import path from "node:path";
 import { getRequestListener } from "@hono/node-server";
 import { parse as parseCookie } from "hono/utils/cookie";
@@ -18,7 +18,7 @@ import { consoleRoutes } from "./http/routes/consoles";
 import { guestRoutes } from "./http/routes/guests";
 import { miscRoutes } from "./http/routes/misc";
 import { prometheusRoutes } from "./http/routes/prometheus";
-import { pageSecurityHeaders } from "./http/security-headers";
+import { API_SECURITY_HEADERS, pageSecurityHeaders } from "./http/security-headers";
 import { sessionRoutes } from "./http/routes/session";
 import { tokenAndUserRoutes } from "./http/routes/tokens-users";
 import type { AnyRoute } from "./http/route";
@@ -156,6 +156,27 @@ export async function startTandem(opts: {
       return;
     }
     void servePage(req, res);
+  });
+
+  // Requests Node's parser refuses (oversized head, malformed syntax) get the same JSON error
+  // shape and headers as every other refusal instead of Node's bare status line.
+  http.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
+    const [status, code]: [number, string] =
+      err.code === "HPE_HEADER_OVERFLOW"
+        ? [431, "HEADERS_TOO_LARGE"]
+        : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? [408, "REQUEST_TIMEOUT"]
+          : [400, "BAD_REQUEST"];
+    const message =
+      status === 431 ? "the request line and headers are limited to 16 KiB" : "the request could not be parsed";
+    const body = JSON.stringify({ error: { code, message } });
+    const headers = Object.entries(API_SECURITY_HEADERS)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join("");
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${body}`,
+    );
   });
 
   http.on("upgrade", (req, socket, head) => {

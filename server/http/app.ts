@@ -12,10 +12,16 @@ import type { AuthService, Principal } from "../services/auth-service";
 import { SESSION_COOKIE } from "../services/auth-service";
 import { errorResponse, handleError } from "./errors";
 import { API_SECURITY_HEADERS } from "./security-headers";
+import { isWellFormedDeep } from "./unicode";
 import type { AnyRoute, AppEnv } from "./route";
 import { parseOrThrow } from "./route";
 
 const JSON_LIMIT = 1024 * 1024;
+
+function hasBody(h: Headers): boolean {
+  const len = h.get("content-length");
+  return (len !== null && len !== "0") || h.has("transfer-encoding");
+}
 
 function sameSecret(a: string, b: string): boolean {
   const ba = Buffer.from(a);
@@ -33,6 +39,11 @@ export function createApiApp(deps: { auth: AuthService; log: Logger; routes: Any
     for (const [name, value] of Object.entries(API_SECURITY_HEADERS)) c.header(name, value);
     c.header("Cache-Control", "no-store");
     await next();
+    // A body left unread (refused early, or sent to a route that takes none): say the connection
+    // closes, so the client never reuses a socket that may be dropped while it is discarded.
+    if (hasBody(c.req.raw.headers) && !(c.get("bodyRead") && c.res.status < 400)) {
+      c.res.headers.set("Connection", "close");
+    }
     log.info(
       { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
       "request",
@@ -79,13 +90,20 @@ export function createApiApp(deps: { auth: AuthService; log: Logger; routes: Any
           throw new AppError("UNSUPPORTED_MEDIA_TYPE", "send the body as application/json");
         }
         let raw: unknown;
+        const text = await c.req.text();
+        c.set("bodyRead", true);
         try {
-          raw = JSON.parse(await c.req.text());
+          raw = JSON.parse(text);
         } catch {
           throw new AppError("BAD_REQUEST", "the body is not valid JSON");
         }
+        if (!isWellFormedDeep(raw)) {
+          throw new AppError("VALIDATION", "the body holds a string that is not valid Unicode (an unpaired surrogate)");
+        }
         body = parseOrThrow(r.body, raw, "body");
       }
+      // A streamed upload that succeeded has been read to its end.
+      if (r.rawBody) c.set("bodyRead", true);
       return r.handler(c, { params, query, body, principal: principal as Principal });
     });
   }

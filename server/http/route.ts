@@ -12,7 +12,13 @@ export type Access = "public" | Role;
 
 export interface AppEnv {
   Bindings: { incoming: IncomingMessage; outgoing: ServerResponse };
-  Variables: { principal: Principal | null; requestId: string; log: Logger };
+  Variables: {
+    principal: Principal | null;
+    requestId: string;
+    log: Logger;
+    /** Set once a route has read (or streamed) the request body to its end. */
+    bodyRead?: boolean;
+  };
 }
 
 export interface RouteDef<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {

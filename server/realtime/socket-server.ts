@@ -27,6 +27,7 @@ import { AppError, isAppError } from "../domain/errors";
 import { SESSION_COOKIE, type Principal } from "../services/auth-service";
 import type { Services } from "../services";
 import { describeIssues } from "../http/route";
+import { isWellFormedDeep } from "../http/unicode";
 import { sameOrigin } from "./origin";
 
 type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { principal: Principal }>;
@@ -83,6 +84,9 @@ export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
           }
           let payload: z.output<S> = undefined as z.output<S>;
           if (schema) {
+            if (!isWellFormedDeep(args[0])) {
+              throw new AppError("VALIDATION", `invalid ${event} payload: a string is not valid Unicode`);
+            }
             const r = schema.safeParse(args[0]);
             if (!r.success) throw new AppError("VALIDATION", `invalid ${event} payload: ${describeIssues(r.error)}`);
             payload = r.data;

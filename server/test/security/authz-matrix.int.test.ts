@@ -82,6 +82,15 @@ async function runningGuest(prefix: string): Promise<{ guest: Guest; taskId: str
   return res;
 }
 
+async function stoppedGuest(): Promise<Guest> {
+  const res = await server.services.guests.create(
+    { userId: who.users.admin.id, username: who.users.admin.username },
+    { kind: "vm", name: uniq("src"), image: "demo-vm", vcpus: 1, memoryMiB: 64, start: false },
+  );
+  await until(async () => (await server.services.guests.get(res.guest.id)).state === "stopped", 5000, 10);
+  return server.services.guests.get(res.guest.id);
+}
+
 async function upload(c: Client, name: string): Promise<string> {
   const res = await c.raw("POST", `/api/v1/images?name=${name}&kind=vm&format=raw`, "raw-disk-bytes", {
     "content-type": "application/octet-stream",
@@ -184,6 +193,13 @@ const fixtures: Record<string, Fixture> = {
       c.allowed
         ? { path: `/api/v1/guests/${(await runningGuest("act")).guest.id}/actions`, body: { action: "pause" } }
         : { path: `/api/v1/guests/${g()}/actions`, body: { action: "stop" } },
+  },
+  "POST /api/v1/guests/:id/clone": {
+    ok: 202,
+    req: async (c) => ({
+      path: `/api/v1/guests/${c.allowed ? (await stoppedGuest()).id : g()}/clone`,
+      body: { name: uniq(c.allowed ? "clone" : "denied"), mode: "linked" },
+    }),
   },
   "GET /api/v1/guests/:id/metrics": { ok: 200, req: () => ({ path: `/api/v1/guests/${g()}/metrics?range=15m` }) },
   "POST /api/v1/guests/:id/vnc": { ok: 200, req: () => ({ path: `/api/v1/guests/${g()}/vnc` }) },

@@ -11,16 +11,28 @@ import pino from "pino";
 import { startTandem, type PageHandler, type TandemServer } from "../../app-server";
 import { loadConfig } from "../../config/env";
 import type { Role } from "../../contract/auth";
-import type { GuestDriver, LogLine, LogsCapable, SnapshotCapable, SnapshotInfo, VncCapable } from "../../domain/driver";
+import type {
+  CloneCapable,
+  DriverGuest,
+  GuestDriver,
+  LogLine,
+  LogsCapable,
+  Progress,
+  SnapshotCapable,
+  SnapshotInfo,
+  VncCapable,
+} from "../../domain/driver";
 import { AppError } from "../../domain/errors";
 import { LOCAL_HOST_ID } from "../../domain/ids";
+import { OciImageStore } from "../../drivers/container";
+import { containerImporter } from "../../drivers/container/importer";
 import { FakeDriver, type FakeDriverOptions } from "../../drivers/fake/fake-driver";
 import { SESSION_COOKIE } from "../../services/auth-service";
 import { randomSecret, sha256 } from "../../services/passwords";
 import { ADMIN_PASSWORD, Client } from "../harness";
 
-/** The fake driver plus VNC (to a local stand-in), snapshots (in memory) and logs (fixed lines). */
-export class CapableFakeDriver extends FakeDriver implements VncCapable, SnapshotCapable, LogsCapable {
+/** The fake driver plus VNC (to a local stand-in), snapshots, logs and clones. */
+export class CapableFakeDriver extends FakeDriver implements VncCapable, SnapshotCapable, LogsCapable, CloneCapable {
   private readonly snapshots = new Map<string, SnapshotInfo[]>();
   constructor(
     opts: FakeDriverOptions,
@@ -55,6 +67,27 @@ export class CapableFakeDriver extends FakeDriver implements VncCapable, Snapsho
     this.snapshots.set(
       id,
       list.filter((s) => s.name !== name),
+    );
+  }
+  async clone(
+    id: string,
+    opts: { name: string; mode: "linked" | "full"; uuid: string },
+    progress: (p: Progress) => void,
+  ): Promise<DriverGuest> {
+    const src = await this.get(id);
+    const image = src.image ?? "cloned";
+    return this.create(
+      {
+        kind: src.kind,
+        name: opts.name,
+        uuid: opts.uuid,
+        image,
+        vcpus: src.vcpus,
+        memoryMiB: src.memoryMiB,
+        start: false,
+        resolvedImage: { id: image, kind: src.kind, format: "clone", path: "", meta: {} },
+      },
+      progress,
     );
   }
   async logs(id: string, opts: { tail?: number }): Promise<AsyncIterable<LogLine>> {
@@ -125,6 +158,8 @@ export async function startCustomServer(
     drivers?: (dataDir: string) => GuestDriver[];
     vncPort?: () => number;
     dataDir?: string;
+    /** Import container archives with the real OCI image store (uploads of docker/OCI archives). */
+    containers?: boolean;
   } = {},
 ): Promise<CustomServer> {
   const template = process.env.TANDEM_TEST_TEMPLATE_DB;
@@ -154,6 +189,7 @@ export async function startCustomServer(
       drivers,
       log: opts.log ?? pino({ level: "silent" }),
       pages: opts.pages ?? null,
+      containerImporter: opts.containers ? containerImporter(new OciImageStore(dataDir)) : null,
     });
   } catch (e) {
     if (ownDir) rmSync(dataDir, { recursive: true, force: true });
