@@ -10,6 +10,9 @@ export async function openDb(url: string): Promise<Db> {
   // short write contention instead of failing with SQLITE_BUSY.
   await db.$queryRawUnsafe("PRAGMA journal_mode=WAL");
   await db.$queryRawUnsafe("PRAGMA busy_timeout=5000");
+  // With WAL, NORMAL never corrupts the file; a power cut may only lose the last commits
+  // (task progress, metric points), and each commit stops waiting for an fsync.
+  await db.$queryRawUnsafe("PRAGMA synchronous=NORMAL");
   await db.$queryRawUnsafe("PRAGMA foreign_keys=ON");
   return db;
 }
