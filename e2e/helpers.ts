@@ -1,5 +1,5 @@
 // Shared steps for the specs: sign in, find things by role and label like a user would.
-import { expect, type Page } from "@playwright/test";
+import { expect, type APIRequestContext, type Page } from "@playwright/test";
 
 export async function signIn(page: Page, password: string, username = "admin") {
   await page.goto("/login");
@@ -44,4 +44,27 @@ export async function deleteFromSettings(page: Page, name: string) {
   await expect(page).toHaveURL(/\/$/);
   await page.getByLabel("Search guests").fill(name);
   await expect(page.getByText("No guest matches these filters.")).toBeVisible({ timeout: 60_000 });
+}
+
+/**
+ * Deletes (with purge) every guest whose name starts with `prefix`, longest names first so
+ * linked clones go before their source. Real guests outlive the server: a failed run must not
+ * leave any behind.
+ */
+export async function cleanupGuests(request: APIRequestContext, password: string, prefix: string) {
+  const login = await request.post("/api/v1/session", { data: { username: "admin", password } });
+  if (!login.ok()) return;
+  const { csrfToken } = (await login.json()) as { csrfToken: string };
+  const headers = { "x-csrf-token": csrfToken };
+  const list = async () =>
+    (
+      (await (await request.get("/api/v1/guests")).json()) as { guests: { id: string; name: string; state: string }[] }
+    ).guests
+      .filter((g) => g.name.startsWith(prefix))
+      .sort((a, b) => b.name.length - a.name.length);
+  for (const g of await list()) {
+    if (g.state === "creating") continue;
+    await request.delete(`/api/v1/guests/${encodeURIComponent(g.id)}?purge=true`, { headers });
+    await expect.poll(async () => (await list()).some((x) => x.id === g.id), { timeout: 60_000 }).toBe(false);
+  }
 }
