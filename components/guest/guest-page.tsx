@@ -9,6 +9,7 @@ import { errorMessage, isNotFound } from "../api/client";
 import { getGuest } from "../api/guests";
 import { ConsoleTab } from "../console/console-tab";
 import { useGuests } from "../realtime/guests-provider";
+import { isTypingTarget } from "../shell/typing";
 import { TabPanel, Tabs, type TabDef } from "../ui/tabs";
 import { GuestCharts } from "./guest-charts";
 import { GuestDetails } from "./guest-details";
@@ -72,6 +73,7 @@ export function GuestPage({ id }: { id: string }) {
 
   return (
     <div className="space-y-4">
+      <TabKeys tabs={tabs} onSelect={select} />
       <nav aria-label="Breadcrumb" className="muted text-sm">
         <Link href="/" className="hover:underline">
           Guests
@@ -95,4 +97,21 @@ export function GuestPage({ id }: { id: string }) {
       </TabPanel>
     </div>
   );
+}
+
+/** 1–4 pick a tab while no field or console has the keyboard. */
+function TabKeys({ tabs, onSelect }: { tabs: TabDef<TabKey>[]; onSelect: (k: TabKey) => void }) {
+  useEffect(() => {
+    function onKey(e: KeyboardEvent) {
+      if (e.ctrlKey || e.metaKey || e.altKey || isTypingTarget(e.target)) return;
+      const t = tabs[Number(e.key) - 1];
+      if (t && /^[1-9]$/.test(e.key)) {
+        e.preventDefault();
+        onSelect(t.key);
+      }
+    }
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [tabs, onSelect]);
+  return null;
 }

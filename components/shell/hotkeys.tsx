@@ -20,6 +20,7 @@ export const shortcutList: [string, string][] = [
   ["g s", "Go to settings"],
   ["j / k", "Next / previous guest in the list"],
   ["x", "Select the focused guest"],
+  ["1 – 4", "On a guest page: Overview, Console, Snapshots or Logs, Settings"],
   ["t", "Toggle dark mode"],
   ["?", "This help"],
 ];

@@ -51,7 +51,8 @@ export function Tabs<K extends string>({
             type="button"
             id={`${idPrefix}-tab-${t.key}`}
             aria-selected={on}
-            aria-controls={`${idPrefix}-panel-${t.key}`}
+            // Only the selected tab's panel is rendered.
+            aria-controls={on ? `${idPrefix}-panel-${t.key}` : undefined}
             tabIndex={on ? 0 : -1}
             onClick={() => onSelect(t.key)}
             className={`-mb-px border-b-2 px-3 py-2 text-sm font-medium whitespace-nowrap focus-visible:ring-2 focus-visible:ring-blue-500 focus-visible:outline-none ${
