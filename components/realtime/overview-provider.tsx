@@ -29,7 +29,11 @@ export function OverviewProvider({ children }: { children: ReactNode }) {
     if (!socket || !connected) return;
     const onTick = (p: { guests: Record<string, GuestSummaryPoint> }) => store.push(p.guests);
     socket.on("metrics:overview", onTick);
-    ackOf<null>((ack) => socket.emit("overview:join", ack)).catch(() => {});
+    ackOf<Record<string, GuestSummaryPoint[]>>((ack) => socket.emit("overview:join", ack))
+      .then((recent) => {
+        for (const [id, points] of Object.entries(recent)) store.seed(id, points);
+      })
+      .catch(() => {});
     return () => {
       socket.off("metrics:overview", onTick);
       if (socket.connected) socket.emit("overview:leave", () => {});

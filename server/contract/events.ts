@@ -49,7 +49,8 @@ export interface ClientToServerEvents {
   "guest:action": (payload: z.input<typeof GuestActionPayload>, ack: Ack<{ taskId: string }>) => void;
   "metrics:subscribe": (payload: z.input<typeof MetricsSubscribePayload>, ack: Ack<null>) => void;
   "metrics:unsubscribe": (payload: z.input<typeof MetricsSubscribePayload>, ack: Ack<null>) => void;
-  "overview:join": (ack: Ack<null>) => void;
+  /** Joins the overview room; the ack carries the last minute per guest (and the host) to seed sparklines. */
+  "overview:join": (ack: Ack<Record<string, GuestSummaryPoint[]>>) => void;
   "overview:leave": (ack: Ack<null>) => void;
   "console:open": (payload: z.input<typeof ConsoleOpenPayload>, ack: Ack<{ consoleId: string }>) => void;
   "console:input": (payload: z.input<typeof ConsoleInputPayload>) => void;

@@ -127,6 +127,13 @@ export class MetricsService {
     return out;
   }
 
+  /** The last `n` 1 s points of every subject, oldest first (sparklines on first paint). */
+  recent(n: number): Map<string, MetricPoint[]> {
+    const out = new Map<string, MetricPoint[]>();
+    for (const [id, ring] of this.rings) out.set(id, ring.toArray().slice(-n));
+    return out;
+  }
+
   totalsFor(id: string) {
     return this.totals.get(id);
   }

@@ -126,7 +126,15 @@ export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
     );
     socket.on(
       "overview:join",
-      handle("overview:join", null, async () => (await socket.join(OVERVIEW), null)),
+      handle("overview:join", null, async () => {
+        await socket.join(OVERVIEW);
+        // The last minute per subject seeds the browser's sparklines on first paint.
+        const seed: Record<string, GuestSummaryPoint[]> = {};
+        for (const [id, points] of s.metrics.recent(60)) {
+          seed[id] = points.map((p) => ({ cpuPct: p.cpuPct, memUsed: p.memUsed, memLimit: p.memLimit }));
+        }
+        return seed;
+      }),
     );
     socket.on(
       "overview:leave",

@@ -132,7 +132,11 @@ describe("socket events", () => {
     expect(other).toEqual([]);
     const overview: Record<string, unknown>[] = [];
     bystander.on("metrics:overview", (p) => overview.push(p.guests));
-    expect((await call(bystander, "overview:join")).ok).toBe(true);
+    const joined = await call<Record<string, { cpuPct: number }[]>>(bystander, "overview:join");
+    expect(joined.ok).toBe(true);
+    // The ack seeds sparklines with the last minute the sampler already has.
+    expect(joined.data![g.id]!.length).toBeGreaterThanOrEqual(2);
+    expect(Object.keys(joined.data!)).toContain("host:local");
     await until(() => overview.some((o) => g.id in o), 6000);
   });
 
