@@ -75,7 +75,9 @@ export async function startTandem(opts: {
   const auth = new AuthService(db, config.sessionTtlMs);
   const tasks = new TaskService(db, bus, log);
   const interrupted = await tasks.failInterrupted();
-  if (interrupted) log.warn({ interrupted }, "marked tasks left running by a previous process as failed");
+  if (interrupted.length) {
+    log.warn({ interrupted: interrupted.length }, "marked tasks left running by a previous process as failed");
+  }
   const images = new ImageService(
     db,
     path.join(config.dataDir, "images"),
@@ -213,6 +215,8 @@ export async function startTandem(opts: {
     }
   }
 
+  // Creates cut short by the previous process's death: their task failed, so no guest either.
+  await guests.rollbackInterruptedCreates(interrupted).catch((err) => log.warn({ err }, "rollback failed"));
   await guests.reconcile().catch((err) => log.warn({ err }, "initial reconcile failed"));
   guests.watch();
   await refreshRunning().catch(() => {});

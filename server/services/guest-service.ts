@@ -240,6 +240,54 @@ export class GuestService {
   }
 
   /**
+   * Rolls back creates (and clones) that a previous process left unfinished: their task is
+   * already marked failed, so the guest must not exist either ("whole or not at all"). Whatever
+   * the driver still has of it — a defined domain, a running container — is stopped and removed
+   * with its disks, as a task of its own so the activity log says what happened.
+   */
+  async rollbackInterruptedCreates(interrupted: { action: string; targetId: string | null }[]): Promise<void> {
+    const ids = interrupted
+      .filter((t) => t.targetId && (t.action === "create" || t.action.startsWith("clone of ")))
+      .map((t) => t.targetId!);
+    for (const id of ids) {
+      let driver: GuestDriver;
+      let current: DriverGuest;
+      try {
+        driver = this.driverForId(id);
+        current = await driver.get(id);
+      } catch (err) {
+        // Gone already (the driver cleaned up itself) or its backend is down: nothing to undo here.
+        if (!(err instanceof AppError && err.code === "NOT_FOUND"))
+          this.log.warn({ err, id }, "cannot check an interrupted create");
+        await this.db.guestMeta.deleteMany({ where: { guestId: id } }).catch(() => {});
+        continue;
+      }
+      const actor = { userId: null, username: "tandem" };
+      const target = { kind: current.kind, id, name: current.name };
+      this.busy.add(id);
+      const taskId = await this.tasks.start(actor, "roll back interrupted create", target, async (progress) => {
+        try {
+          if (canAct(current.state, "stop")) {
+            progress(10, "stopping");
+            await driver.act(id, "stop");
+          }
+          progress(50, "removing with its disks");
+          await driver.remove(id, { purgeDisks: true });
+          await this.db.guestMeta.deleteMany({ where: { guestId: id } });
+          this.bus.emit("guest:removed", { id });
+        } finally {
+          this.busy.delete(id);
+        }
+      });
+      const done = await this.tasks.waitFor(taskId, 120_000);
+      this.log.warn(
+        { id, name: current.name, state: done.state, error: done.error },
+        "rolled back an interrupted create",
+      );
+    }
+  }
+
+  /**
    * Brings the database in line with the hosts: records adopted guests, forgets guests that
    * vanished — but only from a backend that answered, so a daemon outage loses nothing.
    */

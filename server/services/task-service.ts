@@ -28,12 +28,16 @@ export class TaskService {
     private readonly log: { error: (o: object, msg: string) => void },
   ) {}
 
-  async failInterrupted(): Promise<number> {
-    const res = await this.db.task.updateMany({
-      where: { state: { in: ["queued", "running"] } },
+  /** Marks tasks left queued or running by a previous process as failed; returns them. */
+  async failInterrupted(): Promise<{ id: string; action: string; targetId: string | null }[]> {
+    const where = { state: { in: ["queued", "running"] } };
+    const rows = await this.db.task.findMany({ where, select: { id: true, action: true, targetId: true } });
+    if (rows.length === 0) return [];
+    await this.db.task.updateMany({
+      where: { id: { in: rows.map((r) => r.id) } },
       data: { state: "failed", error: "interrupted: Tandem stopped before the task finished", finishedAt: new Date() },
     });
-    return res.count;
+    return rows;
   }
 
   /**
