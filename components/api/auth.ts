@@ -19,3 +19,7 @@ export const listUsers = async () =>
 export const createUser = async (username: string, password: string, role: Role) =>
   (await apiParsed(z.object({ user: UserInfo }), "POST", "/api/v1/users", { username, password, role })).user;
 export const deleteUser = (id: string) => api<void>("DELETE", apiPath`/api/v1/users/${id}`);
+export const changePassword = (current: string, next: string) =>
+  api<void>("POST", "/api/v1/session/password", { current, next });
+export const updateUser = async (id: string, patch: { role?: Role; password?: string }) =>
+  (await apiParsed(z.object({ user: UserInfo }), "PATCH", apiPath`/api/v1/users/${id}`, patch)).user;

@@ -3,7 +3,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { CreateUserBody, roles, type Role, type UserInfo } from "@/server/contract";
 import { errorMessage } from "../api/client";
-import { createUser, deleteUser, listUsers } from "../api/auth";
+import { createUser, deleteUser, listUsers, updateUser } from "../api/auth";
 import { useMe } from "../session-provider";
 import { ConfirmDialog } from "../ui/dialog";
 import { Field } from "../ui/field";
@@ -47,6 +47,15 @@ export function Users() {
       notify(`Created ${u.username}`, "success");
     } catch (err) {
       setErrors({ form: errorMessage(err) });
+    }
+  }
+  async function changeRole(u: UserInfo, next: Role) {
+    try {
+      const updated = await updateUser(u.id, { role: next });
+      setUsers((l) => l?.map((x) => (x.id === u.id ? updated : x)) ?? null);
+      notify(`${u.username} is now ${next}`, "success");
+    } catch (e) {
+      notify(`Could not change ${u.username}'s role: ${errorMessage(e)}`, "error");
     }
   }
   async function remove() {
@@ -117,7 +126,18 @@ export function Users() {
               <tr key={u.id} className="border-t border-zinc-100 dark:border-zinc-800">
                 <td className="py-1.5 font-medium">{u.username}</td>
                 <td>
-                  <span className="chip">{u.role}</span>
+                  <select
+                    className="input w-32 py-1"
+                    aria-label={`Role of ${u.username}`}
+                    value={u.role}
+                    onChange={(e) => void changeRole(u, e.target.value as Role)}
+                  >
+                    {roles.map((r) => (
+                      <option key={r} value={r}>
+                        {r}
+                      </option>
+                    ))}
+                  </select>
                 </td>
                 <td className="muted hidden sm:table-cell">{formatDateTime(u.createdAt)}</td>
                 <td className="text-right">

@@ -48,3 +48,11 @@ export const CreateUserBody = z.object({
 });
 export const UserInfo = z.object({ id: z.string(), username: z.string(), role: Role, createdAt: z.string() });
 export type UserInfo = z.infer<typeof UserInfo>;
+
+const NewPassword = z.string().min(8, "passwords need at least 8 characters").max(1024);
+
+export const ChangePasswordBody = z.object({ current: z.string().min(1).max(1024), next: NewPassword });
+
+export const UpdateUserBody = z
+  .object({ role: Role.optional(), password: NewPassword.optional() })
+  .refine((b) => b.role !== undefined || b.password !== undefined, { message: "send a role or a password" });

@@ -159,6 +159,35 @@ export class AuthService {
     return { id: u.id, username: u.username, role, createdAt: u.createdAt.toISOString() };
   }
 
+  /** Changes one's own password; other sessions of that user are signed out. */
+  async changePassword(userId: string, current: string, next: string, keepSessionId?: string): Promise<void> {
+    const user = await this.db.user.findUnique({ where: { id: userId } });
+    if (!user || !(await verifyPassword(current, user.passwordHash))) {
+      throw new AppError("FORBIDDEN", "the current password is wrong");
+    }
+    await this.db.user.update({ where: { id: userId }, data: { passwordHash: await hashPassword(next) } });
+    await this.db.session.deleteMany({ where: { userId, ...(keepSessionId ? { id: { not: keepSessionId } } : {}) } });
+  }
+
+  /** An admin changes someone's role or sets a new password (which signs them out). */
+  async updateUser(id: string, patch: { role?: Role; password?: string }): Promise<UserInfo> {
+    const user = await this.db.user.findUnique({ where: { id } });
+    if (!user) throw new AppError("NOT_FOUND", `user '${id}' was not found`);
+    if (patch.role && patch.role !== "admin" && user.role === "admin") {
+      const admins = await this.db.user.count({ where: { role: "admin" } });
+      if (admins <= 1) throw new AppError("CONFLICT", "this is the last admin; make someone else admin first");
+    }
+    const u = await this.db.user.update({
+      where: { id },
+      data: {
+        ...(patch.role ? { role: patch.role } : {}),
+        ...(patch.password ? { passwordHash: await hashPassword(patch.password) } : {}),
+      },
+    });
+    if (patch.password) await this.db.session.deleteMany({ where: { userId: id } });
+    return { id: u.id, username: u.username, role: RoleSchema.parse(u.role), createdAt: u.createdAt.toISOString() };
+  }
+
   async deleteUser(id: string, actingUserId: string): Promise<void> {
     if (id === actingUserId) throw new AppError("CONFLICT", "you cannot delete yourself");
     const res = await this.db.user.deleteMany({ where: { id } });

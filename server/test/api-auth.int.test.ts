@@ -192,3 +192,41 @@ describe("roles", () => {
     expect(JSON.stringify(rows)).not.toContain(ADMIN_PASSWORD);
   });
 });
+
+describe("passwords and roles after creation", () => {
+  it("changes one's own password, signing out the other sessions", async () => {
+    await admin.json("POST", "/api/v1/users", { username: "erin", password: "erin-old-pw", role: "operator" });
+    const phone = new Client(server.url);
+    await phone.login("erin", "erin-old-pw");
+    const laptop = new Client(server.url);
+    await laptop.login("erin", "erin-old-pw");
+    const wrong = await laptop.json("POST", "/api/v1/session/password", { current: "nope", next: "erin-new-pw" });
+    expect(wrong.status).toBe(403);
+    const short = await laptop.json("POST", "/api/v1/session/password", { current: "erin-old-pw", next: "short" });
+    expect(short.status).toBe(400);
+    const ok = await laptop.raw("POST", "/api/v1/session/password", { current: "erin-old-pw", next: "erin-new-pw" });
+    expect(ok.status).toBe(204);
+    expect((await laptop.raw("GET", "/api/v1/guests")).status).toBe(200);
+    expect((await phone.raw("GET", "/api/v1/guests")).status).toBe(401);
+    expect((await new Client(server.url).login("erin", "erin-old-pw")).status).toBe(401);
+    expect((await new Client(server.url).login("erin", "erin-new-pw")).status).toBe(200);
+  });
+
+  it("lets an admin change a role, but never demote the last admin", async () => {
+    const { body } = await admin.json<{ user: { id: string } }>("POST", "/api/v1/users", {
+      username: "frank",
+      password: "frank-pw-1",
+      role: "viewer",
+    });
+    const up = await admin.json<{ user: { role: string } }>("PATCH", `/api/v1/users/${body.user.id}`, {
+      role: "operator",
+    });
+    expect(up.body.user.role).toBe("operator");
+    expect((await admin.json("PATCH", `/api/v1/users/${body.user.id}`, {})).status).toBe(400);
+    const me = await admin.json<{ user: { id: string } }>("GET", "/api/v1/session");
+    const demote = await admin.json<{ error: { code: string } }>("PATCH", `/api/v1/users/${me.body.user.id}`, {
+      role: "viewer",
+    });
+    expect(demote.status).toBe(409);
+  });
+});

@@ -1,6 +1,14 @@
 // API tokens (shown once, stored hashed) and user management (admin only).
 import { z } from "zod";
-import { ApiTokenInfo, CreateTokenBody, CreateTokenResponse, CreateUserBody, UserInfo } from "../../contract/auth";
+import {
+  ApiTokenInfo,
+  ChangePasswordBody,
+  CreateTokenBody,
+  CreateTokenResponse,
+  CreateUserBody,
+  UpdateUserBody,
+  UserInfo,
+} from "../../contract/auth";
 import type { Services } from "../../services";
 import { defineRoute, type AnyRoute } from "../route";
 
@@ -60,6 +68,30 @@ export function tokenAndUserRoutes(s: Services): AnyRoute[] {
       responses: { 201: { description: "created", schema: z.object({ user: UserInfo }) } },
       handler: async (c, { body }) =>
         c.json({ user: await s.auth.createUser(body.username, body.password, body.role) }, 201),
+    }),
+    defineRoute({
+      method: "patch",
+      path: "/api/v1/users/:id",
+      access: "admin",
+      tag: "users",
+      summary: "Change a user's role or set a new password (signs them out)",
+      params: IdParam,
+      body: UpdateUserBody,
+      responses: { 200: { description: "updated", schema: z.object({ user: UserInfo }) } },
+      handler: async (c, { params, body }) => c.json({ user: await s.auth.updateUser(params.id, body) }),
+    }),
+    defineRoute({
+      method: "post",
+      path: "/api/v1/session/password",
+      access: "viewer",
+      tag: "auth",
+      summary: "Change your own password; your other sessions are signed out",
+      body: ChangePasswordBody,
+      responses: { 204: { description: "changed" } },
+      handler: async (c, { body, principal }) => {
+        await s.auth.changePassword(principal.userId, body.current, body.next, principal.sessionId);
+        return c.body(null, 204);
+      },
     }),
     defineRoute({
       method: "delete",
