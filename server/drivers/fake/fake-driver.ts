@@ -1,6 +1,5 @@
 // A complete in-memory GuestDriver for unit tests and UI work: real state rules, consoles that
 // echo, samples that move, events for every change. Never the proof that a feature works.
-import { EventEmitter, on } from "node:events";
 import type { GuestAction, GuestKind, GuestState } from "../../contract/guest";
 import { canAct } from "../../contract/states";
 import type {
@@ -14,6 +13,7 @@ import type {
   TermSize,
 } from "../../domain/driver";
 import { AppError, invalidState, notFound } from "../../domain/errors";
+import { EventHub } from "../../domain/event-hub";
 import { makeGuestId } from "../../domain/ids";
 
 interface FakeGuest extends DriverGuest {
@@ -37,7 +37,7 @@ export interface FakeDriverOptions {
 export class FakeDriver implements GuestDriver {
   readonly kind: GuestKind;
   private readonly guests = new Map<string, FakeGuest>();
-  private readonly emitter = new EventEmitter();
+  private readonly hub = new EventHub();
   private readonly hostId: string;
   private readonly createDelayMs: number;
 
@@ -45,7 +45,6 @@ export class FakeDriver implements GuestDriver {
     this.kind = opts.kind;
     this.hostId = opts.hostId;
     this.createDelayMs = opts.createDelayMs ?? 300;
-    this.emitter.setMaxListeners(0);
     for (let i = 0; i < (opts.seed ?? 0); i++) {
       const uuid = `seed-${String(i).padStart(5, "0")}`;
       const state: GuestState = i % 5 === 4 ? "stopped" : "running";
@@ -153,12 +152,8 @@ export class FakeDriver implements GuestDriver {
     return new EchoConsole(`fake ${this.kind} ${g.name}\r\n$ `);
   }
 
-  async *events(signal: AbortSignal): AsyncIterable<DriverEvent> {
-    try {
-      for await (const [ev] of on(this.emitter, "event", { signal })) yield ev as DriverEvent;
-    } catch (e) {
-      if (!signal.aborted) throw e;
-    }
+  events(signal: AbortSignal): AsyncIterable<DriverEvent> {
+    return this.hub.subscribe(signal);
   }
 
   async health() {
@@ -209,7 +204,7 @@ export class FakeDriver implements GuestDriver {
   }
 
   private emit(ev: DriverEvent) {
-    this.emitter.emit("event", ev);
+    this.hub.emit(ev);
   }
 }
 

@@ -12,8 +12,8 @@ import path from "node:path";
 import type { ResolvedImage } from "../../../domain/driver";
 import { ImageManifest, layerDir } from "./image-layout";
 import { LayerExtractor, unpackLayer, type UnpackResult } from "./layer-unpack";
-import type { Logger } from "./logger";
-import { silentLogger } from "./logger";
+import type { Logger } from "../../../domain/logger";
+import { silentLogger } from "../../../domain/logger";
 import { ImageConfig } from "./spec";
 import { readTar } from "./tar";
 

@@ -54,9 +54,9 @@ import { cloneSeed, makeSeed, seedTool } from "./cloud-init";
 import { SerialConsole } from "./console";
 import { readConsoleLog } from "./console-log";
 import { copyImage, createBlank, createOverlay, isImageFormat, virtualSize, type ImageFormat } from "./disks";
-import { EventHub } from "./event-hub";
+import { EventHub } from "../../../domain/event-hub";
 import { LibvirtLink, type ConnectFn } from "./link";
-import { silentLogger, type Logger } from "./logger";
+import { silentLogger, type Logger } from "../../../domain/logger";
 import { guestState, stateHint } from "./states";
 import { SAMPLE_GROUPS, toSample } from "./stats";
 import {

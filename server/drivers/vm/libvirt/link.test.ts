@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { Connection } from "../../../../native/libvirt/index";
 import { LibvirtLink, type ConnectFn } from "./link";
-import { silentLogger } from "./logger";
+import { silentLogger } from "../../../domain/logger";
 
 /** A stand-in connection: alive until killed, records its close callback. */
 function fakeConn() {

@@ -3,7 +3,7 @@
 // exponential back-off, reporting health changes as DriverEvents. The connect function is
 // injected so the back-off logic is unit-tested without a daemon.
 import type { Connection, DomainEvent } from "../../../../native/libvirt/index";
-import type { Logger } from "./logger";
+import type { Logger } from "../../../domain/logger";
 
 export type ConnectFn = (uri: string, onClose: (reason: string) => void) => Promise<Connection>;
 

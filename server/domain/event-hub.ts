@@ -1,9 +1,10 @@
-// An unbounded per-subscriber event queue: a slow consumer never blocks the driver, and every
-// subscriber sees every event from the moment it subscribed.
-import type { DriverEvent } from "../../../domain/driver";
+// An unbounded per-subscriber event queue: a slow consumer never blocks a driver (or the
+// native event thread feeding it), and every subscriber sees every event from the moment it
+// subscribed until its signal aborts.
+import type { DriverEvent } from "./driver";
 
 export class EventHub {
-  private subscribers = new Set<(e: DriverEvent) => void>();
+  private readonly subscribers = new Set<(e: DriverEvent) => void>();
 
   emit(e: DriverEvent): void {
     for (const s of this.subscribers) s(e);

@@ -1,4 +1,4 @@
-// The logging surface the container driver needs; pino's Logger satisfies it.
+// The logging surface drivers and services need; pino's Logger satisfies it.
 export interface Logger {
   debug(obj: object | string, msg?: string): void;
   info(obj: object | string, msg?: string): void;
