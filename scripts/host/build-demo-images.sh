@@ -22,8 +22,9 @@
 set -euo pipefail
 
 # Bump when the output changes in any way; consumers can compare manifest.json "version".
-VERSION=2
-CMDLINE="console=ttyS0 quiet panic=-1"
+VERSION=3
+# tty0 first, ttyS0 last: the serial line is /dev/console; the VNC screen shows tty1 too.
+CMDLINE="console=tty0 console=ttyS0 quiet panic=-1"
 DISK_SIZE=64M
 # Modules loaded in the guest (plus their dependencies, in modprobe order).
 GUEST_MODULES=(virtio_pci virtio_blk virtio_net virtio_console virtio_balloon ext4 button evdev)
@@ -219,15 +220,19 @@ fi
 wait_for test -e /dev/input/event0 || true
 acpid -l /var/log/acpid.log -p /run/acpid.pid
 
-echo "tandem: kernel $(uname -r)$info" >"$CON"
-echo "Tandem demo VM ready" >"$CON"
+for out in "$CON" /dev/tty1; do
+  [ -c "$out" ] || continue
+  echo "tandem: kernel $(uname -r)$info" >"$out"
+  echo "Tandem demo VM ready" >"$out"
+done
 exec /sbin/init
 EOT
 chmod 0755 "$IROOT/init"
 
 cat >"$IROOT/etc/inittab" <<'EOT'
-# busybox init: a login shell on the serial console, respawned when it exits.
+# busybox init: a shell on the serial console and one on the screen (VNC), respawned on exit.
 ttyS0::respawn:-/bin/sh
+tty1::respawn:-/bin/sh
 ::ctrlaltdel:/sbin/reboot
 ::shutdown:/etc/init.d/shutdown
 EOT
