@@ -1,7 +1,8 @@
 // Assembles one Tandem process from a Config and a set of drivers: database, services, REST,
 // socket.io, the sampler and (optionally) the Next.js pages, all on one HTTP server. Used by
 // main.ts and by the integration tests, so tests run exactly what production runs.
-import { mkdir } from "node:fs/promises";
+import { constants as fsConstants } from "node:fs";
+import { access, mkdir } from "node:fs/promises";
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import path from "node:path";
 import { getRequestListener } from "@hono/node-server";
@@ -69,7 +70,15 @@ export async function startTandem(opts: {
   const { config } = opts;
   const log = opts.log ?? pino({ level: config.logLevel, base: { svc: "tandem" } });
   await mkdir(config.dataDir, { recursive: true });
-  const db = await openDb(config.databaseUrl);
+  // Refuse to start on a data directory that cannot be written, with a message that says so.
+  await access(config.dataDir, fsConstants.W_OK).catch((e: NodeJS.ErrnoException) => {
+    throw new Error(
+      `the data directory ${config.dataDir} is not writable (${e.code}): Tandem keeps its database, images and guest files there`,
+    );
+  });
+  const db = await openDb(config.databaseUrl).catch((e: Error) => {
+    throw new Error(`cannot open the database ${config.databaseUrl}: ${e.message.trim().split("\n").pop()}`);
+  });
 
   const bus = new Bus();
   const auth = new AuthService(db, config.sessionTtlMs);

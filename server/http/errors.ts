@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { AppError, errorStatus, type ErrorCode } from "../domain/errors";
 import type { AppEnv } from "./route";
+import { storageError } from "./storage-errors";
 
 export function errorResponse(c: Context, code: ErrorCode | string, message: string, status: number): Response {
   // The rest of an oversized body is never read: tell the client not to reuse the connection.
@@ -19,6 +20,11 @@ export function handleError(err: Error, c: Context<AppEnv>): Response {
   if (err instanceof HTTPException) {
     const code = err.status === 413 ? "PAYLOAD_TOO_LARGE" : err.status === 404 ? "NOT_FOUND" : "BAD_REQUEST";
     return errorResponse(c, code, err.message || "bad request", err.status);
+  }
+  const storage = storageError(err);
+  if (storage) {
+    c.get("log")?.error({ err }, "storage failure");
+    return errorResponse(c, storage.code, storage.message, storage.status);
   }
   c.get("log")?.error({ err }, "unhandled error");
   return errorResponse(c, "INTERNAL", "internal error; the server log has the details", errorStatus.INTERNAL);

@@ -27,6 +27,7 @@ import { AppError, isAppError } from "../domain/errors";
 import { SESSION_COOKIE, type Principal } from "../services/auth-service";
 import type { Services } from "../services";
 import { describeIssues } from "../http/route";
+import { storageError } from "../http/storage-errors";
 import { isWellFormedDeep } from "../http/unicode";
 import { sameOrigin } from "./origin";
 
@@ -94,8 +95,9 @@ export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
           reply({ ok: true, data: await fn(payload) });
         } catch (e) {
           if (!isAppError(e)) log.error({ err: e, event }, "socket handler failed");
-          const err = isAppError(e)
-            ? { code: e.code, message: e.message }
+          const known = isAppError(e) ? e : storageError(e);
+          const err = known
+            ? { code: known.code, message: known.message }
             : { code: "INTERNAL", message: "internal error" };
           reply({ ok: false, error: err });
         }

@@ -170,25 +170,37 @@ export class GuestService {
     this.pending.set(id, placeholder);
     this.busy.add(id);
     this.bus.emit("guest:upsert", placeholder);
-    const taskId = await this.tasks.start(actor, action, { kind: g.kind, id, name: g.name }, async (progress) => {
-      try {
-        await this.db.guestMeta.upsert({
-          where: { guestId: id },
-          create: { guestId: id, hostId: this.hostId, kind: g.kind, name: g.name, tags: JSON.stringify(g.tags) },
-          update: {},
-        });
-        await g.work((p) => progress(p.percent, p.message));
-      } catch (e) {
-        this.pending.delete(id);
-        await this.db.guestMeta.deleteMany({ where: { guestId: id } });
-        this.bus.emit("guest:removed", { id });
-        throw e;
-      } finally {
-        this.busy.delete(id);
-      }
+    const abandon = () => {
       this.pending.delete(id);
-      await this.publish(id);
-    });
+      this.busy.delete(id);
+      this.bus.emit("guest:removed", { id });
+    };
+    // If even the task cannot be recorded (a full or read-only disk), no placeholder may linger.
+    const taskId = await this.tasks
+      .start(actor, action, { kind: g.kind, id, name: g.name }, async (progress) => {
+        try {
+          await this.db.guestMeta.upsert({
+            where: { guestId: id },
+            create: { guestId: id, hostId: this.hostId, kind: g.kind, name: g.name, tags: JSON.stringify(g.tags) },
+            update: {},
+          });
+          await g.work((p) => progress(p.percent, p.message));
+        } catch (e) {
+          this.pending.delete(id);
+          // Best effort: on a full disk this write fails too, and the original error matters more.
+          await this.db.guestMeta.deleteMany({ where: { guestId: id } }).catch(() => {});
+          this.bus.emit("guest:removed", { id });
+          throw e;
+        } finally {
+          this.busy.delete(id);
+        }
+        this.pending.delete(id);
+        await this.publish(id);
+      })
+      .catch((e: unknown) => {
+        abandon();
+        throw e;
+      });
     return { guest: placeholder, taskId };
   }
 

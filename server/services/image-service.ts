@@ -127,7 +127,7 @@ export class ImageService {
     }
     const id = randomUUID();
     const uploads = path.join(this.storeDir, "uploads");
-    await mkdir(uploads, { recursive: true });
+    await ensureDir(uploads);
     // The stored file name is our own id, never the user's name: nothing can point outside.
     const tmp = path.join(uploads, `${id}.part`);
     let received = 0;
@@ -199,6 +199,24 @@ export class ImageService {
       meta: JSON.stringify(meta),
     };
     return this.db.image.upsert({ where: { id }, create: { id, ...data }, update: data });
+  }
+}
+
+/**
+ * mkdir -p that reports the real reason: Node's recursive mkdir answers ENOENT on a read-only
+ * file system; creating the first missing level alone yields EROFS (or EACCES, ENOSPC).
+ */
+async function ensureDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    let missing = dir;
+    while (path.dirname(missing) !== missing && !(await stat(path.dirname(missing)).catch(() => null))) {
+      missing = path.dirname(missing);
+    }
+    await mkdir(missing);
+    throw e;
   }
 }
 

@@ -10,7 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Guest } from "../../contract/guest";
 import type { Task } from "../../contract/task";
 import { until } from "../harness";
-import { FaultRig, HAVE_CONTAINERS, haveLibvirt, pidAlive, uuidOf, virsh, type TandemProcess } from "./support";
+import {
+  FaultRig,
+  HAVE_CONTAINERS,
+  haveLibvirt,
+  integrityCheck,
+  pidAlive,
+  uuidOf,
+  virsh,
+  type TandemProcess,
+} from "./support";
 
 async function createGuest(p: TandemProcess, body: Record<string, unknown>) {
   const res = await p.admin.json<{ guest: Guest; taskId: string }>("POST", "/api/v1/guests", body);
@@ -108,6 +117,10 @@ describe.skipIf(!HAVE_CONTAINERS)("kill -9 mid container create (conmon + crun)"
       await p.stop();
     }
   });
+
+  it("the database survived every kill -9: SQLite's integrity check passes", async () => {
+    expect(await integrityCheck(path.join(rig.dataDir, "tandem.db"))).toBe("ok");
+  });
 });
 
 describe.skipIf(!haveLibvirt())("kill -9 mid VM create (libvirt)", () => {
@@ -183,5 +196,9 @@ describe.skipIf(!haveLibvirt())("kill -9 mid VM create (libvirt)", () => {
     } finally {
       await p.stop();
     }
+  });
+
+  it("the database survived every kill -9: SQLite's integrity check passes", async () => {
+    expect(await integrityCheck(path.join(rig.dataDir, "tandem.db"))).toBe("ok");
   });
 });

@@ -319,6 +319,19 @@ export async function sweepContainerHost(names: FaultNames, dataDir: string): Pr
   }
 }
 
+/** SQLite's own verdict on a database file: "ok" when it is sound. */
+export async function integrityCheck(dbFile: string): Promise<string> {
+  const { createClient } = await import("@libsql/client");
+  const c = createClient({ url: `file:${dbFile}` });
+  try {
+    const rows = (await c.execute("PRAGMA integrity_check")).rows.map((r) => String(Object.values(r)[0]));
+    const fk = (await c.execute("PRAGMA foreign_key_check")).rows.length;
+    return [...rows, ...(fk ? [`${fk} foreign key violations`] : [])].join("; ");
+  } finally {
+    c.close();
+  }
+}
+
 export function virsh(args: string[]): string {
   return execFileSync("virsh", ["-c", LIBVIRT_URI, ...args], { encoding: "utf8", timeout: 30_000 });
 }

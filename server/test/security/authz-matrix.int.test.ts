@@ -162,6 +162,27 @@ const fixtures: Record<string, Fixture> = {
       return { path: `/api/v1/users/${u.id}` };
     },
   },
+  "PATCH /api/v1/users/:id": {
+    ok: 200,
+    req: async (c) => {
+      if (!c.allowed) return { path: `/api/v1/users/${shared.victimId}`, body: { role: "admin" } };
+      const u = await server.services.auth.createUser(uniq("promoted"), "promoted-password", "viewer");
+      return { path: `/api/v1/users/${u.id}`, body: { role: "operator" } };
+    },
+  },
+  "POST /api/v1/session/password": {
+    ok: 204,
+    req: async (c) => {
+      const body = { current: "throwaway-password", next: "throwaway-password-2" };
+      if (!c.allowed) return { path: "/api/v1/session/password", body };
+      // A throwaway user of the same role and credential kind: the principals keep theirs.
+      const u = await server.services.auth.createUser(uniq("pw"), body.current, c.role!);
+      const client = new Client(server.url);
+      if (c.via === "cookie") await client.login(u.username, body.current);
+      else client.bearer = (await server.services.auth.createToken(u.id, "pw")).token;
+      return { path: "/api/v1/session/password", body, client };
+    },
+  },
   "GET /api/v1/guests": { ok: 200, req: () => ({ path: "/api/v1/guests" }) },
   "POST /api/v1/guests": {
     ok: 202,
@@ -339,7 +360,8 @@ describe("REST matrix", () => {
     expect(guest.state).toBe("running");
     expect(guest.tags).not.toContain("denied");
     expect((await server.services.guests.list()).some((x) => x.name.startsWith("denied-"))).toBe(false);
-    expect((await server.services.auth.listUsers()).some((u) => u.id === shared.victimId)).toBe(true);
+    const victim = (await server.services.auth.listUsers()).find((u) => u.id === shared.victimId);
+    expect(victim?.role).toBe("viewer");
     expect((await server.services.auth.listTokens(who.users.admin.id)).some((t) => t.id === shared.tokenId)).toBe(true);
     expect((await server.services.images.get(shared.imageId)).id).toBe(shared.imageId);
     expect((await snapshotDriver().listSnapshots(shared.guest.id)).some((s) => s.name === "base")).toBe(true);

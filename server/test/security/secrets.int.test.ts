@@ -115,6 +115,25 @@ describe("secrets in the log", () => {
     expect((await upgrade(server.url, t.body.path, credentialHeaders(carol))).status).toBe(101);
     expect((await upgrade(server.url, t.body.path, credentialHeaders(carol))).status).toBe(403);
 
+    // Password changes: her own, and an admin's reset of it.
+    const changed = keep("changed password", "Carol-Changed-Pw-5555");
+    expect((await carol.raw("POST", "/api/v1/session/password", { current: userPw, next: changed })).status).toBe(204);
+    expect(
+      (
+        await carol.raw("POST", "/api/v1/session/password", {
+          current: "Wrong-Current-Pw-77",
+          next: "Whatever-Pw-8888",
+        })
+      ).status,
+    ).toBe(403);
+    keep("wrong current password", "Wrong-Current-Pw-77");
+    const carolId = (
+      await admin.json<{ users: { id: string; username: string }[] }>("GET", "/api/v1/users")
+    ).body.users.find((u) => u.username === "carol")!.id;
+    const reset = keep("admin-set password", "Admin-Reset-Pw-6666");
+    expect((await admin.raw("PATCH", `/api/v1/users/${carolId}`, { password: reset })).status).toBe(200);
+    expect((await carol.login("carol", reset)).status).toBe(200);
+
     // Sign out and use the old cookie.
     expect((await carol.raw("DELETE", "/api/v1/session")).status).toBe(204);
     expect((await carol.raw("GET", "/api/v1/guests")).status).toBe(401);
