@@ -208,15 +208,20 @@ test("the command palette jumps to a guest and runs an action", async ({ page })
   await page.keyboard.press("Control+k");
   const paletteInput = page.getByRole("combobox", { name: "Command palette" });
   await paletteInput.fill("vm-0477");
+  // As a person would: press Enter once the suggestion for what was typed is highlighted.
+  const chosen = (name: RegExp) => expect(page.getByRole("option", { name })).toHaveAttribute("aria-selected", "true");
+  await chosen(/vm-0477/);
   await shot(page, "palette");
   await page.keyboard.press("Enter");
   await expect(page.getByRole("heading", { level: 1, name: "vm-0477" })).toBeVisible();
   await page.keyboard.press("Control+k");
   await paletteInput.fill("pause vm-0477");
+  await chosen(/Pause.*vm-0477/i);
   await page.keyboard.press("Enter");
   await expectGuestState(page, "paused");
   await page.keyboard.press("Control+k");
   await paletteInput.fill("resume vm-0477");
+  await chosen(/Resume.*vm-0477/i);
   await page.keyboard.press("Enter");
   await expectGuestState(page, "running");
   // Keyboard shortcuts: g i goes to images, ? shows the help.
