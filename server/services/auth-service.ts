@@ -20,10 +20,13 @@ export interface Principal {
 
 export const SESSION_COOKIE = "tandem_session";
 const TOKEN_PREFIX = "tdm_";
+const LAST_USED_RESOLUTION_MS = 60_000;
 
 export class AuthService {
   private readonly byAddress = new RateLimiter(20, 60_000);
   private readonly byUser = new RateLimiter(10, 60_000);
+  /** When each token's lastUsedAt was last written (see fromBearer). */
+  private readonly lastUsedWritten = new Map<string, number>();
 
   constructor(
     private readonly db: Db,
@@ -105,8 +108,13 @@ export class AuthService {
     if (!token || !token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
     const t = await this.db.apiToken.findUnique({ where: { tokenHash: sha256(token) }, include: { user: true } });
     if (!t || t.revokedAt || (t.expiresAt && t.expiresAt.getTime() <= Date.now())) return null;
-    // lastUsedAt is informational; don't make every API call wait for the write.
-    void this.db.apiToken.update({ where: { id: t.id }, data: { lastUsedAt: new Date() } }).catch(() => {});
+    // lastUsedAt is informational: written at most once a minute per token (a write per API call
+    // was the largest single database cost under load), and never waited for.
+    const now = Date.now();
+    if (now - (this.lastUsedWritten.get(t.id) ?? 0) >= LAST_USED_RESOLUTION_MS) {
+      this.lastUsedWritten.set(t.id, now);
+      void this.db.apiToken.update({ where: { id: t.id }, data: { lastUsedAt: new Date(now) } }).catch(() => {});
+    }
     return { userId: t.userId, username: t.user.username, role: RoleSchema.parse(t.user.role), via: "token" };
   }
 

@@ -1,0 +1,44 @@
+// The short form of bench/load.bench.ts in `npm test`: 30 sockets each watching 20 guests and
+// 15 API clients listing and acting for 10 s against a Tandem process. No error, no dropped
+// connection, every socket fed, and the server's memory back near where it started.
+import { describe, expect, it } from "vitest";
+import { runLoad } from "../../../bench/load.bench";
+
+describe("load (short form)", () => {
+  it("holds 30 watching sockets and 15 acting API clients for 10 s (then 5 s more) without an error or a drop", async () => {
+    const r = await runLoad({
+      sockets: 30,
+      guestsPerSocket: 20,
+      restClients: 15,
+      durationMs: 10_000,
+      fakeGuests: 250,
+      thinkMs: 100,
+      templateDb: process.env.TANDEM_TEST_TEMPLATE_DB!,
+      repeats: 1,
+      repeatMs: 5_000,
+    });
+    console.log(
+      `load: ${r.requests} requests (${r.actions} actions), list p99 ${r.latency.list.p99.toFixed(0)} ms ` +
+        `(idle ${r.idleListP99.toFixed(0)}), act p99 ${r.latency.act.p99.toFixed(0)} ms, points ${r.pointsReceived}/` +
+        `${r.pointsExpected}, CPU ${r.serverCpuPct.toFixed(0)} %, RSS ${r.rssMiB.idle.toFixed(0)} → ` +
+        `${r.rssMiB.loadedPeak.toFixed(0)} → ${r.rssMiB.afterIdle.toFixed(0)} → ${r.rssMiB.afterRepeats[0]?.toFixed(0)} MiB`,
+    );
+    console.log(
+      `healthz under load p50 ${r.healthzUnderLoad.p50.toFixed(0)} p99 ${r.healthzUnderLoad.p99.toFixed(0)} ms; stalls: ${JSON.stringify(r.stalls)}`,
+    );
+    expect(r.errors.slice(0, 5)).toEqual([]);
+    expect(r.dropped).toBe(0);
+    expect(r.socketsConnected).toBe(30);
+    expect(r.starvedSockets).toBe(0);
+    expect(r.pointsReceived).toBeGreaterThan(r.pointsExpected * 0.8);
+    expect(r.actions).toBeGreaterThan(15);
+    expect(r.upsertsReceived).toBeGreaterThan(0);
+    // Generous bounds for a 2-core CI machine: a regression shows up as seconds, not tens of ms.
+    expect(r.latency.list.p99).toBeLessThan(2000);
+    expect(r.latency.act.p99).toBeLessThan(2000);
+    // Memory settles: a second round with fresh connections does not add to it (no leak per
+    // connection or per request), and the first round's growth is the heap V8 keeps.
+    expect(r.rssMiB.afterIdle - r.rssMiB.idle).toBeLessThan(80);
+    expect(r.rssMiB.afterRepeats[0]! - r.rssMiB.afterIdle).toBeLessThan(25);
+  });
+});
