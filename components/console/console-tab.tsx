@@ -11,16 +11,11 @@ type Mode = "serial" | "exec" | "vnc";
 
 export function ConsoleTab({ guest }: { guest: Guest }) {
   const canOperate = useHasRole("operator");
-  const modes: { key: Mode; label: string }[] =
-    guest.kind === "vm"
-      ? [
-          { key: "serial", label: "Serial console" },
-          { key: "vnc", label: "Screen (VNC)" },
-        ]
-      : [
-          { key: "serial", label: "TTY" },
-          { key: "exec", label: "Shell (exec)" },
-        ];
+  const modes: { key: Mode; label: string }[] = [
+    { key: "serial", label: guest.kind === "vm" ? "Serial console" : "TTY" },
+    ...(guest.capabilities.vnc ? [{ key: "vnc" as const, label: "Screen (VNC)" }] : []),
+    ...(guest.capabilities.exec ? [{ key: "exec" as const, label: "Shell (exec)" }] : []),
+  ];
   const [mode, setMode] = useState<Mode>("serial");
   if (!canOperate) return <p className="muted text-sm">Consoles need the operator role.</p>;
   const running = guest.state === "running";

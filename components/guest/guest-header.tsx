@@ -48,7 +48,7 @@ export function GuestHeader({ guest }: { guest: Guest }) {
             {actionLabels[a]}
           </button>
         ))}
-        {guest.kind === "vm" && canOperate && (
+        {guest.capabilities.clone && canOperate && (
           <button
             type="button"
             className="btn"

@@ -25,7 +25,8 @@ function tabsFor(g: Guest): TabDef<TabKey>[] {
   return [
     { key: "overview", label: "Overview" },
     { key: "console", label: "Console" },
-    g.kind === "vm" ? { key: "snapshots", label: "Snapshots" } : { key: "logs", label: "Logs" },
+    ...(g.capabilities.snapshots ? [{ key: "snapshots" as const, label: "Snapshots" }] : []),
+    ...(g.capabilities.logs ? [{ key: "logs" as const, label: "Logs" }] : []),
     { key: "settings", label: "Settings" },
   ];
 }

@@ -10,6 +10,7 @@ const g = (name: string, state: Guest["state"] = "running"): Guest => ({
   state,
   vcpus: 1,
   memoryMiB: 256,
+  capabilities: { vnc: true, exec: false, snapshots: true, logs: false, clone: true },
   diskGiB: null,
   image: null,
   createdAt: "2026-01-01T00:00:00.000Z",

@@ -23,6 +23,16 @@ export const GuestName = z
     "name may contain letters, digits, '-', '_' and '.', and must start with a letter or digit",
   );
 
+/** What this guest's backend offers beyond the basics; the UI shows only what is there. */
+export const GuestCapabilities = z.object({
+  vnc: z.boolean(),
+  exec: z.boolean(),
+  snapshots: z.boolean(),
+  logs: z.boolean(),
+  clone: z.boolean(),
+});
+export type GuestCapabilities = z.infer<typeof GuestCapabilities>;
+
 export const Guest = z.object({
   id: z.string(),
   hostId: z.string(),
@@ -40,6 +50,7 @@ export const Guest = z.object({
   tags: z.array(z.string()),
   notes: z.string(),
   ipAddresses: z.array(z.string()),
+  capabilities: GuestCapabilities,
 });
 export type Guest = z.infer<typeof Guest>;
 

@@ -1,10 +1,19 @@
 // One list of VMs and containers: reads the truth from the drivers, joins Tandem's own fields
 // (tags, notes), runs lifecycle work as tasks, and turns driver events into pushed updates.
 import { randomUUID } from "node:crypto";
-import type { CreateGuestBody, Guest, GuestAction, GuestKind } from "../contract/guest";
+import type { CreateGuestBody, Guest, GuestAction, GuestCapabilities, GuestKind } from "../contract/guest";
 import { canAct, canDelete } from "../contract/states";
 import type { Db } from "../db/client";
-import { canClone, type DriverGuest, type GuestDriver, type Progress } from "../domain/driver";
+import {
+  canClone,
+  canExec,
+  canLog,
+  canSnapshot,
+  canVnc,
+  type DriverGuest,
+  type GuestDriver,
+  type Progress,
+} from "../domain/driver";
 import { AppError, invalidState, notFound } from "../domain/errors";
 import { makeGuestId, parseGuestId } from "../domain/ids";
 import type { Bus } from "./bus";
@@ -166,6 +175,7 @@ export class GuestService {
       tags: g.tags,
       notes: "",
       ipAddresses: [],
+      capabilities: this.capabilitiesOf(g.kind),
     };
     this.pending.set(id, placeholder);
     this.busy.add(id);
@@ -414,7 +424,14 @@ export class GuestService {
   }
 
   private join(g: DriverGuest, meta?: { tags: string; notes: string }): Guest {
-    return { ...g, tags: parseTags(meta?.tags), notes: meta?.notes ?? "" };
+    return { ...g, tags: parseTags(meta?.tags), notes: meta?.notes ?? "", capabilities: this.capabilitiesOf(g.kind) };
+  }
+
+  private capabilitiesOf(kind: GuestKind): GuestCapabilities {
+    const d = this.drivers.get(kind);
+    return d
+      ? { vnc: canVnc(d), exec: canExec(d), snapshots: canSnapshot(d), logs: canLog(d), clone: canClone(d) }
+      : { vnc: false, exec: false, snapshots: false, logs: false, clone: false };
   }
 }
 

@@ -54,6 +54,14 @@ describe("guests", () => {
       image: "demo-busybox",
     });
     expect(typeof got.body.guest.createdAt).toBe("string");
+    // The fake backend has no extras; the UI hides the tabs it would need.
+    expect(got.body.guest.capabilities).toEqual({
+      vnc: false,
+      exec: false,
+      snapshots: false,
+      logs: false,
+      clone: false,
+    });
     const list = await admin.json<{ guests: { id: string }[] }>("GET", "/api/v1/guests");
     expect(list.body.guests.map((g) => g.id)).toContain(guest.id);
   });

@@ -80,6 +80,7 @@ async function create(over: Record<string, unknown>) {
 describe("containers through Tandem, on real conmon + crun", () => {
   it("creates from the demo image and types in its console", async () => {
     const id = await create({ name: "real-shell", command: ["/bin/sh"] });
+    expect((await guest(id)).capabilities).toMatchObject({ exec: true, logs: true, vnc: false, snapshots: false });
     socket = await connectSocket(server.url, { cookie: admin.cookie });
     let text = "";
     socket.on("console:data", (p) => (text += new TextDecoder().decode(p.data as ArrayBuffer)));

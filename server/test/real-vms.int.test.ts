@@ -118,6 +118,7 @@ describe("VMs through Tandem, on the real libvirtd", () => {
     id = res.body.guest.id;
     created.push(id);
     await until(async () => (await guest(id)).state === "running", 60_000, 200);
+    expect((await guest(id)).capabilities).toMatchObject({ vnc: true, snapshots: true, clone: true, exec: false });
     socket = await connectSocket(server.url, { cookie: admin.cookie });
     let text = "";
     socket.on("console:data", (p) => (text += new TextDecoder().decode(p.data as ArrayBuffer)));
