@@ -16,6 +16,7 @@ import {
   haveLibvirt,
   integrityCheck,
   pidAlive,
+  processesWith,
   uuidOf,
   virsh,
   type TandemProcess,
@@ -25,6 +26,10 @@ async function createGuest(p: TandemProcess, body: Record<string, unknown>) {
   const res = await p.admin.json<{ guest: Guest; taskId: string }>("POST", "/api/v1/guests", body);
   expect(res.status, JSON.stringify(res.body)).toBe(202);
   return { id: res.body.guest.id, taskId: res.body.taskId, uuid: uuidOf(res.body.guest.id) };
+}
+
+async function guestState(p: TandemProcess, id: string): Promise<string | undefined> {
+  return (await p.admin.json<{ guest?: Guest }>("GET", `/api/v1/guests/${id}`)).body.guest?.state;
 }
 
 /** After the restart: the task failed as interrupted, and the guest is nowhere. */
@@ -42,6 +47,31 @@ describe.skipIf(!HAVE_CONTAINERS)("kill -9 mid container create (conmon + crun)"
     rig = new FaultRig("oci");
   });
   afterAll(() => rig?.cleanup());
+  let survivor: { id: string; pid: number };
+
+  it("a running container outlives kill -9 of Tandem and is re-adopted, same process", async () => {
+    let p = await rig.start();
+    const g = await createGuest(p, {
+      kind: "container",
+      name: `${rig.prefix}-keep`,
+      image: "demo-busybox",
+      vcpus: 1,
+      memoryMiB: 64,
+      command: ["/bin/sh"],
+    });
+    await until(async () => (await guestState(p, g.id)) === "running", 30_000);
+    const pid = Number(readFileSync(path.join(rig.dataDir, "containers", g.uuid, "pid"), "utf8"));
+    await p.kill9();
+    expect(pidAlive(pid)).toBe(true);
+    p = await rig.start();
+    try {
+      expect(await guestState(p, g.id)).toBe("running");
+      expect(Number(readFileSync(path.join(rig.dataDir, "containers", g.uuid, "pid"), "utf8"))).toBe(pid);
+      survivor = { id: g.id, pid };
+    } finally {
+      await p.stop();
+    }
+  });
 
   it("while mounting the root file system: rolled back on restart, nothing left", async () => {
     rig.hold("mount", "* overlay *");
@@ -118,8 +148,9 @@ describe.skipIf(!HAVE_CONTAINERS)("kill -9 mid container create (conmon + crun)"
     }
   });
 
-  it("the database survived every kill -9: SQLite's integrity check passes", async () => {
+  it("the database survived every kill -9, and the rollbacks left the survivor alone", async () => {
     expect(await integrityCheck(path.join(rig.dataDir, "tandem.db"))).toBe("ok");
+    expect(pidAlive(survivor.pid)).toBe(true);
   });
 });
 
@@ -161,6 +192,26 @@ describe.skipIf(!haveLibvirt())("kill -9 mid VM create (libvirt)", () => {
   };
   const disk: { leftovers: string[] }[] = [];
 
+  let survivor: { id: string; pid: number };
+
+  it("a running VM outlives kill -9 of Tandem and is re-adopted, same QEMU process", async () => {
+    let p = await rig.start();
+    const g = await createGuest(p, vm("keep"));
+    await until(async () => (await guestState(p, g.id)) === "running", 60_000);
+    const [pid] = processesWith(g.uuid);
+    expect(pid).toBeDefined();
+    await p.kill9();
+    expect(pidAlive(pid!)).toBe(true);
+    p = await rig.start();
+    try {
+      expect(await guestState(p, g.id)).toBe("running");
+      expect(processesWith(g.uuid)).toContain(pid);
+      survivor = { id: g.id, pid: pid! };
+    } finally {
+      await p.stop();
+    }
+  });
+
   it("while creating its disk: the task failed, no domain, no process", async () => {
     disk.push(await killDuringDisk("?create *", "disk"));
     disk.push(await killDuringDisk("?info *", "disk2"));
@@ -198,7 +249,8 @@ describe.skipIf(!haveLibvirt())("kill -9 mid VM create (libvirt)", () => {
     }
   });
 
-  it("the database survived every kill -9: SQLite's integrity check passes", async () => {
+  it("the database survived every kill -9, and the rollbacks left the survivor alone", async () => {
     expect(await integrityCheck(path.join(rig.dataDir, "tandem.db"))).toBe("ok");
+    expect(pidAlive(survivor.pid)).toBe(true);
   });
 });

@@ -199,7 +199,7 @@ export class FaultRig {
     const out: string[] = [];
     const dir = path.join(this.dataDir, "containers", uuid);
     if (existsSync(dir)) out.push(`directory ${dir}`);
-    for (const m of mountsUnder(this.tmp)) out.push(`mount ${m}`);
+    for (const m of mountsUnder(this.tmp)) if (m.includes(uuid)) out.push(`mount ${m}`);
     if (existsSync(`/run/netns/${this.names.netnsPrefix}${uuid}`)) out.push(`netns ${this.names.netnsPrefix}${uuid}`);
     if (existsSync(`/sys/class/net/${vethName(uuid)}`)) out.push(`veth ${vethName(uuid)}`);
     for (const d of cgroupDirs(detectCgroupLayout(), `/${this.names.cgroupParent}/${uuid}`)) {
