@@ -18,9 +18,13 @@ import { parseOrThrow } from "./route";
 
 const JSON_LIMIT = 1024 * 1024;
 
-function hasBody(h: Headers): boolean {
+/**
+ * A body that may still be arriving when the answer goes out: chunked, or larger than what comes
+ * with the request head. (A small body is already in and is discarded at once.)
+ */
+function hasPendingBody(h: Headers): boolean {
   const len = h.get("content-length");
-  return (len !== null && len !== "0") || h.has("transfer-encoding");
+  return h.has("transfer-encoding") || (len !== null && Number(len) > 16 * 1024);
 }
 
 function sameSecret(a: string, b: string): boolean {
@@ -41,7 +45,7 @@ export function createApiApp(deps: { auth: AuthService; log: Logger; routes: Any
     await next();
     // A body left unread (refused early, or sent to a route that takes none): say the connection
     // closes, so the client never reuses a socket that may be dropped while it is discarded.
-    if (hasBody(c.req.raw.headers) && !(c.get("bodyRead") && c.res.status < 400)) {
+    if (hasPendingBody(c.req.raw.headers) && !(c.get("bodyRead") && c.res.status < 400)) {
       c.res.headers.set("Connection", "close");
     }
     log.info(
