@@ -111,6 +111,9 @@ async function startServer(opts: LoadOptions, dir: string): Promise<{ child: Chi
     };
     child.stdout!.on("data", check);
     child.once("exit", (code) => reject(new Error(`server exited ${code}:\n${out}`)));
+  }).catch((e: unknown) => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    throw e;
   });
   return { child, url: `http://127.0.0.1:${port}` };
 }
@@ -124,7 +127,10 @@ async function json<T>(url: string, init: RequestInit = {}): Promise<{ status: n
 
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "tandem-load-"));
-  const { child, url } = await startServer(opts, dir);
+  const { child, url } = await startServer(opts, dir).catch((e: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  });
   const pid = child.pid!;
   const sockets: Socket[] = [];
   try {
