@@ -1,6 +1,7 @@
 "use client";
 // Sign-in form: posts credentials, keeps the CSRF token, then goes where the user was headed.
 import { useRouter, useSearchParams } from "next/navigation";
+import { safeNext } from "./auth/safe-next";
 import { useState, type FormEvent } from "react";
 import { LoginResponse } from "@/server/contract";
 import { api, ApiError, setCsrfToken } from "./api/client";
@@ -22,8 +23,7 @@ export function LoginForm() {
       );
       setCsrfToken(res.csrfToken);
       const next = params.get("next");
-      // Only same-site paths: never bounce a signed-in user to another origin.
-      router.replace(next && next.startsWith("/") && !next.startsWith("//") ? next : "/");
+      router.replace(safeNext(next, window.location.origin));
       router.refresh();
     } catch (err) {
       setError(err instanceof ApiError ? err.message : "could not reach Tandem");
