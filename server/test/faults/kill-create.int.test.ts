@@ -218,12 +218,9 @@ describe.skipIf(!haveLibvirt())("kill -9 mid VM create (libvirt)", () => {
     for (const d of disk) expect(d.leftovers.filter((x) => !x.startsWith("directory"))).toEqual([]);
   });
 
-  // KNOWN BUG (VM driver): LibvirtDriver.create (server/drivers/vm/libvirt/driver.ts) makes
-  // vms/<uuid>/ before the domain exists and removes it only in its own catch block; nothing
-  // sweeps a directory without a domain at start-up, so a kill here leaves the directory (and,
-  // after qemu-img ran, its disk.qcow2). `it.fails` turns red once the driver is fixed: then make
-  // it a plain `it`.
-  it.fails("while creating its disk: no orphan directory or disk either (known VM driver bug)", () => {
+  // LibvirtDriver makes vms/<uuid>/ before the domain exists; its first listing after a restart
+  // sweeps directories that no domain owns.
+  it("while creating its disk: no orphan directory or disk either", () => {
     expect(disk.length).toBe(2);
     for (const d of disk) expect(d.leftovers).toEqual([]);
   });

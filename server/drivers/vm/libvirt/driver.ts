@@ -7,7 +7,7 @@
 // is a template — it is not started, reverted or purged (that would change or remove the data
 // the clones are built on). See README.md.
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, rm } from "node:fs/promises";
+import { copyFile, mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { XMLBuilder } from "fast-xml-parser";
 import { z } from "zod";
@@ -131,6 +131,9 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
   private networkReady: Promise<void> | null = null;
   private versions: string | null = null;
   private closed = false;
+  /** VMs whose files are being made right now: the orphan sweep must not touch them. */
+  private readonly building = new Set<string>();
+  private swept = false;
 
   constructor(private readonly opts: LibvirtDriverOptions) {
     this.log = opts.logger ?? silentLogger;
@@ -196,6 +199,27 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
 
   private idOf(uuid: string): string {
     return makeGuestId(this.opts.hostId, "vm", uuid);
+  }
+
+  /**
+   * A create or clone killed before libvirt had the domain leaves `vms/<uuid>/` (and maybe its
+   * disk) with nothing pointing at it. Once per process, on the first full listing, such
+   * directories are removed; directories of VMs being built now are left alone.
+   */
+  private async sweepOrphanDirs(domainUuids: Set<string>): Promise<void> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.vmsDir);
+    } catch {
+      return; // no VMs made yet
+    }
+    for (const uuid of entries) {
+      if (!UUID_RE.test(uuid) || domainUuids.has(uuid) || this.building.has(uuid)) continue;
+      this.log.warn({ uuid }, "removing the files of a VM whose creation was interrupted");
+      await rm(this.vmDir(uuid), { recursive: true, force: true }).catch((e: unknown) =>
+        this.log.error({ uuid, err: String(e) }, "could not remove an orphaned VM directory"),
+      );
+    }
   }
 
   private vmDir(uuid: string): string {
@@ -293,6 +317,10 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
     } catch (e) {
       throw this.fail(e, "list VMs");
     }
+    if (!this.swept) {
+      this.swept = true;
+      await this.sweepOrphanDirs(new Set(all.map((d) => d.uuid)));
+    }
     const parsed: { d: (typeof all)[number]; p: ParsedDomain }[] = [];
     for (const d of all) {
       d.domain.free();
@@ -346,6 +374,20 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
   // ------------------------------------------------------------------------------ create
 
   async create(spec: GuestSpec, progress: (p: Progress) => void): Promise<DriverGuest> {
+    return this.whileBuilding(spec.uuid, () => this.createVm(spec, progress));
+  }
+
+  /** Marks a VM's directory as in use while its files are made (see sweepOrphanDirs). */
+  private async whileBuilding<T>(uuid: string, work: () => Promise<T>): Promise<T> {
+    this.building.add(uuid);
+    try {
+      return await work();
+    } finally {
+      this.building.delete(uuid);
+    }
+  }
+
+  private async createVm(spec: GuestSpec, progress: (p: Progress) => void): Promise<DriverGuest> {
     const name = GuestName.safeParse(spec.name);
     if (!name.success)
       throw new AppError("VALIDATION", `invalid VM name: ${name.error.issues[0]?.message ?? "bad name"}`);
@@ -718,6 +760,14 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
    * Read-only or shareable disks outside the source's own directory (ISOs) are shared.
    */
   async clone(
+    id: string,
+    opts: { name: string; mode: "linked" | "full"; uuid: string },
+    progress: (p: Progress) => void,
+  ): Promise<DriverGuest> {
+    return this.whileBuilding(opts.uuid, () => this.cloneVm(id, opts, progress));
+  }
+
+  private async cloneVm(
     id: string,
     opts: { name: string; mode: "linked" | "full"; uuid: string },
     progress: (p: Progress) => void,
