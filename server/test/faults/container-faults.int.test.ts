@@ -153,12 +153,9 @@ describe.skipIf(!HAVE_CONTAINERS)("conmon killed", () => {
     expect(processesWith(uuidOf(id))).toEqual([]);
   });
 
-  // KNOWN BUG (container driver, server/drivers/container/oci/driver.ts): exits are learnt only
-  // from conmon's exit files (the exitDir watcher → onExitFile); with conmon dead none is
-  // written, so the container that died with it is shown `stopped` (stateOf: no lastExit), no
-  // change is pushed to browsers, and the restart policy is not applied until the next Tandem
-  // start (init() → onExitFile(uuid, true)). `it.fails` turns red once fixed: make it an `it`.
-  it.fails("is pushed as a crash and restart policy `always` brings the container back (known bug)", async () => {
+  // With conmon dead no exit file is written; the driver's once-a-second watchdog notices the
+  // init is gone, pushes the change and applies the restart policy.
+  it("is pushed as a crash and restart policy `always` brings the container back", async () => {
     const id = await running("both", { restartPolicy: "always" });
     const init = initPid(id)!;
     const mark = seen.length;

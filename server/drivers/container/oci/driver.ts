@@ -101,6 +101,7 @@ export class ContainerDriver implements GuestDriver {
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly hub = new EventHub();
   private exitWatcher: FSWatcher | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
   private ipLock: Promise<unknown> = Promise.resolve();
   private readonly ready: Promise<void>;
   private closed = false;
@@ -132,6 +133,10 @@ export class ContainerDriver implements GuestDriver {
     this.exitWatcher = watch(this.exitDir, (_ev, file) => {
       if (file && file.startsWith(RUNTIME_PREFIX)) void this.onExitFile(file.slice(RUNTIME_PREFIX.length));
     });
+    // conmon writes the exit file; if conmon itself is killed, nobody does. Once a second, look
+    // for containers that should run but whose init is gone without one (cheap: a /proc read each).
+    this.watchdog = setInterval(() => this.checkLost(), 1000);
+    this.watchdog.unref();
     for (const uuid of listContainerDirs(this.containersDir)) {
       const paths = containerPaths(this.containersDir, uuid);
       let rec: ContainerRecord;
@@ -642,6 +647,19 @@ export class ContainerDriver implements GuestDriver {
     rmSync(file, { force: true });
   }
 
+  /** Containers wanted running whose init died without conmon writing an exit file. */
+  private checkLost(): void {
+    if (this.closed) return;
+    for (const [uuid, rec] of this.records) {
+      if (rec.creating || rec.desired !== "running" || this.locks.has(uuid) || this.restartTimers.has(uuid)) continue;
+      if (this.transitioning.has(uuid) || existsSync(this.exitFile(uuid)) || this.isAlive(uuid)) continue;
+      this.log.warn({ id: rec.id }, "container died without an exit file (was conmon killed?)");
+      void this.onExitFile(uuid, true).catch((e: unknown) =>
+        this.log.error({ id: rec.id, err: String(e) }, "handling a lost container failed"),
+      );
+    }
+  }
+
   /**
    * Handles a container's exit once: inotify reports an exit file more than once (create, write),
    * so without the file (already finalized) there is nothing to do unless `lost` says the
@@ -907,6 +925,7 @@ export class ContainerDriver implements GuestDriver {
     await this.ready.catch(() => undefined);
     this.closed = true;
     this.exitWatcher?.close();
+    if (this.watchdog) clearInterval(this.watchdog);
     for (const t of this.restartTimers.values()) clearTimeout(t);
     this.restartTimers.clear();
     await Promise.all([...this.locks.values()]);
