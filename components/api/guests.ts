@@ -23,8 +23,10 @@ export const createGuest = (body: CreateGuestBody) => apiParsed(CreatedResponse,
 export const guestAction = (id: string, action: GuestAction) =>
   apiParsed(TaskRef, "POST", apiPath`/api/v1/guests/${id}/actions`, { action });
 
-export const updateGuest = async (id: string, patch: { tags?: string[]; notes?: string }) =>
-  (await apiParsed(GuestResponse, "PATCH", apiPath`/api/v1/guests/${id}`, patch)).guest;
+export const updateGuest = async (
+  id: string,
+  patch: { tags?: string[]; notes?: string; name?: string; vcpus?: number; memoryMiB?: number },
+) => (await apiParsed(GuestResponse, "PATCH", apiPath`/api/v1/guests/${id}`, patch)).guest;
 
 export const deleteGuest = (id: string, purge: boolean) =>
   apiParsed(TaskRef, "DELETE", withQuery(apiPath`/api/v1/guests/${id}`, { purge }));

@@ -1,5 +1,5 @@
 "use client";
-// Tags and notes (PATCH), and delete with the choice to purge disks.
+// Tags and notes, name and size (PATCH), and delete with the choice to purge disks.
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { canDelete, UpdateGuestBody, type Guest } from "@/server/contract";
@@ -17,17 +17,95 @@ export function SettingsTab({ guest }: { guest: Guest }) {
   return (
     <div className="grid max-w-3xl gap-4">
       <MetaForm key={guest.id} guest={guest} disabled={!canOperate} />
-      <section className="card p-4 text-sm" aria-labelledby="resize-heading">
-        <h2 id="resize-heading" className="mb-1 font-semibold">
-          Name and size
-        </h2>
-        <p className="muted">
-          {guest.vcpus} vCPUs, {guest.memoryMiB} MiB memory{guest.diskGiB ? `, ${guest.diskGiB} GiB disk` : ""}.
-          Renaming and resizing are not offered by this server yet.
-        </p>
-      </section>
+      <SizeForm key={`${guest.id}-size`} guest={guest} disabled={!canOperate} />
       {canOperate && <DeleteSection guest={guest} />}
     </div>
+  );
+}
+
+/** Name and size, where the guest's backend allows: containers live, VMs while shut down. */
+function SizeForm({ guest, disabled }: { guest: Guest; disabled: boolean }) {
+  const notify = useNotify();
+  const [name, setName] = useState(guest.name);
+  const [vcpus, setVcpus] = useState(String(guest.vcpus));
+  const [memory, setMemory] = useState(String(guest.memoryMiB));
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const { rename, resize } = guest.capabilities;
+  const vmRunning = guest.kind === "vm" && guest.state !== "stopped";
+
+  async function save(e: FormEvent) {
+    e.preventDefault();
+    const parsed = UpdateGuestBody.safeParse({
+      ...(rename && name !== guest.name ? { name } : {}),
+      ...(resize && Number(vcpus) !== guest.vcpus ? { vcpus: Number(vcpus) } : {}),
+      ...(resize && Number(memory) !== guest.memoryMiB ? { memoryMiB: Number(memory) } : {}),
+    });
+    if (!parsed.success)
+      return setError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join("; "));
+    setError(undefined);
+    setBusy(true);
+    try {
+      await updateGuest(guest.id, parsed.data);
+      notify(`Saved ${parsed.data.name ?? guest.name}`, "success");
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="card p-4 text-sm" aria-labelledby="resize-heading">
+      <h2 id="resize-heading" className="mb-2 font-semibold">
+        Name and size
+      </h2>
+      {!rename && !resize ? (
+        <p className="muted">This guest&apos;s backend cannot rename or resize it.</p>
+      ) : (
+        <form onSubmit={save} className="flex flex-wrap items-end gap-3">
+          {rename && (
+            <Field label="Name" className="min-w-48 flex-1">
+              <input className="input" value={name} disabled={disabled} onChange={(e) => setName(e.target.value)} />
+            </Field>
+          )}
+          {resize && (
+            <>
+              <Field label={guest.kind === "vm" ? "vCPUs" : "CPU limit (cores)"} className="w-36">
+                <input
+                  className="input"
+                  type="number"
+                  min={guest.kind === "vm" ? 1 : 0.1}
+                  step={guest.kind === "vm" ? 1 : 0.1}
+                  value={vcpus}
+                  disabled={disabled || vmRunning}
+                  onChange={(e) => setVcpus(e.target.value)}
+                />
+              </Field>
+              <Field label="Memory (MiB)" className="w-36">
+                <input
+                  className="input"
+                  type="number"
+                  min={16}
+                  value={memory}
+                  disabled={disabled || vmRunning}
+                  onChange={(e) => setMemory(e.target.value)}
+                />
+              </Field>
+            </>
+          )}
+          <button type="submit" className="btn-primary" disabled={disabled || busy}>
+            Apply
+          </button>
+          {vmRunning && resize && <p className="muted w-full">Shut the VM down to change its vCPUs or memory.</p>}
+          {error && (
+            <p role="alert" className="w-full text-red-600 dark:text-red-400">
+              {error}
+            </p>
+          )}
+        </form>
+      )}
+    </section>
   );
 }
 

@@ -10,7 +10,7 @@ const g = (name: string, state: Guest["state"] = "running"): Guest => ({
   state,
   vcpus: 1,
   memoryMiB: 256,
-  capabilities: { vnc: true, exec: false, snapshots: true, logs: false, clone: true },
+  capabilities: { vnc: true, exec: false, snapshots: true, logs: false, clone: true, rename: false, resize: true },
   diskGiB: null,
   image: null,
   createdAt: "2026-01-01T00:00:00.000Z",

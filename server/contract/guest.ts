@@ -30,6 +30,10 @@ export const GuestCapabilities = z.object({
   snapshots: z.boolean(),
   logs: z.boolean(),
   clone: z.boolean(),
+  /** Rename the guest (containers; libvirt keeps a VM's name). */
+  rename: z.boolean(),
+  /** Change vCPUs / CPU limit and memory (containers live; VMs while stopped). */
+  resize: z.boolean(),
 });
 export type GuestCapabilities = z.infer<typeof GuestCapabilities>;
 
@@ -120,4 +124,12 @@ export const CloneGuestBody = z.object({
 export const UpdateGuestBody = z.object({
   tags: z.array(z.string().min(1).max(64)).max(32).optional(),
   notes: z.string().max(16384).optional(),
+  name: GuestName.optional(),
+  vcpus: z.number().min(0.1).max(256).optional(),
+  memoryMiB: z
+    .number()
+    .int()
+    .min(16)
+    .max(4 * 1024 * 1024)
+    .optional(),
 });

@@ -169,3 +169,18 @@ export const canClone = (d: GuestDriver): d is GuestDriver & CloneCapable =>
   typeof (d as Partial<CloneCapable>).clone === "function";
 export const hasConsoleHistory = (d: GuestDriver): d is GuestDriver & ConsoleHistoryCapable =>
   typeof (d as Partial<ConsoleHistoryCapable>).consoleHistory === "function";
+
+/** A new name for a guest (the backend's own name, not just a label). */
+export interface RenameCapable {
+  rename(id: string, name: string): Promise<void>;
+}
+
+/** New CPU and memory limits: live where the backend can (containers), else while stopped. */
+export interface ResizeCapable {
+  resize(id: string, size: { vcpus?: number; memoryMiB?: number }): Promise<void>;
+}
+
+export const canRename = (d: GuestDriver): d is GuestDriver & RenameCapable =>
+  typeof (d as Partial<RenameCapable>).rename === "function";
+export const canResize = (d: GuestDriver): d is GuestDriver & ResizeCapable =>
+  typeof (d as Partial<ResizeCapable>).resize === "function";

@@ -8,6 +8,8 @@ import {
   canClone,
   canExec,
   canLog,
+  canRename,
+  canResize,
   canSnapshot,
   canVnc,
   type DriverGuest,
@@ -241,8 +243,42 @@ export class GuestService {
     });
   }
 
-  async updateMeta(id: string, patch: { tags?: string[]; notes?: string }): Promise<Guest> {
-    const guest = await this.get(id);
+  /** Tags and notes (Tandem's own), and a new name or size (the backend's). */
+  async update(
+    id: string,
+    patch: { tags?: string[]; notes?: string; name?: string; vcpus?: number; memoryMiB?: number },
+  ): Promise<Guest> {
+    let guest = await this.get(id);
+    const driver = this.driverForId(id);
+    if (patch.name !== undefined && patch.name !== guest.name) {
+      if (!canRename(driver)) throw new AppError("BAD_REQUEST", `renaming is not available for ${guest.kind}s`);
+      if ((await this.list()).some((g) => g.kind === guest.kind && g.name === patch.name)) {
+        throw new AppError("CONFLICT", `a ${guest.kind} named '${patch.name}' already exists`);
+      }
+      await driver.rename(id, patch.name);
+      await this.db.guestMeta.updateMany({ where: { guestId: id }, data: { name: patch.name } });
+    }
+    const size = {
+      ...(patch.vcpus !== undefined && patch.vcpus !== guest.vcpus ? { vcpus: patch.vcpus } : {}),
+      ...(patch.memoryMiB !== undefined && patch.memoryMiB !== guest.memoryMiB ? { memoryMiB: patch.memoryMiB } : {}),
+    };
+    if (Object.keys(size).length) {
+      if (!canResize(driver)) throw new AppError("BAD_REQUEST", `resizing is not available for ${guest.kind}s`);
+      if (guest.kind === "vm" && size.vcpus !== undefined && !Number.isInteger(size.vcpus)) {
+        throw new AppError("VALIDATION", "a VM's vcpus must be a whole number");
+      }
+      const cap = this.capacity();
+      if ((size.vcpus ?? 0) > cap.cpus) throw new AppError("VALIDATION", `vcpus exceeds the host's ${cap.cpus} CPUs`);
+      if ((size.memoryMiB ?? 0) * 1024 * 1024 > cap.memoryBytes) {
+        throw new AppError("VALIDATION", "memoryMiB exceeds the host's memory");
+      }
+      await driver.resize(id, size);
+    }
+    guest = await this.get(id);
+    return this.updateMeta(id, { tags: patch.tags, notes: patch.notes }, guest);
+  }
+
+  private async updateMeta(id: string, patch: { tags?: string[]; notes?: string }, guest: Guest): Promise<Guest> {
     await this.db.guestMeta.upsert({
       where: { guestId: id },
       create: {
@@ -430,8 +466,16 @@ export class GuestService {
   private capabilitiesOf(kind: GuestKind): GuestCapabilities {
     const d = this.drivers.get(kind);
     return d
-      ? { vnc: canVnc(d), exec: canExec(d), snapshots: canSnapshot(d), logs: canLog(d), clone: canClone(d) }
-      : { vnc: false, exec: false, snapshots: false, logs: false, clone: false };
+      ? {
+          vnc: canVnc(d),
+          exec: canExec(d),
+          snapshots: canSnapshot(d),
+          logs: canLog(d),
+          clone: canClone(d),
+          rename: canRename(d),
+          resize: canResize(d),
+        }
+      : { vnc: false, exec: false, snapshots: false, logs: false, clone: false, rename: false, resize: false };
   }
 }
 

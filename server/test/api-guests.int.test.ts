@@ -61,7 +61,15 @@ describe("guests", () => {
       snapshots: false,
       logs: false,
       clone: false,
+      rename: false,
+      resize: false,
     });
+    // …so a rename or resize is refused with a clear 400, not attempted.
+    const rename = await admin.json<{ error: { message: string } }>("PATCH", `/api/v1/guests/${guest.id}`, {
+      name: "web-2",
+    });
+    expect(rename.status).toBe(400);
+    expect(rename.body.error.message).toMatch(/renaming is not available/);
     const list = await admin.json<{ guests: { id: string }[] }>("GET", "/api/v1/guests");
     expect(list.body.guests.map((g) => g.id)).toContain(guest.id);
   });

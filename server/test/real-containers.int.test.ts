@@ -105,6 +105,25 @@ describe("containers through Tandem, on real conmon + crun", () => {
     expect(mean).toBeLessThan(65);
   });
 
+  it("renames and resizes a running container live; the cgroup limit follows", async () => {
+    const id = await create({ name: "real-resize", memoryMiB: 64, command: ["/bin/sh"] });
+    const res = await admin.json<{ guest: Guest }>("PATCH", `/api/v1/guests/${id}`, {
+      name: "real-resized",
+      memoryMiB: 96,
+      vcpus: 0.5,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.guest).toMatchObject({ name: "real-resized", memoryMiB: 96, vcpus: 0.5, state: "running" });
+    const limit = await until(async () => {
+      const r = await admin.json<{ points: { memLimit: number }[] }>("GET", `/api/v1/guests/${id}/metrics?range=15m`);
+      const last = r.body.points.at(-1);
+      return last && last.memLimit === 96 * 1024 * 1024 ? last.memLimit : null;
+    }, 10_000);
+    expect(limit).toBe(96 * 1024 * 1024);
+    const taken = await admin.json("PATCH", `/api/v1/guests/${id}`, { name: "real-shell" });
+    expect(taken.status).toBe(409);
+  });
+
   it("stops and deletes, leaving no bundle directory behind", async () => {
     const id = await create({ name: "real-gone", command: ["/bin/sh"] });
     const stop = await admin.json("POST", `/api/v1/guests/${id}/actions`, { action: "stop" });

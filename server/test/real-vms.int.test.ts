@@ -183,6 +183,14 @@ describe("VMs through Tandem, on the real libvirtd", () => {
       }, 20_000);
       expect((await guest(id)).state).toBe(state);
     }
+    // Resizing waits for the VM to be shut down; then the definition changes.
+    const live = await admin.json<{ error: { code: string } }>("PATCH", `/api/v1/guests/${id}`, { memoryMiB: 320 });
+    expect(live.status).toBe(409);
+    const stop = await admin.json<{ taskId: string }>("POST", `/api/v1/guests/${id}/actions`, { action: "stop" });
+    expect((await server.services.tasks.waitFor(stop.body.taskId, 30_000)).state).toBe("succeeded");
+    const resized = await admin.json<{ guest: Guest }>("PATCH", `/api/v1/guests/${id}`, { memoryMiB: 320, vcpus: 2 });
+    expect(resized.status, JSON.stringify(resized.body)).toBe(200);
+    expect(resized.body.guest).toMatchObject({ memoryMiB: 320, vcpus: 2, state: "stopped" });
     const del = await admin.json<{ taskId: string }>("DELETE", `/api/v1/guests/${id}?purge=true`);
     expect(del.status).toBe(202);
     const task = await until(async () => {

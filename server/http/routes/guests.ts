@@ -45,11 +45,11 @@ export function guestRoutes(s: Services): AnyRoute[] {
       path: "/api/v1/guests/:id",
       access: "operator",
       tag: "guests",
-      summary: "Change a guest's tags or notes",
+      summary: "Change a guest's tags or notes, rename it, or resize it (where its backend allows)",
       params: IdParam,
       body: UpdateGuestBody,
       responses: { 200: { description: "the guest", schema: z.object({ guest: Guest }) } },
-      handler: async (c, { params, body }) => c.json({ guest: await s.guests.updateMeta(params.id, body) }),
+      handler: async (c, { params, body }) => c.json({ guest: await s.guests.update(params.id, body) }),
     }),
     defineRoute({
       method: "delete",

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from "node:fs";
 import path from "node:path";
 import { canAct } from "../../../contract/states";
-import type { GuestAction, GuestState } from "../../../contract/guest";
+import { GuestName, type GuestAction, type GuestState } from "../../../contract/guest";
 import type {
   ConsoleStream,
   DriverEvent,
@@ -40,7 +40,7 @@ import {
 } from "./record";
 import { restartDelayMs, shouldRestart } from "./restart";
 import { Runtime } from "./runtime";
-import { buildExecProcess, buildSpec, resolveUser, type OciSpec } from "./spec";
+import { buildExecProcess, buildSpec, CPU_PERIOD_US, resolveUser, type OciSpec } from "./spec";
 
 export interface ContainerDriverOptions {
   hostId: string;
@@ -778,6 +778,62 @@ export class ContainerDriver implements GuestDriver {
   }
 
   // ---------------------------------------------------------------- remove
+
+  /** The container's own name (its hostname stays what it was created with). */
+  async rename(id: string, name: string): Promise<void> {
+    await this.ensureReady();
+    const uuid = this.uuidOf(id);
+    const parsed = GuestName.safeParse(name);
+    if (!parsed.success) throw new AppError("VALIDATION", `invalid name: ${parsed.error.issues[0]?.message}`);
+    await this.withLock(uuid, async () => {
+      this.rec(uuid);
+      for (const r of this.records.values()) {
+        if (r.uuid !== uuid && r.name === name)
+          throw new AppError("CONFLICT", `a container named '${name}' already exists`);
+      }
+      this.update(uuid, { name });
+    });
+    this.changed(uuid);
+  }
+
+  /** New CPU and memory limits: applied live to a running container and kept for later starts. */
+  async resize(id: string, size: { vcpus?: number; memoryMiB?: number }): Promise<void> {
+    await this.ensureReady();
+    const uuid = this.uuidOf(id);
+    if (size.vcpus !== undefined && (size.vcpus < 0.1 || size.vcpus > this.host.cpuCount)) {
+      throw new AppError("VALIDATION", `a CPU limit must be between 0.1 and ${this.host.cpuCount} cores`);
+    }
+    if (size.memoryMiB !== undefined && size.memoryMiB * 1024 * 1024 > this.host.memTotalBytes) {
+      throw new AppError("VALIDATION", "the memory limit exceeds this host's memory");
+    }
+    await this.withLock(uuid, async () => {
+      const rec = this.rec(uuid);
+      if (rec.creating) throw invalidState("the container is still being created");
+      if (this.isAlive(uuid)) {
+        await this.runtime.update(this.runtimeId(uuid), {
+          memoryBytes: size.memoryMiB !== undefined ? size.memoryMiB * 1024 * 1024 : undefined,
+          swap: this.swapAccounting(),
+          cpuQuotaUs: size.vcpus !== undefined ? Math.round(size.vcpus * CPU_PERIOD_US) : undefined,
+          cpuPeriodUs: size.vcpus !== undefined ? CPU_PERIOD_US : undefined,
+        });
+      }
+      // The bundle's config.json is what the next start uses: keep it in step.
+      const file = this.paths(uuid).config;
+      const spec = JSON.parse(readFileSync(file, "utf8")) as OciSpec;
+      const res = spec.linux.resources;
+      if (size.memoryMiB !== undefined) {
+        const bytes = size.memoryMiB * 1024 * 1024;
+        res.memory = { ...res.memory, limit: bytes, ...(res.memory?.swap !== undefined ? { swap: bytes } : {}) };
+      }
+      if (size.vcpus !== undefined) res.cpu = { quota: Math.round(size.vcpus * CPU_PERIOD_US), period: CPU_PERIOD_US };
+      writeFileSync(file, JSON.stringify(spec));
+      this.update(uuid, {
+        ...(size.vcpus !== undefined ? { vcpus: size.vcpus } : {}),
+        ...(size.memoryMiB !== undefined ? { memoryMiB: size.memoryMiB } : {}),
+      });
+    });
+    this.changed(uuid);
+  }
 
   async remove(id: string, _opts: { purgeDisks: boolean }): Promise<void> {
     await this.ensureReady();

@@ -17,6 +17,21 @@ export class Runtime {
     return existsSync(`${this.stateRoot}/${id}`);
   }
 
+  /** New limits for a running container's cgroup (swap set with memory where accounted). */
+  async update(
+    id: string,
+    limits: { memoryBytes?: number; swap?: boolean; cpuQuotaUs?: number; cpuPeriodUs?: number },
+  ) {
+    const args = [this.command, "update"];
+    if (limits.memoryBytes !== undefined) {
+      args.push(`--memory=${limits.memoryBytes}`);
+      if (limits.swap) args.push(`--memory-swap=${limits.memoryBytes}`);
+    }
+    if (limits.cpuQuotaUs !== undefined) args.push(`--cpu-quota=${limits.cpuQuotaUs}`);
+    if (limits.cpuPeriodUs !== undefined) args.push(`--cpu-period=${limits.cpuPeriodUs}`);
+    await run([...args, id], { timeoutMs: 15_000 });
+  }
+
   start(id: string): Promise<unknown> {
     return run([this.command, "start", id], { timeoutMs: 30_000 });
   }

@@ -138,3 +138,30 @@ export function cloneDomainXml(sourceXml: string, plan: CloneXmlPlan): string {
   }
   return builder.build(doc) as string;
 }
+
+/**
+ * The same domain with a new size: <vcpu> and <memory>/<currentMemory> (KiB) rewritten in
+ * place, everything else kept as it was. Pure; for a stopped VM's inactive XML.
+ */
+export function resizeDomainXml(xml: string, size: { vcpus?: number; memoryMiB?: number }): string {
+  const doc = parser.parse(xml) as ONode[];
+  const domain = doc.find((n) => tagOf(n) === "domain");
+  if (!domain) throw new CloneXmlError("not a domain XML document");
+  if (size.vcpus !== undefined) {
+    const vcpu = child(domain, "vcpu");
+    if (!vcpu) throw new CloneXmlError("domain XML lacks <vcpu>");
+    setText(vcpu, String(size.vcpus));
+    delete attrs(vcpu)["@_current"];
+  }
+  if (size.memoryMiB !== undefined) {
+    for (const tag of ["memory", "currentMemory"]) {
+      for (const m of children(domain, tag)) {
+        setText(m, String(size.memoryMiB * 1024));
+        attrs(m)["@_unit"] = "KiB";
+      }
+    }
+    // A <maxMemory> below the new size would make libvirt refuse the definition.
+    remove(domain, (c) => tagOf(c) === "maxMemory");
+  }
+  return builder.build(doc) as string;
+}

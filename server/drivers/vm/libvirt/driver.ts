@@ -49,7 +49,7 @@ import { AppError, invalidState, notFound } from "../../../domain/errors";
 import { makeGuestId, parseGuestId } from "../../../domain/ids";
 import { detectAccel, type Accel } from "./accel";
 import { addressesByMac, guestAddresses, leaseNetworks } from "./addresses";
-import { cloneDomainXml } from "./clone-xml";
+import { cloneDomainXml, resizeDomainXml } from "./clone-xml";
 import { cloneSeed, makeSeed, seedTool } from "./cloud-init";
 import { SerialConsole } from "./console";
 import { readConsoleLog } from "./console-log";
@@ -358,6 +358,20 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
   /** Where this VM's own files live (they are removed by a purge, and nothing else is). */
   filesDir(id: string): string {
     return this.vmDir(this.uuidOf(id));
+  }
+
+  /** New vCPUs and memory for a stopped VM (its inactive definition is rewritten). */
+  async resize(id: string, size: { vcpus?: number; memoryMiB?: number }): Promise<void> {
+    if (size.vcpus !== undefined && (!Number.isInteger(size.vcpus) || size.vcpus < 1)) {
+      throw new AppError("VALIDATION", "a VM's vcpus must be a whole number of at least 1");
+    }
+    const uuid = this.uuidOf(id);
+    await this.withDomain(id, "resize the VM", async (d, c) => {
+      if (await d.isActive()) throw invalidState("shut the VM down to change its vCPUs or memory");
+      const xml = resizeDomainXml(await d.getXMLDesc(XMLFlag.INACTIVE), size);
+      (await c.defineDomain(xml, DefineFlag.VALIDATE)).free();
+    });
+    this.hub.emit({ type: "changed", id: this.idOf(uuid) });
   }
 
   async vncWebsocketPort(id: string): Promise<number> {
