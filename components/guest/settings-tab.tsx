@@ -66,7 +66,12 @@ function SizeForm({ guest, disabled }: { guest: Guest; disabled: boolean }) {
         <form onSubmit={save} className="flex flex-wrap items-end gap-3">
           {rename && (
             <Field label="Name" className="min-w-48 flex-1">
-              <input className="input" value={name} disabled={disabled} onChange={(e) => setName(e.target.value)} />
+              <input
+                className="input"
+                value={name}
+                disabled={disabled || vmRunning}
+                onChange={(e) => setName(e.target.value)}
+              />
             </Field>
           )}
           {resize && (
@@ -97,7 +102,7 @@ function SizeForm({ guest, disabled }: { guest: Guest; disabled: boolean }) {
           <button type="submit" className="btn-primary" disabled={disabled || busy}>
             Apply
           </button>
-          {vmRunning && resize && <p className="muted w-full">Shut the VM down to change its vCPUs or memory.</p>}
+          {vmRunning && <p className="muted w-full">Shut the VM down to rename it or change its vCPUs or memory.</p>}
           {error && (
             <p role="alert" className="w-full text-red-600 dark:text-red-400">
               {error}

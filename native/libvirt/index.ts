@@ -186,6 +186,7 @@ interface NativeDomain {
   reset(flags?: Flags): Promise<void>;
   suspend(): Promise<void>;
   resume(): Promise<void>;
+  rename(name: string): Promise<void>;
   undefine(flags?: Flags): Promise<void>;
   getXMLDesc(flags?: Flags): Promise<string>;
   getInfo(): Promise<DomainInfo>;
@@ -709,6 +710,10 @@ export class Domain {
   }
   resume(): Promise<void> {
     return this.n.resume();
+  }
+  /** virDomainRename (the domain must be inactive). */
+  rename(name: string): Promise<void> {
+    return this.n.rename(name);
   }
   /** virDomainUndefineFlags; pass UndefineFlag.SNAPSHOTS_METADATA | NVRAM to drop those too. */
   undefine(flags: Flags = 0): Promise<void> {

@@ -118,7 +118,14 @@ describe("VMs through Tandem, on the real libvirtd", () => {
     id = res.body.guest.id;
     created.push(id);
     await until(async () => (await guest(id)).state === "running", 60_000, 200);
-    expect((await guest(id)).capabilities).toMatchObject({ vnc: true, snapshots: true, clone: true, exec: false });
+    expect((await guest(id)).capabilities).toMatchObject({
+      vnc: true,
+      snapshots: true,
+      clone: true,
+      rename: true,
+      resize: true,
+      exec: false,
+    });
     socket = await connectSocket(server.url, { cookie: admin.cookie });
     let text = "";
     socket.on("console:data", (p) => (text += new TextDecoder().decode(p.data as ArrayBuffer)));
@@ -191,6 +198,12 @@ describe("VMs through Tandem, on the real libvirtd", () => {
     const resized = await admin.json<{ guest: Guest }>("PATCH", `/api/v1/guests/${id}`, { memoryMiB: 320, vcpus: 2 });
     expect(resized.status, JSON.stringify(resized.body)).toBe(200);
     expect(resized.body.guest).toMatchObject({ memoryMiB: 320, vcpus: 2, state: "stopped" });
+    const renamed = await admin.json<{ guest: Guest }>("PATCH", `/api/v1/guests/${id}`, { name: `it-vm-${suffix}-b` });
+    expect(renamed.status, JSON.stringify(renamed.body)).toBe(200);
+    expect(renamed.body.guest).toMatchObject({ id, name: `it-vm-${suffix}-b` });
+    expect(
+      execFileSync("virsh", ["-c", "qemu:///system", "domname", id.split(".")[2]!], { encoding: "utf8" }).trim(),
+    ).toBe(`it-vm-${suffix}-b`);
     const del = await admin.json<{ taskId: string }>("DELETE", `/api/v1/guests/${id}?purge=true`);
     expect(del.status).toBe(202);
     const task = await until(async () => {

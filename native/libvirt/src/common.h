@@ -154,6 +154,7 @@ class Domain : public Napi::ObjectWrap<Domain> {
   Napi::Value SnapshotCurrentName(const Napi::CallbackInfo& info);
   Napi::Value ListSnapshotsDetailed(const Napi::CallbackInfo& info);
   Napi::Value InterfaceAddresses(const Napi::CallbackInfo& info);
+  Napi::Value Rename(const Napi::CallbackInfo& info);
 
   virDomainPtr dom_ = nullptr;
   ConnRef cs_;

@@ -43,6 +43,7 @@ Napi::Function Domain::Define(Napi::Env env) {
                          InstanceMethod("snapshotCurrentName", &Domain::SnapshotCurrentName),
                          InstanceMethod("listSnapshotsDetailed", &Domain::ListSnapshotsDetailed),
                          InstanceMethod("interfaceAddresses", &Domain::InterfaceAddresses),
+                         InstanceMethod("rename", &Domain::Rename),
                      });
 }
 
@@ -94,6 +95,16 @@ Napi::Value Domain::Simple(const Napi::CallbackInfo& info, int op) {
         return r == 0 || e.Capture();
       },
       nullptr, std::move(rel));
+}
+
+// virDomainRename: only for an inactive domain; libvirt keeps the uuid and moves its own files.
+Napi::Value Domain::Rename(const Napi::CallbackInfo& info) {
+  std::string name = ArgString(info, 0, "name");
+  std::vector<Release> rel;
+  virDomainPtr d = Acquire(info.Env(), &rel);
+  return RunAsync(
+      info.Env(), [d, name](LvErr& e) { return virDomainRename(d, name.c_str(), 0) == 0 || e.Capture(); }, nullptr,
+      std::move(rel));
 }
 
 Napi::Value Domain::GetXMLDesc(const Napi::CallbackInfo& info) {

@@ -248,6 +248,9 @@ describe("networks and storage", () => {
     await dom.create();
     expect(await dom.interfaceAddresses("lease")).toEqual([]);
     expect(() => dom.interfaceAddresses("bogus" as "lease")).toThrow(TypeError);
+    // Rename: a wrong type throws at once; a running domain is refused by libvirt itself.
+    expect(() => dom.rename(5 as unknown as string)).toThrow(TypeError);
+    expect(isOperationInvalid(await dom.rename(`${dname}-x`).catch((e: unknown) => e))).toBe(true);
     await dom.destroy();
     await dom.undefine();
     await conn.networkDestroy(name);

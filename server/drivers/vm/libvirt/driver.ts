@@ -360,6 +360,18 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
     return this.vmDir(this.uuidOf(id));
   }
 
+  /** A new libvirt name for a shut-down VM (libvirt renames only inactive domains). */
+  async rename(id: string, name: string): Promise<void> {
+    const parsed = GuestName.safeParse(name);
+    if (!parsed.success) throw new AppError("VALIDATION", `invalid VM name: ${parsed.error.issues[0]?.message}`);
+    const uuid = this.uuidOf(id);
+    await this.withDomain(id, "rename the VM", async (d) => {
+      if (await d.isActive()) throw invalidState("shut the VM down to rename it");
+      await d.rename(name);
+    });
+    this.hub.emit({ type: "changed", id: this.idOf(uuid) });
+  }
+
   /** New vCPUs and memory for a stopped VM (its inactive definition is rewritten). */
   async resize(id: string, size: { vcpus?: number; memoryMiB?: number }): Promise<void> {
     if (size.vcpus !== undefined && (!Number.isInteger(size.vcpus) || size.vcpus < 1)) {
