@@ -1,6 +1,7 @@
 // Playwright in Debian's Chromium (no browser download) against a real Tandem process started
 // by scripts/e2e-server.sh on its own port and data directory.
 import { defineConfig } from "@playwright/test";
+import { chromiumLaunchOptions } from "./e2e/chromium";
 
 const port = Number(process.env.TANDEM_E2E_PORT ?? 18089);
 export const e2eAdminPassword = "e2e-admin-password";
@@ -17,18 +18,7 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${port}`,
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-      ],
-    },
+    launchOptions: chromiumLaunchOptions,
   },
   webServer: {
     command: "bash scripts/e2e-server.sh",

@@ -1,6 +1,7 @@
 // Runs only the fake-driver dashboard spec, which starts its own server: no real backends and
 // no shared e2e server needed. `npx playwright test -c e2e/fake.config.ts` (after `npx next build`).
 import { defineConfig } from "@playwright/test";
+import { chromiumLaunchOptions } from "./chromium";
 
 export default defineConfig({
   testDir: ".",
@@ -14,17 +15,6 @@ export default defineConfig({
   use: {
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-      ],
-    },
+    launchOptions: chromiumLaunchOptions,
   },
 });

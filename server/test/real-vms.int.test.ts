@@ -3,7 +3,6 @@
 // behind a single-use ticket → pause/resume → delete with purge leaves no domain and no disk.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { request } from "node:http";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
@@ -12,6 +11,7 @@ import type { Guest } from "../contract/guest";
 import { LOCAL_HOST_ID } from "../domain/ids";
 import { LibvirtDriver } from "../drivers/vm";
 import { Client, connectSocket, startTestServer, until, type TestServer, type TestSocket } from "./harness";
+import { upgrade } from "./security/support";
 
 const demoDir = path.resolve(import.meta.dirname, "../../data/images/demo");
 const suffix = Math.random().toString(36).slice(2, 7);
@@ -55,40 +55,9 @@ const call = <T>(s: TestSocket, event: string, payload: unknown) =>
     (s.emit as (...a: unknown[]) => void)(event, payload, r),
   );
 
-/** Opens a websocket upgrade through Tandem and returns the status and the first bytes. */
-function upgrade(pathname: string, cookie: string | null): Promise<{ status: number; first: Buffer }> {
-  const url = new URL(server.url);
-  return new Promise((resolve, reject) => {
-    const req = request({
-      host: url.hostname,
-      port: url.port,
-      path: pathname,
-      headers: {
-        Connection: "Upgrade",
-        Upgrade: "websocket",
-        "Sec-WebSocket-Version": "13",
-        "Sec-WebSocket-Key": Buffer.from("tandem-test-key!").toString("base64"),
-        "Sec-WebSocket-Protocol": "binary",
-        ...(cookie ? { cookie } : {}),
-      },
-    });
-    req.on("upgrade", (res, sock, head: Buffer) => {
-      const done = (d: Buffer) => {
-        sock.destroy();
-        resolve({ status: res.statusCode ?? 0, first: d });
-      };
-      // The first frame may already have arrived with the handshake.
-      if (head.length) done(head);
-      else sock.once("data", done);
-    });
-    req.on("response", (res) => {
-      res.resume();
-      resolve({ status: res.statusCode ?? 0, first: Buffer.alloc(0) });
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+/** A websocket upgrade through Tandem as noVNC makes it, with or without the session cookie. */
+const vncUpgrade = (pathname: string, cookie: string | null) =>
+  upgrade(server.url, pathname, { "Sec-WebSocket-Protocol": "binary", ...(cookie ? { cookie } : {}) });
 
 /** Unmasked server frame payload (QEMU sends binary frames with a 2- or 4-byte header). */
 function framePayload(frame: Buffer): string {
@@ -167,13 +136,13 @@ describe("VMs through Tandem, on the real libvirtd", () => {
   it("shows its screen through Tandem's port behind a single-use ticket", async () => {
     const t = await admin.json<{ path: string }>("POST", `/api/v1/guests/${id}/vnc`);
     expect(t.status).toBe(200);
-    const noCookie = await upgrade(t.body.path, null);
+    const noCookie = await vncUpgrade(t.body.path, null);
     expect(noCookie.status).toBe(401);
     // An unauthenticated try does not burn the ticket: only a signed-in user consumes one.
-    const ok = await upgrade(t.body.path, admin.cookie);
+    const ok = await vncUpgrade(t.body.path, admin.cookie);
     expect(ok.status).toBe(101);
     expect(framePayload(ok.first)).toMatch(/^RFB 003\.00\d/);
-    const reused = await upgrade(t.body.path, admin.cookie);
+    const reused = await vncUpgrade(t.body.path, admin.cookie);
     expect(reused.status).toBe(403);
   });
 
