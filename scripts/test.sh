@@ -40,6 +40,7 @@ done
 step "playwright e2e"
 PLAYWRIGHT_JSON_OUTPUT_NAME="$results/playwright.json" playwright test --reporter=list,json || true
 count_json "$results/playwright.json"
+bash scripts/e2e-cleanup.sh
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
