@@ -341,6 +341,8 @@ test("an API token is shown once, then only its prefix", async ({ page }) => {
 test("j/k move through the list and Enter opens the guest", async ({ page }) => {
   await signIn(page, server.password);
   await page.getByLabel("Search guests").fill("vm-01");
+  // As a person would: move through the list once it shows the filtered rows.
+  await expect(page.getByText(`100 of ${GUESTS} guests`)).toBeVisible();
   await page.locator("body").click({ position: { x: 5, y: 300 } });
   await page.keyboard.press("j");
   await page.keyboard.press("j");
