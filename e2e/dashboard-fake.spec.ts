@@ -131,7 +131,7 @@ test("sorting and filters narrow the one list", async ({ page }) => {
   await page.getByLabel("Kind").selectOption("vm");
   await expect(page.getByText(`500 of ${GUESTS} guests`)).toBeVisible();
   await page.getByLabel("State").selectOption("stopped");
-  await expect(page.getByText(`100 of ${GUESTS} guests`)).toBeVisible();
+  await expect(page.getByText(/^100 of \d+ guests$/)).toBeVisible();
   await page.getByRole("button", { name: "Clear filters" }).first().click();
   await page.getByRole("button", { name: "Name" }).click(); // descending
   await expect(page.locator('[role="row"][data-guest-id]').first()).toContainText("vm-0499");
@@ -342,7 +342,7 @@ test("j/k move through the list and Enter opens the guest", async ({ page }) => 
   await signIn(page, server.password);
   await page.getByLabel("Search guests").fill("vm-01");
   // As a person would: move through the list once it shows the filtered rows.
-  await expect(page.getByText(`100 of ${GUESTS} guests`)).toBeVisible();
+  await expect(page.getByText(/^100 of \d+ guests$/)).toBeVisible();
   await page.locator("body").click({ position: { x: 5, y: 300 } });
   await page.keyboard.press("j");
   await page.keyboard.press("j");
