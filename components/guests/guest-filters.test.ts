@@ -1,25 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Guest } from "@/server/contract";
+import { fakeGuest } from "../test/guest-fixture";
 import { allTags, applyFilters, defaultFilters } from "./guest-filters";
 
-const g = (name: string, over: Partial<Guest> = {}): Guest => ({
-  id: `local.vm.${name}`,
-  hostId: "local",
-  kind: "vm",
-  name,
-  state: "running",
-  vcpus: 1,
-  memoryMiB: 256,
-  capabilities: { vnc: true, exec: false, snapshots: true, logs: false, clone: true, rename: false, resize: true },
-  diskGiB: null,
-  image: null,
-  createdAt: "2026-01-01T00:00:00.000Z",
-  adopted: false,
-  tags: [],
-  notes: "",
-  ipAddresses: [],
-  ...over,
-});
+const g = fakeGuest;
 
 const list = [
   g("alpha", { tags: ["web"], ipAddresses: ["10.0.0.5"] }),

@@ -1,24 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { Guest } from "@/server/contract";
+import { fakeGuest } from "../test/guest-fixture";
 import { paletteItems } from "./palette-items";
 
-const g = (name: string, state: Guest["state"] = "running"): Guest => ({
-  id: `local.vm.${name}`,
-  hostId: "local",
-  kind: "vm",
-  name,
-  state,
-  vcpus: 1,
-  memoryMiB: 256,
-  capabilities: { vnc: true, exec: false, snapshots: true, logs: false, clone: true, rename: false, resize: true },
-  diskGiB: null,
-  image: null,
-  createdAt: "2026-01-01T00:00:00.000Z",
-  adopted: false,
-  tags: [],
-  notes: "",
-  ipAddresses: [],
-});
+const g = (name: string, state: Guest["state"] = "running") => fakeGuest(name, { state });
 const guests = [g("web-1"), g("web-2", "stopped"), g("db")];
 
 describe("palette items", () => {
