@@ -46,6 +46,30 @@ const EnvSchema = z.object({
     .int()
     .positive()
     .default(20 * 1024 * 1024 * 1024),
+  /** HTTPS on the same port: both paths set, or neither. */
+  TANDEM_TLS_CERT: z.string().min(1).optional(),
+  TANDEM_TLS_KEY: z.string().min(1).optional(),
+  /** Reverse proxies (IPs or IPv4 CIDRs, comma-separated) whose X-Forwarded-For/-Proto are believed. */
+  TANDEM_TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((s) =>
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
+  /** API tokens expire after this many days unless created with another lifetime. */
+  TANDEM_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** Free space kept on the data directory's file system for the database and the host. */
+  TANDEM_DISK_RESERVE_MIB: z.coerce.number().int().min(0).default(2048),
+  /** Size of a container's writable layer when the create request names none. */
+  TANDEM_CONTAINER_DISK_GIB: z.coerce.number().int().min(1).max(65536).default(4),
+  /** Host ports that guests may publish ("first-last"); privileged ports stay the host's. */
+  TANDEM_PUBLISH_PORT_RANGE: z
+    .string()
+    .regex(/^\d{1,5}-\d{1,5}$/, "a range such as 1024-65535")
+    .default("1024-65535"),
   /** Build the Next app in-process? Off for API-only test servers. */
   TANDEM_UI: z.enum(["on", "off"]).default("on"),
   DATABASE_URL: z.string().optional(),
@@ -68,6 +92,12 @@ export type Config = {
   sessionTtlMs: number;
   maxUploadBytes: number;
   ui: boolean;
+  tls: { certPath: string; keyPath: string } | null;
+  trustedProxies: string[];
+  tokenTtlMs: number;
+  diskReserveBytes: number;
+  containerDiskGiB: number;
+  publishPortRange: { first: number; last: number };
 };
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -77,6 +107,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(`invalid environment:\n${lines}`);
   }
   const e = parsed.data;
+  if (!!e.TANDEM_TLS_CERT !== !!e.TANDEM_TLS_KEY) {
+    throw new Error("invalid environment:\n  TANDEM_TLS_CERT and TANDEM_TLS_KEY must be set together");
+  }
+  const [first, last] = e.TANDEM_PUBLISH_PORT_RANGE.split("-").map(Number) as [number, number];
+  if (first < 1 || last > 65535 || first > last) {
+    throw new Error("invalid environment:\n  TANDEM_PUBLISH_PORT_RANGE: ports 1-65535, first <= last");
+  }
   const dataDir = path.resolve(e.TANDEM_DATA_DIR);
   return {
     host: e.TANDEM_HOST,
@@ -95,5 +132,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionTtlMs: e.TANDEM_SESSION_TTL_HOURS * 3600_000,
     maxUploadBytes: e.TANDEM_MAX_UPLOAD_BYTES,
     ui: e.TANDEM_UI === "on",
+    tls: e.TANDEM_TLS_CERT && e.TANDEM_TLS_KEY ? { certPath: e.TANDEM_TLS_CERT, keyPath: e.TANDEM_TLS_KEY } : null,
+    trustedProxies: e.TANDEM_TRUSTED_PROXIES,
+    tokenTtlMs: e.TANDEM_TOKEN_TTL_DAYS * 86_400_000,
+    diskReserveBytes: e.TANDEM_DISK_RESERVE_MIB * 1024 * 1024,
+    containerDiskGiB: e.TANDEM_CONTAINER_DISK_GIB,
+    publishPortRange: { first, last },
   };
 }
