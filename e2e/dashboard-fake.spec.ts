@@ -1,8 +1,8 @@
-// The dashboard against its own Tandem with the fake driver and 1,000 guests: the list stays
-// smooth (frame times while scrolling, latency of filtering), and the wizard, console, command
+// The dashboard against its own Tandem with the fake driver and 1,000 guests: the list is
+// virtualised, scrolls and filters, and the wizard, console, command
 // palette, bulk actions, dark mode and phone layout work end to end. Screenshots go to
 // e2e/artifacts/ for people to look at.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { startFakeServer, type FakeServer } from "./fake-server";
@@ -34,93 +34,28 @@ test.afterAll(async () => {
   await server?.stop();
 });
 
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
-  return {
-    frames: s.length,
-    mean: +(s.reduce((a, b) => a + b, 0) / s.length).toFixed(2),
-    p50: +at(0.5).toFixed(2),
-    p95: +at(0.95).toFixed(2),
-    p99: +at(0.99).toFixed(2),
-    max: +at(1).toFixed(2),
-    over50ms: s.filter((x) => x > 50).length,
-  };
-};
-
-test("the list of 1,000 guests stays smooth while scrolling and filtering", async ({ page }) => {
+test("the list of 1,000 guests is virtualised, scrolls to its end and filters", async ({ page }) => {
   await signIn(page, server.password);
   await expect(page.getByText(`${GUESTS} guests`)).toBeVisible();
-  // Let a few overview ticks arrive so sparklines are drawing while we measure.
+  // Let a few overview ticks arrive so sparklines are drawing.
   await page.waitForTimeout(3000);
-  const rendered = await page.locator('[role="row"][data-guest-id]').count();
-  expect(rendered).toBeLessThan(80); // virtualised: only what is visible (plus overscan) exists
+  const rows = page.locator('[role="row"][data-guest-id]');
+  expect(await rows.count()).toBeLessThan(80); // virtualised: only what is visible (plus overscan) exists
 
-  // Frame intervals from requestAnimationFrame: first idle (the machine's own baseline, with the
-  // overview ticking), then while scrolling 2 rows per frame through all 1,000 guests.
-  const measure = (scroll: boolean, ms: number) =>
-    page.evaluate(
-      async ({ scroll, ms }) => {
-        const el = document.querySelector<HTMLElement>('[data-testid="guest-scroller"]')!;
-        const deltas: number[] = [];
-        await new Promise<void>((resolve) => {
-          let last = 0;
-          let end = 0;
-          const step = (t: number) => {
-            if (last) deltas.push(t - last);
-            else end = t + ms;
-            last = t;
-            if (scroll) {
-              el.scrollTop += 96;
-              if (el.scrollTop + el.clientHeight >= el.scrollHeight - 1) el.scrollTop = 0;
-            }
-            if (t < end) requestAnimationFrame(step);
-            else resolve();
-          };
-          requestAnimationFrame(step);
-        });
-        return deltas;
-      },
-      { scroll, ms },
-    );
-  const idle = stats(await measure(false, 2000));
-  const frameTimes = await measure(true, 4000);
-  const scroll = stats(frameTimes);
+  // Scrolling to the end renders the last rows, still only a window of them. How smooth it is
+  // (frame times, filter latency) is a figure for bench/, never an assertion here.
+  const scroller = page.getByTestId("guest-scroller");
+  await scroller.evaluate((el) => (el.scrollTop = el.scrollHeight));
+  await expect(rows.last()).toBeInViewport();
+  expect(await rows.count()).toBeLessThan(80);
+  await scroller.evaluate((el) => (el.scrollTop = 0));
 
-  const typing: number[] = [];
-  for (const q of ["vm-09", "ct-01", "0999", "vm-", ""]) {
-    typing.push(
-      await page.evaluate(async (value) => {
-        const input = document.querySelector<HTMLInputElement>('input[aria-label="Search guests"]')!;
-        const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value")!.set!;
-        const t0 = performance.now();
-        setValue.call(input, value);
-        input.dispatchEvent(new Event("input", { bubbles: true }));
-        // Two frames: React has committed and the browser has painted the filtered list.
-        await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-        return performance.now() - t0;
-      }, q),
-    );
-  }
-  const filter = stats(typing);
-  const result = {
-    guests: GUESTS,
-    renderedRows: rendered,
-    idleFrameMs: idle,
-    scrollFrameMs: scroll,
-    filterLatencyMs: filter,
-  };
-  console.log("list responsiveness:", JSON.stringify(result));
-  writeFileSync(path.join(artifacts, "perf-1000-guests.json"), JSON.stringify(result, null, 2));
-  test.info().annotations.push({ type: "perf", description: JSON.stringify(result) });
-
-  // Sane bounds for a headless, GPU-less Chromium on a shared 2-CPU machine (60 fps = 16.7 ms):
-  // on average at least 30 fps while scrolling, at most 1 frame in 20 slower than 10 fps, and a filter
-  // keystroke over 1,000 guests painted within a quarter of a second.
-  expect(scroll.mean).toBeLessThan(34);
-  expect(scroll.p95).toBeLessThan(100);
-  expect(filter.max).toBeLessThan(250);
-  await page.getByLabel("Search guests").fill("");
+  const search = page.getByLabel("Search guests");
+  await search.fill("vm-0499");
+  await expect(page.getByText(`1 of ${GUESTS} guests`)).toBeVisible();
+  expect(await rows.count()).toBe(1);
+  await search.fill("");
+  await expect(page.getByText(`${GUESTS} guests`)).toBeVisible();
   // Most of a minute of live points, so the sparklines in the screenshot have a shape.
   await page.waitForTimeout(30_000);
   await shot(page, "overview");

@@ -33,9 +33,7 @@ describe("load (short form)", () => {
     expect(r.pointsReceived).toBeGreaterThan(r.pointsExpected * 0.8);
     expect(r.actions).toBeGreaterThan(15);
     expect(r.upsertsReceived).toBeGreaterThan(0);
-    // Generous bounds for a 2-core CI machine: a regression shows up as seconds, not tens of ms.
-    expect(r.latency.list.p99).toBeLessThan(2000);
-    expect(r.latency.act.p99).toBeLessThan(2000);
+    // Latency is a figure for bench/load.bench.ts, never an assertion here: every request answered.
     // Memory settles: a second round with fresh connections does not add to it (no leak per
     // connection or per request), and the first round's growth is the heap V8 keeps.
     expect(r.rssMiB.afterIdle - r.rssMiB.idle).toBeLessThan(80);

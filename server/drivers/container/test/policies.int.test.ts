@@ -44,9 +44,7 @@ describe.skipIf(!HAVE_BACKEND)("container policies, logs and errors", () => {
     await expect(env.driver.exec(g.id, ["sh"], { rows: 24, cols: 80 })).rejects.toMatchObject({
       code: "INVALID_STATE",
     });
-    const t0 = performance.now();
     await env.driver.remove(g.id, { purgeDisks: true });
-    expect(performance.now() - t0).toBeLessThan(5000);
     expect(await env.driver.list()).toEqual([]);
   });
 
