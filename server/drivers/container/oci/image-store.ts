@@ -251,11 +251,15 @@ export class OciImageStore {
   /** Unpacks an outer archive (docker save / OCI layout) into a staging dir with the same checks. */
   async stageArchive(file: string, staging: string): Promise<void> {
     const ex = new LayerExtractor(staging);
-    for await (const { header, body } of readTar(createReadStream(file))) {
-      if (header.type === "char" || header.type === "block" || header.type === "fifo") {
-        throw new ImageStoreError(`unexpected special file ${header.name} in the image archive`);
+    try {
+      for await (const { header, body } of readTar(createReadStream(file))) {
+        if (header.type === "char" || header.type === "block" || header.type === "fifo") {
+          throw new ImageStoreError(`unexpected special file ${header.name} in the image archive`);
+        }
+        await ex.entry(header, body);
       }
-      await ex.entry(header, body);
+    } finally {
+      ex.close();
     }
   }
 }

@@ -3,13 +3,32 @@
 // (trusted.overlay.opaque=y). Nothing is ever written through a symlink or outside the target:
 // every parent is created or lstat-checked component by component, existing entries are replaced
 // rather than followed, and device nodes, `..` and absolute names refuse the whole layer.
+// Owners, modes and times go through descriptors opened beneath the layer root (openat2,
+// RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS; native/beneath), and a directory's recorded metadata is
+// forgotten when a later entry replaces it: a layer that records `x/` 06777 and then makes `x` a
+// link to a host file used to chmod that host file in the last pass.
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import {
+  closeSync,
+  constants as fsConstants,
+  createReadStream,
+  createWriteStream,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+} from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { Writable } from "node:stream";
 import zlib from "node:zlib";
+import {
+  beneathConstants,
+  fchownat,
+  isBeneathError,
+  openBeneath,
+  openRootDir,
+  utimensat,
+} from "../../../../native/beneath/index";
 import { lsetxattr, makeWhiteout } from "../../../../native/conmon/index";
 import { readTar, TarFormatError } from "./tar";
 import { entryComponents, UnsafeArchiveError, whiteoutOf } from "./tar-safety";
@@ -77,15 +96,66 @@ async function lstatOrNull(p: string) {
   }
 }
 
+interface EntryMeta {
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+}
+
+/**
+ * Directory metadata waiting for the last pass, as a tree of path components: replacing an
+ * entry drops its node and everything recorded below it in one step, however large the layer.
+ */
+interface DirNode {
+  meta: EntryMeta | null;
+  children: Map<string, DirNode>;
+}
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = fsConstants;
+
 export class LayerExtractor {
-  private dirModes = new Map<string, { mode: number; uid: number; gid: number; mtime: number }>();
+  private readonly pending: DirNode = { meta: null, children: new Map() };
+  private rootFd: number | null = null;
 
   constructor(private readonly root: string) {}
+
+  /** The layer root, opened once: every owner, mode and time is applied beneath it. */
+  private anchor(): number {
+    this.rootFd ??= openRootDir(this.root);
+    return this.rootFd;
+  }
+
+  /** Closes the layer root; the extractor can be used again (it reopens). */
+  close(): void {
+    if (this.rootFd !== null) closeSync(this.rootFd);
+    this.rootFd = null;
+  }
+
+  private remember(parts: string[], meta: EntryMeta): void {
+    let node = this.pending;
+    for (const p of parts) {
+      let next = node.children.get(p);
+      if (!next) node.children.set(p, (next = { meta: null, children: new Map() }));
+      node = next;
+    }
+    node.meta = { mode: meta.mode, uid: meta.uid, gid: meta.gid, mtime: meta.mtime };
+  }
+
+  /** Whatever was at parts is gone: its recorded metadata (and its children's) must never apply. */
+  private forget(parts: string[]): void {
+    let node: DirNode | undefined = this.pending;
+    for (const p of parts.slice(0, -1)) {
+      node = node.children.get(p);
+      if (!node) return;
+    }
+    node.children.delete(parts[parts.length - 1]!);
+  }
 
   /** Makes sure every parent of parts exists as a real directory inside root; returns its path. */
   private async parentDir(parts: string[]): Promise<string> {
     let cur = this.root;
-    for (const p of parts.slice(0, -1)) {
+    for (const [i, p] of parts.slice(0, -1).entries()) {
       cur = path.join(cur, p);
       const st = await lstatOrNull(cur);
       if (st === null) {
@@ -95,6 +165,7 @@ export class LayerExtractor {
       } else if (!st.isDirectory()) {
         // A later layer entry under what an earlier entry made a file: replace it, like tar.
         await fs.rm(cur, { force: true });
+        this.forget(parts.slice(0, i + 1));
         await fs.mkdir(cur, { mode: 0o755 });
       }
     }
@@ -102,11 +173,47 @@ export class LayerExtractor {
   }
 
   /** Removes whatever is at target (never following it) unless both are directories. */
-  private async clear(target: string, keepDir: boolean): Promise<void> {
+  private async clear(target: string, parts: string[], keepDir: boolean): Promise<void> {
     const st = await lstatOrNull(target);
     if (!st) return;
     if (st.isDirectory() && keepDir) return;
     await fs.rm(target, { recursive: true, force: true });
+    this.forget(parts);
+  }
+
+  /**
+   * Owner, times and mode of what is at rel, through a descriptor opened beneath the layer root
+   * with no symlink followed anywhere (openat2): a path the layer swapped for a link can never
+   * carry them out of the layer. `kind` says what the caller just made there.
+   */
+  private applyMeta(rel: string, kind: "dir" | "symlink", meta: EntryMeta): void {
+    const c = beneathConstants();
+    let fd: number;
+    try {
+      fd = openBeneath(
+        this.anchor(),
+        rel === "" ? "." : rel,
+        kind === "dir" ? O_RDONLY | O_DIRECTORY | O_NOFOLLOW : c.O_PATH | O_NOFOLLOW,
+      );
+    } catch (e) {
+      if (isBeneathError(e, "ELOOP", "EXDEV", "ENOTDIR", "ENOENT")) {
+        throw new UnsafeArchiveError(`'${rel}' is no longer the ${kind} the layer made (${e.code})`);
+      }
+      throw e;
+    }
+    try {
+      if (kind === "dir") {
+        fchownSync(fd, meta.uid, meta.gid);
+        fchmodSync(fd, meta.mode & 0o7777);
+        futimesSync(fd, meta.mtime, meta.mtime);
+      } else {
+        // An O_PATH fd of the link itself: AT_EMPTY_PATH acts on the link, not its target.
+        fchownat(fd, "", meta.uid, meta.gid, c.AT_EMPTY_PATH);
+        utimensat(fd, "", meta.mtime, meta.mtime, c.AT_EMPTY_PATH);
+      }
+    } finally {
+      closeSync(fd);
+    }
   }
 
   async entry(
@@ -115,7 +222,7 @@ export class LayerExtractor {
   ): Promise<"ok" | string> {
     const parts = entryComponents(header.name);
     if (parts.length === 0) {
-      if (header.type === "dir") this.dirModes.set(this.root, header);
+      if (header.type === "dir") this.remember([], header);
       return "ok";
     }
     const wh = whiteoutOf(parts);
@@ -124,51 +231,40 @@ export class LayerExtractor {
       if (wh.kind === "opaque") lsetxattr(dir, "trusted.overlay.opaque", "y");
       else {
         const target = path.join(dir, wh.name);
-        await this.clear(target, false);
+        await this.clear(target, [...wh.dir, wh.name], false);
         makeWhiteout(target);
       }
       return "ok";
     }
     await this.parentDir(parts);
     const target = path.join(this.root, ...parts);
-    const mtime = new Date(header.mtime * 1000);
+    const rel = parts.join("/");
     switch (header.type) {
       case "dir": {
-        await this.clear(target, true);
+        await this.clear(target, parts, true);
         if (!(await lstatOrNull(target))) await fs.mkdir(target, { mode: 0o755 });
-        this.dirModes.set(target, header);
+        this.remember(parts, header);
         return "ok";
       }
       case "file": {
-        await this.clear(target, false);
-        // O_EXCL|O_NOFOLLOW: the path was just cleared; anything there now is a race we refuse.
-        const fh = await fs.open(
-          target,
-          fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
-          0o600,
-        );
+        await this.clear(target, parts, false);
+        // O_EXCL: the path was just cleared; anything there now is a race we refuse. Beneath the
+        // root with no symlink followed, so the file can only be created inside the layer.
+        const fd = openBeneath(this.anchor(), rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
         try {
-          await pipeline(
-            body,
-            new Writable({
-              write(chunk: Buffer, _enc, cb) {
-                fh.write(chunk).then(() => cb(), cb);
-              },
-            }),
-          );
-          await fh.chown(header.uid, header.gid);
-          await fh.chmod(header.mode);
-          await fh.utimes(mtime, mtime);
+          await pipeline(body, createWriteStream("", { fd, autoClose: false }));
+          fchownSync(fd, header.uid, header.gid);
+          fchmodSync(fd, header.mode & 0o7777);
+          futimesSync(fd, header.mtime, header.mtime);
         } finally {
-          await fh.close();
+          closeSync(fd);
         }
         return "ok";
       }
       case "symlink": {
-        await this.clear(target, false);
+        await this.clear(target, parts, false);
         await fs.symlink(header.linkname, target);
-        await fs.lchown(target, header.uid, header.gid);
-        await fs.lutimes(target, mtime, mtime);
+        this.applyMeta(rel, "symlink", header);
         return "ok";
       }
       case "hardlink": {
@@ -182,7 +278,7 @@ export class LayerExtractor {
             `hard link ${header.name} points at '${header.linkname}', which this layer does not hold`,
           );
         }
-        await this.clear(target, false);
+        await this.clear(target, parts, false);
         await fs.link(source, target);
         return "ok";
       }
@@ -209,14 +305,21 @@ export class LayerExtractor {
     return cur;
   }
 
-  /** Directory modes and times last, so restrictive modes do not block writing children. */
+  /**
+   * Directory modes and times last, children before parents, so restrictive modes do not block
+   * writing children and a child's times do not change its parent's afterwards.
+   */
   async finish(): Promise<void> {
-    const dirs = [...this.dirModes.entries()].sort((a, b) => b[0].length - a[0].length);
-    for (const [dir, h] of dirs) {
-      await fs.lchown(dir, h.uid, h.gid);
-      await fs.chmod(dir, h.mode);
-      const t = new Date(h.mtime * 1000);
-      await fs.utimes(dir, t, t);
+    const visit = (node: DirNode, parts: string[]): void => {
+      for (const [name, child] of node.children) visit(child, [...parts, name]);
+      if (node.meta) this.applyMeta(parts.join("/"), "dir", node.meta);
+    };
+    try {
+      visit(this.pending, []);
+    } finally {
+      this.pending.children.clear();
+      this.pending.meta = null;
+      this.close();
     }
   }
 }
@@ -250,6 +353,7 @@ export async function unpackLayer(
     }
     await ex.finish();
   } catch (e) {
+    ex.close();
     if (e instanceof UnsafeArchiveError || e instanceof TarFormatError) throw e;
     if (
       (e as NodeJS.ErrnoException).code === "Z_DATA_ERROR" ||
