@@ -3,7 +3,18 @@
 // in the kernel (processes, cgroups, netns); this class re-reads both, so a new instance after a
 // Tandem restart re-adopts whatever is still running.
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  watch,
+  writeFileSync,
+  type FSWatcher,
+} from "node:fs";
 import path from "node:path";
 import { canAct } from "../../../contract/states";
 import { GuestName, type GuestAction, type GuestState } from "../../../contract/guest";
@@ -18,6 +29,7 @@ import type {
   TermSize,
 } from "../../../domain/driver";
 import { AppError, invalidState, notFound } from "../../../domain/errors";
+import { assertFreeSpace } from "../../../domain/free-space";
 import { makeGuestId, parseGuestId } from "../../../domain/ids";
 import { listenForFd } from "../../../../native/conmon/index";
 import { cgroupDirs, readCgroupStats, type CgroupStats } from "./cgroups";
@@ -25,6 +37,7 @@ import { launchConmon } from "./conmon";
 import { AttachConsole, PtyConsole, writeCtl } from "./console";
 import { EventHub } from "../../../domain/event-hub";
 import { prepareHostRuntime, type HostRuntime } from "./host";
+import { allocateIdRange, hostSubIdRanges, idMapOf } from "./idmap-ranges";
 import { resolveImageLayers } from "./image-layout";
 import { silentLogger, type Logger } from "../../../domain/logger";
 import { readLogs, type LogLine } from "./logs";
@@ -39,8 +52,10 @@ import {
   type ContainerRecord,
 } from "./record";
 import { restartDelayMs, shouldRestart } from "./restart";
+import { run } from "./run";
 import { Runtime } from "./runtime";
 import { buildExecProcess, buildSpec, CPU_PERIOD_US, resolveUser, type OciSpec } from "./spec";
+import { createLayerImage, GiB, imageRootMode, mountLayer, unmountLayer, writableDirs } from "./writable-layer";
 
 export interface ContainerDriverOptions {
   hostId: string;
@@ -59,6 +74,16 @@ export interface ContainerDriverOptions {
   netnsPrefix?: string;
   /** Grace period of `shutdown` before SIGKILL (default 10 s). */
   shutdownTimeoutMs?: number;
+  /** Writable-layer size when the create body names none (TANDEM_CONTAINER_DISK_GIB, default 4). */
+  containerDiskGiB?: number;
+  /** Free space a container's disk must leave on the data dir's file system (default 2 GiB). */
+  diskReserveBytes?: number;
+  /**
+   * Benchmark baseline only (never set from configuration or the API): `false` creates
+   * containers without a user namespace (root is host root) / without a size-limited layer.
+   */
+  userNamespace?: boolean;
+  diskQuota?: boolean;
 }
 
 /** What `sample` returns for containers: the shared fields plus what cgroups also tell. */
@@ -130,6 +155,8 @@ export class ContainerDriver implements GuestDriver {
     this.host = prepareHostRuntime({ dataDir: this.opts.dataDir, runtimePath: this.opts.runtimePath });
     this.runtime = new Runtime(this.host.runtimeCommand);
     for (const d of [this.containersDir, this.exitDir, this.socketDir]) mkdirSync(d, { recursive: true });
+    // Traversable, not listable: a user-namespaced root must reach its own rootfs below it.
+    chmodSync(this.containersDir, 0o711);
     this.exitWatcher = watch(this.exitDir, (_ev, file) => {
       if (file && file.startsWith(RUNTIME_PREFIX)) void this.onExitFile(file.slice(RUNTIME_PREFIX.length));
     });
@@ -270,7 +297,7 @@ export class ContainerDriver implements GuestDriver {
       state: this.stateOf(rec),
       vcpus: rec.vcpus,
       memoryMiB: rec.memoryMiB,
-      diskGiB: null,
+      diskGiB: rec.diskGiB,
       image: rec.image,
       createdAt: rec.createdAt,
       adopted: false,
@@ -392,6 +419,12 @@ export class ContainerDriver implements GuestDriver {
       throw new AppError("VALIDATION", e instanceof Error ? e.message : String(e));
     }
     const netMode = spec.network === "none" ? "none" : "bridge";
+    const diskGiB = this.opts.diskQuota === false ? null : (spec.diskGiB ?? this.opts.containerDiskGiB ?? 4);
+    if (diskGiB !== null) {
+      assertFreeSpace(this.opts.dataDir, diskGiB * GiB, this.opts.diskReserveBytes ?? 2 * GiB, "the container's disk");
+    }
+    const userns = this.opts.userNamespace !== false;
+    if (userns) this.assertTraversable(this.containersDir);
     let rec: ContainerRecord = {
       version: 1,
       uuid,
@@ -417,13 +450,25 @@ export class ContainerDriver implements GuestDriver {
       lastExit: null,
       exposedPorts: Object.keys(layers.config.config?.ExposedPorts ?? {}),
       stopSignal: stopSignalOf(layers.config.config?.StopSignal),
+      // Allocated and saved with no await in between: two creates cannot take the same block.
+      idRange: userns ? this.allocateIds() : null,
+      diskGiB,
     };
     mkdirSync(paths.dir, { recursive: true });
+    if (rec.idRange) {
+      // Reachable by the container's mapped root (group), by nobody else but root.
+      chownSync(paths.dir, 0, rec.idRange.start);
+      chmodSync(paths.dir, 0o710);
+    }
     this.save(rec);
     this.emit({ type: "changed", id, state: "creating" });
     try {
       progress({ percent: 10, message: "preparing network" });
-      if (netMode === "bridge") {
+      if (rec.idRange) {
+        // The netns is made by crun at each start (see joinNetwork); only the address now.
+        const ip = netMode === "bridge" ? await this.allocate(uuid) : null;
+        rec = this.update(uuid, { network: { mode: netMode, netns: null, hostVeth: null, ip } });
+      } else if (netMode === "bridge") {
         const ip = await this.allocate(uuid);
         const { netns, hostVeth } = await this.network.attach(uuid, ip);
         rec = this.update(uuid, { network: { mode: "bridge", netns, hostVeth, ip } });
@@ -432,9 +477,10 @@ export class ContainerDriver implements GuestDriver {
         rec = this.update(uuid, { network: { mode: "none", netns, hostVeth: null, ip: null } });
       }
       progress({ percent: 30, message: "preparing root file system" });
-      await mountOverlay(rec.lowerDirs, paths.upper, paths.work, paths.rootfs);
+      if (rec.diskGiB) await createLayerImage(paths.diskImage, rec.diskGiB * GiB);
+      await this.mountRoot(rec);
       const hostname = spec.hostname || spec.name.replace(/[^a-zA-Z0-9-]/g, "-").slice(0, 63);
-      this.writeEtc(paths, hostname, rec.network.ip);
+      this.writeEtc(paths, hostname, rec.network.ip, rec.idRange?.start ?? null);
       const user = this.imageUser(paths.rootfs, layers.config.config?.User);
       const oci = buildSpec({
         image: layers.config,
@@ -447,7 +493,8 @@ export class ContainerDriver implements GuestDriver {
         memoryMiB: spec.memoryMiB,
         pidsLimit: spec.pidsLimit ?? null,
         tiniPath: this.host.tiniPath,
-        netnsPath: this.network.netnsPath(uuid),
+        netnsPath: rec.idRange ? null : this.network.netnsPath(uuid),
+        userns: rec.idRange,
         cgroupsPath: this.cgroupRel(uuid),
         etcFiles: {
           hostname: path.join(paths.etc, "hostname"),
@@ -464,7 +511,7 @@ export class ContainerDriver implements GuestDriver {
         progress({ percent: 60, message: "starting container" });
         await this.startProcess(rec);
       } else {
-        await unmount(paths.rootfs);
+        await this.unmountRoot(uuid);
       }
       rec = this.update(uuid, { creating: false });
       await this.syncPorts();
@@ -497,7 +544,78 @@ export class ContainerDriver implements GuestDriver {
     return next;
   }
 
-  private writeEtc(paths: ContainerPaths, hostname: string, ip: string | null): void {
+  /**
+   * Ids for a new user-namespaced container: the lowest free block, skipping every container's
+   * (records, including ones being created) and what /etc/subuid and /etc/subgid hand out.
+   */
+  private allocateIds(): { start: number; size: number } {
+    const taken = [...this.records.values()].flatMap((r) => (r.idRange ? [r.idRange] : []));
+    try {
+      return allocateIdRange([...taken, ...hostSubIdRanges()]);
+    } catch (e) {
+      throw new AppError("INSUFFICIENT_RESOURCES", e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  /**
+   * A user-namespaced root resolves its rootfs path as an unprivileged uid: every directory
+   * above its own must be searchable by others (the data directory is 0711 by contract).
+   */
+  private assertTraversable(dir: string): void {
+    for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+      const mode = statSync(d).mode;
+      if ((mode & 0o001) === 0) {
+        throw new AppError(
+          "BACKEND_UNAVAILABLE",
+          `containers cannot reach their root file systems: ${d} must be searchable by others (mode ${(mode & 0o777).toString(8)}, needs o+x)`,
+        );
+      }
+      if (d === path.dirname(d)) return;
+    }
+  }
+
+  /** Mounts what the root file system stands on: the container's disk (if any), then the overlay. */
+  private async mountRoot(rec: ContainerRecord): Promise<void> {
+    const paths = this.paths(rec.uuid);
+    if (isMountPoint(paths.rootfs)) return;
+    const owner = rec.idRange ? { uid: rec.idRange.start, gid: rec.idRange.start } : { uid: 0, gid: 0 };
+    const rootMode = imageRootMode(rec.lowerDirs);
+    const { upper, work } = rec.diskGiB
+      ? await mountLayer(paths.diskImage, paths.layer, owner, rootMode)
+      : writableDirs(paths.dir, owner, rootMode);
+    await mountOverlay(
+      rec.lowerDirs,
+      upper,
+      work,
+      paths.rootfs,
+      rec.idRange ? { map: idMapOf(rec.idRange), bindDir: paths.lowerBinds } : undefined,
+    );
+  }
+
+  private async unmountRoot(uuid: string): Promise<void> {
+    const paths = this.paths(uuid);
+    await unmount(paths.rootfs);
+    await unmountLayer(paths.layer);
+  }
+
+  /**
+   * A user-namespaced container's netns is made by crun inside its user namespace (so it mounts
+   * its own /sys, not the host's); between `crun create` and `crun start` it is named like any
+   * other container's netns and wired to the bridge, before the container's process runs.
+   */
+  private async joinNetwork(rec: ContainerRecord, pid: number): Promise<void> {
+    const uuid = rec.uuid;
+    await run(["ip", "netns", "attach", this.network.netnsName(uuid), String(pid)]);
+    if (rec.network.mode === "bridge" && rec.network.ip) {
+      const { netns, hostVeth } = await this.network.attach(uuid, rec.network.ip);
+      this.update(uuid, { network: { ...this.rec(uuid).network, netns, hostVeth } });
+    } else {
+      const { netns } = await this.network.isolated(uuid);
+      this.update(uuid, { network: { ...this.rec(uuid).network, netns } });
+    }
+  }
+
+  private writeEtc(paths: ContainerPaths, hostname: string, ip: string | null, mappedRoot: number | null): void {
     mkdirSync(paths.etc, { recursive: true });
     writeFileSync(path.join(paths.etc, "hostname"), `${hostname}\n`);
     writeFileSync(
@@ -506,6 +624,16 @@ export class ContainerDriver implements GuestDriver {
     );
     // No uplink: the gateway is the only resolver a container could reach, and it runs none.
     writeFileSync(path.join(paths.etc, "resolv.conf"), ip ? `nameserver ${this.network.subnet.gateway}\n` : "");
+    // Readable by every user inside (Tandem's umask would make them 0600); owned by the
+    // container's own root when it has a user namespace, which must also reach the directory.
+    for (const f of ["hostname", "hosts", "resolv.conf"]) {
+      chmodSync(path.join(paths.etc, f), 0o644);
+      if (mappedRoot !== null) chownSync(path.join(paths.etc, f), mappedRoot, mappedRoot);
+    }
+    if (mappedRoot !== null) {
+      chownSync(paths.etc, 0, mappedRoot);
+      chmodSync(paths.etc, 0o710);
+    }
   }
 
   private imageUser(rootfs: string, user: string | null | undefined): { uid: number; gid: number } {
@@ -542,8 +670,11 @@ export class ContainerDriver implements GuestDriver {
     rmSync(this.exitFile(uuid), { force: true });
     rmSync(paths.pidFile, { force: true });
     rmSync(path.join(this.socketDir, rid), { force: true });
-    await mountOverlay(rec.lowerDirs, paths.upper, paths.work, paths.rootfs);
-    if (rec.network.mode === "bridge" && rec.network.ip) {
+    await this.mountRoot(rec);
+    if (rec.idRange) {
+      // Last start's netns (bound by name, owned by a user namespace that is gone) and veth.
+      await this.network.detach(uuid);
+    } else if (rec.network.mode === "bridge" && rec.network.ip) {
       if (
         !existsSync(this.network.netnsPath(uuid)) ||
         !rec.network.hostVeth ||
@@ -555,7 +686,7 @@ export class ContainerDriver implements GuestDriver {
       await this.network.isolated(uuid);
     }
     try {
-      await launchConmon({
+      const pid = await launchConmon({
         conmonPath: this.host.conmonPath,
         runtimeCommand: this.host.runtimeCommand,
         runtimeId: rid,
@@ -564,6 +695,7 @@ export class ContainerDriver implements GuestDriver {
         exitDir: this.exitDir,
         socketDir: this.socketDir,
       });
+      if (rec.idRange) await this.joinNetwork(rec, pid);
       await this.runtime.start(rid);
     } catch (e) {
       await this.runtime.delete(rid).catch(() => undefined);
@@ -620,7 +752,7 @@ export class ContainerDriver implements GuestDriver {
     });
     await this.runtime.delete(rid);
     await this.waitConmonGone(uuid);
-    await unmount(this.paths(uuid).rootfs);
+    await this.unmountRoot(uuid);
     rmSync(this.exitFile(uuid), { force: true });
     rmSync(path.join(this.socketDir, rid), { force: true });
     return rec;
@@ -865,13 +997,15 @@ export class ContainerDriver implements GuestDriver {
         }
       }
     }
-    await unmount(paths.rootfs);
+    await this.unmountRoot(uuid);
     await this.network.detach(uuid);
     this.records.delete(uuid);
     await this.syncPorts().catch((e: unknown) => this.log.warn({ err: String(e) }, "port sync failed"));
     rmSync(this.exitFile(uuid), { force: true });
     rmSync(path.join(this.socketDir, rid), { force: true });
-    if (isMountPoint(paths.rootfs)) throw new AppError("INTERNAL", `cannot unmount ${paths.rootfs}`);
+    for (const m of [paths.rootfs, paths.layer]) {
+      if (isMountPoint(m)) throw new AppError("INTERNAL", `cannot unmount ${m}`);
+    }
     rmSync(paths.dir, { recursive: true, force: true });
   }
 

@@ -60,8 +60,10 @@ describe("conmon and runtime plumbing", () => {
   });
 
   it("wraps crun for hybrid hosts with a quoted path", () => {
-    expect(wrapperScript("/usr/bin/crun")).toContain("umount /sys/fs/cgroup/unified");
-    expect(wrapperScript("/opt/it's/crun")).toContain(`'/opt/it'\\''s/crun'`);
+    const n = { hybrid: true, nullDevice: "/d/bin/null" };
+    expect(wrapperScript("/usr/bin/crun", n)).toContain("umount /sys/fs/cgroup/unified");
+    expect(wrapperScript("/opt/it's/crun", n)).toContain(`'/opt/it'\\''s/crun'`);
+    expect(wrapperScript("/usr/bin/crun", { ...n, hybrid: false })).not.toContain("unshare");
   });
 });
 

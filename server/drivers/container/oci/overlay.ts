@@ -1,6 +1,13 @@
 // The per-container root file system: overlayfs with the image's unpacked layers as lower dirs
 // and the container's own upper/work dirs. Mounted in the host namespace so it survives Tandem.
-import { mkdirSync, readFileSync } from "node:fs";
+// For a user-namespaced container each lower layer is first bound idmapped (the image's owners
+// shifted into the container's host id range: root-owned files show as its mapped root, setuid
+// bits and other owners kept), the overlay is mounted over those binds, and the binds are then
+// detached again: overlay holds its own private copies, so one mount per container remains.
+// (The overlay itself cannot be idmapped; crun's idmap option applies to mounts[] only.)
+import { mkdirSync, readFileSync, rmdirSync } from "node:fs";
+import path from "node:path";
+import { detachMount, idmappedBinds, type IdMapEntry } from "../../../../native/idmap/index";
 import { run } from "./run";
 
 /** overlay's mount data must fit one page; long stores should use shorter data dirs. */
@@ -22,10 +29,45 @@ export function isMountPoint(dir: string): boolean {
   return mounts.split("\n").some((l) => l.split(" ")[4] === target);
 }
 
-export async function mountOverlay(lowerDirs: string[], upper: string, work: string, target: string): Promise<void> {
+/** Lower layers shown through an id mapping; bindDir holds one short-lived mount point per layer. */
+export interface LowerIdmap {
+  map: IdMapEntry[];
+  bindDir: string;
+}
+
+export async function mountOverlay(
+  lowerDirs: string[],
+  upper: string,
+  work: string,
+  target: string,
+  idmap?: LowerIdmap,
+): Promise<void> {
   if (isMountPoint(target)) return;
   for (const d of [upper, work, target]) mkdirSync(d, { recursive: true });
-  await run(["mount", "-t", "overlay", "overlay", "-o", overlayOptions(lowerDirs, upper, work), target]);
+  if (!idmap) {
+    await run(["mount", "-t", "overlay", "overlay", "-o", overlayOptions(lowerDirs, upper, work), target]);
+    return;
+  }
+  const binds = lowerDirs.map((source, i) => ({ source, target: path.join(idmap.bindDir, String(i)) }));
+  mkdirSync(idmap.bindDir, { recursive: true, mode: 0o700 });
+  for (const b of binds) {
+    detachMount(b.target); // a bind left by a crash between bind and detach
+    mkdirSync(b.target, { recursive: true, mode: 0o700 });
+  }
+  idmappedBinds(binds, { uid: idmap.map, gid: idmap.map }, { readonly: true });
+  try {
+    const lowers = binds.map((b) => b.target);
+    await run(["mount", "-t", "overlay", "overlay", "-o", overlayOptions(lowers, upper, work), target]);
+  } finally {
+    for (const b of binds) {
+      detachMount(b.target);
+      try {
+        rmdirSync(b.target); // never recursive: a bind that did not detach must not be walked
+      } catch {
+        // still busy; the next mount detaches it
+      }
+    }
+  }
 }
 
 export async function unmount(target: string): Promise<void> {

@@ -44,6 +44,14 @@ export const ContainerRecord = z.object({
   lastExit: z
     .object({ code: z.number().int(), at: z.string(), oomKilled: z.boolean(), byUser: z.boolean() })
     .nullable(),
+  /**
+   * The host ids the container's user namespace maps its ids 0..size-1 to (uids and gids alike);
+   * kept across restarts, freed with the record. null: no user namespace (containers made
+   * before user namespaces, or the benchmark's baseline).
+   */
+  idRange: z.object({ start: z.number().int().positive(), size: z.number().int().positive() }).nullable().default(null),
+  /** Size of the writable layer's own file system (disk.ext4); null: no limit (upper/ in the dir). */
+  diskGiB: z.number().int().positive().nullable().default(null),
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 
@@ -61,6 +69,11 @@ export interface ContainerPaths {
   attach: string;
   ctl: string;
   etc: string;
+  /** The writable layer's preallocated ext4 image and its mount point (upper/, work/ inside). */
+  diskImage: string;
+  layer: string;
+  /** Short-lived mount points of the idmapped lower layers while the overlay is mounted. */
+  lowerBinds: string;
 }
 
 export function containerPaths(containersDir: string, uuid: string): ContainerPaths {
@@ -81,6 +94,9 @@ export function containerPaths(containersDir: string, uuid: string): ContainerPa
     attach: path.join(bundle, "attach"),
     ctl: path.join(bundle, "ctl"),
     etc: path.join(dir, "etc"),
+    diskImage: path.join(dir, "disk.ext4"),
+    layer: path.join(dir, "layer"),
+    lowerBinds: path.join(dir, "lower"),
   };
 }
 

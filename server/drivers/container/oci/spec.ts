@@ -146,6 +146,11 @@ export interface SpecInput {
   /** Host supports memory+swap limits (v1 memsw or v2 swap.max). */
   swapAccounting: boolean;
   annotations?: Record<string, string>;
+  /**
+   * A user namespace mapping the container's ids 0..size-1 to host ids start..start+size-1
+   * (uids and gids alike); absent: no user namespace (container root is host root).
+   */
+  userns?: { start: number; size: number } | null;
   /** false leaves seccomp off (the runtime's default: none). */
   seccomp?: boolean;
   terminalSize?: { rows: number; cols: number };
@@ -183,6 +188,8 @@ export interface OciSpec {
     readonlyPaths: string[];
     seccomp?: SeccompProfile;
     devices?: unknown[];
+    uidMappings?: { containerID: number; hostID: number; size: number }[];
+    gidMappings?: { containerID: number; hostID: number; size: number }[];
   };
 }
 
@@ -242,6 +249,16 @@ export function buildSpec(input: SpecInput): OciSpec {
     { type: "ipc" },
     input.netnsPath ? { type: "network", path: input.netnsPath } : { type: "network" },
   ];
+  // User namespace: container root is an unprivileged host uid. Its network namespace must be
+  // created by crun inside it (a netns owned by the host's user namespace makes the sysfs mount
+  // fail and crun falls back to binding the host's /sys), so the caller passes no netnsPath.
+  const userns = input.userns
+    ? {
+        uidMappings: [{ containerID: 0, hostID: input.userns.start, size: input.userns.size }],
+        gidMappings: [{ containerID: 0, hostID: input.userns.start, size: input.userns.size }],
+      }
+    : {};
+  if (input.userns) namespaces.push({ type: "user" });
   return {
     ociVersion: "1.0.2",
     process: {
@@ -296,6 +313,7 @@ export function buildSpec(input: SpecInput): OciSpec {
     annotations: { ...(input.annotations ?? {}) },
     linux: {
       namespaces,
+      ...userns,
       cgroupsPath: input.cgroupsPath,
       resources,
       maskedPaths: [...MASKED_PATHS],

@@ -3,7 +3,7 @@
 // host or of a real Tandem is touched), and a teardown that proves nothing was left behind.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { GuestSpec } from "../../../domain/driver";
@@ -58,7 +58,11 @@ export interface TestEnv {
 export function makeEnv(): TestEnv {
   const tag = randomBytes(3).toString("hex");
   const tmp = mkdtempSync(path.join(os.tmpdir(), "tandem-ct-"));
+  // The data-dir contract (0711): user-namespaced container roots traverse it to their rootfs.
+  chmodSync(tmp, 0o711);
   const dataDir = path.join(tmp, "data");
+  mkdirSync(dataDir, { mode: 0o711 });
+  chmodSync(dataDir, 0o711);
   const rootfs = busyboxRootfs(tmp);
   const opts: ContainerDriverOptions = {
     hostId: "local",
@@ -69,6 +73,8 @@ export function makeEnv(): TestEnv {
     cgroupParent: `tandem-test-${tag}`,
     netnsPrefix: `tdmt${tag}-`,
     shutdownTimeoutMs: 3000,
+    // Each container preallocates its disk: keep tests and the bench (20 at once) small.
+    containerDiskGiB: 1,
   };
   const drivers: ContainerDriver[] = [];
   const newDriver = () => {
