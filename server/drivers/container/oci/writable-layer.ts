@@ -3,7 +3,7 @@
 // directory), loop-mounted while the container runs. Preallocated (fallocate), so a container
 // that fills it gets ENOSPC inside and never takes space from the host's file system or the
 // database's reserve; a file system of its own, so no quota support is needed on the host.
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, truncateSync } from "node:fs";
 import path from "node:path";
 import { isMountPoint, unmount } from "./overlay";
 import { run } from "./run";
@@ -11,15 +11,18 @@ import { run } from "./run";
 export const GiB = 1024 ** 3;
 
 /**
- * Creates the image (fallocate + mkfs.ext4, ~30 ms for any size here). Lazy inode-table and
- * journal init keep mkfs from writing the whole image; nodiscard keeps it from punching holes
- * into the preallocation; no blocks reserved for root (the container's root is the only user).
+ * Creates the image (~30 ms for any size here): mkfs.ext4 on a sparse file, then fallocate.
+ * In that order because mke2fs zeroes its metadata areas by punching holes into a regular file,
+ * which would leave parts of an earlier preallocation to be taken from the host later. Lazy
+ * inode-table and journal init keep mkfs from writing the whole image; nodiscard keeps it from
+ * discarding; no blocks are reserved for root (the container's root is the only user).
  */
 export async function createLayerImage(image: string, bytes: number): Promise<void> {
   if (!Number.isSafeInteger(bytes) || bytes < 64 * 1024 * 1024) throw new Error("a writable layer needs at least 64 MiB");
   rmSync(image, { force: true });
   try {
-    await run(["fallocate", "-l", String(bytes), image]);
+    closeSync(openSync(image, "wx", 0o600));
+    truncateSync(image, bytes);
     await run([
       "mkfs.ext4",
       "-q",
@@ -30,7 +33,9 @@ export async function createLayerImage(image: string, bytes: number): Promise<vo
       "0",
       image,
     ]);
-    chmodSync(image, 0o600);
+    await run(["fallocate", "-l", String(bytes), image]);
+    const allocated = statSync(image).blocks * 512;
+    if (allocated < bytes) throw new Error(`only ${allocated} of ${bytes} bytes of the disk image were allocated`);
   } catch (e) {
     rmSync(image, { force: true });
     throw e;
