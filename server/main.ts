@@ -37,6 +37,8 @@ async function createDrivers(
           dataDir: config.dataDir,
           subnet: config.containerSubnet,
           bridge: config.containerBridge,
+          containerDiskGiB: config.containerDiskGiB,
+          diskReserveBytes: config.diskReserveBytes,
           logger: log.child({ driver: "oci" }),
         }),
       );
