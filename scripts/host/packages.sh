@@ -18,6 +18,12 @@ PACKAGES=(
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev
   qemu-system-x86 qemu-utils
   crun conmon tini busybox-static
+  # Podman's container defaults: /usr/share/containers/seccomp.json (the containers' seccomp
+  # filter) and containers.conf (default capabilities, sysctls); Tandem refuses to start
+  # containers without them
+  golang-github-containers-common
+  # the container attack tests compile a static probe (raw system calls busybox cannot make)
+  gcc libc6-dev
   linux-image-amd64
   iproute2 nftables dnsmasq-base
   # libvirt 9 applies firewall rules even for isolated networks; cloud-init seeds need an ISO tool

@@ -36,6 +36,7 @@ import { cgroupDirs, readCgroupStats, type CgroupStats } from "./cgroups";
 import { launchConmon } from "./conmon";
 import { AttachConsole, PtyConsole, writeCtl } from "./console";
 import { EventHub } from "../../../domain/event-hub";
+import { hostConfinement } from "./confinement";
 import { prepareHostRuntime, type HostRuntime } from "./host";
 import { allocateIdRange, hostSubIdRanges, idMapOf } from "./idmap-ranges";
 import { resolveImageLayers } from "./image-layout";
@@ -54,7 +55,7 @@ import {
 import { restartDelayMs, shouldRestart } from "./restart";
 import { run } from "./run";
 import { Runtime } from "./runtime";
-import { buildExecProcess, buildSpec, CPU_PERIOD_US, resolveUser, type OciSpec } from "./spec";
+import { buildExecProcess, buildSpec, CPU_PERIOD_US, resolveUser, type Confinement, type OciSpec } from "./spec";
 import { createLayerImage, GiB, imageRootMode, mountLayer, unmountLayer, writableDirs } from "./writable-layer";
 
 export interface ContainerDriverOptions {
@@ -119,6 +120,7 @@ export class ContainerDriver implements GuestDriver {
   private readonly shutdownTimeoutMs: number;
   readonly network: Network;
   private host!: HostRuntime;
+  private confinement!: Confinement;
   private runtime!: Runtime;
   private readonly records = new Map<string, ContainerRecord>();
   private readonly locks = new Map<string, Promise<unknown>>();
@@ -153,6 +155,8 @@ export class ContainerDriver implements GuestDriver {
 
   private async init(): Promise<void> {
     this.host = prepareHostRuntime({ dataDir: this.opts.dataDir, runtimePath: this.opts.runtimePath });
+    // Podman's capabilities and seccomp filter: without them the driver does not start.
+    this.confinement = hostConfinement();
     this.runtime = new Runtime(this.host.runtimeCommand);
     for (const d of [this.containersDir, this.exitDir, this.socketDir]) mkdirSync(d, { recursive: true });
     // Traversable, not listable: a user-namespaced root must reach its own rootfs below it.
@@ -503,6 +507,7 @@ export class ContainerDriver implements GuestDriver {
         },
         user,
         swapAccounting: this.swapAccounting(),
+        confinement: this.confinement,
         annotations: { "io.tandem.id": id, "io.tandem.name": spec.name },
       });
       mkdirSync(paths.bundle, { recursive: true });

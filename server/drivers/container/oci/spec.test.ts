@@ -1,17 +1,31 @@
-// Unit tests for the OCI spec builder: Docker's defaults, limits, args/env/user resolution.
+// Unit tests for the OCI spec builder: confinement (capabilities, seccomp, nofile, sysctls, cgroup
+// namespace), Docker's masked paths, limits, args/env/user resolution.
 import { describe, expect, it } from "vitest";
 import {
   buildExecProcess,
   buildSpec,
-  DEFAULT_CAPABILITIES,
+  DEFAULT_PIDS_LIMIT,
   INIT_PATH,
   MASKED_PATHS,
   mergeEnv,
   READONLY_PATHS,
   resolveArgs,
   resolveUser,
+  type Confinement,
   type SpecInput,
 } from "./spec";
+
+const confinement: Confinement = {
+  capabilities: ["CAP_CHOWN", "CAP_KILL", "CAP_SETUID"],
+  seccomp: {
+    defaultAction: "SCMP_ACT_ERRNO",
+    defaultErrnoRet: 38,
+    architectures: ["SCMP_ARCH_X86_64"],
+    syscalls: [{ names: ["read", "write"], action: "SCMP_ACT_ALLOW" }],
+  },
+  nofile: { soft: 20000, hard: 20000 },
+  sysctl: { "net.ipv4.ping_group_range": "0 0" },
+};
 
 const input = (o: Partial<SpecInput> = {}): SpecInput => ({
   image: { config: { Entrypoint: null, Cmd: ["/bin/sh"], Env: ["PATH=/bin", "A=1"], WorkingDir: "/srv" } },
@@ -26,6 +40,7 @@ const input = (o: Partial<SpecInput> = {}): SpecInput => ({
   etcFiles: { hostname: "/e/hostname", hosts: "/e/hosts", resolvConf: "/e/resolv.conf" },
   user: { uid: 0, gid: 0 },
   swapAccounting: false,
+  confinement,
   ...o,
 });
 
@@ -40,33 +55,33 @@ describe("buildSpec", () => {
     expect(s.process.terminal).toBe(true);
   });
 
-  it("isolates pid, mount, uts, ipc and network, joining the prepared netns", () => {
+  it("isolates pid, mount, uts, ipc, network and cgroup, joining the prepared netns", () => {
     const s = buildSpec(input());
-    expect(s.linux.namespaces.map((n) => n.type)).toEqual(["pid", "mount", "uts", "ipc", "network"]);
+    expect(s.linux.namespaces.map((n) => n.type)).toEqual(["pid", "mount", "uts", "ipc", "network", "cgroup"]);
     expect(s.linux.namespaces[4]).toEqual({ type: "network", path: "/run/netns/tandem-x" });
     expect(buildSpec(input({ netnsPath: null })).linux.namespaces[4]).toEqual({ type: "network" });
   });
 
-  it("uses Docker's default capabilities and masked / read-only paths", () => {
+  it("uses the confinement's capabilities and Docker's masked / read-only paths", () => {
     const s = buildSpec(input());
-    expect(s.process.capabilities.bounding).toEqual([...DEFAULT_CAPABILITIES]);
-    expect(s.process.capabilities.bounding).not.toContain("CAP_SYS_ADMIN");
+    for (const set of ["bounding", "effective", "permitted"] as const) {
+      expect(s.process.capabilities[set]).toEqual(confinement.capabilities);
+    }
+    expect(s.process.capabilities.inheritable).toEqual([]);
     expect(s.process.capabilities.ambient).toEqual([]);
     expect(s.linux.maskedPaths).toEqual([...MASKED_PATHS]);
     expect(s.linux.readonlyPaths).toEqual([...READONLY_PATHS]);
     expect(s.mounts.find((m) => m.destination === "/sys")!.options).toContain("ro");
   });
 
-  it("applies a seccomp deny-list that blocks new user namespaces and keyrings", () => {
-    const sc = buildSpec(input()).linux.seccomp!;
-    expect(sc.defaultAction).toBe("SCMP_ACT_ALLOW");
-    expect(sc.syscalls[0]!.names).toEqual(expect.arrayContaining(["keyctl", "unshare", "userfaultfd", "bpf"]));
-    expect(sc.syscalls.find((r) => r.names[0] === "clone")!.args![0]).toMatchObject({
-      value: 0x10000000,
-      op: "SCMP_CMP_MASKED_EQ",
-    });
-    expect(sc.syscalls.find((r) => r.names[0] === "clone3")!.errnoRet).toBe(38);
-    expect(buildSpec(input({ seccomp: false })).linux.seccomp).toBeUndefined();
+  it("applies the confinement's seccomp filter, nofile limit and sysctls", () => {
+    const s = buildSpec(input());
+    expect(s.linux.seccomp).toEqual(confinement.seccomp);
+    expect(s.process.rlimits).toEqual([{ type: "RLIMIT_NOFILE", soft: 20000, hard: 20000 }]);
+    expect(s.linux.sysctl).toEqual({ "net.ipv4.ping_group_range": "0 0" });
+    expect(buildSpec(input({ confinement: { ...confinement, sysctl: {} } })).linux.sysctl).toBeUndefined();
+    // Exec'd processes inherit the same limits and capabilities.
+    expect(buildExecProcess(s.process, ["ls"], { rows: 1, cols: 1 }).rlimits).toEqual(s.process.rlimits);
   });
 
   it("turns vcpus, memory and pids into cgroup limits", () => {
@@ -78,7 +93,10 @@ describe("buildSpec", () => {
       limit: 268435456,
       swap: 268435456,
     });
-    expect(buildSpec(input({ pidsLimit: null })).linux.resources.pids).toBeUndefined();
+    // No limit asked for: Podman's default, never unlimited.
+    expect(DEFAULT_PIDS_LIMIT).toBe(2048);
+    expect(buildSpec(input({ pidsLimit: null })).linux.resources.pids).toEqual({ limit: 2048 });
+    expect(buildSpec(input({ pidsLimit: undefined })).linux.resources.pids).toEqual({ limit: 2048 });
     expect(s.linux.cgroupsPath).toBe("/tandem/x");
     expect(s.linux.resources.devices[0]).toEqual({ allow: false, access: "rwm" });
   });

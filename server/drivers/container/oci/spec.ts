@@ -1,6 +1,8 @@
 // Builds the OCI runtime spec (config.json) from an image config plus the user's choices. Pure:
-// no file system access, so every default (capabilities, masked paths, limits) is unit-tested.
+// no file system access, so every default (masked paths, limits) is unit-tested; what is read from
+// the host (Podman's capabilities, seccomp filter, nofile limit) comes in as `confinement`.
 import { z } from "zod";
+import type { SeccompProfile } from "./seccomp";
 
 /** The parts of an OCI/Docker image config that shape a container. */
 export const ImageConfig = z
@@ -22,24 +24,6 @@ export const ImageConfig = z
   .loose();
 export type ImageConfig = z.infer<typeof ImageConfig>;
 
-/** Docker's default capability set (moby/oci/caps/defaults.go). */
-export const DEFAULT_CAPABILITIES = [
-  "CAP_CHOWN",
-  "CAP_DAC_OVERRIDE",
-  "CAP_FSETID",
-  "CAP_FOWNER",
-  "CAP_MKNOD",
-  "CAP_NET_RAW",
-  "CAP_SETGID",
-  "CAP_SETUID",
-  "CAP_SETFCAP",
-  "CAP_SETPCAP",
-  "CAP_NET_BIND_SERVICE",
-  "CAP_SYS_CHROOT",
-  "CAP_KILL",
-  "CAP_AUDIT_WRITE",
-] as const;
-
 /** Docker's default masked and read-only paths (moby/oci/defaults.go). */
 export const MASKED_PATHS = [
   "/proc/asound",
@@ -56,68 +40,18 @@ export const MASKED_PATHS = [
 ] as const;
 export const READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"] as const;
 
-/**
- * A deny-list seccomp profile: Docker's default is an allow-list of ~350 syscalls; this blocks
- * the ones that are reachable without a capability and widen the kernel's attack surface
- * (keyrings, userfaultfd, perf, new user namespaces, clone3 which seccomp cannot inspect), plus
- * the capability-gated ones for defence in depth. Everything else is allowed.
- */
-export const DENIED_SYSCALLS = [
-  "acct",
-  "add_key",
-  "bpf",
-  "clock_adjtime",
-  "clock_settime",
-  "delete_module",
-  "finit_module",
-  "init_module",
-  "ioperm",
-  "iopl",
-  "kexec_file_load",
-  "kexec_load",
-  "keyctl",
-  "lookup_dcookie",
-  "open_by_handle_at",
-  "perf_event_open",
-  "quotactl",
-  "request_key",
-  "settimeofday",
-  "swapoff",
-  "swapon",
-  "unshare",
-  "userfaultfd",
-] as const;
+/** Podman's default pids limit (containers.conf `pids_limit`), used when the user sets none. */
+export const DEFAULT_PIDS_LIMIT = 2048;
 
-const CLONE_NEWUSER = 0x10000000;
-
-export interface SeccompProfile {
-  defaultAction: string;
-  architectures: string[];
-  syscalls: {
-    names: string[];
-    action: string;
-    errnoRet?: number;
-    args?: { index: number; value: number; valueTwo: number; op: string }[];
-  }[];
-}
-
-export function seccompProfile(): SeccompProfile {
-  return {
-    defaultAction: "SCMP_ACT_ALLOW",
-    architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"],
-    syscalls: [
-      { names: [...DENIED_SYSCALLS], action: "SCMP_ACT_ERRNO", errnoRet: 1 },
-      // clone(2) creating a user namespace; flags are argument 0 on x86_64 and arm64.
-      {
-        names: ["clone"],
-        action: "SCMP_ACT_ERRNO",
-        errnoRet: 1,
-        args: [{ index: 0, value: CLONE_NEWUSER, valueTwo: CLONE_NEWUSER, op: "SCMP_CMP_MASKED_EQ" }],
-      },
-      // clone3 passes flags in memory seccomp cannot read: ENOSYS makes libc fall back to clone.
-      { names: ["clone3"], action: "SCMP_ACT_ERRNO", errnoRet: 38 },
-    ],
-  };
+/** What every container is confined by beyond its namespaces (built by confinement.ts). */
+export interface Confinement {
+  /** Bounding = effective = permitted; none inheritable or ambient. */
+  capabilities: string[];
+  /** Required: Tandem does not run containers unconfined. */
+  seccomp: SeccompProfile;
+  nofile: { soft: number; hard: number };
+  /** Namespaced sysctls every container gets (containers.conf `default_sysctls`). */
+  sysctl: Record<string, string>;
 }
 
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -134,6 +68,7 @@ export interface SpecInput {
   workingDir?: string;
   vcpus: number;
   memoryMiB: number;
+  /** null/absent: DEFAULT_PIDS_LIMIT. */
   pidsLimit?: number | null;
   tiniPath: string;
   /** Path of the network namespace to join; null makes a fresh one with only loopback. */
@@ -151,8 +86,7 @@ export interface SpecInput {
    * (uids and gids alike); absent: no user namespace (container root is host root).
    */
   userns?: { start: number; size: number } | null;
-  /** false leaves seccomp off (the runtime's default: none). */
-  seccomp?: boolean;
+  confinement: Confinement;
   terminalSize?: { rows: number; cols: number };
 }
 
@@ -187,6 +121,7 @@ export interface OciSpec {
     maskedPaths: string[];
     readonlyPaths: string[];
     seccomp?: SeccompProfile;
+    sysctl?: Record<string, string>;
     devices?: unknown[];
     uidMappings?: { containerID: number; hostID: number; size: number }[];
     gidMappings?: { containerID: number; hostID: number; size: number }[];
@@ -214,8 +149,8 @@ export function mergeEnv(imageEnv: string[], userEnv: string[], hostname: string
   return [...map.values()];
 }
 
-export function capabilitySet(): OciProcess["capabilities"] {
-  const caps = [...DEFAULT_CAPABILITIES];
+export function capabilitySet(capabilities: readonly string[]): OciProcess["capabilities"] {
+  const caps = [...capabilities];
   return { bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: [] };
 }
 
@@ -241,13 +176,15 @@ export function buildSpec(input: SpecInput): OciSpec {
     memory: input.swapAccounting ? { limit: memoryBytes, swap: memoryBytes } : { limit: memoryBytes },
     cpu: { quota: Math.round(input.vcpus * CPU_PERIOD_US), period: CPU_PERIOD_US },
   };
-  if (input.pidsLimit) resources.pids = { limit: input.pidsLimit };
+  resources.pids = { limit: input.pidsLimit ?? DEFAULT_PIDS_LIMIT };
   const namespaces: OciSpec["linux"]["namespaces"] = [
     { type: "pid" },
     { type: "mount" },
     { type: "uts" },
     { type: "ipc" },
     input.netnsPath ? { type: "network", path: input.netnsPath } : { type: "network" },
+    // The container sees its own cgroup as the root of every hierarchy, not the host's paths.
+    { type: "cgroup" },
   ];
   // User namespace: container root is an unprivileged host uid. Its network namespace must be
   // created by crun inside it (a netns owned by the host's user namespace makes the sysfs mount
@@ -271,8 +208,8 @@ export function buildSpec(input: SpecInput): OciSpec {
       args: [INIT_PATH, "--", ...args],
       env: mergeEnv(image.config?.Env ?? [], input.env ?? [], input.hostname),
       cwd: input.workingDir || image.config?.WorkingDir || "/",
-      capabilities: capabilitySet(),
-      rlimits: [{ type: "RLIMIT_NOFILE", hard: 1024, soft: 1024 }],
+      capabilities: capabilitySet(input.confinement.capabilities),
+      rlimits: [{ type: "RLIMIT_NOFILE", ...input.confinement.nofile }],
       noNewPrivileges: false,
     },
     root: { path: input.rootfs, readonly: false },
@@ -318,7 +255,8 @@ export function buildSpec(input: SpecInput): OciSpec {
       resources,
       maskedPaths: [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
-      ...(input.seccomp === false ? {} : { seccomp: seccompProfile() }),
+      ...(Object.keys(input.confinement.sysctl).length ? { sysctl: { ...input.confinement.sysctl } } : {}),
+      seccomp: input.confinement.seccomp,
     },
   };
 }

@@ -6,6 +6,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { hostConfinement } from "../oci/confinement";
 import { buildSpec } from "../oci/spec";
 import { makeEnv, waitForOutput } from "./support";
 
@@ -73,6 +74,7 @@ try {
     etcFiles: { hostname: `${etc}/hostname`, hosts: `${etc}/hosts`, resolvConf: `${etc}/resolv.conf` },
     user: { uid: 0, gid: 0 },
     swapAccounting: false,
+    confinement: hostConfinement(),
   });
   spec.process.terminal = false;
   writeFileSync(path.join(bundle, "config.json"), JSON.stringify(spec));
