@@ -231,3 +231,33 @@ export function processesMentioning(s: string): number[] {
   }
   return pids;
 }
+
+/**
+ * Runs `script` with /bin/sh in a running container through the driver's exec (a PTY) and
+ * returns what it printed (CR LF turned into LF) and its exit status.
+ */
+export async function execScript(
+  driver: ContainerDriver,
+  id: string,
+  script: string,
+  timeoutMs = 30_000,
+): Promise<{ out: string; rc: number }> {
+  const end = /@@rc=(\d+)@@/;
+  const x = await driver.exec(id, ["/bin/sh", "-c", `${script}; echo "@@rc=$?@@"`], { rows: 50, cols: 200 });
+  try {
+    const text = await new Promise<string>((resolve, reject) => {
+      let buf = "";
+      const timer = setTimeout(() => reject(new Error(`timed out; got ${JSON.stringify(buf.slice(-500))}`)), timeoutMs);
+      x.onData((d) => {
+        buf += Buffer.from(d).toString();
+        if (end.test(buf)) {
+          clearTimeout(timer);
+          resolve(buf);
+        }
+      });
+    });
+    return { out: text.replace(end, "").replace(/\r\n/g, "\n"), rc: Number(end.exec(text)![1]) };
+  } finally {
+    x.close();
+  }
+}

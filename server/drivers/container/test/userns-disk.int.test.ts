@@ -9,30 +9,13 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DriverGuest, GuestSpec } from "../../../domain/driver";
 import { ID_RANGE_BASE, ID_RANGE_SIZE } from "../oci/idmap-ranges";
-import { HAVE_BACKEND, makeEnv, processesMentioning, type TestEnv } from "./support";
+import { execScript, HAVE_BACKEND, makeEnv, processesMentioning, type TestEnv } from "./support";
 
 const GiB = 1024 ** 3;
 
-/** Runs a shell command in the container through exec and returns its output (CR LF → LF). */
-async function sh(env: TestEnv, id: string, script: string, timeoutMs = 60_000): Promise<string> {
-  const end = /@@rc=(\d+)@@/;
-  const x = await env.driver.exec(id, ["/bin/sh", "-c", `${script}; echo "@@rc=$?@@"`], { rows: 50, cols: 200 });
-  try {
-    return await new Promise<string>((resolve, reject) => {
-      let buf = "";
-      const timer = setTimeout(() => reject(new Error(`timed out; got ${JSON.stringify(buf.slice(-500))}`)), timeoutMs);
-      x.onData((d) => {
-        buf += Buffer.from(d).toString();
-        if (end.test(buf)) {
-          clearTimeout(timer);
-          resolve(buf.replace(/\r\n/g, "\n"));
-        }
-      });
-    });
-  } finally {
-    x.close();
-  }
-}
+/** A shell command's output in the container (exec). */
+const sh = async (env: TestEnv, id: string, script: string, timeoutMs?: number) =>
+  (await execScript(env.driver, id, script, timeoutMs)).out;
 
 function hostUidOf(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, "utf8")
