@@ -9,6 +9,11 @@ if [ -f "$db_file" ] && unchanged "$stamp" "$mig_hash"; then
   step "database up to date"
 else
   step "prisma migrate deploy → $db_file"
-  prisma migrate deploy >/tmp/tandem-migrate.log 2>&1 || { cat /tmp/tandem-migrate.log; exit 1; }
+  # The database holds password and session hashes: created 0600 (Tandem's umask), and an
+  # existing file from before that rule is closed too. Tandem applies the same at start-up.
+  (umask 077 && prisma migrate deploy >/tmp/tandem-migrate.log 2>&1) || { cat /tmp/tandem-migrate.log; exit 1; }
+  for f in "$db_file" "$db_file-wal" "$db_file-shm" "$db_file-journal"; do
+    if [ -f "$f" ]; then chmod 600 "$f"; fi
+  done
   echo "$mig_hash" > "$stamp"
 fi

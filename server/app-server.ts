@@ -8,6 +8,7 @@ import path from "node:path";
 import { getRequestListener } from "@hono/node-server";
 import { parse as parseCookie } from "hono/utils/cookie";
 import pino, { type Logger } from "pino";
+import { applyDataDirContract, DATA_DIR_MODE } from "./config/data-dir";
 import type { Config } from "./config/env";
 import { openDb, type Db } from "./db/client";
 import type { GuestDriver } from "./domain/driver";
@@ -69,13 +70,15 @@ export async function startTandem(opts: {
 }): Promise<TandemServer> {
   const { config } = opts;
   const log = opts.log ?? pino({ level: config.logLevel, base: { svc: "tandem" } });
-  await mkdir(config.dataDir, { recursive: true });
+  await mkdir(config.dataDir, { recursive: true, mode: DATA_DIR_MODE });
   // Refuse to start on a data directory that cannot be written, with a message that says so.
   await access(config.dataDir, fsConstants.W_OK).catch((e: NodeJS.ErrnoException) => {
     throw new Error(
       `the data directory ${config.dataDir} is not writable (${e.code}): Tandem keeps its database, images and guest files there`,
     );
   });
+  // Before anything is written: no local user may read the database or list guests' files.
+  applyDataDirContract(config.dataDir, config.databaseUrl);
   const db = await openDb(config.databaseUrl).catch((e: Error) => {
     throw new Error(`cannot open the database ${config.databaseUrl}: ${e.message.trim().split("\n").pop()}`);
   });

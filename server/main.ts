@@ -3,6 +3,7 @@
 // (guests keep running; they belong to libvirtd and conmon, not to this process).
 import path from "node:path";
 import pino from "pino";
+import { TANDEM_UMASK } from "./config/data-dir";
 import { loadConfig, type Config } from "./config/env";
 import type { GuestDriver } from "./domain/driver";
 import type { ContainerImageImporter } from "./domain/images";
@@ -68,6 +69,8 @@ async function createPages(config: Config): Promise<PageHandler> {
 }
 
 async function main() {
+  // Everything Tandem writes is private unless a mode says otherwise (the data-dir contract).
+  process.umask(TANDEM_UMASK);
   const config = loadConfig();
   const log = pino({ level: config.logLevel, base: { svc: "tandem" } });
   const { drivers, importer } = await createDrivers(config, log);

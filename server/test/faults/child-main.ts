@@ -6,6 +6,7 @@
 import path from "node:path";
 import pino from "pino";
 import { startTandem } from "../../app-server";
+import { TANDEM_UMASK } from "../../config/data-dir";
 import { loadConfig } from "../../config/env";
 import type { GuestDriver } from "../../domain/driver";
 import type { ContainerImageImporter } from "../../domain/images";
@@ -17,6 +18,7 @@ import { LibvirtDriver } from "../../drivers/vm";
 import { faultNames } from "./names";
 
 async function main() {
+  process.umask(TANDEM_UMASK); // as server/main.ts
   const config = loadConfig();
   const tag = process.env.TANDEM_FAULT_TAG;
   if (!tag || !/^[0-9a-f]{6}$/.test(tag)) throw new Error("TANDEM_FAULT_TAG (6 hex digits) is required");
