@@ -93,7 +93,11 @@ export async function startTandem(opts: {
   const images = new ImageService(
     db,
     path.join(config.dataDir, "images"),
-    config.maxUploadBytes,
+    {
+      maxUploadBytes: config.maxUploadBytes,
+      maxUnpackedBytes: config.maxUnpackedBytes,
+      diskReserveBytes: config.diskReserveBytes,
+    },
     opts.containerImporter ?? null,
   );
   await images.registerDemoImages(opts.demoImageDir ?? path.join(config.dataDir, "images", "demo"));

@@ -46,6 +46,8 @@ const EnvSchema = z.object({
     .int()
     .positive()
     .default(20 * 1024 * 1024 * 1024),
+  /** What one image import may unpack in total (staging and every layer); default 4 × the upload cap. */
+  TANDEM_MAX_UNPACKED_BYTES: z.coerce.number().int().positive().optional(),
   /** HTTPS on the same port: both paths set, or neither. */
   TANDEM_TLS_CERT: z.string().min(1).optional(),
   TANDEM_TLS_KEY: z.string().min(1).optional(),
@@ -91,6 +93,7 @@ export type Config = {
   fakeGuests: number;
   sessionTtlMs: number;
   maxUploadBytes: number;
+  maxUnpackedBytes: number;
   ui: boolean;
   tls: { certPath: string; keyPath: string } | null;
   trustedProxies: string[];
@@ -131,6 +134,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     fakeGuests: e.TANDEM_FAKE_GUESTS,
     sessionTtlMs: e.TANDEM_SESSION_TTL_HOURS * 3600_000,
     maxUploadBytes: e.TANDEM_MAX_UPLOAD_BYTES,
+    maxUnpackedBytes: e.TANDEM_MAX_UNPACKED_BYTES ?? 4 * e.TANDEM_MAX_UPLOAD_BYTES,
     ui: e.TANDEM_UI === "on",
     tls: e.TANDEM_TLS_CERT && e.TANDEM_TLS_KEY ? { certPath: e.TANDEM_TLS_CERT, keyPath: e.TANDEM_TLS_KEY } : null,
     trustedProxies: e.TANDEM_TRUSTED_PROXIES,

@@ -4,6 +4,9 @@
 import { statfsSync } from "node:fs";
 import { AppError } from "./errors";
 
+/** Long writes (uploads, unpacking) ask again at least this often: others share the disk. */
+export const FREE_SPACE_CHECK_BYTES = 64 * 1024 * 1024;
+
 /** Bytes an unprivileged writer could still use on the file system holding `dir`. */
 export function freeBytes(dir: string): number {
   const s = statfsSync(dir);

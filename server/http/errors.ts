@@ -7,8 +7,9 @@ import type { AppEnv } from "./route";
 import { storageError } from "./storage-errors";
 
 export function errorResponse(c: Context, code: ErrorCode | string, message: string, status: number): Response {
-  // The rest of an oversized body is never read: tell the client not to reuse the connection.
-  if (status === 413) c.header("Connection", "close");
+  // The rest of an oversized body (or one the disk has no room for) is never read: tell the
+  // client not to reuse the connection.
+  if (status === 413 || status === 507) c.header("Connection", "close");
   return c.json({ error: { code, message } }, status as 400);
 }
 

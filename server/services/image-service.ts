@@ -14,6 +14,7 @@ import { ImageFormat } from "../contract/image";
 import type { Db } from "../db/client";
 import type { ResolvedImage } from "../domain/driver";
 import { AppError, notFound } from "../domain/errors";
+import { assertFreeSpace, FREE_SPACE_CHECK_BYTES } from "../domain/free-space";
 import type { ContainerImageImporter } from "../domain/images";
 
 const DemoManifest = z.object({
@@ -27,13 +28,27 @@ export const DEMO_CONTAINER_IMAGE = "demo-busybox";
 
 type Row = Awaited<ReturnType<Db["image"]["findFirstOrThrow"]>>;
 
+/** What uploads and imports may take from the disk. */
+export interface UploadLimits {
+  /** Bytes one upload may send (TANDEM_MAX_UPLOAD_BYTES). */
+  maxUploadBytes: number;
+  /** Bytes one container archive may unpack to, staging and layers together. */
+  maxUnpackedBytes: number;
+  /** Free space that must remain on the data directory's file system (the database's reserve). */
+  diskReserveBytes: number;
+}
+
 export class ImageService {
+  private readonly maxUploadBytes: number;
+
   constructor(
     private readonly db: Db,
     private readonly storeDir: string,
-    private readonly maxUploadBytes: number,
+    private readonly limits: UploadLimits,
     private readonly containerImporter: ContainerImageImporter | null,
-  ) {}
+  ) {
+    this.maxUploadBytes = limits.maxUploadBytes;
+  }
 
   async list(): Promise<Image[]> {
     const rows = await this.db.image.findMany({ orderBy: { createdAt: "asc" } });
@@ -104,7 +119,10 @@ export class ImageService {
     }
   }
 
-  /** Streams an upload into the store, enforcing the size limit while it arrives. */
+  /**
+   * Streams an upload into the store, enforcing the size limit and the disk's reserve before it
+   * is accepted (Content-Length) and while it arrives; a refused upload leaves no file behind.
+   */
   async upload(
     body: ReadableStream<Uint8Array> | null,
     opts: {
@@ -128,16 +146,29 @@ export class ImageService {
     const id = randomUUID();
     const uploads = path.join(this.storeDir, "uploads");
     await ensureDir(uploads);
+    const reserve = this.limits.diskReserveBytes;
+    assertFreeSpace(uploads, opts.declaredBytes ?? 0, reserve, "the upload");
     // The stored file name is our own id, never the user's name: nothing can point outside.
     const tmp = path.join(uploads, `${id}.part`);
     let received = 0;
+    let unchecked = 0;
     const limit = this.maxUploadBytes;
     const counter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         received += chunk.length;
         if (received > limit)
-          cb(new AppError("PAYLOAD_TOO_LARGE", `the upload is larger than the ${limit} byte limit`));
-        else cb(null, chunk);
+          return cb(new AppError("PAYLOAD_TOO_LARGE", `the upload is larger than the ${limit} byte limit`));
+        // A body without Content-Length (or a disk others fill meanwhile): ask again as it grows.
+        unchecked += chunk.length;
+        if (unchecked >= FREE_SPACE_CHECK_BYTES) {
+          try {
+            assertFreeSpace(uploads, unchecked, reserve, "the upload");
+          } catch (e) {
+            return cb(e as Error);
+          }
+          unchecked = 0;
+        }
+        cb(null, chunk);
       },
     });
     try {
@@ -145,7 +176,10 @@ export class ImageService {
       if (received === 0) throw new AppError("BAD_REQUEST", "the uploaded file is empty");
       if (containerFormat) {
         if (!this.containerImporter) throw new AppError("BACKEND_UNAVAILABLE", "the container backend is not enabled");
-        const stored = await this.containerImporter.importArchive(tmp);
+        const stored = await this.containerImporter.importArchive(tmp, {
+          maxUnpackedBytes: this.limits.maxUnpackedBytes,
+          diskReserveBytes: reserve,
+        });
         await rm(tmp, { force: true });
         return toImage(
           await this.upsert(

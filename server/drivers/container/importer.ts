@@ -6,6 +6,7 @@ import { importArchive } from "./oci/archive";
 import { ImageStoreError, type OciImageStore, type StoredImage } from "./oci/image-store";
 import { TarFormatError } from "./oci/tar";
 import { UnsafeArchiveError } from "./oci/tar-safety";
+import { UnpackBudget } from "./oci/unpack-budget";
 
 /** The image library hands container archives to the OCI store through this adapter. */
 export function containerImporter(store: OciImageStore): ContainerImageImporter {
@@ -20,10 +21,11 @@ export function containerImporter(store: OciImageStore): ContainerImageImporter 
       ? new AppError("VALIDATION", `the image archive was refused: ${e.message}`)
       : e;
   return {
-    async importArchive(file) {
+    async importArchive(file, limits) {
       try {
         await store.init();
-        const images = await importArchive(store, file);
+        const budget = new UnpackBudget(limits.maxUnpackedBytes, store.dir, limits.diskReserveBytes);
+        const images = await importArchive(store, file, { budget });
         if (!images[0]) throw new AppError("VALIDATION", "the archive holds no image");
         return asStored(images[0]);
       } catch (e) {

@@ -5,7 +5,9 @@ import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
+import { AppError } from "../../../domain/errors";
 import { goArch, ImageStoreError, type OciImageStore, type StoredImage } from "./image-store";
+import type { UnpackBudget } from "./unpack-budget";
 
 const DockerManifest = z.array(
   z.object({
@@ -70,12 +72,13 @@ async function importLayers(
   files: string[],
   diffIds: string[],
   blobDigests: (string | undefined)[],
+  budget: UnpackBudget | undefined,
 ): Promise<void> {
   if (files.length !== diffIds.length) {
     throw new ImageStoreError(`the manifest lists ${files.length} layers but the config ${diffIds.length}`);
   }
   for (let i = 0; i < files.length; i++) {
-    await store.addLayer(files[i]!, { diffId: diffIds[i], blobDigest: blobDigests[i] });
+    await store.addLayer(files[i]!, { diffId: diffIds[i], blobDigest: blobDigests[i] }, budget);
   }
 }
 
@@ -84,17 +87,21 @@ function blobPath(digest: string): string {
   return path.join("blobs", alg!, hex!);
 }
 
-/** Imports every image in the archive; `ref` names the first one when the archive has no tag. */
+/**
+ * Imports every image in the archive; `ref` names the first one when the archive has no tag.
+ * `budget` caps what the whole import writes (staging and every layer) and keeps the disk reserve.
+ */
 export async function importArchive(
   store: OciImageStore,
   file: string,
-  opts: { ref?: string } = {},
+  opts: { ref?: string; budget?: UnpackBudget } = {},
 ): Promise<StoredImage[]> {
   const staging = await store.tmpDir();
   try {
     try {
-      await store.stageArchive(file, staging);
+      await store.stageArchive(file, staging, opts.budget);
     } catch (e) {
+      if (e instanceof AppError) throw e;
       throw new ImageStoreError(`cannot read the image archive: ${e instanceof Error ? e.message : String(e)}`);
     }
     const out: StoredImage[] = [];
@@ -105,7 +112,7 @@ export async function importArchive(
       for (const [i, m] of parsed.data.entries()) {
         const { value: config, bytes } = await readJson(staging, m.Config);
         const files = await Promise.all(m.Layers.map((l) => inside(staging, l)));
-        await importLayers(store, files, diffIdsOf(config), []);
+        await importLayers(store, files, diffIdsOf(config), [], opts.budget);
         const refs = m.RepoTags?.length ? m.RepoTags : i === 0 && opts.ref ? [opts.ref] : [];
         out.push(await store.writeImage(config as Record<string, unknown>, bytes, refs));
       }
@@ -127,6 +134,7 @@ export async function importArchive(
         files,
         diffIdsOf(config),
         manifest.layers.map((l) => l.digest),
+        opts.budget,
       );
       const name =
         desc.annotations?.["io.containerd.image.name"] ?? desc.annotations?.["org.opencontainers.image.ref.name"];

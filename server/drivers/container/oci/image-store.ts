@@ -16,6 +16,7 @@ import type { Logger } from "../../../domain/logger";
 import { silentLogger } from "../../../domain/logger";
 import { ImageConfig } from "./spec";
 import { readTar } from "./tar";
+import type { UnpackBudget } from "./unpack-budget";
 
 export interface StoredImage {
   /** sha256:<config digest>. */
@@ -111,11 +112,12 @@ export class OciImageStore {
   async addLayer(
     file: string,
     expect: { diffId?: string; blobDigest?: string } = {},
+    budget?: UnpackBudget,
   ): Promise<UnpackResult | { diffId: string; reused: true }> {
     if (expect.diffId && this.hasLayer(expect.diffId)) return { diffId: expect.diffId, reused: true };
     const staging = path.join(await this.tmpDir(), "layer");
     try {
-      const r = await unpackLayer(file, staging);
+      const r = await unpackLayer(file, staging, undefined, budget);
       if (expect.blobDigest && expect.blobDigest !== r.blobDigest && expect.blobDigest !== r.diffId) {
         throw new ImageStoreError(`layer digest mismatch: expected ${expect.blobDigest}, got ${r.blobDigest}`);
       }
@@ -249,13 +251,14 @@ export class OciImageStore {
   }
 
   /** Unpacks an outer archive (docker save / OCI layout) into a staging dir with the same checks. */
-  async stageArchive(file: string, staging: string): Promise<void> {
+  async stageArchive(file: string, staging: string, budget?: UnpackBudget): Promise<void> {
     const ex = new LayerExtractor(staging);
     try {
       for await (const { header, body } of readTar(createReadStream(file))) {
         if (header.type === "char" || header.type === "block" || header.type === "fifo") {
           throw new ImageStoreError(`unexpected special file ${header.name} in the image archive`);
         }
+        if (header.type === "file") budget?.take(header.size);
         await ex.entry(header, body);
       }
     } finally {

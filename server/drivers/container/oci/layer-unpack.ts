@@ -32,6 +32,7 @@ import {
 import { lsetxattr, makeWhiteout } from "../../../../native/conmon/index";
 import { readTar, TarFormatError } from "./tar";
 import { entryComponents, UnsafeArchiveError, whiteoutOf } from "./tar-safety";
+import type { UnpackBudget } from "./unpack-budget";
 
 export interface UnpackLimits {
   maxBytes: number;
@@ -329,6 +330,7 @@ export async function unpackLayer(
   file: string,
   target: string,
   limits: UnpackLimits = DEFAULT_LIMITS,
+  budget?: UnpackBudget,
 ): Promise<UnpackResult> {
   await fs.mkdir(target, { mode: 0o755 });
   const blobHash = createHash("sha256");
@@ -344,6 +346,7 @@ export async function unpackLayer(
       bytes += header.type === "file" ? header.size : 0;
       if (entries > limits.maxEntries) throw new UnsafeArchiveError(`layer has more than ${limits.maxEntries} entries`);
       if (bytes > limits.maxBytes) throw new UnsafeArchiveError(`layer unpacks to more than ${limits.maxBytes} bytes`);
+      if (header.type === "file") budget?.take(header.size);
       const r = await ex.entry(header, body);
       if (r !== "ok") skipped.push(r);
     }
