@@ -1,7 +1,17 @@
 // The tandem_idmap addon against the real kernel (root): a user namespace fd with the asked-for
 // mapping, and an idmapped read-only bind that shows on-disk owners shifted by the mapping while
 // keeping setuid bits and other owners' offsets; detach removes it; a failed bind leaves nothing.
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -10,7 +20,10 @@ import { detachMount, idmapAddon, idmappedBinds } from "../index";
 const B = 2 ** 20 + 7 * 65536;
 const map = [{ inside: 0, outside: B, count: 65536 }];
 const dir = mkdtempSync(path.join(os.tmpdir(), "tandem-idmap-"));
-const mounted = () => readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes(dir));
+const mounted = () =>
+  readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .filter((l) => l.includes(dir));
 
 afterAll(() => {
   for (const l of mounted()) detachMount(l.split(" ")[4]!);

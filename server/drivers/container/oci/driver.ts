@@ -56,7 +56,17 @@ import { restartDelayMs, shouldRestart } from "./restart";
 import { run } from "./run";
 import { Runtime } from "./runtime";
 import { buildExecProcess, buildSpec, CPU_PERIOD_US, resolveUser, type Confinement, type OciSpec } from "./spec";
-import { createLayerImage, GiB, imageRootMode, mountLayer, unmountLayer, writableDirs } from "./writable-layer";
+import {
+  discardLayerImage,
+  formatLayerImage,
+  GiB,
+  imageRootMode,
+  mountLayer,
+  preallocateLayerImage,
+  sweepTrash,
+  unmountLayer,
+  writableDirs,
+} from "./writable-layer";
 
 export interface ContainerDriverOptions {
   hostId: string;
@@ -161,6 +171,9 @@ export class ContainerDriver implements GuestDriver {
     for (const d of [this.containersDir, this.exitDir, this.socketDir]) mkdirSync(d, { recursive: true });
     // Traversable, not listable: a user-namespaced root must reach its own rootfs below it.
     chmodSync(this.containersDir, 0o711);
+    for (const p of sweepTrash(this.containersDir)) {
+      p.catch((e: unknown) => this.log.warn({ err: String(e) }, "removing a left-over disk image failed"));
+    }
     this.exitWatcher = watch(this.exitDir, (_ev, file) => {
       if (file && file.startsWith(RUNTIME_PREFIX)) void this.onExitFile(file.slice(RUNTIME_PREFIX.length));
     });
@@ -481,8 +494,14 @@ export class ContainerDriver implements GuestDriver {
         rec = this.update(uuid, { network: { mode: "none", netns, hostVeth: null, ip: null } });
       }
       progress({ percent: 30, message: "preparing root file system" });
-      if (rec.diskGiB) await createLayerImage(paths.diskImage, rec.diskGiB * GiB);
-      await this.mountRoot(rec);
+      if (rec.diskGiB) await formatLayerImage(paths.diskImage, rec.diskGiB * GiB);
+      // Preallocating overlaps the mounts (both need only the formatted image); both settle
+      // before a failure is thrown, so the cleanup never races a mount still in progress.
+      const steps = await Promise.allSettled([
+        rec.diskGiB ? preallocateLayerImage(paths.diskImage, rec.diskGiB * GiB) : undefined,
+        this.mountRoot(rec),
+      ]);
+      for (const r of steps) if (r.status === "rejected") throw r.reason;
       const hostname = spec.hostname || spec.name.replace(/[^a-zA-Z0-9-]/g, "-").slice(0, 63);
       this.writeEtc(paths, hostname, rec.network.ip, rec.idRange?.start ?? null);
       const user = this.imageUser(paths.rootfs, layers.config.config?.User);
@@ -1011,6 +1030,9 @@ export class ContainerDriver implements GuestDriver {
     for (const m of [paths.rootfs, paths.layer]) {
       if (isMountPoint(m)) throw new AppError("INTERNAL", `cannot unmount ${m}`);
     }
+    void discardLayerImage(paths.diskImage, this.containersDir, uuid).catch((e: unknown) =>
+      this.log.warn({ uuid, err: String(e) }, "removing a container's disk image failed"),
+    );
     rmSync(paths.dir, { recursive: true, force: true });
   }
 

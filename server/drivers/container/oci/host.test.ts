@@ -13,7 +13,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function wrapper(): string {
   const fake = path.join(dir, "fake-crun");
-  writeFileSync(fake, '#!/bin/sh\nfor f in 0 1 2; do echo "$f=$(readlink /proc/$$/fd/$f)" >&3; done\necho "args=$*" >&3\n');
+  writeFileSync(
+    fake,
+    '#!/bin/sh\nfor f in 0 1 2; do echo "$f=$(readlink /proc/$$/fd/$f)" >&3; done\necho "args=$*" >&3\n',
+  );
   chmodSync(fake, 0o755);
   // A regular file stands in for the device: the wrapper only redirects to the path.
   const nullDevice = path.join(dir, "null");

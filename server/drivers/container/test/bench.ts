@@ -1,13 +1,16 @@
 // Container driver benchmark (real conmon + crun), run as root:
 //   npx tsx server/drivers/container/test/bench.ts [--json FILE] [--containers 20] [--runs 10]
-// Measures, in one run on the same busybox rootfs: driver create → running and remove, bare
+// Measures, in one run on the same busybox rootfs: driver create → running and remove (with the
+// user namespace and disk, and without both, interleaved), the disk image alone, bare
 // `crun run -d` / `crun delete -f` (through the same runtime command), console keystroke round
 // trip, exec open, and the cost of one bulk sample() per container. Prints medians.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { hostConfinement } from "../oci/confinement";
+import { ContainerDriver } from "../oci/driver";
 import { buildSpec } from "../oci/spec";
+import { createLayerImage, GiB } from "../oci/writable-layer";
 import { makeEnv, waitForOutput } from "./support";
 
 const args = process.argv.slice(2);
@@ -32,20 +35,45 @@ try {
   await d.list(); // driver ready, bridge made on first create below
   await d.remove((await d.create(env.spec({ command: ["sleep", "1000"] }), () => {})).id, { purgeDisks: true });
 
-  // 1. driver create → running, remove
+  // 1. driver create → running, remove: as shipped (user namespace + a 4 GiB disk, the default
+  // size) and, interleaved in the same run, the old configuration (no user namespace, upper dir
+  // on the data dir's file system) through a second driver on the same data dir.
+  const old = new ContainerDriver({ ...env.opts, userNamespace: false, diskQuota: false });
+  await old.list();
   const create: number[] = [];
   const remove: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    let t = performance.now();
-    const g = await d.create(env.spec({ command: ["sleep", "1000"] }), () => {});
-    create.push(performance.now() - t);
-    t = performance.now();
-    await d.remove(g.id, { purgeDisks: true });
-    remove.push(performance.now() - t);
+  const createOld: number[] = [];
+  const removeOld: number[] = [];
+  const disk: number[] = [];
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      for (const [drv, c, r, o] of [
+        [d, create, remove, { diskGiB: 4 }],
+        [old, createOld, removeOld, {}],
+      ] as const) {
+        let t = performance.now();
+        const g = await drv.create(env.spec({ command: ["sleep", "1000"], ...o }), () => {});
+        c.push(performance.now() - t);
+        t = performance.now();
+        await drv.remove(g.id, { purgeDisks: true });
+        r.push(performance.now() - t);
+      }
+      // The disk image alone (fallocate + mkfs.ext4), the largest new step.
+      const img = path.join(env.tmp, `disk-${i}.ext4`);
+      const t = performance.now();
+      await createLayerImage(img, 4 * GiB);
+      disk.push(performance.now() - t);
+      rmSync(img);
+    }
+  } finally {
+    await old.close();
   }
   console.error("driver create/remove done");
   results.driverCreateToRunningMs = r2(median(create));
   results.driverRemoveRunningMs = r2(median(remove));
+  results.driverCreateToRunningNoUsernsNoQuotaMs = r2(median(createOld));
+  results.driverRemoveRunningNoUsernsNoQuotaMs = r2(median(removeOld));
+  results.diskImageCreateMs = r2(median(disk));
 
   // 2. bare crun run -d / delete -f on the same rootfs (overlay mounted once, not timed)
   const runtime = (d as unknown as { host: { runtimeCommand: string; tiniPath: string } }).host;

@@ -49,7 +49,8 @@ describe.skipIf(!HAVE_BACKEND)("user namespaces and the container disk", () => {
     // crun 1.8 would have chowned the host's /dev/null to a container's root: give it back
     // before failing, so one broken run does not break the machine.
     const now = devNull();
-    if (now.uid !== nullBefore.uid || now.gid !== nullBefore.gid) chownSync("/dev/null", nullBefore.uid, nullBefore.gid);
+    if (now.uid !== nullBefore.uid || now.gid !== nullBefore.gid)
+      chownSync("/dev/null", nullBefore.uid, nullBefore.gid);
     expect(await env.cleanup()).toEqual([]);
   });
 

@@ -33,10 +33,17 @@ describe.skipIf(!HAVE_BACKEND)("attack: a container fills the host's disk", () =
 
   it("gets ENOSPC at its own limit and takes nothing more from the host", async () => {
     const before = free(env.dataDir);
-    const r = await execScript(env.driver, g.id, "dd if=/dev/zero of=/big bs=1M count=2048; echo dd=$?; ls -l /big", 180_000);
+    const r = await execScript(
+      env.driver,
+      g.id,
+      "dd if=/dev/zero of=/big bs=1M count=2048; echo dd=$?; ls -l /big",
+      180_000,
+    );
     const after = free(env.dataDir);
     const size = Number(/-rw\S*\s+\d+\s+\S+\s+\S+\s+(\d+)/.exec(r.out)?.[1] ?? NaN);
-    console.log(`dd wrote ${(size / MiB).toFixed(0)} MiB; host free space moved by ${((before - after) / MiB).toFixed(0)} MiB`);
+    console.log(
+      `dd wrote ${(size / MiB).toFixed(0)} MiB; host free space moved by ${((before - after) / MiB).toFixed(0)} MiB`,
+    );
     expect(r.out).toMatch(/No space left on device/);
     expect(r.out).toMatch(/dd=1/);
     expect(size).toBeLessThan(1024 * MiB);

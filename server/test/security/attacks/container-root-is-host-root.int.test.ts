@@ -56,7 +56,11 @@ describe.skipIf(!HAVE_BACKEND)("attack: container root is host root", () => {
   });
 
   it("leaves what container root writes owned by that uid, not by host root", async () => {
-    const r = await execScript(env.driver, g.id, "cp /bin/busybox /rootshell && chmod 4755 /rootshell && stat -c '%u %a' /rootshell");
+    const r = await execScript(
+      env.driver,
+      g.id,
+      "cp /bin/busybox /rootshell && chmod 4755 /rootshell && stat -c '%u %a' /rootshell",
+    );
     expect(r.out).toContain("0 4755"); // root's setuid program, as far as the container knows
     const onHost = statSync(path.join(env.driver.debugPaths(g.id).dir, "rootfs", "rootshell"));
     expect(onHost.mode & 0o7777).toBe(0o4755);
