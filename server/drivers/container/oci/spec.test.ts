@@ -62,6 +62,16 @@ describe("buildSpec", () => {
     expect(buildSpec(input({ netnsPath: null })).linux.namespaces[4]).toEqual({ type: "network" });
   });
 
+  it("adds a user namespace with one mapping for uids and gids only when asked", () => {
+    const s = buildSpec(input({ netnsPath: null, userns: { start: 1048576, size: 65536 } }));
+    expect(s.linux.namespaces).toContainEqual({ type: "user" });
+    expect(s.linux.uidMappings).toEqual([{ containerID: 0, hostID: 1048576, size: 65536 }]);
+    expect(s.linux.gidMappings).toEqual([{ containerID: 0, hostID: 1048576, size: 65536 }]);
+    const plain = buildSpec(input());
+    expect(plain.linux.namespaces.map((n) => n.type)).not.toContain("user");
+    expect(plain.linux.uidMappings).toBeUndefined();
+  });
+
   it("uses the confinement's capabilities and Docker's masked / read-only paths", () => {
     const s = buildSpec(input());
     for (const set of ["bounding", "effective", "permitted"] as const) {
