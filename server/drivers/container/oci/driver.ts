@@ -40,6 +40,7 @@ import { hostConfinement } from "./confinement";
 import { prepareHostRuntime, type HostRuntime } from "./host";
 import { allocateIdRange, hostSubIdRanges, idMapOf } from "./idmap-ranges";
 import { resolveImageLayers } from "./image-layout";
+import { readImageFile } from "./rootfs-files";
 import { silentLogger, type Logger } from "../../../domain/logger";
 import { readLogs, type LogLine } from "./logs";
 import { allocateIp, Network } from "./network";
@@ -661,10 +662,13 @@ export class ContainerDriver implements GuestDriver {
   }
 
   private imageUser(rootfs: string, user: string | null | undefined): { uid: number; gid: number } {
+    // Beneath the rootfs, no symlink followed, regular files under 1 MiB (rootfs-files.ts): a
+    // link to /dev/zero or to a host file reads as no file, so only numeric or absent users work.
     const read = (f: string) => {
       try {
-        return readFileSync(path.join(rootfs, f), "utf8");
-      } catch {
+        return readImageFile(rootfs, f) ?? "";
+      } catch (e) {
+        this.log.warn({ file: f, err: String(e) }, "image file not read");
         return "";
       }
     };
