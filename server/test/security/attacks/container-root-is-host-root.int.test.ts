@@ -12,7 +12,9 @@
 // file was owned by 0:0 with mode 4755 on the host; `mknod /hostdisk b <major> <minor>` succeeded
 // and the node sat in the upper dir as root's.
 // After the fix: init runs as the container's mapped root (a uid ≥ 2^20 of its own block), the
-// planted file is owned by that uid (setuid to nobody who matters on the host), mknod is EPERM.
+// planted file is owned by that uid (setuid to nobody who matters on the host), mknod is EPERM
+// (twice over: a user namespace cannot make device nodes, and since 145e451 containers no longer
+// get CAP_MKNOD either).
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
