@@ -40,6 +40,8 @@ async function createDrivers(
           bridge: config.containerBridge,
           containerDiskGiB: config.containerDiskGiB,
           diskReserveBytes: config.diskReserveBytes,
+          publishPortRange: config.publishPortRange,
+          tandemPort: config.port,
           logger: log.child({ driver: "oci" }),
         }),
       );

@@ -43,7 +43,7 @@ import { resolveImageLayers } from "./image-layout";
 import { readImageFile } from "./rootfs-files";
 import { silentLogger, type Logger } from "../../../domain/logger";
 import { readLogs, type LogLine } from "./logs";
-import { allocateIp, Network } from "./network";
+import { allocateIp, macFor, Network, vethName, type NetworkRules, type PortFailure } from "./network";
 import { mountOverlay, unmount, isMountPoint } from "./overlay";
 import {
   containerPaths,
@@ -78,8 +78,12 @@ export interface ContainerDriverOptions {
   runtimePath?: string;
   /** Host bridge name (default tandem0). */
   bridge?: string;
-  /** nftables table Tandem owns for published ports (default tandem). */
+  /** nftables tables (ip and bridge family) Tandem owns for its bridge (default tandem). */
   nftTable?: string;
+  /** Host ports containers may publish (TANDEM_PUBLISH_PORT_RANGE, default 1024-65535). */
+  publishPortRange?: { first: number; last: number };
+  /** Tandem's own port (TANDEM_PORT): never published, whatever the range says. */
+  tandemPort?: number;
   /** Cgroup parent under each hierarchy (default tandem). */
   cgroupParent?: string;
   /** Prefix of per-container netns names (default tandem-). */
@@ -205,8 +209,15 @@ export class ContainerDriver implements GuestDriver {
       // Wanted running but gone without an exit file (conmon itself was killed).
       else if (rec.desired === "running" && !this.isAlive(uuid)) await this.onExitFile(uuid, true);
     }
-    const rules = this.portRules();
-    await this.network.syncPorts(rules).catch((e: unknown) => this.log.warn({ err: String(e) }, "port sync failed"));
+    // Containers wired before addresses were pinned get the MAC their pin expects.
+    for (const rec of this.records.values()) {
+      if (rec.network.mode !== "bridge" || !rec.network.ip) continue;
+      await this.network
+        .adoptAddress(rec.uuid, rec.network.ip)
+        .catch((e: unknown) => this.log.warn({ id: rec.id, err: String(e) }, "could not pin the container's MAC"));
+    }
+    // Published ports are held again (a port something took while Tandem was down is reported).
+    await this.syncPorts().catch((e: unknown) => this.log.warn({ err: String(e) }, "port sync failed"));
   }
 
   private async ensureReady(): Promise<void> {
@@ -332,11 +343,19 @@ export class ContainerDriver implements GuestDriver {
     this.emit({ type: "changed", id: rec?.id ?? uuid, state: rec ? this.stateOf(rec) : undefined });
   }
 
-  private portRules() {
-    const rules = [];
+  /**
+   * What the network filters and the port holder are made of: the ports of containers wanted
+   * running (held from create on, through restarts, until stop or remove) and a pin for every
+   * container with an address.
+   */
+  private networkRules(): NetworkRules {
+    const rules: NetworkRules = { ports: [], pins: [] };
     for (const rec of this.records.values()) {
-      if (rec.creating || !rec.network.ip || rec.desired !== "running") continue;
-      for (const p of rec.ports) rules.push({ ...p, ip: rec.network.ip });
+      const ip = rec.network.mode === "bridge" ? rec.network.ip : null;
+      if (ip) rules.pins.push({ veth: vethName(rec.uuid), ip, mac: macFor(ip) });
+      if (rec.desired !== "running") continue;
+      // Tandem's own port may be in a record made before it was refused, or Tandem moved.
+      for (const p of rec.ports) if (p.hostPort !== this.opts.tandemPort) rules.ports.push({ ...p, ip });
     }
     return rules;
   }
@@ -404,9 +423,19 @@ export class ContainerDriver implements GuestDriver {
       if (r.name === spec.name) throw new AppError("CONFLICT", `a container named '${spec.name}' already exists`);
     }
     const seen = new Set<string>();
+    const range = this.opts.publishPortRange ?? { first: 1024, last: 65535 };
     for (const p of spec.ports ?? []) {
       const key = `${p.protocol ?? "tcp"}/${p.hostPort}`;
       if (seen.has(key)) throw new AppError("VALIDATION", `host port ${key} is published twice`);
+      if (p.hostPort < range.first || p.hostPort > range.last) {
+        throw new AppError(
+          "VALIDATION",
+          `host port ${key} is outside the ports containers may publish (${range.first}-${range.last}, TANDEM_PUBLISH_PORT_RANGE)`,
+        );
+      }
+      if (p.hostPort === this.opts.tandemPort) {
+        throw new AppError("CONFLICT", `host port ${key} is Tandem's own port`);
+      }
       seen.add(key);
       for (const r of this.records.values()) {
         if (r.ports.some((q) => q.hostPort === p.hostPort && q.protocol === (p.protocol ?? "tcp"))) {
@@ -494,6 +523,8 @@ export class ContainerDriver implements GuestDriver {
         const { netns } = await this.network.isolated(uuid);
         rec = this.update(uuid, { network: { mode: "none", netns, hostVeth: null, ip: null } });
       }
+      // Ports held (or refused) and the address pinned before anything of the container runs.
+      await this.publish(rec);
       progress({ percent: 30, message: "preparing root file system" });
       if (rec.diskGiB) await formatLayerImage(paths.diskImage, rec.diskGiB * GiB);
       // Preallocating overlaps the mounts (both need only the formatted image); both settle
@@ -698,6 +729,9 @@ export class ContainerDriver implements GuestDriver {
     rmSync(this.exitFile(uuid), { force: true });
     rmSync(paths.pidFile, { force: true });
     rmSync(path.join(this.socketDir, rid), { force: true });
+    // Pins and held ports are in place before the veth and the process come up (a no-op when
+    // nothing changed; restarts after Tandem's own restart may come before its first sync).
+    await this.syncPorts();
     await this.mountRoot(rec);
     if (rec.idRange) {
       // Last start's netns (bound by name, owned by a user namespace that is gone) and veth.
@@ -860,8 +894,45 @@ export class ContainerDriver implements GuestDriver {
     this.restartTimers.delete(uuid);
   }
 
-  private async syncPorts(): Promise<void> {
-    await this.network.syncPorts(this.portRules());
+  private lastPortFailures = "";
+
+  /** Held ports and tables follow the records; ports something else took are logged (once). */
+  private async syncPorts(): Promise<PortFailure[]> {
+    const failed = await this.network.sync(() => this.networkRules());
+    const summary = failed.map((f) => `${f.port.protocol}/${f.port.hostPort}: ${f.error.code}`).join(", ");
+    if (summary && summary !== this.lastPortFailures) {
+      this.log.error({ ports: summary }, "published ports in use on the host are not forwarded");
+    }
+    this.lastPortFailures = summary;
+    return failed;
+  }
+
+  /**
+   * Holds a container's published ports and writes its pin before its process runs; a port the
+   * host already uses is refused (CONFLICT) instead of shadowed. Only probes when not running.
+   */
+  private async publish(rec: ContainerRecord): Promise<void> {
+    const conflict = (p: { protocol: string; hostPort: number }, e: NodeJS.ErrnoException) =>
+      new AppError(
+        "CONFLICT",
+        e.code === "EADDRINUSE"
+          ? `host port ${p.protocol}/${p.hostPort} is in use on the host`
+          : `host port ${p.protocol}/${p.hostPort} cannot be held (${e.code ?? e.message})`,
+      );
+    if (rec.desired !== "running") {
+      for (const p of rec.ports) {
+        await this.network.probePort(p).catch((e: NodeJS.ErrnoException) => {
+          throw conflict(p, e);
+        });
+      }
+      await this.syncPorts();
+      return;
+    }
+    const failed = await this.syncPorts();
+    const mine = failed.find((f) =>
+      rec.ports.some((p) => p.protocol === f.port.protocol && p.hostPort === f.port.hostPort),
+    );
+    if (mine) throw conflict(mine.port, mine.error);
   }
 
   private async killAndWait(uuid: string, graceMs: number): Promise<void> {
@@ -895,9 +966,11 @@ export class ContainerDriver implements GuestDriver {
           this.cancelRestart(uuid);
           this.update(uuid, { desired: "running", restartCount: 0 });
           try {
+            await this.publish(this.rec(uuid));
             await this.startProcess(this.rec(uuid));
           } catch (e) {
             this.update(uuid, { desired: "stopped" });
+            await this.syncPorts().catch(() => undefined);
             throw e;
           }
           await this.syncPorts();
@@ -1150,6 +1223,8 @@ export class ContainerDriver implements GuestDriver {
     for (const t of this.restartTimers.values()) clearTimeout(t);
     this.restartTimers.clear();
     await Promise.all([...this.locks.values()]);
+    // Held ports go with the process; the DNAT for other machines stays.
+    this.network.close();
   }
 
   /** For tests and diagnostics: where things live. */

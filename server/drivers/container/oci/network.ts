@@ -1,8 +1,12 @@
 // Container networking: one Linux bridge on the host (its own subnet, no uplink, no masquerade
 // to the outside, existing routes untouched), a named network namespace and a veth pair per
-// container, and one nftables table that Tandem owns wholly and rewrites atomically for
-// published ports. Loopback clients reach published ports too (route_localnet on our bridge).
+// container, and the packet filtering Tandem owns: one `ip` table (DNAT of published ports for
+// other machines, a drop of loopback addresses arriving from the bridge, an input filter so
+// containers reach on the host only what was published) and one `bridge` table (each container's
+// veth pinned to its own MAC and IPv4 address), both rewritten together in one atomic `nft -f`.
+// Published ports are also held open on the host by port-holder.ts, which serves local clients.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { PortHolder, portKey, type HeldPort } from "./port-holder";
 import { run } from "./run";
 
 export interface NetworkConfig {
@@ -67,28 +71,93 @@ export interface PortRule {
   ip: string;
 }
 
-/** The whole nftables table as one `nft -f` script (declare, delete, re-create = atomic swap). */
-export function renderNftTable(table: string, bridge: string, rules: PortRule[]): string {
-  const dnat = rules.map(
-    (r) => `    fib daddr type local ${r.protocol} dport ${r.hostPort} dnat to ${r.ip}:${r.guestPort}`,
-  );
+/** A container's veth and the only addresses frames from it may carry. */
+export interface Pin {
+  veth: string;
+  ip: string;
+  mac: string;
+}
+
+/** What the tables and the port holder are made from; `ip` is null while a container has none. */
+export interface NetworkRules {
+  ports: (Omit<PortRule, "ip"> & { ip: string | null })[];
+  pins: Pin[];
+}
+
+/**
+ * A container's MAC, fixed by its IPv4 address like CNI's (and so Podman's) bridge plugin:
+ * 0a:58 (locally administered, unicast) followed by the address. Fixed, so it can be pinned.
+ */
+export function macFor(ip: string): string {
+  const n = ipToInt(ip);
+  return [
+    "0a",
+    "58",
+    ...[n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].map((b) => b.toString(16).padStart(2, "0")),
+  ].join(":");
+}
+
+/**
+ * Tandem's whole ruleset as one `nft -f` script: each table is declared, deleted and re-created
+ * in the same transaction, so the swap is atomic and nothing else's rules are touched.
+ */
+export function renderNftRuleset(table: string, bridge: string, rules: { ports: PortRule[]; pins: Pin[] }): string {
+  const br = JSON.stringify(bridge);
+  const set = (proto: string) => [...new Set(rules.ports.filter((r) => r.protocol === proto).map((r) => r.hostPort))];
+  const accept = (["tcp", "udp"] as const).flatMap((proto) => {
+    const ports = set(proto);
+    return ports.length ? [`    ${proto} dport { ${ports.join(", ")} } accept`] : [];
+  });
   return [
     `table ip ${table} {}`,
     `delete table ip ${table}`,
+    `table bridge ${table} {}`,
+    `delete table bridge ${table}`,
     `table ip ${table} {`,
+    // CVE-2020-8558: with route_localnet anywhere, a container could reach services bound to the
+    // host's loopback. route_localnet stays off on the bridge; this drop holds even if someone
+    // turns it on (kube-proxy's fix), before conntrack sees the packet.
+    "  chain guard {",
+    "    type filter hook prerouting priority raw; policy accept;",
+    `    iifname ${br} ip daddr 127.0.0.0/8 drop`,
+    `    iifname ${br} ip saddr 127.0.0.0/8 drop`,
+    "  }",
+    // Published ports for other machines. Packets from the bridge are not rewritten: containers
+    // reach published ports through the port holder (accepted below), which needs no forwarding.
     "  chain prerouting {",
     "    type nat hook prerouting priority dstnat; policy accept;",
-    ...dnat,
+    ...rules.ports.map(
+      (r) =>
+        `    iifname != ${br} fib daddr type local ${r.protocol} dport ${r.hostPort} dnat to ${r.ip}:${r.guestPort}`,
+    ),
     "  }",
-    "  chain output {",
-    "    type nat hook output priority -100; policy accept;",
-    ...dnat,
+    // What a container may open on the host: the published ports (the holder relays them) and
+    // replies to connections the host made. Tandem serves no DHCP or DNS on the bridge.
+    "  chain input {",
+    "    type filter hook input priority filter; policy accept;",
+    `    iifname != ${br} accept`,
+    "    ct state established,related accept",
+    ...accept,
+    // Refused rather than dropped: a lookup of the resolver that resolv.conf names fails at once.
+    "    meta l4proto tcp reject with tcp reset",
+    "    reject",
     "  }",
-    "  chain postrouting {",
-    "    type nat hook postrouting priority srcnat; policy accept;",
-    // Loopback clients DNATed onto the bridge need a source the container can answer.
-    `    ip saddr 127.0.0.0/8 oifname "${bridge}" masquerade`,
+    "}",
+    // Every frame a container sends enters the bridge through its veth: only its own MAC, its own
+    // IPv4 address (ARP included) pass; IPv6 and anything else are dropped (no IPv6 on the bridge).
+    `table bridge ${table} {`,
+    "  chain prerouting {",
+    "    type filter hook prerouting priority -300; policy accept;",
+    ...rules.pins.map((p) => `    iifname ${JSON.stringify(p.veth)} jump pin_${p.veth}`),
     "  }",
+    ...rules.pins.flatMap((p) => [
+      `  chain pin_${p.veth} {`,
+      `    ether saddr != ${p.mac} drop`,
+      `    ether type arp arp htype 1 arp ptype ip arp hlen 6 arp plen 4 arp saddr ether ${p.mac} arp saddr ip ${p.ip} accept`,
+      `    ether type ip ip saddr ${p.ip} accept`,
+      "    drop",
+      "  }",
+    ]),
     "}",
     "",
   ].join("\n");
@@ -98,8 +167,22 @@ export function vethName(uuid: string): string {
   return `vt${uuid.replace(/-/g, "").slice(0, 11)}`;
 }
 
+/** A published port that could not be held: something on the host took it. */
+export interface PortFailure {
+  port: HeldPort;
+  error: NodeJS.ErrnoException;
+}
+
 export class Network {
   readonly subnet: Subnet;
+  private readonly holder = new PortHolder();
+  /** Syncs and table writes run one at a time, in call order. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** What the tables are made from: published ports that are held and have an address, pins. */
+  private current: { ports: PortRule[]; pins: Pin[] } = { ports: [], pins: [] };
+  /** The script last applied ("" = tables deleted), to skip identical rewrites. */
+  private applied: string | null = null;
+  private creatingBridge: Promise<void> | null = null;
 
   constructor(readonly cfg: NetworkConfig) {
     this.subnet = parseSubnet(cfg.subnet);
@@ -113,10 +196,35 @@ export class Network {
     return `/run/netns/${this.netnsName(uuid)}`;
   }
 
+  private hasBridge(): boolean {
+    return existsSync(`/sys/class/net/${this.cfg.bridge}`);
+  }
+
+  /**
+   * route_localnet off on our bridge: on, the host routes packets for 127.0.0.0/8 that arrive
+   * from it (CVE-2020-8558). Tandem before issue #10 turned it on; start-up turns it off again.
+   */
+  private hardenBridge(): void {
+    const f = `/proc/sys/net/ipv4/conf/${this.cfg.bridge}/route_localnet`;
+    try {
+      if (readFileSync(f, "utf8").trim() !== "0") writeFileSync(f, "0");
+    } catch {
+      // the bridge went away meanwhile
+    }
+  }
+
   /** Creates the bridge once; refuses a subnet that overlaps a route Tandem did not make. */
   async ensureBridge(): Promise<void> {
+    if (this.hasBridge()) {
+      this.hardenBridge();
+      return;
+    }
+    this.creatingBridge ??= this.createBridge().finally(() => (this.creatingBridge = null));
+    await this.creatingBridge;
+  }
+
+  private async createBridge(): Promise<void> {
     const { bridge } = this.cfg;
-    if (existsSync(`/sys/class/net/${bridge}`)) return;
     const routes = JSON.parse((await run(["ip", "-j", "-4", "route", "show", "table", "all"])).stdout || "[]") as {
       dst: string;
       dev?: string;
@@ -135,7 +243,8 @@ export class Network {
     await run(["ip", "link", "add", bridge, "type", "bridge"]);
     await run(["ip", "addr", "add", `${this.subnet.gateway}/${this.subnet.prefix}`, "dev", bridge]);
     await run(["ip", "link", "set", bridge, "up"]);
-    writeFileSync(`/proc/sys/net/ipv4/conf/${bridge}/route_localnet`, "1");
+    // The filters exist before the first veth joins the bridge.
+    await this.enqueue(() => this.applyTables());
   }
 
   /** netns + veth + address for one container; idempotent enough to repair after a crash. */
@@ -147,7 +256,8 @@ export class Network {
     const host = [
       ...(existsSync(this.netnsPath(uuid)) ? [] : [`netns add ${ns}`]),
       ...(existsSync(`/sys/class/net/${veth}`) ? [`link del ${veth}`] : []),
-      `link add ${veth} type veth peer name eth0 netns ${ns}`,
+      // The container's end gets the MAC the bridge table pins for its address.
+      `link add ${veth} type veth peer name eth0 address ${macFor(ip)} netns ${ns}`,
       `link set ${veth} master ${this.cfg.bridge} up`,
       "",
     ].join("\n");
@@ -161,6 +271,22 @@ export class Network {
     ].join("\n");
     await run(["ip", "-n", ns, "-batch", "-"], { input: script });
     return { netns: ns, hostVeth: veth };
+  }
+
+  /**
+   * For a container wired by a Tandem that did not pin addresses (random MAC): gives its eth0
+   * the MAC the pins expect, and drops the host's neighbour entry so the host asks again.
+   */
+  async adoptAddress(uuid: string, ip: string): Promise<void> {
+    if (!existsSync(this.netnsPath(uuid))) return;
+    const ns = this.netnsName(uuid);
+    const link = JSON.parse((await run(["ip", "-n", ns, "-j", "link", "show", "dev", "eth0"])).stdout || "[]") as {
+      address?: string;
+    }[];
+    const mac = macFor(ip);
+    if (!link[0] || link[0].address === mac) return;
+    await run(["ip", "-n", ns, "link", "set", "dev", "eth0", "address", mac]);
+    await run(["ip", "neigh", "del", ip, "dev", this.cfg.bridge], { okCodes: [1, 2] });
   }
 
   /** A namespace with only loopback (network: none). */
@@ -180,34 +306,72 @@ export class Network {
     if (cmds.length) await run(["ip", "-force", "-batch", "-"], { input: cmds.join("\n") + "\n" });
   }
 
-  private lastRules: string | null = null;
-
-  async syncPorts(rules: PortRule[]): Promise<void> {
-    const key = JSON.stringify(rules);
-    if (key === this.lastRules) return;
-    this.lastRules = key;
-    try {
-      await this.applyPorts(rules);
-    } catch (e) {
-      this.lastRules = null;
-      throw e;
-    }
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn);
+    this.queue = next.catch(() => undefined);
+    return next;
   }
 
-  private async applyPorts(rules: PortRule[]): Promise<void> {
-    if (rules.length === 0) {
-      await run(["nft", "delete", "table", "ip", this.cfg.nftTable], { okCodes: [1] });
-      return;
-    }
-    await this.ensureBridge();
-    await run(["nft", "-f", "-"], { input: renderNftTable(this.cfg.nftTable, this.cfg.bridge, rules) });
+  /**
+   * Makes the held ports and the tables match `rules` (a function is read when this sync's turn
+   * comes, so a queued sync never applies stale state). Ports that cannot be held are left out
+   * of the DNAT too (no host service is shadowed) and returned.
+   */
+  sync(rules: NetworkRules | (() => NetworkRules)): Promise<PortFailure[]> {
+    return this.enqueue(async () => {
+      const r = typeof rules === "function" ? rules() : rules;
+      const failed = await this.holder.sync(r.ports);
+      const refused = new Set(failed.map((f) => portKey(f.port)));
+      this.current = {
+        ports: r.ports.filter((p): p is PortRule => !!p.ip && !refused.has(portKey(p))),
+        pins: r.pins,
+      };
+      await this.applyTables();
+      return failed;
+    });
   }
 
-  /** Removes the bridge and the nft table (tests, uninstall); containers must be gone. */
+  /** Rejects with EADDRINUSE (or the bind's error) if the port cannot be bound right now. */
+  probePort(p: { protocol: "tcp" | "udp"; hostPort: number }): Promise<void> {
+    return this.holder.probe(p);
+  }
+
+  isHeld(p: { protocol: "tcp" | "udp"; hostPort: number }): boolean {
+    return this.holder.isHeld(p);
+  }
+
+  private async applyTables(): Promise<void> {
+    const bridge = this.hasBridge();
+    if (bridge) this.hardenBridge();
+    const { ports, pins } = this.current;
+    // Without a bridge and rules there is nothing to guard: no tables at all.
+    const script =
+      bridge || ports.length || pins.length ? renderNftRuleset(this.cfg.nftTable, this.cfg.bridge, this.current) : "";
+    if (script === this.applied) return;
+    this.applied = null;
+    await run(["nft", "-f", "-"], { input: script || this.deleteScript() });
+    this.applied = script;
+  }
+
+  private deleteScript(): string {
+    const t = this.cfg.nftTable;
+    return `table ip ${t} {}\ndelete table ip ${t}\ntable bridge ${t} {}\ndelete table bridge ${t}\n`;
+  }
+
+  /** Lets go of the held ports (Tandem stopping); the tables stay, so DNAT keeps working. */
+  close(): void {
+    this.holder.closeAll();
+  }
+
+  /** Removes the bridge, the held ports and the nft tables (tests, uninstall); containers must be gone. */
   async destroy(): Promise<void> {
-    this.lastRules = null;
-    await run(["nft", "delete", "table", "ip", this.cfg.nftTable], { okCodes: [1] });
-    if (existsSync(`/sys/class/net/${this.cfg.bridge}`)) await run(["ip", "link", "del", this.cfg.bridge]);
+    this.holder.closeAll();
+    await this.enqueue(async () => {
+      this.current = { ports: [], pins: [] };
+      this.applied = null;
+      await run(["nft", "-f", "-"], { input: this.deleteScript() });
+    });
+    if (this.hasBridge()) await run(["ip", "link", "del", this.cfg.bridge]);
   }
 
   /** Host-side veth counters: what the container received is what the host end sent. */
