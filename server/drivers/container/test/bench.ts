@@ -5,7 +5,7 @@
 // `crun run -d` / `crun delete -f` (through the same runtime command), console keystroke round
 // trip, exec open, and the cost of one bulk sample() per container. Prints medians.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { hostConfinement } from "../oci/confinement";
 import { ContainerDriver } from "../oci/driver";
@@ -39,6 +39,10 @@ try {
   // size) and, interleaved in the same run, the old configuration (no user namespace, upper dir
   // on the data dir's file system) through a second driver on the same data dir.
   const old = new ContainerDriver({ ...env.opts, userNamespace: false, diskQuota: false });
+  const containersDir = path.join(env.dataDir, "containers");
+  const until = async (done: () => boolean) => {
+    while (!done()) await new Promise((r) => setTimeout(r, 5));
+  };
   await old.list();
   const create: number[] = [];
   const remove: number[] = [];
@@ -57,6 +61,9 @@ try {
         t = performance.now();
         await drv.remove(g.id, { purgeDisks: true });
         r.push(performance.now() - t);
+        // A removed disk image is freed in the background: let that finish so the next create
+        // is not charged for it.
+        await until(() => !readdirSync(containersDir).some((f) => f.startsWith(".removed-disk-")));
       }
       // The disk image alone (fallocate + mkfs.ext4), the largest new step.
       const img = path.join(env.tmp, `disk-${i}.ext4`);
