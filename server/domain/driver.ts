@@ -1,5 +1,6 @@
 // The one boundary that matters: every backend (libvirt, OCI, fake) implements GuestDriver.
 // Services talk only to this interface; server/main.ts is the only module that picks drivers.
+import type { Duplex } from "node:stream";
 import type { CreateGuestBody, GuestAction, GuestKind, GuestState } from "../contract/guest";
 
 /** What the driver knows about a guest. Tandem-only fields (tags, notes) are added by services. */
@@ -122,9 +123,14 @@ export interface LogsCapable {
   logs(id: string, opts: { follow?: boolean; signal?: AbortSignal; tail?: number }): Promise<AsyncIterable<LogLine>>;
 }
 
-/** A graphical console: QEMU's own VNC websocket on 127.0.0.1, proxied by Tandem. */
+/**
+ * A graphical console: a byte stream speaking RFB (VNC) to the guest's display, already
+ * connected. Tandem bridges the browser's websocket to it; nothing listens on TCP for it (QEMU's
+ * VNC server is on a unix socket only root and QEMU's user reach). Ending the stream ends the
+ * viewer's session.
+ */
 export interface VncCapable {
-  vncWebsocketPort(id: string): Promise<number>;
+  openVnc(id: string): Promise<Duplex>;
 }
 
 export interface SnapshotInfo {
@@ -147,7 +153,7 @@ export const canExec = (d: GuestDriver): d is GuestDriver & ExecCapable =>
 export const canLog = (d: GuestDriver): d is GuestDriver & LogsCapable =>
   typeof (d as Partial<LogsCapable>).logs === "function";
 export const canVnc = (d: GuestDriver): d is GuestDriver & VncCapable =>
-  typeof (d as Partial<VncCapable>).vncWebsocketPort === "function";
+  typeof (d as Partial<VncCapable>).openVnc === "function";
 export const canSnapshot = (d: GuestDriver): d is GuestDriver & SnapshotCapable =>
   typeof (d as Partial<SnapshotCapable>).listSnapshots === "function";
 

@@ -1,14 +1,17 @@
 // The graphical console through Tandem's one port: an HTTP upgrade on /api/v1/vnc/<ticket> is
-// checked (same origin, signed-in user, single-use ticket bound to that user) and then spliced
-// to QEMU's own VNC websocket on 127.0.0.1. QEMU speaks the WebSocket protocol itself, so the
-// proxy only forwards the upgrade request and then copies bytes both ways.
+// checked (same origin, signed-in user, single-use ticket bound to that user); then the driver
+// opens the VM's VNC server (a unix socket only root and QEMU's user reach — no TCP port), Tandem
+// completes the WebSocket handshake itself (ws, noServer) and copies binary frames to and from
+// that RFB stream, with back-pressure both ways. Nothing of the browser's request (cookies,
+// headers) reaches QEMU.
 import type { IncomingMessage } from "node:http";
-import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import { parse as parseCookie } from "hono/utils/cookie";
 import type { Logger } from "pino";
 import { hasRole } from "../contract/auth";
 import { canVnc } from "../domain/driver";
+import { isAppError } from "../domain/errors";
 import { SESSION_COOKIE } from "../services/auth-service";
 import type { Services } from "../services";
 import { sameOrigin } from "./origin";
@@ -17,6 +20,50 @@ export const VNC_PATH = /^\/api\/v1\/vnc\/([\w-]{16,64})$/;
 
 function refuse(socket: Duplex, status: string) {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** One handshake-only server for every console; RFB frames are small, compression buys nothing. */
+const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1 << 20 });
+
+/** Bytes queued towards the browser before the VNC side is paused (a slow viewer). */
+const HIGH_WATER = 4 << 20;
+
+const bytesOf = (d: RawData): Buffer =>
+  Buffer.isBuffer(d) ? d : Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d as ArrayBuffer);
+
+/** Copies frames both ways until either side ends; ending one side ends the other. */
+function bridge(ws: WebSocket, vnc: Duplex, onEnd: (why: string) => void): void {
+  let ended = false;
+  const end = (why: string) => {
+    if (ended) return;
+    ended = true;
+    vnc.destroy();
+    if (ws.readyState === ws.OPEN) ws.close(1000, why.slice(0, 100));
+    else ws.terminate();
+    onEnd(why);
+  };
+  vnc.on("data", (chunk: Buffer) => {
+    ws.send(chunk, { binary: true }, () => {
+      if (vnc.isPaused() && ws.bufferedAmount < HIGH_WATER / 2) vnc.resume();
+    });
+    if (ws.bufferedAmount > HIGH_WATER) vnc.pause();
+  });
+  ws.on("message", (data) => {
+    if (!vnc.write(bytesOf(data))) {
+      ws.pause();
+      vnc.once("drain", () => ws.resume());
+    }
+  });
+  vnc.once("close", () => end("the VM's VNC server closed the connection"));
+  ws.once("close", () => end("the viewer closed the connection"));
+  ws.on("error", () => end("the viewer's connection failed"));
+}
+
+/** The HTTP answer for a driver that could not open the VM's VNC server. */
+function statusOf(err: unknown): string {
+  if (isAppError(err) && (err.code === "INVALID_STATE" || err.code === "CONFLICT")) return "409 Conflict";
+  if (isAppError(err) && err.code === "BACKEND_UNAVAILABLE") return "502 Bad Gateway";
+  return "404 Not Found";
 }
 
 export async function handleVncUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, s: Services, log: Logger) {
@@ -33,34 +80,25 @@ export async function handleVncUpgrade(req: IncomingMessage, socket: Duplex, hea
     const guest = await s.guests.get(guestId);
     const driver = s.guests.driverFor(guest.kind);
     if (!canVnc(driver)) return refuse(socket, "404 Not Found");
-    const port = await driver.vncWebsocketPort(guestId);
-    const upstream: Socket = connect(port, "127.0.0.1");
-    upstream.once("connect", () => {
-      // Forward the client's upgrade request as-is, minus Tandem's own credentials.
-      const lines = [`GET / HTTP/1.1`];
-      for (let i = 0; i < req.rawHeaders.length; i += 2) {
-        const name = req.rawHeaders[i]!;
-        if (/^(cookie|authorization|host)$/i.test(name)) continue;
-        lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
-      }
-      lines.push(`Host: 127.0.0.1:${port}`);
-      upstream.write(lines.join("\r\n") + "\r\n\r\n");
-      if (head.length) upstream.write(head);
-      upstream.pipe(socket).pipe(upstream);
+    let vnc: Duplex;
+    try {
+      vnc = await driver.openVnc(guestId);
+    } catch (err) {
+      log.warn({ err, guestId }, "vnc server not reachable");
+      return refuse(socket, statusOf(err));
+    }
+    if (socket.destroyed) {
+      vnc.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
       log.info({ guestId, user: principal.username }, "vnc console opened");
+      bridge(ws, vnc, (why) => log.info({ guestId, user: principal.username, why }, "vnc console closed"));
     });
-    const close = () => {
-      upstream.destroy();
-      socket.destroy();
-    };
-    upstream.once("error", (err) => {
-      log.warn({ err, guestId }, "vnc upstream failed");
-      if (!socket.destroyed) refuse(socket, "502 Bad Gateway");
-      upstream.destroy();
+    // A handshake ws refused (bad key or version) answers 400 and closes the socket.
+    socket.once("close", () => {
+      if (!vnc.destroyed && socket.destroyed) vnc.destroy();
     });
-    socket.once("error", close);
-    socket.once("close", close);
-    upstream.once("close", () => socket.destroy());
   } catch (err) {
     log.warn({ err }, "vnc upgrade refused");
     refuse(socket, "404 Not Found");

@@ -1,11 +1,12 @@
 // Shared set-up for the security tests: a fake driver with every optional capability (VNC,
-// snapshots, logs) so that every route can answer its success status, a local stand-in for
-// QEMU's VNC websocket, a server whose log can be read, and signed-in principals of each role.
+// snapshots, logs) so that every route can answer its success status, a local stand-in for a
+// VM's VNC server, a server whose log can be read, and signed-in principals of each role.
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { createServer, type Server } from "node:net";
+import { connect as netConnect, createServer, type Server } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import pino from "pino";
 import { startTandem, type PageHandler, type TandemServer } from "../../app-server";
@@ -40,9 +41,14 @@ export class CapableFakeDriver extends FakeDriver implements VncCapable, Snapsho
   ) {
     super(opts);
   }
-  async vncWebsocketPort(id: string): Promise<number> {
+  async openVnc(id: string): Promise<Duplex> {
     await this.get(id);
-    return this.vncPort();
+    const sock = netConnect(this.vncPort(), "127.0.0.1");
+    await new Promise<void>((resolve, reject) => {
+      sock.once("connect", resolve);
+      sock.once("error", () => reject(new AppError("BACKEND_UNAVAILABLE", "the VNC stand-in is not listening")));
+    });
+    return sock;
   }
   async listSnapshots(id: string): Promise<SnapshotInfo[]> {
     await this.get(id);
@@ -103,29 +109,19 @@ export class CapableFakeDriver extends FakeDriver implements VncCapable, Snapsho
 }
 
 /**
- * Stands in for QEMU's VNC websocket: answers the forwarded upgrade with 101, then echoes.
- * Records the request head it was sent, so a test can check what the proxy forwarded.
+ * Stands in for a VM's VNC server: greets with the RFB version, then echoes. Records what each
+ * connection was sent (one entry per connection), so a test can check what reached it.
  */
 export async function startVncStandIn(): Promise<{ port: number; heads: string[]; close(): Promise<void> }> {
   const heads: string[] = [];
   const server: Server = createServer((sock) => {
-    let buf = Buffer.alloc(0);
-    let upgraded = false;
+    const i = heads.push("") - 1;
     sock.on("error", () => sock.destroy());
     sock.on("data", (d: Buffer) => {
-      if (upgraded) {
-        sock.write(d);
-        return;
-      }
-      buf = Buffer.concat([buf, d]);
-      const end = buf.indexOf("\r\n\r\n");
-      if (end < 0) return;
-      heads.push(buf.subarray(0, end).toString("latin1"));
-      upgraded = true;
-      sock.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nRFB 003.008\n");
-      const rest = buf.subarray(end + 4);
-      if (rest.length) sock.write(rest);
+      if (heads[i]!.length < 65536) heads[i] += d.toString("latin1");
+      sock.write(d);
     });
+    sock.write("RFB 003.008\n");
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const port = (server.address() as { port: number }).port;
@@ -298,6 +294,18 @@ export function upgrade(
     req.on("error", reject);
     req.end();
   });
+}
+
+/** The payload of the first server-to-client WebSocket frame in `frame` (unmasked, as servers send). */
+export function wsFramePayload(frame: Buffer): string {
+  if (frame.length < 2) return "";
+  let len = frame[1]! & 0x7f;
+  let off = 2;
+  if (len === 126) {
+    len = frame.readUInt16BE(2);
+    off = 4;
+  }
+  return frame.subarray(off, off + len).toString("latin1");
 }
 
 /** The credentials a Client would send, as upgrade headers. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cloneDomainXml, CloneXmlError, type CloneXmlPlan } from "./clone-xml";
+import { cloneDomainXml, CloneXmlError, vncSocketXml, type CloneXmlPlan } from "./clone-xml";
 import { TANDEM_NS } from "./xml-build";
 import { parseDomainXml } from "./xml-parse";
 
@@ -133,7 +133,9 @@ describe("clone domain XML", () => {
     expect(xml).toContain("libosinfo.org"); // other applications' metadata stays
     expect(xml.match(/<tandem:guest /g)).toHaveLength(1);
     expect(xml).toContain('<loader readonly="yes" type="pflash">/usr/share/OVMF/OVMF_CODE_4M.fd</loader>');
-    expect(xml).toMatch(/<graphics type="vnc" port="-1" autoport="yes" websocket="-1" listen="127.0.0.1">/);
+    // VNC moves off TCP: a socket libvirt generates for the clone, no port, no listen address.
+    expect(xml).toMatch(/<graphics type="vnc">\s*<listen type="socket"\/>\s*<\/graphics>/);
+    expect(xml).not.toMatch(/websocket=|listen="127/);
     expect(xml).toMatch(/<address type="pci" domain="0x0000" bus="0x04" slot="0x00" function="0x0"\/>/);
     // Device order is the source's.
     const order = [...xml.matchAll(/<(disk|interface|serial|console|channel|graphics) /g)].map((m) => m[1]);
@@ -141,6 +143,27 @@ describe("clone domain XML", () => {
     // Text with entities survives as text.
     expect(xml).toContain("&amp;");
     expect(xml).not.toMatch(/&amp;(amp|#10);/);
+  });
+
+  it("moves a VM defined with TCP VNC to a generated unix socket, and leaves one already there alone", () => {
+    const moved = vncSocketXml(source)!;
+    expect(moved).toMatch(/<graphics type="vnc">\s*<listen type="socket"\/>\s*<\/graphics>/);
+    expect(moved).not.toMatch(/websocket=|port="-1"/);
+    // Nothing else changes.
+    expect(parseDomainXml(moved)).toEqual({
+      ...parseDomainXml(source),
+      vnc: { port: null, websocket: null, listen: null, socket: null },
+    });
+    expect(vncSocketXml(moved)).toBeNull();
+    // A fixed socket path (someone else's choice) becomes a generated one too: never shared.
+    const fixed = source.replace(
+      /<graphics[\s\S]*<\/graphics>/,
+      "<graphics type='vnc' socket='/tmp/v.sock'><listen type='socket' socket='/tmp/v.sock'/></graphics>",
+    );
+    expect(vncSocketXml(fixed)).not.toContain("/tmp/v.sock");
+    // Other displays (SPICE) are not Tandem's to change.
+    const spice = source.replace(/<graphics[\s\S]*<\/graphics>/, "<graphics type='spice' autoport='yes'/>");
+    expect(vncSocketXml(spice)).toBeNull();
   });
 
   it("drops the NVRAM path when the clone gets none, and adds metadata to a domain without any", () => {

@@ -2,7 +2,8 @@
 // build (fast-xml-parser, preserveOrder): everything the source has stays as it was — devices,
 // their order, other applications' <metadata> — except what must differ between two domains:
 // name, uuid, NIC MACs, disk and cdrom files Tandem copied, the serial log, the NVRAM file,
-// auto-generated socket paths, and Tandem's own <metadata> (which records `clonedFrom`). Pure.
+// auto-generated socket paths, the VNC display (always a generated unix socket, never TCP), and
+// Tandem's own <metadata> (which records `clonedFrom`). Pure.
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
 import { buildTandemMetadataXml, TANDEM_NS, xmlText, type TandemMeta } from "./xml-build";
 
@@ -118,6 +119,7 @@ export function cloneDomainXml(sourceXml: string, plan: CloneXmlPlan): string {
       // The chain below the new file is qemu-img's business, not the copied XML's.
       remove(disk, (c) => tagOf(c) === "backingStore");
     }
+    vncOnSocket(devices);
     for (const nic of children(devices, "interface")) {
       // libvirt gives each new NIC a fresh 52:54:00 MAC; host-side names are picked at start.
       remove(nic, (c) => tagOf(c) === "mac" || tagOf(c) === "target");
@@ -136,6 +138,47 @@ export function cloneDomainXml(sourceXml: string, plan: CloneXmlPlan): string {
       });
     }
   }
+  return builder.build(doc) as string;
+}
+
+/**
+ * Rewrites every VNC display under <devices> to `<graphics type='vnc'><listen type='socket'/>`:
+ * a socket libvirt generates in the domain's private directory, so a Tandem VM never listens on
+ * TCP and never shares a socket path with its source. True when anything changed.
+ */
+function vncOnSocket(devices: ONode): boolean {
+  let changed = false;
+  for (const g of children(devices, "graphics")) {
+    const a = g[":@"] ?? {};
+    if (a["@_type"] !== "vnc") continue;
+    const listens = children(g, "listen");
+    const generated =
+      Object.keys(a).length === 1 &&
+      kids(g).length === 1 &&
+      listens.length === 1 &&
+      JSON.stringify(listens[0]![":@"] ?? {}) === JSON.stringify({ "@_type": "socket" });
+    if (generated) continue;
+    g[":@"] = { "@_type": "vnc" };
+    g.graphics = [{ listen: [], ":@": { "@_type": "socket" } }];
+    changed = true;
+  }
+  return changed;
+}
+
+/**
+ * A Tandem VM's inactive XML with its VNC display moved off TCP (see vncOnSocket), or null when
+ * it is already there. For VMs defined before VNC moved to a unix socket; applied before start.
+ */
+export function vncSocketXml(xml: string): string | null {
+  let doc: ONode[];
+  try {
+    doc = parser.parse(xml) as ONode[];
+  } catch (e) {
+    throw new CloneXmlError(`unreadable domain XML: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const domain = doc.find((n) => tagOf(n) === "domain");
+  const devices = domain ? child(domain, "devices") : null;
+  if (!devices || !vncOnSocket(devices)) return null;
   return builder.build(doc) as string;
 }
 

@@ -27,6 +27,20 @@ export async function virtualSize(file: string, format?: ImageFormat): Promise<n
   return info["virtual-size"];
 }
 
+/**
+ * The files below `file` in its backing chain (a Tandem overlay's image, a linked clone's
+ * source disk), top first. Only for images Tandem made or admitted: each layer's backing format
+ * is the one recorded in its header (Tandem always records it), so nothing is probed.
+ */
+export async function backingFiles(file: string, format: ImageFormat): Promise<string[]> {
+  const out = await qemuImg(["info", "--backing-chain", "--output=json", "-U", "-f", format, file]);
+  const chain = JSON.parse(out) as { filename?: unknown }[];
+  return chain
+    .slice(1)
+    .map((x) => x.filename)
+    .filter((f): f is string => typeof f === "string" && f.startsWith("/"));
+}
+
 /** Image formats a disk may have to be a clone's source (qemu-img reads them all). */
 export const CLONABLE_FORMATS = ["qcow2", "raw", "qed", "vmdk", "vdi", "vhdx", "vpc"] as const;
 export type ImageFormat = (typeof CLONABLE_FORMATS)[number];

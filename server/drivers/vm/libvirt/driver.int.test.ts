@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DriverEvent, GuestSpec } from "../../../domain/driver";
 import { AppError } from "../../../domain/errors";
-import { demoShell, haveBackend, makeEnv, URI, vncHandshake, waitFor, type VmTestEnv } from "./test/support";
+import { demoShell, haveBackend, makeEnv, rfbGreeting, URI, waitFor, type VmTestEnv } from "./test/support";
 
 const run = haveBackend();
 let env: VmTestEnv;
@@ -54,7 +54,9 @@ describe.skipIf(!run)("LibvirtDriver against libvirtd", () => {
     // The live XML carries what the issue asks for.
     const xml = await env.driver.domainXml(id);
     expect(xml).toMatch(/<log file='[^']*serial\.log' append='off'\/>/);
-    expect(xml).toMatch(/<graphics type='vnc' port='\d+' autoport='yes' websocket='\d+' listen='127\.0\.0\.1'/);
+    // VNC on a unix socket in libvirt's per-domain directory, no TCP port.
+    expect(xml).toMatch(/<graphics type='vnc' socket='\/var\/lib\/libvirt\/qemu\/domain-\d+-[^/']+\/vnc\.sock'>/);
+    expect(xml).not.toMatch(/<graphics[^>]*(port|websocket)=/);
     expect(xml).toMatch(/<memballoon model='virtio'>\s*<stats period='1'\/>/);
     expect(xml).toContain("https://tandem.dev/xmlns/guest/1");
     const info = JSON.parse(
@@ -94,11 +96,8 @@ describe.skipIf(!run)("LibvirtDriver against libvirtd", () => {
     for (let i = 0; i < n; i++) await env.driver.sample([id]);
     measure.sampleCallMs1Vm = ((performance.now() - ts) / n).toFixed(2);
 
-    // VNC: QEMU's own websocket answers with RFB.
-    const port = await env.driver.vncWebsocketPort(id);
-    const ws = await vncHandshake(port);
-    expect(ws.status).toMatch(/^HTTP\/1\.1 101/);
-    expect(ws.payload).toMatch(/^RFB 003\.00\d/);
+    // VNC: the stream the driver opens is QEMU's RFB server.
+    expect(await rfbGreeting(await env.driver.openVnc(id))).toMatch(/^RFB 003\.00\d\n$/);
 
     // Pause / resume, with events reaching a subscriber within a second.
     const seen = (state: string, after: number) =>
@@ -205,7 +204,7 @@ describe.skipIf(!run)("LibvirtDriver against libvirtd", () => {
     for (const a of ["pause", "resume", "stop", "shutdown", "reboot"] as const) {
       expect(codeOf(await env.driver.act(g.id, a).catch((e: unknown) => e))).toBe("INVALID_STATE");
     }
-    expect(codeOf(await env.driver.vncWebsocketPort(g.id).catch((e: unknown) => e))).toBe("INVALID_STATE");
+    expect(codeOf(await env.driver.openVnc(g.id).catch((e: unknown) => e))).toBe("INVALID_STATE");
     const dup = await env.driver.create({ ...env.spec(), name: spec.name }, () => undefined).catch((e: unknown) => e);
     expect(codeOf(dup)).toBe("CONFLICT");
     await env.driver.remove(g.id, { purgeDisks: true });

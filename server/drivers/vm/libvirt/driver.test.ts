@@ -73,6 +73,8 @@ function fakeLibvirt(doms: FakeDom[], leases: Record<string, DhcpLease[]> = {}) 
   });
   const conn = {
     isAlive: () => true,
+    // No DAC base label: QEMU as root, so no directory needs opening up for it.
+    getCapabilities: async () => "<capabilities><host/></capabilities>",
     close: async () => undefined,
     onDomainEvent: async () => async () => undefined,
     lookupDomainByUUID: async (u: string) => {

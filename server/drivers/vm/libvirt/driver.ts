@@ -8,7 +8,9 @@
 // the clones are built on). See README.md.
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, readdir, rm } from "node:fs/promises";
+import { connect as netConnect } from "node:net";
 import path from "node:path";
+import type { Duplex } from "node:stream";
 import { XMLBuilder } from "fast-xml-parser";
 import { z } from "zod";
 import {
@@ -49,15 +51,25 @@ import { AppError, invalidState, notFound } from "../../../domain/errors";
 import { makeGuestId, parseGuestId } from "../../../domain/ids";
 import { detectAccel, type Accel } from "./accel";
 import { addressesByMac, guestAddresses, leaseNetworks } from "./addresses";
-import { cloneDomainXml, resizeDomainXml } from "./clone-xml";
+import { cloneDomainXml, resizeDomainXml, vncSocketXml } from "./clone-xml";
 import { cloneSeed, makeSeed, seedTool } from "./cloud-init";
 import { SerialConsole } from "./console";
 import { readConsoleLog } from "./console-log";
-import { copyImage, createBlank, createOverlay, isImageFormat, virtualSize, type ImageFormat } from "./disks";
+import {
+  backingFiles,
+  copyImage,
+  createBlank,
+  createOverlay,
+  isImageFormat,
+  virtualSize,
+  type ImageFormat,
+} from "./disks";
 import { EventHub } from "../../../domain/event-hub";
 import { LibvirtLink, type ConnectFn } from "./link";
+import { makeReachable, qemuIdentity, shareDir, type QemuIdentity } from "./qemu-access";
 import { silentLogger, type Logger } from "../../../domain/logger";
 import { guestState, stateHint } from "./states";
+import { dial } from "./vnc-dial";
 import { SAMPLE_GROUPS, toSample } from "./stats";
 import {
   buildDomainXml,
@@ -119,6 +131,7 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
   readonly kind = "vm" as const;
   readonly accel: Accel;
   private readonly log: Logger;
+  private readonly dataDir: string;
   private readonly vmsDir: string;
   private readonly shutdownTimeoutMs: number;
   private readonly net: IsolatedNetworkOptions;
@@ -129,6 +142,8 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
   private readonly firstSeen = new Map<string, string>();
   private readonly consoles = new Set<SerialConsole>();
   private networkReady: Promise<void> | null = null;
+  /** Who QEMU runs as on this connection's daemon (its DAC base label); null: root or remote. */
+  private qemuUser: Promise<QemuIdentity | null> | null = null;
   private versions: string | null = null;
   private closed = false;
   /** VMs whose files are being made right now: the orphan sweep must not touch them. */
@@ -138,7 +153,8 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
   constructor(private readonly opts: LibvirtDriverOptions) {
     this.log = opts.logger ?? silentLogger;
     this.accel = detectAccel(opts.accel ?? "auto");
-    this.vmsDir = path.join(path.resolve(opts.dataDir), "vms");
+    this.dataDir = path.resolve(opts.dataDir);
+    this.vmsDir = path.join(this.dataDir, "vms");
     this.shutdownTimeoutMs = opts.shutdownTimeoutMs ?? 60_000;
     this.net = {
       name: opts.isolatedNetwork?.name ?? "tandem-isolated",
@@ -154,7 +170,10 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
       maxDelayMs: opts.reconnect?.maxDelayMs,
       onDomainEvent: (e) => this.onDomainEvent(e),
       onHealth: (healthy, message) => {
-        if (healthy) this.networkReady = null;
+        if (healthy) {
+          this.networkReady = null;
+          this.qemuUser = null; // a restarted daemon may run QEMU as another user
+        }
         this.versions = null;
         this.hub.emit({ type: "connection", healthy, message });
       },
@@ -225,6 +244,79 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
   private vmDir(uuid: string): string {
     if (!UUID_RE.test(uuid)) throw new AppError("INTERNAL", "refusing a non-UUID directory name");
     return path.join(this.vmsDir, uuid);
+  }
+
+  /** Who the daemon runs QEMU as (its DAC base label), read once per connection; null: root or remote. */
+  private qemu(c: Connection): Promise<QemuIdentity | null> {
+    if (!this.isLocalUri()) return Promise.resolve(null);
+    this.qemuUser ??= c
+      .getCapabilities()
+      .then(qemuIdentity)
+      .catch((e: unknown) => {
+        this.qemuUser = null;
+        throw this.fail(e, "read the host's capabilities");
+      });
+    return this.qemuUser;
+  }
+
+  /**
+   * Makes `vms/<uuid>/` (and `vms/`) for a new VM: 0710 root:<QEMU's group>, so QEMU can open
+   * the files libvirt hands it and no other user can list or open anything.
+   */
+  private async makeVmDir(c: Connection, uuid: string): Promise<string> {
+    const dir = this.vmDir(uuid);
+    const who = await this.qemu(c);
+    await mkdir(this.vmsDir, { recursive: true, mode: 0o700 });
+    await shareDir(this.vmsDir, who);
+    try {
+      await mkdir(dir, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST")
+        throw new AppError("CONFLICT", `VM ${uuid} already has files`);
+      throw e;
+    }
+    await shareDir(dir, who);
+    return dir;
+  }
+
+  /**
+   * Before QEMU starts: every file it opens (disks and their backing chains, kernel, initrd,
+   * NVRAM) must be reachable by QEMU's unprivileged user. libvirt chowns the files themselves;
+   * the directories on the way are Tandem's to open (under the data directory) or to report.
+   */
+  private async reachFiles(c: Connection, parsed: ParsedDomain): Promise<void> {
+    const who = await this.qemu(c);
+    if (!who) return;
+    const files: string[] = [];
+    for (const disk of parsed.disks) {
+      if (disk.type !== "file" || !disk.path) continue;
+      files.push(disk.path);
+      if (disk.format && disk.format !== "raw" && isImageFormat(disk.format) && existsSync(disk.path)) {
+        files.push(...(await backingFiles(disk.path, disk.format)));
+      }
+    }
+    for (const f of [parsed.kernel, parsed.initrd, parsed.nvram]) if (f) files.push(f);
+    for (const f of new Set(files)) await makeReachable(f, who, this.dataDir);
+  }
+
+  /**
+   * What a Tandem VM needs before each start: its directory shared with QEMU's group, its VNC
+   * display on a unix socket (VMs defined before that change are moved), its files reachable.
+   * Domains made outside Tandem are started as they are.
+   */
+  private async beforeStart(c: Connection, d: Domain): Promise<void> {
+    let xml = await d.getXMLDesc(XMLFlag.INACTIVE);
+    let parsed = parseDomainXml(xml);
+    if (!parsed.tandem) return;
+    const moved = vncSocketXml(xml);
+    if (moved) {
+      (await c.defineDomain(moved, DefineFlag.VALIDATE)).free();
+      this.log.info({ name: parsed.name }, "moved the VM's VNC display to a unix socket");
+      xml = moved;
+      parsed = parseDomainXml(xml);
+    }
+    if (existsSync(this.vmDir(d.uuid))) await shareDir(this.vmDir(d.uuid), await this.qemu(c));
+    await this.reachFiles(c, parsed);
   }
 
   /** Runs fn with a freshly looked-up domain handle and frees it afterwards. */
@@ -386,15 +478,23 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
     this.hub.emit({ type: "changed", id: this.idOf(uuid) });
   }
 
-  async vncWebsocketPort(id: string): Promise<number> {
-    return this.withDomain(id, "find the VNC console", async (d) => {
-      const vnc = parseDomainXml(await d.getXMLDesc()).vnc;
-      const port = vnc?.websocket ?? null;
-      if (port === null || port <= 0) {
-        throw invalidState("the VM has no VNC websocket right now (it must be running with a VNC display)");
-      }
-      return port;
+  /**
+   * A connected byte stream to the VM's VNC server. Tandem's VMs have it on a unix socket libvirt
+   * generates in the domain's private directory (0750, QEMU's user: only root and QEMU reach it);
+   * a domain made outside Tandem may have it on this host's loopback instead. Either way the
+   * stream speaks plain RFB: the browser's websocket ends at Tandem.
+   */
+  async openVnc(id: string): Promise<Duplex> {
+    const vnc = await this.withDomain(id, "open the VNC console", async (d) => {
+      if (!(await d.isActive())) throw invalidState("the VM is not running: its screen exists only while it runs");
+      return parseDomainXml(await d.getXMLDesc()).vnc;
     });
+    if (!this.isLocalUri()) {
+      throw new AppError("BAD_REQUEST", "the screen of a VM on a remote libvirt host is not available yet");
+    }
+    if (vnc?.socket) return dial(() => netConnect(vnc.socket!));
+    if (vnc?.port && vnc.port > 0) return dial(() => netConnect(vnc.port!, "127.0.0.1"));
+    throw invalidState("the VM has no VNC display (it must be running with a VNC <graphics> device)");
   }
 
   // ------------------------------------------------------------------------------ create
@@ -440,15 +540,7 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
     }
     if (taken) throw new AppError("CONFLICT", `a VM named '${spec.name}' already exists on this host`);
 
-    const dir = this.vmDir(uuid);
-    await mkdir(this.vmsDir, { recursive: true, mode: 0o755 });
-    try {
-      await mkdir(dir, { mode: 0o750 });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EEXIST")
-        throw new AppError("CONFLICT", `VM ${uuid} already has files`);
-      throw e;
-    }
+    const dir = await this.makeVmDir(c, uuid);
 
     let defined = null as Domain | null;
     try {
@@ -477,13 +569,15 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
         meta: { image: image.id, createdAt: new Date().toISOString(), diskBytes, network: networkMode },
       };
       progress({ percent: 60, message: "defining the domain" });
+      const xml = buildDomainXml(def);
       try {
-        defined = await c.defineDomain(buildDomainXml(def), DefineFlag.VALIDATE);
+        defined = await c.defineDomain(xml, DefineFlag.VALIDATE);
       } catch (e) {
         throw this.fail(e, "define the VM", id);
       }
       if (spec.start !== false) {
         progress({ percent: 80, message: "starting" });
+        await this.reachFiles(c, parseDomainXml(xml));
         try {
           await defined.create();
         } catch (e) {
@@ -613,6 +707,7 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
       switch (action) {
         case "start":
           await this.refuseIfTemplate(c, d, "start");
+          await this.beforeStart(c, d);
           await d.create();
           return;
         case "stop":
@@ -875,14 +970,7 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
       throw new AppError("VALIDATION", `cannot clone ${parsed.name}: two disks share a target name`);
     }
 
-    await mkdir(this.vmsDir, { recursive: true, mode: 0o755 });
-    try {
-      await mkdir(dir, { mode: 0o750 });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EEXIST")
-        throw new AppError("CONFLICT", `VM ${uuid} already has files`);
-      throw e;
-    }
+    await this.makeVmDir(c, uuid);
     let defined: Domain | null = null;
     try {
       // Disks.
@@ -1075,6 +1163,8 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
   async revertSnapshot(id: string, name: string): Promise<void> {
     await this.withDomain(id, "revert to the snapshot", async (d, c) => {
       await this.refuseIfTemplate(c, d, "revert");
+      // A running snapshot starts QEMU again: its files must be reachable as for a start.
+      await this.beforeStart(c, d);
       await d.revertToSnapshot(name).catch((e: unknown) => {
         throw isNoSnapshot(e) ? notFound("snapshot", name) : e;
       });

@@ -51,6 +51,7 @@ export interface DomainDef {
   nic: NicDef | null;
   /** Serial output is logged here from power-on. */
   serialLog: string;
+  /** A VNC display on a unix socket (see devices.graphics below). */
   vnc: boolean;
   meta: TandemMeta;
 }
@@ -149,13 +150,9 @@ export function buildDomainXml(def: DomainDef): string {
   };
   devices.console = { "@_type": "pty", target: { "@_type": "serial", "@_port": 0 } };
   if (def.vnc) {
-    devices.graphics = {
-      "@_type": "vnc",
-      "@_autoport": "yes",
-      "@_listen": "127.0.0.1",
-      "@_websocket": "-1",
-      listen: { "@_type": "address", "@_address": "127.0.0.1" },
-    };
+    // A unix socket libvirt generates in the domain's private directory (0750, QEMU's user;
+    // removed when the domain stops): no TCP port any local user or guest could reach.
+    devices.graphics = { "@_type": "vnc", listen: { "@_type": "socket" } };
     devices.video = { model: { "@_type": "vga" } };
   }
   devices.memballoon = { "@_model": "virtio", stats: { "@_period": 1 } };

@@ -1,5 +1,5 @@
 // Reads what the driver needs out of libvirt's domain XML with fast-xml-parser's XMLParser:
-// identity, size, disks, serial log, VNC ports, NICs and Tandem's <metadata> (found by namespace
+// identity, size, disks, boot files, serial log, VNC listeners, NICs and Tandem's <metadata> (found by namespace
 // URI, whatever prefix the document uses).
 import { XMLParser } from "fast-xml-parser";
 import { TANDEM_NS, type TandemMeta } from "./xml-build";
@@ -35,8 +35,14 @@ export interface ParsedDomain {
   serialLog: string | null;
   /** <os><nvram>: the per-VM UEFI variable store, when the domain has one. */
   nvram: string | null;
-  /** Live XML only: QEMU's VNC TCP port and its websocket port. */
-  vnc: { port: number | null; websocket: number | null; listen: string | null } | null;
+  /** Direct kernel boot: <os><kernel> and <os><initrd>. */
+  kernel: string | null;
+  initrd: string | null;
+  /**
+   * Live XML: QEMU's VNC TCP port and websocket port (domains made outside Tandem), or the unix
+   * socket libvirt generated (Tandem's VMs: `<listen type='socket'/>`).
+   */
+  vnc: { port: number | null; websocket: number | null; listen: string | null; socket: string | null } | null;
   /** Null when the domain was not made by Tandem (adopted). */
   tandem: TandemMeta | null;
 }
@@ -46,6 +52,7 @@ const ARRAYS = new Set([
   "domain.devices.interface",
   "domain.devices.serial",
   "domain.devices.graphics",
+  "domain.devices.graphics.listen",
 ]);
 
 const parser = new XMLParser({
@@ -55,7 +62,7 @@ const parser = new XMLParser({
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: true,
-  isArray: (_name, jpath) => ARRAYS.has(String(jpath)),
+  isArray: (_name, jpath, _leaf, isAttribute) => !isAttribute && ARRAYS.has(String(jpath)),
 });
 
 type Node = Record<string, unknown>;
@@ -190,11 +197,20 @@ export function parseDomainXml(xml: string): ParsedDomain {
     nics,
     serialLog,
     nvram: str(obj(d.os)?.nvram) || null,
+    kernel: str(obj(d.os)?.kernel) || null,
+    initrd: str(obj(d.os)?.initrd) || null,
     vnc: vncNode
       ? {
           port: int(attr(vncNode, "port")),
           websocket: int(attr(vncNode, "websocket")),
           listen: attr(vncNode, "listen"),
+          socket:
+            attr(vncNode, "socket") ??
+            list(vncNode.listen)
+              .filter((l) => attr(l, "type") === "socket")
+              .map((l) => attr(l, "socket"))
+              .find((p) => p !== null) ??
+            null,
         }
       : null,
     tandem: parseTandem(obj(d.metadata)),

@@ -35,7 +35,9 @@ describe("domain XML builder", () => {
     expect(xml).toContain('<domain type="qemu">');
     expect(xml).toContain('<memory unit="MiB">256</memory>');
     expect(xml).toContain('<log file="/data/vms/x/serial.log" append="off"/>');
-    expect(xml).toMatch(/<graphics type="vnc" autoport="yes" listen="127.0.0.1" websocket="-1">/);
+    // VNC on a unix socket libvirt generates per domain: no TCP port at all.
+    expect(xml).toMatch(/<graphics type="vnc">\s*<listen type="socket"\/>\s*<\/graphics>/);
+    expect(xml).not.toMatch(/autoport|websocket|127\.0\.0\.1/);
     expect(xml).toMatch(/<memballoon model="virtio">\s*<stats period="1"\/>/);
     expect(xml).toContain(`<tandem:guest xmlns:tandem="${TANDEM_NS}">`);
     expect(xml).toContain("<acpi/>");
@@ -158,10 +160,25 @@ describe("domain XML parser", () => {
       currentMemoryKiB: 262144,
       vcpus: 1,
       serialLog: "/tmp/s.log",
-      vnc: { port: 5900, websocket: 5700, listen: "127.0.0.1" },
+      vnc: { port: 5900, websocket: 5700, listen: "127.0.0.1", socket: null },
       tandem: null,
     });
     expect(p.nics).toEqual([{ type: "network", mac: "52:54:00:aa:bb:cc", network: "default" }]);
+  });
+
+  it("reads the unix socket of a VNC display libvirt generated", () => {
+    const sock = "/var/lib/libvirt/qemu/domain-7-adopted/vnc.sock";
+    const xml = live.replace(
+      /<graphics[\s\S]*<\/graphics>/,
+      `<graphics type='vnc' socket='${sock}'><listen type='socket' socket='${sock}'/></graphics>`,
+    );
+    expect(parseDomainXml(xml).vnc).toEqual({ port: null, websocket: null, listen: null, socket: sock });
+    // Inactive XML: the socket is not generated yet.
+    const inactive = live.replace(
+      /<graphics[\s\S]*<\/graphics>/,
+      "<graphics type='vnc'><listen type='socket'/></graphics>",
+    );
+    expect(parseDomainXml(inactive).vnc).toEqual({ port: null, websocket: null, listen: null, socket: null });
   });
 
   it("finds Tandem's metadata by namespace URI, whatever the prefix", () => {

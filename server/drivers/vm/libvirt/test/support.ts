@@ -3,10 +3,10 @@
 // removes every domain, network and file the run made — also after a failure.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import net from "node:net";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { Duplex } from "node:stream";
 import { connect, type Connection } from "../../../../../native/libvirt/index";
 import type { ConsoleStream, GuestSpec, ResolvedImage } from "../../../../domain/driver";
 import { LibvirtDriver, type LibvirtDriverOptions } from "../driver";
@@ -46,12 +46,17 @@ export async function makeEnv(): Promise<VmTestEnv> {
   const tag = randomBytes(3).toString("hex");
   const prefix = `tvt-${tag}`;
   const tmp = mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  // QEMU runs as libvirt-qemu: it must be able to search its way to the demo image (searchable,
+  // not listable, as the data directory contract has it for Tandem's own data directory).
+  chmodSync(tmp, 0o711);
   const demoDir = path.join(tmp, "demo");
-  mkdirSync(demoDir);
+  mkdirSync(demoDir, { mode: 0o711 });
+  chmodSync(demoDir, 0o711);
   execFileSync("bash", [path.join(ROOT, "scripts/host/build-demo-images.sh"), demoDir], {
     stdio: "ignore",
     timeout: 180_000,
   });
+  execFileSync("find", [demoDir, "-type", "d", "-exec", "chmod", "0711", "{}", "+"]);
   const manifest = JSON.parse(readFileSync(path.join(demoDir, "manifest.json"), "utf8")) as {
     vm: { kernel: string; initrd: string; disk: string; cmdline: string };
   };
@@ -127,52 +132,23 @@ export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs: number, wh
   }
 }
 
-/**
- * Opens QEMU's VNC websocket like noVNC does and returns the first frame's payload (the RFB
- * version string) plus the HTTP status line.
- */
-export function vncHandshake(port: number): Promise<{ status: string; payload: string }> {
+/** The first 12 bytes an RFB server sends (its version string); closes the stream. */
+export function rfbGreeting(stream: Duplex): Promise<string> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect(port, "127.0.0.1");
+    let buf = "";
     const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error("VNC websocket handshake timed out"));
+      stream.destroy();
+      reject(new Error("no RFB greeting within 10 s"));
     }, 10_000);
-    let buf = Buffer.alloc(0);
-    let status = "";
-    sock.on("connect", () => {
-      sock.write(
-        [
-          "GET / HTTP/1.1",
-          `Host: 127.0.0.1:${port}`,
-          "Upgrade: websocket",
-          "Connection: Upgrade",
-          `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}`,
-          "Sec-WebSocket-Version: 13",
-          "Sec-WebSocket-Protocol: binary",
-          "",
-          "",
-        ].join("\r\n"),
-      );
-    });
-    sock.on("data", (d) => {
-      buf = Buffer.concat([buf, d]);
-      if (!status) {
-        const end = buf.indexOf("\r\n\r\n");
-        if (end < 0) return;
-        status = buf.subarray(0, buf.indexOf("\r\n")).toString();
-        buf = buf.subarray(end + 4);
-      }
-      if (buf.length >= 2) {
-        const len = buf[1]! & 0x7f;
-        if (len < 126 && buf.length >= 2 + len) {
-          clearTimeout(timer);
-          sock.destroy();
-          resolve({ status, payload: buf.subarray(2, 2 + len).toString("latin1") });
-        }
+    stream.on("data", (d: Buffer) => {
+      buf += d.toString("latin1");
+      if (buf.length >= 12) {
+        clearTimeout(timer);
+        stream.destroy();
+        resolve(buf.slice(0, 12));
       }
     });
-    sock.on("error", (e) => {
+    stream.on("error", (e) => {
       clearTimeout(timer);
       reject(e);
     });
