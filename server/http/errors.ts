@@ -3,6 +3,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { AppError, errorStatus, type ErrorCode } from "../domain/errors";
+import { publicError } from "../domain/public-error";
 import type { AppEnv } from "./route";
 import { storageError } from "./storage-errors";
 
@@ -16,7 +17,11 @@ export function errorResponse(c: Context, code: ErrorCode | string, message: str
 export function handleError(err: Error, c: Context<AppEnv>): Response {
   if (err instanceof AppError) {
     if (err.code === "RATE_LIMITED") c.header("Retry-After", "60");
-    return errorResponse(c, err.code, err.message, err.status);
+    // A backend's stderr or a host path in the message stays in the log, under the reference
+    // the answer names (domain/public-error.ts); messages written for users pass unchanged.
+    const shown = publicError(err);
+    if (shown.ref) c.get("log")?.error({ err, ref: shown.ref }, "request failed");
+    return errorResponse(c, err.code, shown.message, err.status);
   }
   if (err instanceof HTTPException) {
     const code = err.status === 413 ? "PAYLOAD_TOO_LARGE" : err.status === 404 ? "NOT_FOUND" : "BAD_REQUEST";

@@ -1,11 +1,13 @@
 // The activity log. Long operations run as tasks: recorded before they start, progress pushed
 // as it happens, result or error recorded at the end. Tasks left running by a crashed process
-// are marked failed at start-up (they can never finish).
+// are marked failed at start-up (they can never finish). A recorded error is what any viewer may
+// read (domain/public-error.ts); the detail behind a withheld one is in the log under its ref.
 import { randomUUID } from "node:crypto";
 import type { Task } from "../contract/task";
 import { TaskState } from "../contract/task";
 import type { Db } from "../db/client";
 import { isAppError, notFound } from "../domain/errors";
+import { publicError } from "../domain/public-error";
 import type { Bus } from "./bus";
 
 export interface Actor {
@@ -97,8 +99,11 @@ export class TaskService {
       try {
         await work(progress, setTarget);
       } catch (e) {
-        error = isAppError(e) ? e.message : e instanceof Error ? e.message : String(e);
-        if (!isAppError(e)) this.log.error({ err: e, taskId: id, action }, "task failed");
+        // Every signed-in user reads tasks: backend stderr and host paths go to the log only,
+        // under the reference the recorded error names.
+        const shown = publicError(e);
+        error = shown.message;
+        if (shown.ref || !isAppError(e)) this.log.error({ err: e, taskId: id, action, ref: shown.ref }, "task failed");
       }
       await writing.catch(() => {});
       await this.db.task
