@@ -1,17 +1,18 @@
 // Assembles one Tandem process from a Config and a set of drivers: database, services, REST,
-// socket.io, the sampler and (optionally) the Next.js pages, all on one HTTP server. Used by
-// main.ts and by the integration tests, so tests run exactly what production runs.
+// socket.io, the sampler and (optionally) the Next.js pages, all on one HTTP server (HTTPS when
+// TANDEM_TLS_CERT/KEY are set). Used by main.ts and by the integration tests, so tests run
+// exactly what production runs.
 import { constants as fsConstants } from "node:fs";
-import { access, mkdir } from "node:fs/promises";
+import { access, mkdir, readFile } from "node:fs/promises";
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import path from "node:path";
 import { getRequestListener } from "@hono/node-server";
-import { parse as parseCookie } from "hono/utils/cookie";
 import pino, { type Logger } from "pino";
 import { applyDataDirContract, DATA_DIR_MODE } from "./config/data-dir";
 import type { Config } from "./config/env";
 import { openDb, type Db } from "./db/client";
-import type { GuestDriver } from "./domain/driver";
+import { canInspectDisks, type GuestDriver } from "./domain/driver";
 import type { ContainerImageImporter } from "./domain/images";
 import { LOCAL_HOST_ID } from "./domain/ids";
 import { createApiApp } from "./http/app";
@@ -21,6 +22,7 @@ import { guestRoutes } from "./http/routes/guests";
 import { miscRoutes } from "./http/routes/misc";
 import { prometheusRoutes } from "./http/routes/prometheus";
 import { API_SECURITY_HEADERS, pageSecurityHeaders } from "./http/security-headers";
+import { clientOf, HSTS_HEADER, readCookie, trustedProxies } from "./http/transport";
 import { sessionRoutes } from "./http/routes/session";
 import { tokenAndUserRoutes } from "./http/routes/tokens-users";
 import type { AnyRoute } from "./http/route";
@@ -31,6 +33,8 @@ import { handleVncUpgrade, VNC_PATH } from "./realtime/vnc-proxy";
 import { AuthService, SESSION_COOKIE } from "./services/auth-service";
 import { Bus } from "./services/bus";
 import { ConsoleTickets } from "./services/console-tickets";
+import { DeviceTrust } from "./services/device-trust";
+import { LiveConnections } from "./services/live-connections";
 import { GuestService } from "./services/guest-service";
 import { HostService, detectAccel } from "./services/host-service";
 import { ImageService } from "./services/image-service";
@@ -84,7 +88,15 @@ export async function startTandem(opts: {
   });
 
   const bus = new Bus();
-  const auth = new AuthService(db, config.sessionTtlMs);
+  const live = new LiveConnections();
+  const auth = new AuthService(db, {
+    sessionTtlMs: config.sessionTtlMs,
+    tokenTtlMs: config.tokenTtlMs,
+    live,
+    devices: await DeviceTrust.load(path.join(config.dataDir, "device-key")),
+  });
+  const proxies = trustedProxies(config.trustedProxies);
+  const clientOfReq = (req: IncomingMessage) => clientOf(req, proxies);
   const tasks = new TaskService(db, bus, log);
   const interrupted = await tasks.failInterrupted();
   if (interrupted.length) {
@@ -99,6 +111,7 @@ export async function startTandem(opts: {
       diskReserveBytes: config.diskReserveBytes,
     },
     opts.containerImporter ?? null,
+    opts.drivers.find(canInspectDisks) ?? null,
   );
   await images.registerDemoImages(opts.demoImageDir ?? path.join(config.dataDir, "images", "demo"));
 
@@ -140,12 +153,24 @@ export async function startTandem(opts: {
     metrics,
     bus,
     consoleTickets: new ConsoleTickets(),
-    config: { sessionTtlMs: config.sessionTtlMs, secureCookies: false },
+    live,
+    clientOf: clientOfReq,
+    config: { sessionTtlMs: config.sessionTtlMs },
   };
 
   const generatedAdminPassword = await auth.ensureAdmin(config.adminPassword);
 
-  const http = createServer();
+  // One port either way; with a certificate it speaks only TLS (socket.io and the VNC upgrade too).
+  const http: Server = config.tls
+    ? createHttpsServer({
+        cert: await readFile(config.tls.certPath).catch((e: Error) => {
+          throw new Error(`cannot read TANDEM_TLS_CERT ${config.tls!.certPath}: ${e.message}`);
+        }),
+        key: await readFile(config.tls.keyPath).catch((e: Error) => {
+          throw new Error(`cannot read TANDEM_TLS_KEY ${config.tls!.keyPath}: ${e.message}`);
+        }),
+      })
+    : createServer();
   const realtime = attachSocketServer(http, services, log);
   publishPoints = realtime.publishPoints;
   const registry = createPrometheusRegistry({
@@ -164,7 +189,7 @@ export async function startTandem(opts: {
     ...miscRoutes(services, openapi),
     ...prometheusRoutes(registry),
   );
-  const api = getRequestListener(createApiApp({ auth, log, routes }).fetch);
+  const api = getRequestListener(createApiApp({ auth, log, routes, clientOf: clientOfReq }).fetch);
 
   http.on("request", (req, res) => {
     const url = req.url ?? "/";
@@ -210,6 +235,8 @@ export async function startTandem(opts: {
       const url = req.url ?? "/";
       // Set before anything answers, so redirects and errors carry them too.
       for (const [name, value] of pageHeaders) res.setHeader(name, value);
+      const client = clientOfReq(req);
+      if (client.secure) res.setHeader("Strict-Transport-Security", HSTS_HEADER);
       if (!opts.pages) {
         res
           .writeHead(404, { "content-type": "application/json" })
@@ -218,7 +245,7 @@ export async function startTandem(opts: {
       }
       const pathname = url.split("?")[0] ?? "/";
       if (!PUBLIC_PAGE.test(pathname)) {
-        const cookie = parseCookie(req.headers.cookie ?? "")[SESSION_COOKIE];
+        const cookie = readCookie(req.headers.cookie, SESSION_COOKIE, client.secure);
         if (!(await auth.fromSessionCookie(cookie))) {
           res.writeHead(302, { location: `/login?next=${encodeURIComponent(url)}` }).end();
           return;
@@ -245,7 +272,7 @@ export async function startTandem(opts: {
   });
   const addr = http.address();
   const port = typeof addr === "object" && addr ? addr.port : config.port;
-  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  const url = `${config.tls ? "https" : "http"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
 
   let closing: Promise<void> | null = null;
   return {
@@ -259,6 +286,7 @@ export async function startTandem(opts: {
     close: () =>
       (closing ??= (async () => {
         clearInterval(refreshTimer);
+        live.close();
         guests.stop();
         await realtime.close();
         http.closeAllConnections();

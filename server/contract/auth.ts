@@ -26,6 +26,7 @@ export type Me = z.infer<typeof Me>;
 
 export const LoginResponse = z.object({ user: Me, csrfToken: z.string() });
 
+/** A token's lifetime may be chosen between a day and ten years; unset, the server's default. */
 export const CreateTokenBody = z.object({
   name: z.string().min(1).max(100),
   expiresInDays: z.number().int().min(1).max(3650).optional(),
@@ -36,7 +37,8 @@ export const ApiTokenInfo = z.object({
   prefix: z.string(),
   createdAt: z.string(),
   lastUsedAt: z.string().nullable(),
-  expiresAt: z.string().nullable(),
+  /** Every token expires (TANDEM_TOKEN_TTL_DAYS, 90 by default, or its own lifetime). */
+  expiresAt: z.string(),
 });
 export type ApiTokenInfo = z.infer<typeof ApiTokenInfo>;
 export const CreateTokenResponse = z.object({ token: z.string(), info: ApiTokenInfo });

@@ -3,15 +3,16 @@
 import { timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { getCookie } from "hono/cookie";
 import { requestId } from "hono/request-id";
 import type { Logger } from "pino";
 import { hasRole } from "../contract/auth";
 import { AppError } from "../domain/errors";
+import type { IncomingMessage } from "node:http";
 import type { AuthService, Principal } from "../services/auth-service";
 import { SESSION_COOKIE } from "../services/auth-service";
 import { errorResponse, handleError } from "./errors";
 import { API_SECURITY_HEADERS } from "./security-headers";
+import { HSTS_HEADER, readCookie, type ClientInfo } from "./transport";
 import { isWellFormedDeep } from "./unicode";
 import type { AnyRoute, AppEnv } from "./route";
 import { parseOrThrow } from "./route";
@@ -33,7 +34,12 @@ function sameSecret(a: string, b: string): boolean {
   return ba.length === bb.length && timingSafeEqual(ba, bb);
 }
 
-export function createApiApp(deps: { auth: AuthService; log: Logger; routes: AnyRoute[] }): Hono<AppEnv> {
+export function createApiApp(deps: {
+  auth: AuthService;
+  log: Logger;
+  routes: AnyRoute[];
+  clientOf: (req: IncomingMessage) => ClientInfo;
+}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(requestId());
   app.use(async (c, next) => {
@@ -54,7 +60,12 @@ export function createApiApp(deps: { auth: AuthService; log: Logger; routes: Any
     );
   });
   app.use(async (c, next) => {
-    c.set("principal", await deps.auth.resolve(c.req.header("authorization"), getCookie(c, SESSION_COOKIE)));
+    const client = deps.clientOf(c.env.incoming);
+    c.set("client", client);
+    // Over TLS (direct or via a trusted proxy) browsers must keep using TLS for a year.
+    if (client.secure) c.header("Strict-Transport-Security", HSTS_HEADER);
+    const cookie = readCookie(c.req.header("cookie"), SESSION_COOKIE, client.secure);
+    c.set("principal", await deps.auth.resolve(c.req.header("authorization"), cookie));
     await next();
   });
   app.onError(handleError);

@@ -16,7 +16,10 @@ export function errorResponse(c: Context, code: ErrorCode | string, message: str
 
 export function handleError(err: Error, c: Context<AppEnv>): Response {
   if (err instanceof AppError) {
-    if (err.code === "RATE_LIMITED") c.header("Retry-After", "60");
+    if (err.code === "RATE_LIMITED") {
+      const wait = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+      c.header("Retry-After", String(typeof wait === "number" && wait > 0 ? Math.ceil(wait) : 60));
+    }
     // A backend's stderr or a host path in the message stays in the log, under the reference
     // the answer names (domain/public-error.ts); messages written for users pass unchanged.
     const shown = publicError(err);

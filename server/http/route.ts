@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { z } from "zod";
 import type { Role } from "../contract/auth";
 import type { Principal } from "../services/auth-service";
+import type { ClientInfo } from "./transport";
 import { AppError } from "../domain/errors";
 
 export type Access = "public" | Role;
@@ -14,6 +15,8 @@ export interface AppEnv {
   Bindings: { incoming: IncomingMessage; outgoing: ServerResponse };
   Variables: {
     principal: Principal | null;
+    /** The client's real address and whether it came over TLS (see transport.ts). */
+    client: ClientInfo;
     requestId: string;
     log: Logger;
     /** Set once a route has read (or streamed) the request body to its end. */

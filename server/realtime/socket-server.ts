@@ -1,9 +1,11 @@
 // socket.io on the one port: the handshake is authenticated by the same session cookie (or a
 // bearer token in `auth.token`), every event is role-checked and zod-validated, and every ack
 // is a Result. Guests, tasks and metrics are fanned out to rooms the browser joins.
+// Rights are re-read on every event: the live-connection registry ends the socket when its
+// session, token or user is revoked, ends its consoles when the role no longer allows them, and
+// keeps `principal.role` current, so a demoted operator's socket carries on as a viewer's.
 import { randomUUID } from "node:crypto";
 import type { Server as HttpServer } from "node:http";
-import { parse as parseCookie } from "hono/utils/cookie";
 import type { Logger } from "pino";
 import { Server, type Socket } from "socket.io";
 import type { z } from "zod";
@@ -28,6 +30,7 @@ import { SESSION_COOKIE, type Principal } from "../services/auth-service";
 import type { Services } from "../services";
 import { describeIssues } from "../http/route";
 import { storageError } from "../http/storage-errors";
+import { readCookie } from "../http/transport";
 import { isWellFormedDeep } from "../http/unicode";
 import { sameOrigin } from "./origin";
 
@@ -51,10 +54,11 @@ export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
 
   io.use(async (socket, next) => {
     try {
-      const cookies = parseCookie(socket.request.headers.cookie ?? "");
+      const { secure } = s.clientOf(socket.request);
+      const cookie = readCookie(socket.request.headers.cookie, SESSION_COOKIE, secure);
       const token =
         typeof socket.handshake.auth?.token === "string" ? `Bearer ${socket.handshake.auth.token}` : undefined;
-      const principal = await s.auth.resolve(token, cookies[SESSION_COOKIE]);
+      const principal = await s.auth.resolve(token, cookie);
       if (!principal) return next(new Error("UNAUTHENTICATED"));
       socket.data.principal = principal;
       next();
@@ -65,10 +69,17 @@ export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
   });
 
   io.on("connection", (socket: IoSocket) => {
-    void socket.join(AUTHED);
     const consoles = new Map<string, ConsoleStream>();
     const principal = socket.data.principal;
     const actor = { userId: principal.userId, username: principal.username };
+    // Revoked (signed out, password changed, token revoked, user deleted, expired): drop the
+    // connection; the disconnect handler below closes its consoles.
+    const untrack = s.live.track(principal, "viewer", (reason) => {
+      log.info({ user: principal.username, reason }, "socket ended: credentials revoked");
+      socket.disconnect(true);
+    });
+    if (socket.disconnected) return;
+    void socket.join(AUTHED);
 
     /** Role check + validation + Result ack around a handler; never throws to socket.io. */
     function handle<S extends z.ZodType, T>(
@@ -163,17 +174,32 @@ export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
         } else {
           stream = await driver.openConsole(guest.id, { cols: p.cols, rows: p.rows });
         }
+        if (socket.disconnected) {
+          // The connection went away (or was revoked) while the console was opening.
+          stream.close();
+          throw new AppError("CONFLICT", "the connection closed while the console was opening");
+        }
         const consoleId = randomUUID();
         consoles.set(consoleId, stream);
         // Nothing may reach the browser before the ack that tells it the console id: hold
         // early output, then send the history (the boot banner a late viewer missed) and the
         // held output, in order.
         let held: Uint8Array[] | null = [];
-        stream.onData((data) => (held ? held.push(data) : socket.emit("console:data", { consoleId, data })));
-        stream.onClose((reason) => {
-          consoles.delete(consoleId);
+        let untrackConsole = () => {};
+        const finish = (reason: string) => {
+          if (!consoles.delete(consoleId)) return;
+          untrackConsole();
           socket.emit("console:closed", { consoleId, reason });
+        };
+        stream.onData((data) => (held ? held.push(data) : socket.emit("console:data", { consoleId, data })));
+        stream.onClose(finish);
+        // Consoles need the operator role (eventRoles): a demotion or a revocation closes them.
+        untrackConsole = s.live.track(principal, eventRoles["console:open"], (reason) => {
+          finish(reason);
+          stream.close();
         });
+        if (!consoles.has(consoleId))
+          throw new AppError("FORBIDDEN", "your rights changed while the console was opening");
         setImmediate(() => {
           if (history?.length) socket.emit("console:data", { consoleId, data: history });
           for (const data of held ?? []) socket.emit("console:data", { consoleId, data });
@@ -211,6 +237,7 @@ export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
     );
 
     socket.on("disconnect", () => {
+      untrack();
       for (const c of consoles.values()) c.close();
       consoles.clear();
     });

@@ -1,7 +1,8 @@
 // Authentication, sessions, CSRF, tokens and roles against a real server and SQLite file.
+import { randomBytes, scryptSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256 } from "../services/passwords";
-import { ADMIN_PASSWORD, Client, startTestServer, type TestServer } from "./harness";
+import { ADMIN_PASSWORD, Client, startTestServer, until, type TestServer } from "./harness";
 
 let server: TestServer;
 let admin: Client;
@@ -87,6 +88,25 @@ describe("authentication", () => {
     for (let i = 0; i < 12; i++) statuses.push((await c.login("victim", `guess-${i}`)).status);
     expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
     expect(statuses.slice(10)).toEqual([429, 429]);
+    // A delay, not a lock: the answer says how long, in seconds.
+    const limited = await c.login("victim", "guess-13");
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect((await limited.json()).error.code).toBe("RATE_LIMITED");
+  });
+
+  it("upgrades a password hash made at older scrypt parameters on the next sign-in", async () => {
+    const salt = randomBytes(16);
+    const key = scryptSync("legacy-password", salt, 32, { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+    const old = `scrypt$32768$8$1$${salt.toString("base64url")}$${key.toString("base64url")}`;
+    await server.db.user.create({ data: { id: "legacy-user", username: "legacy", passwordHash: old, role: "viewer" } });
+    expect((await new Client(server.url).login("legacy", "legacy-password")).status).toBe(200);
+    const row = await until(async () => {
+      const u = await server.db.user.findUniqueOrThrow({ where: { id: "legacy-user" } });
+      return u.passwordHash !== old ? u : null;
+    });
+    expect(row.passwordHash).toMatch(/^scrypt\$131072\$8\$1\$/);
+    expect((await new Client(server.url).login("legacy", "legacy-password")).status).toBe(200);
   });
 });
 

@@ -138,7 +138,7 @@ export function consoleRoutes(s: Services): AnyRoute[] {
         tail: z.coerce.number().int().min(1).max(100_000).default(1000),
       }),
       responses: { 200: { description: "log lines", schema: z.object({ lines: z.array(LogLine) }) } },
-      handler: async (c, { params, query }) => {
+      handler: async (c, { params, query, principal }) => {
         const { guest, driver } = await driverOf(params.id);
         const d = need(driver, canLog, "logs", guest.kind);
         if (!query.follow) {
@@ -149,9 +149,17 @@ export function consoleRoutes(s: Services): AnyRoute[] {
         c.header("Content-Type", "application/x-ndjson");
         return streamText(c, async (out) => {
           const ac = new AbortController();
+          // A follow lasts until the client leaves or its credentials are revoked.
+          const untrack = s.live.track(principal, "viewer", () => ac.abort());
           out.onAbort(() => ac.abort());
-          for await (const l of await d.logs(guest.id, { follow: true, tail: query.tail, signal: ac.signal })) {
-            await out.write(JSON.stringify(l) + "\n");
+          try {
+            if (ac.signal.aborted) return;
+            for await (const l of await d.logs(guest.id, { follow: true, tail: query.tail, signal: ac.signal })) {
+              if (ac.signal.aborted) break;
+              await out.write(JSON.stringify(l) + "\n");
+            }
+          } finally {
+            untrack();
           }
         });
       },
