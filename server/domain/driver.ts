@@ -133,6 +133,15 @@ export interface VncCapable {
   openVnc(id: string): Promise<Duplex>;
 }
 
+/**
+ * Checks a VM disk image before the image library keeps it: throws AppError VALIDATION unless
+ * the file is a standalone image of the declared format (no backing file, no external data
+ * file, nothing else a hypervisor would open on its behalf). The VM backend owns the tools.
+ */
+export interface DiskInspectCapable {
+  inspectDiskImage(file: string, format: "qcow2" | "raw" | "iso"): Promise<{ virtualBytes: number }>;
+}
+
 export interface SnapshotInfo {
   name: string;
   description: string;
@@ -154,6 +163,8 @@ export const canLog = (d: GuestDriver): d is GuestDriver & LogsCapable =>
   typeof (d as Partial<LogsCapable>).logs === "function";
 export const canVnc = (d: GuestDriver): d is GuestDriver & VncCapable =>
   typeof (d as Partial<VncCapable>).openVnc === "function";
+export const canInspectDisks = (d: GuestDriver): d is GuestDriver & DiskInspectCapable =>
+  typeof (d as Partial<DiskInspectCapable>).inspectDiskImage === "function";
 export const canSnapshot = (d: GuestDriver): d is GuestDriver & SnapshotCapable =>
   typeof (d as Partial<SnapshotCapable>).listSnapshots === "function";
 

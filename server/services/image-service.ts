@@ -12,7 +12,7 @@ import type { GuestKind } from "../contract/guest";
 import type { Image } from "../contract/image";
 import { ImageFormat } from "../contract/image";
 import type { Db } from "../db/client";
-import type { ResolvedImage } from "../domain/driver";
+import type { DiskInspectCapable, ResolvedImage } from "../domain/driver";
 import { AppError, notFound } from "../domain/errors";
 import { assertFreeSpace, FREE_SPACE_CHECK_BYTES } from "../domain/free-space";
 import type { ContainerImageImporter } from "../domain/images";
@@ -46,6 +46,8 @@ export class ImageService {
     private readonly storeDir: string,
     private readonly limits: UploadLimits,
     private readonly containerImporter: ContainerImageImporter | null,
+    /** The VM backend's check of disk uploads (backing files, data files, real format). */
+    private readonly diskInspector: DiskInspectCapable | null = null,
   ) {
     this.maxUploadBytes = limits.maxUploadBytes;
   }
@@ -194,6 +196,7 @@ export class ImageService {
           ),
         );
       }
+      await this.diskInspector?.inspectDiskImage(tmp, opts.format as "qcow2" | "raw" | "iso");
       const final = path.join(uploads, `${id}.${opts.format}`);
       await rename(tmp, final);
       return toImage(await this.upsert(id, "vm", opts.format, final, received, "upload", {}, opts.name));

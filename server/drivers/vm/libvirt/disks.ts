@@ -1,6 +1,7 @@
 // Per-VM disk files with qemu-img: copy-on-write overlays over a base image (demo and cloud
 // images), blank disks for installs, and virtual-size reads. Arguments go to execFile as an
-// array (no shell), and paths are always absolute files Tandem chose.
+// array (no shell), paths are always absolute files Tandem chose, and every image's format is
+// passed explicitly (-f/-F): nothing is ever probed (see disk-inspect.ts for why).
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 
@@ -20,8 +21,9 @@ async function qemuImg(args: string[], timeoutMs = 120_000): Promise<string> {
   }
 }
 
-export async function virtualSize(file: string, format?: ImageFormat): Promise<number> {
-  const out = await qemuImg(["info", "--output=json", ...(format ? ["-f", format] : []), file]);
+/** The guest-visible size of a disk; the format is always given, never probed. */
+export async function virtualSize(file: string, format: ImageFormat): Promise<number> {
+  const out = await qemuImg(["info", "--output=json", "-f", format, file]);
   const info = JSON.parse(out) as { "virtual-size"?: number };
   if (typeof info["virtual-size"] !== "number") throw new QemuImgError(`qemu-img info gave no size for ${file}`);
   return info["virtual-size"];

@@ -35,6 +35,7 @@ import { canAct } from "../../../contract/states";
 import type {
   CloneCapable,
   ConsoleHistoryCapable,
+  DiskInspectCapable,
   ConsoleStream,
   DriverEvent,
   DriverGuest,
@@ -53,6 +54,7 @@ import { detectAccel, type Accel } from "./accel";
 import { addressesByMac, guestAddresses, leaseNetworks } from "./addresses";
 import { cloneDomainXml, resizeDomainXml, vncSocketXml } from "./clone-xml";
 import { cloneSeed, makeSeed, seedTool } from "./cloud-init";
+import { inspectDiskImage } from "./disk-inspect";
 import { SerialConsole } from "./console";
 import { readConsoleLog } from "./console-log";
 import {
@@ -127,7 +129,9 @@ interface Transition {
 /** Lease tables of the networks asked for: network → MAC → addresses. */
 type Leases = Map<string, Map<string, string[]>>;
 
-export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, CloneCapable, ConsoleHistoryCapable {
+export class LibvirtDriver
+  implements GuestDriver, VncCapable, SnapshotCapable, CloneCapable, ConsoleHistoryCapable, DiskInspectCapable
+{
   readonly kind = "vm" as const;
   readonly accel: Accel;
   private readonly log: Logger;
@@ -499,6 +503,11 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
 
   // ------------------------------------------------------------------------------ create
 
+  /** An upload the image library is about to keep: a standalone image of its declared format. */
+  async inspectDiskImage(file: string, format: "qcow2" | "raw" | "iso"): Promise<{ virtualBytes: number }> {
+    return inspectDiskImage(file, format);
+  }
+
   async create(spec: GuestSpec, progress: (p: Progress) => void): Promise<DriverGuest> {
     return this.whileBuilding(spec.uuid, () => this.createVm(spec, progress));
   }
@@ -626,6 +635,8 @@ export class LibvirtDriver implements GuestDriver, VncCapable, SnapshotCapable, 
         if (!absPath.safeParse(image.path).success || !existsSync(image.path)) {
           throw new AppError("VALIDATION", `image '${image.id}' has no file on this host`);
         }
+        // Again here, not only at upload: images admitted before uploads were inspected.
+        await inspectDiskImage(image.path, image.format);
         await createOverlay(main, image.path, image.format, wanted);
         const disks = [mainDisk()];
         const ci = spec.cloudInit;
