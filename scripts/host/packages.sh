@@ -22,6 +22,8 @@ PACKAGES=(
   # filter) and containers.conf (default capabilities, sysctls); Tandem refuses to start
   # containers without them
   golang-github-containers-common
+  # native/seccomp compiles that filter once per process with libseccomp (crun's own compiler)
+  libseccomp-dev
   # the container attack tests compile a static probe (raw system calls busybox cannot make)
   gcc libc6-dev
   linux-image-amd64

@@ -1,12 +1,14 @@
 // What every container is confined by, taken from Podman's defaults as this host has them and
 // computed once per process: the capability set and sysctls of containers.conf (Debian's
 // golang-github-containers-common installs /usr/share/containers/containers.conf), the seccomp
-// filter for that capability set (seccomp.ts) and the nofile limit. Only the vendor file is read,
-// not /etc/containers/containers.conf: an admin's tuning of their own Podman does not silently
-// change Tandem's containers. A missing or unreadable file stops the container driver at start-up.
+// filter for that capability set (seccomp.ts), compiled to BPF once (native/seccomp), and the
+// nofile limit. Only the vendor file is read, not /etc/containers/containers.conf: an admin's
+// tuning of their own Podman does not silently change Tandem's containers. A missing or
+// unreadable file stops the container driver at start-up.
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import { z } from "zod";
+import { compileSeccomp } from "../../../../native/seccomp/index";
 import { goArch } from "./image-store";
 import { containerSeccomp, parseKernelVersion, PODMAN_SECCOMP_PATH } from "./seccomp";
 import type { Confinement } from "./spec";
@@ -112,8 +114,10 @@ export function loadConfinement(src: ConfinementSources = {}): Confinement {
     { arch: goArch(), kernel: parseKernelVersion(os.release()) },
     src.seccompProfile ?? PODMAN_SECCOMP_PATH,
   );
+  // Compiled here once instead of by crun at every create (see SECCOMP_BPF_ANNOTATION).
+  const seccompBpf = compileSeccomp(seccomp).bpf.toString("base64");
   const nofile = nofileLimit(hardNofile(readFileSync(src.procLimits ?? "/proc/self/limits", "utf8")));
-  return { capabilities, seccomp, nofile, sysctl };
+  return { capabilities, seccomp, seccompBpf, nofile, sysctl };
 }
 
 let cached: Confinement | null = null;

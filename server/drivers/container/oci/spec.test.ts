@@ -23,6 +23,7 @@ const confinement: Confinement = {
     architectures: ["SCMP_ARCH_X86_64"],
     syscalls: [{ names: ["read", "write"], action: "SCMP_ACT_ALLOW" }],
   },
+  seccompBpf: "AAAA",
   nofile: { soft: 20000, hard: 20000 },
   sysctl: { "net.ipv4.ping_group_range": "0 0" },
 };
@@ -87,6 +88,11 @@ describe("buildSpec", () => {
   it("applies the confinement's seccomp filter, nofile limit and sysctls", () => {
     const s = buildSpec(input());
     expect(s.linux.seccomp).toEqual(confinement.seccomp);
+    // crun loads the program compiled once instead of compiling the section again; a caller's
+    // annotation cannot replace it.
+    expect(s.annotations["run.oci.seccomp_bpf_data"]).toBe("AAAA");
+    const forged = buildSpec(input({ annotations: { "run.oci.seccomp_bpf_data": "", "io.tandem.id": "x" } }));
+    expect(forged.annotations).toEqual({ "io.tandem.id": "x", "run.oci.seccomp_bpf_data": "AAAA" });
     expect(s.process.rlimits).toEqual([{ type: "RLIMIT_NOFILE", soft: 20000, hard: 20000 }]);
     expect(s.linux.sysctl).toEqual({ "net.ipv4.ping_group_range": "0 0" });
     expect(buildSpec(input({ confinement: { ...confinement, sysctl: {} } })).linux.sysctl).toBeUndefined();

@@ -12,6 +12,7 @@
 // After the fix (Podman's profile, converted, plus Tandem's additions): io_uring_* = ENOSYS,
 // keyctl/add_key/unshare/clone with CLONE_NEWUSER = EPERM, clone3 = ENOSYS, thread=ok: every call
 // above is refused before it reaches the kernel, while threads (clone3 → ENOSYS → clone) work.
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DriverGuest } from "../../../domain/driver";
 import { HAVE_BACKEND } from "../../../drivers/container/test/support";
@@ -35,6 +36,12 @@ describe.skipIf(!HAVE_BACKEND)("attack: a container reaches io_uring, keyrings a
     expect(leftovers).toEqual([]);
   });
 
+  it("runs the container's init and its exec'd processes under one seccomp filter", async () => {
+    const { pid } = await env.driver.details(g.id);
+    expect(readFileSync(`/proc/${pid}/status`, "utf8")).toMatch(/^Seccomp:\s+2$/m);
+    expect((await runIn(env, g.id, "grep Seccomp: /proc/self/status")).out).toMatch(/Seccomp:\s+2/);
+  });
+
   it("refuses io_uring before it reaches the kernel", async () => {
     const r = probeResults((await runIn(env, g.id, `${PROBE} io_uring`)).out);
     expect(r.io_uring_setup).toMatch(/^(ENOSYS|EPERM)$/);
@@ -56,5 +63,11 @@ describe.skipIf(!HAVE_BACKEND)("attack: a container reaches io_uring, keyrings a
     // ENOSYS so that libc falls back to clone, whose flags it can check.
     expect(r.clone3_newuser).toBe("ENOSYS");
     expect(r.thread).toBe("ok");
+  });
+
+  it("still runs 32-bit system calls (the filter lists the host's sub-architectures)", async () => {
+    // crun ignores Podman's archMap: the unconverted profile would kill this with SIGSYS.
+    const r = probeResults((await runIn(env, g.id, `${PROBE} ia32`)).out);
+    expect(r.ia32).toBe(process.arch === "x64" ? "ok" : "n/a");
   });
 });
