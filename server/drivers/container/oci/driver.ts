@@ -523,8 +523,10 @@ export class ContainerDriver implements GuestDriver {
         const { netns } = await this.network.isolated(uuid);
         rec = this.update(uuid, { network: { mode: "none", netns, hostVeth: null, ip: null } });
       }
-      // Ports held (or refused) and the address pinned before anything of the container runs.
-      await this.publish(rec);
+      // Ports held (or refused) and the address pinned before anything of the container runs; the
+      // nft transaction overlaps the root file system's preparation (awaited below).
+      const published = this.publish(rec);
+      published.catch(() => undefined);
       progress({ percent: 30, message: "preparing root file system" });
       if (rec.diskGiB) await formatLayerImage(paths.diskImage, rec.diskGiB * GiB);
       // Preallocating overlaps the mounts (both need only the formatted image); both settle
@@ -534,6 +536,7 @@ export class ContainerDriver implements GuestDriver {
         this.mountRoot(rec),
       ]);
       for (const r of steps) if (r.status === "rejected") throw r.reason;
+      await published;
       const hostname = spec.hostname || spec.name.replace(/[^a-zA-Z0-9-]/g, "-").slice(0, 63);
       this.writeEtc(paths, hostname, rec.network.ip, rec.idRange?.start ?? null);
       const user = this.imageUser(paths.rootfs, layers.config.config?.User);

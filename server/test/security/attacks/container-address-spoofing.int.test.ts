@@ -60,7 +60,9 @@ const inNetns = (g: DriverGuest, cmd: string) =>
     (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ""}${e.stderr ?? ""}`,
   );
 
-const macOf = async (g: DriverGuest) => (await inNetns(g, "cat /sys/class/net/eth0/address")).trim();
+/** eth0's MAC in a container's netns (nsenter --net keeps the host's /sys, so ask ip). */
+const macOf = async (g: DriverGuest) =>
+  (JSON.parse(await inNetns(g, "ip -j link show dev eth0")) as { address: string }[])[0]!.address;
 
 /** A victim and an attacker, both serving a page naming themselves; the host has fetched both. */
 async function pair(): Promise<{ victim: DriverGuest; attacker: DriverGuest; vip: string }> {
