@@ -7,13 +7,13 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
-import { parse as parseCookie } from "hono/utils/cookie";
 import type { Logger } from "pino";
 import { hasRole } from "../contract/auth";
 import { canVnc } from "../domain/driver";
 import { isAppError } from "../domain/errors";
 import { SESSION_COOKIE } from "../services/auth-service";
 import type { Services } from "../services";
+import { readCookie } from "../http/transport";
 import { sameOrigin } from "./origin";
 
 export const VNC_PATH = /^\/api\/v1\/vnc\/([\w-]{16,64})$/;
@@ -31,8 +31,11 @@ const HIGH_WATER = 4 << 20;
 const bytesOf = (d: RawData): Buffer =>
   Buffer.isBuffer(d) ? d : Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d as ArrayBuffer);
 
-/** Copies frames both ways until either side ends; ending one side ends the other. */
-function bridge(ws: WebSocket, vnc: Duplex, onEnd: (why: string) => void): void {
+/**
+ * Copies frames both ways until either side ends; ending one side ends the other. Returns the
+ * function that ends both (a revoked session).
+ */
+function bridge(ws: WebSocket, vnc: Duplex, onEnd: (why: string) => void): (why: string) => void {
   let ended = false;
   const end = (why: string) => {
     if (ended) return;
@@ -57,6 +60,7 @@ function bridge(ws: WebSocket, vnc: Duplex, onEnd: (why: string) => void): void 
   vnc.once("close", () => end("the VM's VNC server closed the connection"));
   ws.once("close", () => end("the viewer closed the connection"));
   ws.on("error", () => end("the viewer's connection failed"));
+  return end;
 }
 
 /** The HTTP answer for a driver that could not open the VM's VNC server. */
@@ -71,7 +75,7 @@ export async function handleVncUpgrade(req: IncomingMessage, socket: Duplex, hea
   if (!m) return refuse(socket, "404 Not Found");
   try {
     if (!sameOrigin(req.headers.origin, req.headers.host)) return refuse(socket, "403 Forbidden");
-    const cookie = parseCookie(req.headers.cookie ?? "")[SESSION_COOKIE];
+    const cookie = readCookie(req.headers.cookie, SESSION_COOKIE, s.clientOf(req).secure);
     const principal = await s.auth.resolve(req.headers.authorization, cookie);
     if (!principal) return refuse(socket, "401 Unauthorized");
     if (!hasRole(principal.role, "operator")) return refuse(socket, "403 Forbidden");
@@ -93,7 +97,13 @@ export async function handleVncUpgrade(req: IncomingMessage, socket: Duplex, hea
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       log.info({ guestId, user: principal.username }, "vnc console opened");
-      bridge(ws, vnc, (why) => log.info({ guestId, user: principal.username, why }, "vnc console closed"));
+      let untrack = () => {};
+      const end = bridge(ws, vnc, (why) => {
+        untrack();
+        log.info({ guestId, user: principal.username, why }, "vnc console closed");
+      });
+      // A revoked session, token, demotion below operator or deletion ends the screen too.
+      untrack = s.live.track(principal, "operator", (reason) => end(`credentials revoked: ${reason}`));
     });
     // A handshake ws refused (bad key or version) answers 400 and closes the socket.
     socket.once("close", () => {
