@@ -11,7 +11,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from "../contract/eve
 import type { GuestDriver } from "../domain/driver";
 import { LOCAL_HOST_ID } from "../domain/ids";
 import { FakeDriver } from "../drivers/fake/fake-driver";
-import { OciImageStore } from "../drivers/container";
+import { ContainerDriver, OciImageStore } from "../drivers/container";
 import { containerImporter } from "../drivers/container/importer";
 
 export const ADMIN_PASSWORD = "admin-password-for-tests";
@@ -144,6 +144,27 @@ export async function until<T>(
 
 export function cleanupDir(dir: string) {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * A real container driver whose host objects carry the test's own names (bridge `tdm<tag>`, nft
+ * table `tandem_<tag>`, cgroup parent `tandem-<tag>`, netns prefix `tdm<tag>-`), so that a test
+ * never touches another test's or a developer's Tandem. Afterwards: `network.destroy()` and
+ * `removeCgroupParent("tandem-<tag>")`.
+ */
+export function testContainerDriver(dataDir: string, tag: string, subnet: string): ContainerDriver {
+  if (!/^[a-z0-9]{1,11}$/.test(tag)) throw new Error("tag: 1-11 lowercase letters/digits (bridge names are short)");
+  return new ContainerDriver({
+    hostId: LOCAL_HOST_ID,
+    dataDir,
+    logger: pino({ level: "silent" }),
+    bridge: `tdm${tag}`,
+    subnet,
+    nftTable: `tandem_${tag}`,
+    cgroupParent: `tandem-${tag}`,
+    netnsPrefix: `tdm${tag}-`,
+    shutdownTimeoutMs: 3000,
+  });
 }
 
 /** Removes a test's (empty) cgroup parent from every hierarchy, v1 and v2. */

@@ -6,6 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTar } from "../../drivers/container/test/tar-writer";
 import { Client } from "../harness";
+import { chunkedBody, postImage } from "./image-uploads";
 import { startCustomServer, type CustomServer } from "./support";
 
 const LIMIT = 64 * 1024;
@@ -24,32 +25,11 @@ const uploadsDir = () => path.join(server.dataDir, "images", "uploads");
 const leftovers = () => (existsSync(uploadsDir()) ? readdirSync(uploadsDir()).filter((f) => f.endsWith(".part")) : []);
 
 function post(query: string, body: BodyInit, headers: Record<string, string> = {}) {
-  return fetch(`${server.url}/api/v1/images?${query}`, {
-    method: "POST",
-    body,
-    headers: {
-      "content-type": "application/octet-stream",
-      cookie: admin.cookie!,
-      "x-csrf-token": admin.csrf!,
-      ...headers,
-    },
-    // Required by fetch for a streamed body.
-    duplex: "half",
-  } as RequestInit);
+  return postImage(server.url, admin, query, body, headers);
 }
 
 /** A body of `n` bytes sent chunked, with no content-length to check up front. */
-function chunked(n: number): ReadableStream<Uint8Array> {
-  let sent = 0;
-  return new ReadableStream({
-    pull(c) {
-      if (sent >= n) return c.close();
-      const chunk = new Uint8Array(Math.min(8192, n - sent)).fill(120);
-      sent += chunk.length;
-      c.enqueue(chunk);
-    },
-  });
-}
+const chunked = (n: number) => chunkedBody(n);
 
 describe("upload size limit", () => {
   it("refuses a declared oversize body with 413", async () => {

@@ -11,18 +11,23 @@
 // beneath the rootfs with no symlink followed and only as a regular file under 1 MiB
 // (rootfs-files.ts): the `leaked` image fails with a clean VALIDATION error (the user is not in
 // the image's passwd), the /dev/zero image runs as the default user, and Tandem stays healthy.
-import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Guest } from "../../../contract/guest";
 import type { Task } from "../../../contract/task";
-import { LOCAL_HOST_ID } from "../../../domain/ids";
-import { ContainerDriver } from "../../../drivers/container";
-import { makeTar, type TarSpecEntry } from "../../../drivers/container/test/tar-writer";
-import { Client, removeCgroupParent, startTestServer, until, type TestServer } from "../../harness";
+import type { ContainerDriver } from "../../../drivers/container";
+import type { TarSpecEntry } from "../../../drivers/container/test/tar-writer";
+import {
+  Client,
+  removeCgroupParent,
+  startTestServer,
+  testContainerDriver,
+  until,
+  type TestServer,
+} from "../../harness";
+import { dockerSave, postImage } from "../image-uploads";
 
 const demoDir = path.resolve(import.meta.dirname, "../../../../data/images/demo");
 let server: TestServer;
@@ -36,20 +41,8 @@ beforeAll(async () => {
   expect(existsSync(path.join(demoDir, "manifest.json")), "setup builds the demo images first").toBe(true);
   hostDir = mkdtempSync(path.join(os.tmpdir(), "tandem-host-"));
   server = await startTestServer({
-    driverFactory: (dataDir) => [
-      (driver = new ContainerDriver({
-        hostId: LOCAL_HOST_ID,
-        dataDir,
-        logger: pino({ level: "silent" }),
-        // Own names: other test files and a developer's Tandem on this host are never touched.
-        bridge: "tdmatk8",
-        subnet: "10.231.88.0/24",
-        nftTable: "tandem_atk8",
-        cgroupParent: "tandem-atk8",
-        netnsPrefix: "tdmatk8-",
-        shutdownTimeoutMs: 3000,
-      })),
-    ],
+    // Own names: other test files and a developer's Tandem on this host are never touched.
+    driverFactory: (dataDir) => [(driver = testContainerDriver(dataDir, "atk8", "10.231.88.0/24"))],
     containers: true,
     demoImageDir: demoDir,
   });
@@ -75,33 +68,19 @@ afterAll(async () => {
  * placeholder the store never reads) under one layer of our own, with the given User.
  */
 function imageOnBusybox(top: TarSpecEntry[], user: string, tag: string): Buffer {
-  const layer = makeTar(top);
-  const diffId = `sha256:${createHash("sha256").update(layer).digest("hex")}`;
-  const config = JSON.stringify({
-    architecture: "amd64",
-    os: "linux",
-    // HOME given: crun would otherwise look it up in the container's own /etc/passwd (inside the
-    // container, under its memory limit: the image's problem, not the host's).
-    config: { Cmd: ["sleep", "3600"], User: user, Env: ["PATH=/bin:/usr/bin", "HOME=/root"] },
-    rootfs: { type: "layers", diff_ids: [baseDiffId, diffId] },
-  });
-  return makeTar([
-    {
-      name: "manifest.json",
-      body: JSON.stringify([{ Config: "config.json", RepoTags: [tag], Layers: ["base.tar", "top.tar"] }]),
-    },
-    { name: "config.json", body: config },
-    { name: "base.tar", body: "" },
-    { name: "top.tar", body: layer },
-  ]);
+  // HOME given: crun would otherwise look it up in the container's own /etc/passwd (inside the
+  // container, under its memory limit: the image's problem, not the host's).
+  const config = { Cmd: ["sleep", "3600"], User: user, Env: ["PATH=/bin:/usr/bin", "HOME=/root"] };
+  return dockerSave([{ reuse: baseDiffId }, top], config, tag);
 }
 
 async function uploadImage(name: string, archive: Buffer): Promise<string> {
-  const res = await fetch(`${server.url}/api/v1/images?name=${name}&kind=container&format=docker-archive`, {
-    method: "POST",
-    body: new Uint8Array(archive),
-    headers: { "content-type": "application/octet-stream", cookie: admin.cookie!, "x-csrf-token": admin.csrf! },
-  });
+  const res = await postImage(
+    server.url,
+    admin,
+    `name=${name}&kind=container&format=docker-archive`,
+    new Uint8Array(archive),
+  );
   expect(res.status, await res.clone().text()).toBe(201);
   return ((await res.json()) as { image: { id: string } }).image.id;
 }

@@ -10,12 +10,12 @@
 // time is applied through a descriptor opened beneath the layer root (openat2 with
 // RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS): the host files keep their mode and owner, the image is
 // stored with `x` a symlink carrying its own header's owner.
-import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTar, type TarSpecEntry } from "../../../drivers/container/test/tar-writer";
+import type { TarSpecEntry } from "../../../drivers/container/test/tar-writer";
+import { dockerSave, postImage } from "../image-uploads";
 import { makePrincipals, startCustomServer, type CustomServer, type Principals } from "../support";
 
 let server: CustomServer;
@@ -34,32 +34,16 @@ afterAll(async () => {
 
 /** A docker-save archive holding one image with this one layer. */
 function dockerArchive(layerEntries: TarSpecEntry[], tag: string): Buffer {
-  const layer = makeTar(layerEntries);
-  const diffId = `sha256:${createHash("sha256").update(layer).digest("hex")}`;
-  const config = JSON.stringify({
-    architecture: "amd64",
-    os: "linux",
-    config: { Cmd: ["/bin/sh"] },
-    rootfs: { type: "layers", diff_ids: [diffId] },
-  });
-  return makeTar([
-    {
-      name: "manifest.json",
-      body: JSON.stringify([{ Config: "config.json", RepoTags: [tag], Layers: ["l/layer.tar"] }]),
-    },
-    { name: "config.json", body: config },
-    { name: "l/", type: "dir" },
-    { name: "l/layer.tar", body: layer },
-  ]);
+  return dockerSave([layerEntries], { Cmd: ["/bin/sh"] }, tag);
 }
 
-async function upload(name: string, archive: Buffer): Promise<Response> {
-  const c = who.operator;
-  return fetch(`${server.url}/api/v1/images?name=${name}&kind=container&format=docker-archive`, {
-    method: "POST",
-    body: new Uint8Array(archive),
-    headers: { "content-type": "application/octet-stream", cookie: c.cookie!, "x-csrf-token": c.csrf! },
-  });
+function upload(name: string, archive: Buffer): Promise<Response> {
+  return postImage(
+    server.url,
+    who.operator,
+    `name=${name}&kind=container&format=docker-archive`,
+    new Uint8Array(archive),
+  );
 }
 
 function layerDirOf(imageDir: string): string {

@@ -18,10 +18,10 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Guest } from "../../../contract/guest";
 import type { Task } from "../../../contract/task";
-import { LOCAL_HOST_ID } from "../../../domain/ids";
-import { ContainerDriver } from "../../../drivers/container";
+import type { ContainerDriver } from "../../../drivers/container";
 import { makeTar, type TarSpecEntry } from "../../../drivers/container/test/tar-writer";
-import { removeCgroupParent, until } from "../../harness";
+import { removeCgroupParent, testContainerDriver, until } from "../../harness";
+import { dockerSave, postImage } from "../image-uploads";
 import { makePrincipals, startCustomServer, type CustomServer, type Principals } from "../support";
 
 const lines: string[] = [];
@@ -40,20 +40,8 @@ beforeAll(async () => {
   server = await startCustomServer({
     log: pino({ level: "info", base: { svc: "tandem" } }, sink),
     containers: true,
-    drivers: (dataDir) => [
-      (driver = new ContainerDriver({
-        hostId: LOCAL_HOST_ID,
-        dataDir,
-        logger: pino({ level: "silent" }),
-        // Own names: other test files and a developer's Tandem on this host are never touched.
-        bridge: "tdmatk14",
-        subnet: "10.231.89.0/24",
-        nftTable: "tandem_atk14",
-        cgroupParent: "tandem-atk14",
-        netnsPrefix: "tdmatk14-",
-        shutdownTimeoutMs: 3000,
-      })),
-    ],
+    // Own names: other test files and a developer's Tandem on this host are never touched.
+    drivers: (dataDir) => [(driver = testContainerDriver(dataDir, "atk14", "10.231.89.0/24"))],
   });
   who = await makePrincipals(server, "taskerr");
 });
@@ -67,30 +55,14 @@ afterAll(async () => {
 
 /** Uploads a one-layer docker-save image; returns the image id and its layer's diffID. */
 async function upload(name: string, layerEntries: TarSpecEntry[], config: Record<string, unknown>) {
-  const layer = makeTar(layerEntries);
-  const diffId = `sha256:${createHash("sha256").update(layer).digest("hex")}`;
-  const archive = makeTar([
-    {
-      name: "manifest.json",
-      body: JSON.stringify([{ Config: "c.json", RepoTags: [`t/${name}:1`], Layers: ["l.tar"] }]),
-    },
-    {
-      name: "c.json",
-      body: JSON.stringify({
-        architecture: "amd64",
-        os: "linux",
-        config,
-        rootfs: { type: "layers", diff_ids: [diffId] },
-      }),
-    },
-    { name: "l.tar", body: layer },
-  ]);
-  const c = who.operator;
-  const res = await fetch(`${server.url}/api/v1/images?name=${name}&kind=container&format=docker-archive`, {
-    method: "POST",
-    body: new Uint8Array(archive),
-    headers: { "content-type": "application/octet-stream", cookie: c.cookie!, "x-csrf-token": c.csrf! },
-  });
+  const diffId = `sha256:${createHash("sha256").update(makeTar(layerEntries)).digest("hex")}`;
+  const archive = dockerSave([layerEntries], config, `t/${name}:1`);
+  const res = await postImage(
+    server.url,
+    who.operator,
+    `name=${name}&kind=container&format=docker-archive`,
+    new Uint8Array(archive),
+  );
   expect(res.status, await res.clone().text()).toBe(201);
   return { image: ((await res.json()) as { image: { id: string } }).image.id, diffId };
 }

@@ -5,13 +5,17 @@
 //  - a chunked upload (no Content-Length) that grows past the reserve;
 //  - a docker-save archive of a few hundred KiB whose gzip layer expands to 400 MiB of zeros,
 //    against a cap on unpacked bytes and against the reserve.
+// The data directory is a 2 GiB tmpfs of the test's own, so the reserve is exact and no other
+// test's writes can move it.
 // Before the fix (seen at 2febe26): every one was accepted (201); the stream and the unpacked
 // layer were written into the reserve and the layer of zeros was kept in the store. After:
 // refused up front (Content-Length) or while streaming/unpacking with 507 INSUFFICIENT_RESOURCES
 // (free space) or 413 PAYLOAD_TOO_LARGE (TANDEM_MAX_UNPACKED_BYTES), with no partial upload,
 // staging directory or layer left behind, and the server still healthy.
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -20,24 +24,35 @@ import { afterEach, describe, expect, it } from "vitest";
 import { freeBytes } from "../../../domain/free-space";
 import { makeTar } from "../../../drivers/container/test/tar-writer";
 import { Client } from "../../harness";
+import { chunkedBody, dockerSave, postImage } from "../image-uploads";
 import { startCustomServer, type CustomServer } from "../support";
 
 const MiB = 1024 * 1024;
+/** The data directory is a tmpfs of this size: free space is the test's alone, whatever else runs. */
+const DISK_MIB = 2048;
 let server: CustomServer | null = null;
+let mounted: string | null = null;
 
 afterEach(async () => {
   await server?.stop();
   server = null;
+  if (mounted) {
+    // Lazy: the stopped server's database client keeps its files open until the worker exits.
+    execFileSync("umount", ["-l", mounted]);
+    rmSync(mounted, { recursive: true, force: true });
+    mounted = null;
+  }
 });
 
-/** A server whose disk reserve leaves `headroomBytes` usable on the data directory's disk now. */
+/** A server on its own 2 GiB disk whose reserve leaves `headroomBytes` of it usable. */
 async function serverWithHeadroom(headroomBytes: number | null, env: Record<string, string> = {}) {
-  const reserveMiB =
-    headroomBytes === null
-      ? 0
-      : Math.max(0, Math.floor((freeBytes(process.env.TMPDIR ?? "/tmp") - headroomBytes) / MiB));
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "tandem-disk-"));
+  execFileSync("mount", ["-t", "tmpfs", "-o", `size=${DISK_MIB}m,mode=0711`, "tandem-upload-test", dataDir]);
+  mounted = dataDir;
+  const reserveMiB = headroomBytes === null ? 0 : Math.floor((freeBytes(dataDir) - headroomBytes) / MiB);
   server = await startCustomServer({
     containers: true,
+    dataDir,
     env: { TANDEM_DISK_RESERVE_MIB: String(reserveMiB), TANDEM_MAX_UPLOAD_BYTES: String(4096 * MiB), ...env },
   });
   const admin = new Client(server.url);
@@ -46,32 +61,11 @@ async function serverWithHeadroom(headroomBytes: number | null, env: Record<stri
 }
 
 function post(admin: Client, query: string, body: BodyInit, headers: Record<string, string> = {}) {
-  return fetch(`${server!.url}/api/v1/images?${query}`, {
-    method: "POST",
-    body,
-    headers: {
-      "content-type": "application/octet-stream",
-      cookie: admin.cookie!,
-      "x-csrf-token": admin.csrf!,
-      ...headers,
-    },
-    duplex: "half",
-  } as RequestInit);
+  return postImage(server!.url, admin, query, body, headers);
 }
 
-/** `n` bytes sent chunked (no Content-Length). */
-function chunked(n: number): ReadableStream<Uint8Array> {
-  let sent = 0;
-  const block = new Uint8Array(MiB).fill(120);
-  return new ReadableStream({
-    pull(c) {
-      if (sent >= n) return c.close();
-      const chunk = block.subarray(0, Math.min(MiB, n - sent));
-      sent += chunk.length;
-      c.enqueue(chunk);
-    },
-  });
-}
+/** `n` bytes sent chunked (no Content-Length), a MiB at a time. */
+const chunked = (n: number) => chunkedBody(n, MiB);
 
 /** Everything an upload or import could leave behind in the store. */
 function leftovers(): string[] {
@@ -119,21 +113,7 @@ async function zeroBomb(zeroBytes: number): Promise<Buffer> {
       },
     }),
   );
-  const layer = Buffer.concat(out);
-  const config = JSON.stringify({
-    architecture: "amd64",
-    os: "linux",
-    config: {},
-    rootfs: { type: "layers", diff_ids: [`sha256:${diff.digest("hex")}`] },
-  });
-  return makeTar([
-    {
-      name: "manifest.json",
-      body: JSON.stringify([{ Config: "config.json", RepoTags: ["bomb/zeros:1"], Layers: ["layer.tar.gz"] }]),
-    },
-    { name: "config.json", body: config },
-    { name: "layer.tar.gz", body: layer },
-  ]);
+  return dockerSave([{ blob: Buffer.concat(out), diffId: `sha256:${diff.digest("hex")}` }], {}, "bomb/zeros:1");
 }
 
 describe("uploads against the disk's reserve", () => {
