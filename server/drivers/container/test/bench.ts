@@ -2,14 +2,15 @@
 //   npx tsx server/drivers/container/test/bench.ts [--json FILE] [--containers 20] [--runs 10]
 // Measures, in one run on the same busybox rootfs: driver create → running and remove (with the
 // user namespace and disk, and without both, interleaved), the disk image alone, bare
-// `crun run -d` / `crun delete -f` (through the same runtime command), console keystroke round
+// `crun run -d` / `crun delete -f` (through the same runtime command; the spec as written, with
+// crun compiling its seccomp section, and without seccomp, interleaved), console keystroke round
 // trip, exec open, and the cost of one bulk sample() per container. Prints medians.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { hostConfinement } from "../oci/confinement";
 import { ContainerDriver } from "../oci/driver";
-import { buildSpec } from "../oci/spec";
+import { buildSpec, SECCOMP_BPF_ANNOTATION } from "../oci/spec";
 import { createLayerImage, GiB } from "../oci/writable-layer";
 import { makeEnv, waitForOutput } from "./support";
 
@@ -112,25 +113,45 @@ try {
     confinement: hostConfinement(),
   });
   spec.process.terminal = false;
-  writeFileSync(path.join(bundle, "config.json"), JSON.stringify(spec));
-  const bareRun: number[] = [];
+  // The same container three ways, interleaved: as Tandem writes it (seccomp precompiled, passed
+  // as an annotation), with crun compiling the seccomp section itself, and with no seccomp.
+  const variants = {
+    shipped: spec,
+    crunCompiles: { ...spec, annotations: { ...spec.annotations, [SECCOMP_BPF_ANNOTATION]: undefined } },
+    noSeccomp: {
+      ...spec,
+      annotations: { ...spec.annotations, [SECCOMP_BPF_ANNOTATION]: undefined },
+      linux: { ...spec.linux, seccomp: undefined },
+    },
+  };
+  for (const [name, v] of Object.entries(variants)) {
+    mkdirSync(path.join(bundle, name));
+    writeFileSync(path.join(bundle, name, "config.json"), JSON.stringify(v));
+  }
+  const bareRun: Record<keyof typeof variants, number[]> = { shipped: [], crunCompiles: [], noSeccomp: [] };
   const bareDel: number[] = [];
   try {
     for (let i = 0; i < RUNS; i++) {
-      const id = `tandem-bench-${process.pid}-${i}`;
-      let t = performance.now();
-      // No pipes: the detached container would inherit them and keep spawnSync waiting.
-      const r = spawnSync(runtime.runtimeCommand, ["run", "-d", "--bundle", bundle, id], { stdio: "ignore" });
-      bareRun.push(performance.now() - t);
-      if (r.status !== 0) throw new Error(`crun run failed with status ${r.status}`);
-      t = performance.now();
-      spawnSync(runtime.runtimeCommand, ["delete", "-f", id], { stdio: "ignore" });
-      bareDel.push(performance.now() - t);
+      for (const name of Object.keys(variants) as (keyof typeof variants)[]) {
+        const id = `tandem-bench-${process.pid}-${i}-${name}`;
+        let t = performance.now();
+        // No pipes: the detached container would inherit them and keep spawnSync waiting.
+        const r = spawnSync(runtime.runtimeCommand, ["run", "-d", "--bundle", path.join(bundle, name), id], {
+          stdio: "ignore",
+        });
+        bareRun[name].push(performance.now() - t);
+        if (r.status !== 0) throw new Error(`crun run (${name}) failed with status ${r.status}`);
+        t = performance.now();
+        spawnSync(runtime.runtimeCommand, ["delete", "-f", id], { stdio: "ignore" });
+        bareDel.push(performance.now() - t);
+      }
     }
   } finally {
     execFileSync("umount", [`${bundle}/rootfs`]);
   }
-  results.bareCrunRunDetachedMs = r2(median(bareRun));
+  results.bareCrunRunDetachedMs = r2(median(bareRun.shipped));
+  results.bareCrunRunSeccompCompiledByCrunMs = r2(median(bareRun.crunCompiles));
+  results.bareCrunRunNoSeccompMs = r2(median(bareRun.noSeccomp));
   results.bareCrunDeleteForceMs = r2(median(bareDel));
 
   // 3. console keystroke round trip (attach socket → pty echo → attach socket)
