@@ -4,21 +4,13 @@
 import dgram from "node:dgram";
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "../test/net-helpers";
 import { PortHolder } from "./port-holder";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   while (cleanups.length) cleanups.pop()!();
 });
-
-/** A port that is free right now (bound on the wildcard and released). */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** TCP echo that answers "echo:<what it read>" once the client has finished sending. */
 async function tcpEcho(): Promise<number> {

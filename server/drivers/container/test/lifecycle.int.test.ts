@@ -2,24 +2,13 @@
 // exec → memory limit (OOM inside, reported) → CPU quota (measured) → pause/resume → published
 // port → stop → remove leaves nothing behind; then re-adoption by a new driver instance.
 import { existsSync, readFileSync } from "node:fs";
-import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DriverGuest } from "../../../domain/driver";
 import { AppError } from "../../../domain/errors";
+import { httpGet } from "./net-helpers";
 import { HAVE_BACKEND, makeEnv, processesMentioning, waitForOutput, type TestEnv } from "./support";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function httpGet(port: number, host = "127.0.0.1"): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ port, host }, () => s.write("GET / HTTP/1.0\r\n\r\n"));
-    let body = "";
-    s.setTimeout(5000, () => s.destroy(new Error("http timeout")));
-    s.on("data", (d) => (body += d.toString()));
-    s.on("end", () => resolve(body));
-    s.on("error", reject);
-  });
-}
 
 describe.skipIf(!HAVE_BACKEND)("container lifecycle (conmon + crun)", () => {
   let env: TestEnv;

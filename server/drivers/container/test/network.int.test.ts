@@ -9,18 +9,10 @@ import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DriverGuest } from "../../../domain/driver";
 import { macFor } from "../oci/network";
+import { freePort, page, webCommand as web } from "./net-helpers";
 import { HAVE_BACKEND, makeEnv, type TestEnv } from "./support";
 
 let env: TestEnv;
-
-/** A port that is free right now. */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** A host service on 127.0.0.1:port; close() also ends its connections. */
 async function squat(port: number): Promise<{ close(): Promise<void> }> {
@@ -47,31 +39,6 @@ function bindTcp(port: number): Promise<string> {
     s.listen(port, "127.0.0.1", () => s.close(() => resolve("bound")));
   });
 }
-
-/** The page at host:port; retried while the web server inside starts. */
-async function page(port: number, host = "127.0.0.1"): Promise<string> {
-  for (let i = 0; ; i++) {
-    try {
-      return await new Promise<string>((resolve, reject) => {
-        const s = net.connect({ port, host }, () => s.write("GET / HTTP/1.0\r\n\r\n"));
-        let body = "";
-        s.setTimeout(5000, () => s.destroy(new Error("timeout")));
-        s.on("data", (d) => (body += d.toString()));
-        s.on("end", () => (body ? resolve(body.split("\r\n\r\n")[1]?.trim() ?? "") : reject(new Error("empty"))));
-        s.on("error", reject);
-      });
-    } catch (e) {
-      if (i >= 50) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
-const web = (word: string) => [
-  "sh",
-  "-c",
-  `mkdir -p /www && echo ${word} > /www/index.html && exec httpd -f -p 8080 -h /www`,
-];
 
 describe.skipIf(!HAVE_BACKEND)("container network (conmon + crun)", () => {
   let web1: DriverGuest;

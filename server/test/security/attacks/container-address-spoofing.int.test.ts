@@ -14,44 +14,15 @@
 // its IP) and IP (IPv4 and ARP sender fields; everything else, IPv6 included, is dropped), so the
 // forged frames never reach the bridge and the host keeps getting the victim's page.
 import { execFile } from "node:child_process";
-import net from "node:net";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DriverGuest } from "../../../domain/driver";
+import { page, webCommand as web } from "../../../drivers/container/test/net-helpers";
 import { HAVE_BACKEND, makeEnv, type TestEnv } from "../../../drivers/container/test/support";
 import { runIn } from "./container-probe";
 
 const exec = promisify(execFile);
 let env: TestEnv;
-
-function httpGet(host: string, port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ port, host }, () => s.write("GET / HTTP/1.0\r\n\r\n"));
-    let body = "";
-    s.setTimeout(5000, () => s.destroy(new Error("http timeout")));
-    s.on("data", (d) => (body += d.toString()));
-    s.on("end", () => resolve(body));
-    s.on("error", reject);
-  });
-}
-
-/** The page at ip:8080, retried while the server inside is starting. */
-async function page(ip: string): Promise<string> {
-  for (let i = 0; ; i++) {
-    try {
-      return (await httpGet(ip, 8080)).split("\r\n\r\n")[1]?.trim() ?? "";
-    } catch (e) {
-      if (i >= 50) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
-const web = (word: string) => [
-  "sh",
-  "-c",
-  `mkdir -p /www && echo ${word} > /www/index.html && exec httpd -f -p 8080 -h /www`,
-];
 
 /** Runs a command in a container's netns with host root: a container holding every net cap. */
 const inNetns = (g: DriverGuest, cmd: string) =>
@@ -69,8 +40,8 @@ async function pair(): Promise<{ victim: DriverGuest; attacker: DriverGuest; vip
   const victim = await env.driver.create(env.spec({ command: web("victim-page") }), () => {});
   const attacker = await env.driver.create(env.spec({ command: web("attacker-page") }), () => {});
   const vip = victim.ipAddresses[0]!;
-  expect(await page(vip)).toBe("victim-page");
-  expect(await page(attacker.ipAddresses[0]!)).toBe("attacker-page");
+  expect(await page(8080, vip)).toBe("victim-page");
+  expect(await page(8080, attacker.ipAddresses[0]!)).toBe("attacker-page");
   // The kernel ignores a neighbour update within a second of the last one (locktime).
   await new Promise((r) => setTimeout(r, 1100));
   return { victim, attacker, vip };
@@ -100,7 +71,7 @@ describe.skipIf(!HAVE_BACKEND)("attack: a container takes over a neighbour's add
       attacker,
       `ip addr add ${vip}/32 dev eth0 && busybox arping -U -c 3 -w 3 -I eth0 -s ${vip} ${vip}; true`,
     );
-    const got = await page(vip);
+    const got = await page(8080, vip);
     expect({ got, spoof }).toMatchObject({ got: "victim-page" });
   });
 
@@ -112,7 +83,7 @@ describe.skipIf(!HAVE_BACKEND)("attack: a container takes over a neighbour's add
       `ip link set eth0 down && ip link set eth0 address ${vmac} && ip link set eth0 up && ` +
         `ip addr add ${vip}/32 dev eth0 && busybox arping -U -c 3 -w 3 -I eth0 -s ${vip} ${vip}; true`,
     );
-    const got = await page(vip);
+    const got = await page(8080, vip);
     expect({ got, spoof }).toMatchObject({ got: "victim-page" });
   });
 });
