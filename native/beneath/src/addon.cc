@@ -80,10 +80,13 @@ Napi::Value OpenBeneath(const Napi::CallbackInfo& info) {
   // openat2 refuses a mode without O_CREAT/O_TMPFILE.
   how.mode = (flags & (O_CREAT | __O_TMPFILE)) ? mode : 0;
   how.resolve = kResolve;
+  // EAGAIN: a rename or mount raced the walk and the kernel could not prove `..` stayed
+  // beneath; openat2(2) says to retry. A few times only: a steady EAGAIN is an attack.
   long fd;
+  int tries = 0;
   do {
     fd = syscall(SYS_openat2, dirfd, rel.c_str(), &how, sizeof how);
-  } while (fd < 0 && (errno == EINTR || errno == EAGAIN) && !(flags & O_NONBLOCK));
+  } while (fd < 0 && (errno == EINTR || errno == EAGAIN) && ++tries < 32);
   if (fd < 0) ThrowErrno(env, errno, "openat2", rel);
   return Napi::Number::New(env, static_cast<double>(fd));
 }

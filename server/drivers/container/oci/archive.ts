@@ -7,6 +7,7 @@ import path from "node:path";
 import { z } from "zod";
 import { AppError } from "../../../domain/errors";
 import { goArch, ImageStoreError, type OciImageStore, type StoredImage } from "./image-store";
+import { ImageFileError, readImageFileBytes } from "./rootfs-files";
 import type { UnpackBudget } from "./unpack-budget";
 
 const DockerManifest = z.array(
@@ -50,8 +51,22 @@ async function inside(staging: string, rel: string): Promise<string> {
   return real;
 }
 
+/** Manifests, indexes and configs are a few KiB; registries refuse manifests over 4 MiB. */
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
+
 async function readJson(staging: string, rel: string): Promise<{ value: unknown; bytes: Buffer }> {
-  const bytes = await fs.readFile(await inside(staging, rel));
+  const real = await inside(staging, rel);
+  const root = await fs.realpath(staging);
+  // A regular file under the cap, opened beneath the staging dir: a multi-GiB "config" is not
+  // read into memory, and a FIFO or device cannot block or feed the read.
+  let bytes: Buffer | null;
+  try {
+    bytes = readImageFileBytes(root, path.relative(root, real) || ".", MAX_JSON_BYTES);
+  } catch (e) {
+    if (e instanceof ImageFileError) throw new ImageStoreError(`the archive's ${e.message}`);
+    throw e;
+  }
+  if (bytes === null) throw new ImageStoreError(`the archive does not contain '${rel}'`);
   try {
     return { value: JSON.parse(bytes.toString("utf8")), bytes };
   } catch {

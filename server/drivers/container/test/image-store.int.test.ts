@@ -240,4 +240,15 @@ describe.skipIf(!HAVE_BACKEND)("OCI image store", () => {
     await expect(importArchive(store, file)).rejects.toThrow(/neither manifest.json/);
     expect(readdirSync(path.join(store.dir, "tmp"))).toEqual([]);
   });
+
+  it("reads an archive's JSON only as a regular file of at most 16 MiB", async () => {
+    const file = path.join(tmp, "json.tar");
+    // A 17 MiB "manifest" (a multi-GiB one used to be read into memory whole).
+    writeFileSync(file, makeTar([{ name: "manifest.json", body: `[${" ".repeat(17 * 1024 * 1024)}]` }]));
+    await expect(importArchive(store, file)).rejects.toThrow(/manifest.json is larger than 16777216 bytes/);
+    // A manifest that links to a host file is read neither through the link nor at all.
+    writeFileSync(file, makeTar([{ name: "manifest.json", type: "symlink", linkname: "/etc/passwd" }]));
+    await expect(importArchive(store, file)).rejects.toThrow(/points outside the archive|symlink/);
+    expect(readdirSync(path.join(store.dir, "tmp"))).toEqual([]);
+  });
 });
