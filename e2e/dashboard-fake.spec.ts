@@ -273,6 +273,45 @@ test("an API token is shown once, then only its prefix", async ({ page }) => {
   await expect(row).toHaveCount(0);
 });
 
+test("a password change says it revokes the API tokens, then does", async ({ page, browser }) => {
+  // A user of its own, so the admin's password stays what the other specs sign in with.
+  await signIn(page, server.password);
+  const { csrfToken } = await (await page.request.get("/api/v1/session")).json();
+  const made = await page.request.post("/api/v1/users", {
+    headers: { "x-csrf-token": csrfToken },
+    data: { username: "e2e-pw", password: "e2e-pw-first", role: "viewer" },
+  });
+  expect(made.status()).toBe(201);
+  const context = await browser.newContext({ baseURL: `http://127.0.0.1:${PORT}` });
+  try {
+    const user = await context.newPage();
+    await signIn(user, "e2e-pw-first", "e2e-pw");
+    await user.goto("/settings");
+    await user.getByLabel("Token name").fill("before-change");
+    await user.getByRole("button", { name: "Create token" }).click();
+    const created = user.getByRole("dialog", { name: 'Token "before-change" created' });
+    const secret = await created.getByLabel("New API token").inputValue();
+    await created.getByRole("button", { name: "Done" }).click();
+    const row = user.getByRole("row").filter({ hasText: "before-change" });
+    await expect(row).toBeVisible();
+
+    await user.getByLabel("Current password").fill("e2e-pw-first");
+    await user.getByLabel("New password").fill("e2e-pw-second");
+    await user.getByRole("button", { name: "Change password" }).click();
+    const confirm = user.getByRole("dialog", { name: "Change your password?" });
+    await expect(confirm).toContainText("your API token revoked");
+    await confirm.getByRole("button", { name: "Change password" }).click();
+    // Two scrypt runs (check the old password, hash the new one) at 128 MiB each: seconds on a
+    // busy two-core host.
+    await expect(user.getByText(/Password changed; .* your API token revoked/)).toBeVisible({ timeout: 60_000 });
+    await expect(row).toHaveCount(0);
+    const res = await user.request.get("/api/v1/host", { headers: { authorization: `Bearer ${secret}` } });
+    expect(res.status()).toBe(401);
+  } finally {
+    await context.close();
+  }
+});
+
 test("j/k move through the list and Enter opens the guest", async ({ page }) => {
   await signIn(page, server.password);
   await page.getByLabel("Search guests").fill("vm-01");

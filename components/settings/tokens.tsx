@@ -1,5 +1,7 @@
 "use client";
-// API tokens: create one (its secret is shown once, here), list and revoke.
+// API tokens: create one (its secret is shown once, here), list and revoke. Every token expires
+// (the server's default lifetime unless a number of days is given); a password change revokes
+// them all, so the list reloads when `version` changes.
 import { useEffect, useState, type FormEvent } from "react";
 import { CreateTokenBody, type ApiTokenInfo } from "@/server/contract";
 import { errorMessage } from "../api/client";
@@ -9,11 +11,11 @@ import { Field } from "../ui/field";
 import { formatAgo, formatDateTime } from "../ui/format";
 import { useNotify } from "../ui/toaster";
 
-export function Tokens() {
+export function Tokens({ version = 0 }: { version?: number }) {
   const notify = useNotify();
   const [tokens, setTokens] = useState<ApiTokenInfo[] | null>(null);
   const [name, setName] = useState("");
-  const [days, setDays] = useState("90");
+  const [days, setDays] = useState("");
   const [error, setError] = useState<string | undefined>();
   const [secret, setSecret] = useState<{ name: string; token: string } | null>(null);
   const [revoking, setRevoking] = useState<ApiTokenInfo | null>(null);
@@ -21,7 +23,7 @@ export function Tokens() {
 
   useEffect(() => {
     listTokens().then(setTokens, (e) => notify(`Could not list tokens: ${errorMessage(e)}`, "error"));
-  }, [notify]);
+  }, [notify, version]);
 
   async function create(e: FormEvent) {
     e.preventDefault();
@@ -34,6 +36,7 @@ export function Tokens() {
       setSecret({ name: r.info.name, token: r.token });
       setCopied(false);
       setName("");
+      setDays("");
     } catch (err) {
       setError(errorMessage(err));
     }
@@ -55,14 +58,23 @@ export function Tokens() {
         API tokens
       </h2>
       <p className="muted text-sm">
-        For scripts and Prometheus: send <code>Authorization: Bearer &lt;token&gt;</code>. A token acts with your role.
+        For scripts and Prometheus: send <code>Authorization: Bearer &lt;token&gt;</code>. A token acts with your role,
+        expires on the date shown, and is revoked when your password changes.
       </p>
       <form onSubmit={create} className="flex flex-wrap items-end gap-3">
         <Field label="Token name" error={error} className="min-w-48 flex-1">
           <input className="input" value={name} onChange={(e) => setName(e.target.value)} placeholder="prometheus" />
         </Field>
-        <Field label="Expires after (days)" className="w-40">
-          <input className="input" type="number" min={1} value={days} onChange={(e) => setDays(e.target.value)} />
+        <Field label="Expires after (days)" className="w-44">
+          <input
+            className="input"
+            type="number"
+            min={1}
+            max={3650}
+            placeholder="server default"
+            value={days}
+            onChange={(e) => setDays(e.target.value)}
+          />
         </Field>
         <button type="submit" className="btn-primary">
           Create token
@@ -90,7 +102,7 @@ export function Tokens() {
                   <code>{t.prefix}…</code>
                 </td>
                 <td className="muted hidden sm:table-cell">{t.lastUsedAt ? formatAgo(t.lastUsedAt) : "never"}</td>
-                <td className="muted hidden sm:table-cell">{t.expiresAt ? formatDateTime(t.expiresAt) : "never"}</td>
+                <td className="muted hidden sm:table-cell">{formatDateTime(t.expiresAt)}</td>
                 <td className="text-right">
                   <button type="button" className="btn" onClick={() => setRevoking(t)}>
                     Revoke
