@@ -18,8 +18,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DriverGuest } from "../../../domain/driver";
 import { page, webCommand as web } from "../../../drivers/container/test/net-helpers";
-import { HAVE_BACKEND, makeEnv, type TestEnv } from "../../../drivers/container/test/support";
-import { runIn } from "./container-probe";
+import { execScript, HAVE_BACKEND, makeEnv, type TestEnv } from "../../../drivers/container/test/support";
 
 const exec = promisify(execFile);
 let env: TestEnv;
@@ -60,7 +59,7 @@ describe.skipIf(!HAVE_BACKEND)("attack: a container takes over a neighbour's add
 
   it("has no CAP_NET_ADMIN inside to change its own address", async () => {
     const { attacker, vip } = await pair();
-    const r = await runIn(env, attacker.id, `ip addr add ${vip}/32 dev eth0`);
+    const r = await execScript(env.driver, attacker.id, `ip addr add ${vip}/32 dev eth0`);
     expect(r.rc).not.toBe(0);
     expect(r.out).toMatch(/not permitted/i);
   });

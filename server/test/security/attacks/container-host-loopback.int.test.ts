@@ -12,9 +12,11 @@
 //
 // before the fix: from inside the container (Docker's capabilities) and from its netns both the
 // forged connection got the loopback listener's greeting; `nc` got the greeting of the listeners
-// on the bridge address and on the other host address; seen at 2febe26.
+// on the bridge address, on the other host address and on the bridge's IPv6 link-local address;
+// seen at 2febe26.
 // after the fix: the forged SYN gets no answer (drop of 127.0.0.0/8 from the bridge, route_localnet
-// 0), the bridge address and other host addresses answer nothing the container was not given.
+// 0), the bridge address and other host addresses answer nothing the container was not given
+// (input filter), and IPv6 from the container never gets past its veth (bridge pins).
 import { execFile, execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import net from "node:net";
@@ -22,8 +24,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DriverGuest } from "../../../domain/driver";
-import { HAVE_BACKEND, makeEnv, type TestEnv } from "../../../drivers/container/test/support";
-import { runIn } from "./container-probe";
+import { until } from "../../harness";
+import { execScript, HAVE_BACKEND, makeEnv, type TestEnv } from "../../../drivers/container/test/support";
 
 const exec = promisify(execFile);
 const tag = Math.random().toString(16).slice(2, 6);
@@ -68,7 +70,7 @@ async function listen(host: string): Promise<{ hits: number; port: number; marke
 }
 
 /** busybox nc from inside the container, stdin open two seconds so a greeting can arrive. */
-const ncFrom = (host: string, port: number) => runIn(env, g.id, `(sleep 2) | timeout 5 nc ${host} ${port}`);
+const ncFrom = (host: string, port: number) => execScript(env.driver, g.id, `(sleep 2) | timeout 5 nc ${host} ${port}`);
 
 describe.skipIf(!HAVE_BACKEND)("attack: a container reaches the host's loopback and addresses", () => {
   beforeAll(async () => {
@@ -109,8 +111,12 @@ describe.skipIf(!HAVE_BACKEND)("attack: a container reaches the host's loopback 
     const local = await listen("127.0.0.1");
     // First an ordinary packet to the gateway, so the host learns the container's MAC from its
     // ARP request (the host's own ARP for a reply from 127.0.0.1 would go unanswered).
-    await runIn(env, g.id, `timeout 2 nc ${gateway} 9 </dev/null`);
-    const inside = await runIn(env, g.id, `timeout 10 ${POKE} eth0 ${gatewayMac} 127.0.0.1 ${local.port} hello`);
+    await execScript(env.driver, g.id, `timeout 2 nc ${gateway} 9 </dev/null`);
+    const inside = await execScript(
+      env.driver,
+      g.id,
+      `timeout 10 ${POKE} eth0 ${gatewayMac} 127.0.0.1 ${local.port} hello`,
+    );
     // The container's netns with every capability: what a container granted NET_RAW could do.
     const fromNetns = await exec(
       "nsenter",
@@ -140,6 +146,37 @@ describe.skipIf(!HAVE_BACKEND)("attack: a container reaches the host's loopback 
       otherGreeting: toOther.out.includes(onOther.marker),
       otherConnections: onOther.hits,
     }).toEqual({ bridgeGreeting: false, bridgeConnections: 0, otherGreeting: false, otherConnections: 0 });
+  });
+
+  it("cannot connect to a host service over IPv6 on the bridge's link-local address", async () => {
+    // Services bound to [::] answer there too; the bridge has no IPv6 of Tandem's making.
+    const info = JSON.parse(
+      execFileSync("ip", ["-6", "-j", "addr", "show", "dev", env.opts.bridge!], { encoding: "utf8" }),
+    );
+    const linkLocal = (info[0]?.addr_info as { local: string; scope: string }[] | undefined)?.find(
+      (a) => a.scope === "link",
+    )?.local;
+    expect(linkLocal, "the host gives the bridge an IPv6 link-local address").toBeTruthy();
+    // Bindable once duplicate address detection has finished on the bridge.
+    await until(
+      () =>
+        !execFileSync("ip", ["-6", "addr", "show", "dev", env.opts.bridge!], { encoding: "utf8" }).includes(
+          "tentative",
+        ),
+      10_000,
+    );
+    const onBridge6 = await listen(`${linkLocal}%${env.opts.bridge}`);
+    // The container's own link-local address leaves its tentative (DAD) state within seconds.
+    const r = await execScript(
+      env.driver,
+      g.id,
+      `for i in $(seq 50); do ip -6 addr show dev eth0 | grep -q tentative || break; sleep 0.1; done; ` +
+        `(sleep 2) | timeout 5 nc ${linkLocal}%eth0 ${onBridge6.port}`,
+    );
+    expect({ greeting: r.out.includes(onBridge6.marker), connections: onBridge6.hits }).toEqual({
+      greeting: false,
+      connections: 0,
+    });
   });
 
   it("still answers connections the host opens to it (replies are let through)", async () => {
