@@ -13,46 +13,33 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ConsoleStream, DriverGuest } from "../../../domain/driver";
+import { afterAll, describe, expect, it } from "vitest";
+import type { ConsoleStream } from "../../../domain/driver";
 import { detectCgroupLayout } from "../../../drivers/container/oci/cgroups";
 import { HAVE_BACKEND, waitForOutput } from "../../../drivers/container/test/support";
-import { makeProbeEnv, PROBE, type ProbeEnv } from "./container-probe";
+import { PROBE, useAttackContainer } from "./container-probe";
 
 const BOMB = 4096;
 
 describe.skipIf(!HAVE_BACKEND)("attack: a fork bomb inside a container", () => {
-  let env: ProbeEnv;
-  let g: DriverGuest;
-  let pidsDir: string;
+  // Memory well above what 4096 idle processes take, so the pids limit is what stops them.
+  const c = useAttackContainer({ probe: true, spec: { memoryMiB: 1024 } });
   let bomb: ConsoleStream | null = null;
-  let removed = false;
-
-  beforeAll(async () => {
-    env = await makeProbeEnv();
-    // Memory well above what 4096 idle processes take, so the pids limit is what stops them.
-    g = await env.driver.create(
-      env.spec({ image: "probe:test", resolvedImage: env.image, memoryMiB: 1024, command: ["sleep", "1000"] }),
-      () => {},
-    );
+  const pidsDir = () => {
     const layout = detectCgroupLayout();
-    const rel = path.join(env.opts.cgroupParent!, g.id.split(".").at(-1)!);
-    pidsDir = path.join(layout.mode === "v2" ? (layout.unified ?? "/sys/fs/cgroup") : layout.v1.pids!, rel);
-  });
+    const rel = path.join(c.env().opts.cgroupParent!, c.guest().id.split(".").at(-1)!);
+    return path.join(layout.mode === "v2" ? (layout.unified ?? "/sys/fs/cgroup") : layout.v1.pids!, rel);
+  };
 
-  afterAll(async () => {
-    bomb?.close();
-    if (g && !removed) await env.driver.remove(g.id, { purgeDisks: true });
-    const leftovers = await env.cleanup();
-    expect(leftovers).toEqual([]);
-  });
+  // Runs before the container is removed (after-hooks run in reverse order).
+  afterAll(() => bomb?.close());
 
   it("stops at the container's pids limit while the host keeps forking", async () => {
-    bomb = await env.driver.exec(g.id, [PROBE, `fork=${BOMB}`], { rows: 24, cols: 120 });
+    bomb = await c.env().driver.exec(c.guest().id, [PROBE, `fork=${BOMB}`], { rows: 24, cols: 120 });
     const out = await waitForOutput(bomb, /forked=\d+ stop=\S+/, 60_000);
     const [, forked, stop] = /forked=(\d+) stop=(\S+)/.exec(out)!;
-    const max = readFileSync(path.join(pidsDir, "pids.max"), "utf8").trim();
-    const current = Number(readFileSync(path.join(pidsDir, "pids.current"), "utf8"));
+    const max = readFileSync(path.join(pidsDir(), "pids.max"), "utf8").trim();
+    const current = Number(readFileSync(path.join(pidsDir(), "pids.current"), "utf8"));
     console.log(`fork bomb: forked=${forked} stop=${stop} pids.max=${max} pids.current=${current}`);
     expect(max).toBe("2048");
     expect(stop).toBe("EAGAIN");
@@ -63,9 +50,9 @@ describe.skipIf(!HAVE_BACKEND)("attack: a fork bomb inside a container", () => {
   });
 
   it("removing the container ends every process of the bomb", async () => {
-    await env.driver.remove(g.id, { purgeDisks: true });
-    removed = true;
-    expect(existsSync(pidsDir)).toBe(false);
+    const dir = pidsDir();
+    await c.env().driver.remove(c.guest().id, { purgeDisks: true });
+    expect(existsSync(dir)).toBe(false);
     bomb?.close();
     bomb = null;
   });

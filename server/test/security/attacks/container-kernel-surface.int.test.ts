@@ -13,37 +13,22 @@
 // keyctl/add_key/unshare/clone with CLONE_NEWUSER = EPERM, clone3 = ENOSYS, thread=ok: every call
 // above is refused before it reaches the kernel, while threads (clone3 → ENOSYS → clone) work.
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DriverGuest } from "../../../domain/driver";
+import { describe, expect, it } from "vitest";
 import { HAVE_BACKEND } from "../../../drivers/container/test/support";
-import { makeProbeEnv, PROBE, probeResults, runIn, type ProbeEnv } from "./container-probe";
+import { PROBE, probeResults, runIn, useAttackContainer } from "./container-probe";
 
 describe.skipIf(!HAVE_BACKEND)("attack: a container reaches io_uring, keyrings and user namespaces", () => {
-  let env: ProbeEnv;
-  let g: DriverGuest;
-
-  beforeAll(async () => {
-    env = await makeProbeEnv();
-    g = await env.driver.create(
-      env.spec({ image: "probe:test", resolvedImage: env.image, command: ["sleep", "1000"] }),
-      () => {},
-    );
-  });
-
-  afterAll(async () => {
-    if (g) await env.driver.remove(g.id, { purgeDisks: true });
-    const leftovers = await env.cleanup();
-    expect(leftovers).toEqual([]);
-  });
+  const c = useAttackContainer({ probe: true });
+  const run = (script: string) => runIn(c.env(), c.guest().id, script);
 
   it("runs the container's init and its exec'd processes under one seccomp filter", async () => {
-    const { pid } = await env.driver.details(g.id);
+    const { pid } = await c.env().driver.details(c.guest().id);
     expect(readFileSync(`/proc/${pid}/status`, "utf8")).toMatch(/^Seccomp:\s+2$/m);
-    expect((await runIn(env, g.id, "grep Seccomp: /proc/self/status")).out).toMatch(/Seccomp:\s+2/);
+    expect((await run("grep Seccomp: /proc/self/status")).out).toMatch(/Seccomp:\s+2/);
   });
 
   it("refuses io_uring before it reaches the kernel", async () => {
-    const r = probeResults((await runIn(env, g.id, `${PROBE} io_uring`)).out);
+    const r = probeResults((await run(`${PROBE} io_uring`)).out);
     expect(r.io_uring_setup).toMatch(/^(ENOSYS|EPERM)$/);
     // EBADF/EINVAL would mean the call got past the filter to the kernel's argument checks.
     expect(r.io_uring_enter).toMatch(/^(ENOSYS|EPERM)$/);
@@ -51,12 +36,12 @@ describe.skipIf(!HAVE_BACKEND)("attack: a container reaches io_uring, keyrings a
   });
 
   it("refuses the kernel keyrings", async () => {
-    const r = probeResults((await runIn(env, g.id, `${PROBE} keyring`)).out);
+    const r = probeResults((await run(`${PROBE} keyring`)).out);
     expect(r).toMatchObject({ keyctl: "EPERM", add_key: "EPERM" });
   });
 
   it("refuses new user namespaces by unshare, clone and clone3, and threads still work", async () => {
-    const r = probeResults((await runIn(env, g.id, `${PROBE} userns thread`)).out);
+    const r = probeResults((await run(`${PROBE} userns thread`)).out);
     expect(r.unshare_newuser).toBe("EPERM");
     expect(r.clone_newuser).toBe("EPERM");
     // seccomp cannot read clone3's flags (they are in memory): the whole call is refused with
@@ -67,7 +52,7 @@ describe.skipIf(!HAVE_BACKEND)("attack: a container reaches io_uring, keyrings a
 
   it("still runs 32-bit system calls (the filter lists the host's sub-architectures)", async () => {
     // crun ignores Podman's archMap: the unconverted profile would kill this with SIGSYS.
-    const r = probeResults((await runIn(env, g.id, `${PROBE} ia32`)).out);
+    const r = probeResults((await run(`${PROBE} ia32`)).out);
     expect(r.ia32).toBe(process.arch === "x64" ? "ok" : "n/a");
   });
 });

@@ -1,13 +1,15 @@
 // Shared set-up for the attack tests that start inside a container: the container driver's test
 // environment (own bridge, cgroup parent, data dir) plus an image "probe:test" made of the busybox
 // root file system and one more layer holding fixtures/probe.c compiled statically here (busybox
-// cannot make raw system calls), and a way to run a shell command in a running container.
+// cannot make raw system calls), a way to run a shell command in a running container, and the
+// before/after hooks of a test file that attacks from one container.
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { ResolvedImage } from "../../../domain/driver";
+import { afterAll, beforeAll, expect } from "vitest";
+import type { DriverGuest, GuestSpec, ResolvedImage } from "../../../domain/driver";
 import { goArch, OciImageStore } from "../../../drivers/container/oci/image-store";
-import { makeEnv, type TestEnv } from "../../../drivers/container/test/support";
+import { execScript, makeEnv, type TestEnv } from "../../../drivers/container/test/support";
 import { makeTar } from "../../../drivers/container/test/tar-writer";
 
 export const PROBE = "/usr/local/bin/probe";
@@ -48,35 +50,45 @@ export async function makeProbeEnv(): Promise<ProbeEnv> {
   return { ...env, image: store.resolved(img) };
 }
 
-/**
- * Runs `script` with /bin/sh in a running container through the driver's exec (a PTY) and
- * returns what it printed (CR LF turned into LF) and its exit status.
- */
-export async function runIn(
+/** Runs `script` with /bin/sh in a running container (the driver tests' execScript). */
+export function runIn(
   env: TestEnv,
   id: string,
   script: string,
-  timeoutMs = 30_000,
+  timeoutMs?: number,
 ): Promise<{ out: string; rc: number }> {
-  const end = /@@rc=(\d+)@@/;
-  const x = await env.driver.exec(id, ["/bin/sh", "-c", `${script}; echo "@@rc=$?@@"`], { rows: 50, cols: 200 });
-  try {
-    const text = await new Promise<string>((resolve, reject) => {
-      let buf = "";
-      const timer = setTimeout(() => reject(new Error(`timed out; got ${JSON.stringify(buf.slice(-500))}`)), timeoutMs);
-      x.onData((d) => {
-        buf += Buffer.from(d).toString();
-        if (end.test(buf)) {
-          clearTimeout(timer);
-          resolve(buf);
-        }
-      });
-    });
-    const rc = Number(end.exec(text)![1]);
-    return { out: text.replace(end, "").replace(/\r\n/g, "\n"), rc };
-  } finally {
-    x.close();
-  }
+  return execScript(env.driver, id, script, timeoutMs);
+}
+
+/**
+ * Registers beforeAll/afterAll for a describe block that attacks from one running container
+ * (`sleep 1000`; from the probe image when `probe`): made before the tests, removed after them,
+ * and the environment proven clean. The getters are valid inside the tests.
+ */
+export function useAttackContainer(opts: { probe?: boolean; spec?: Partial<GuestSpec> } = {}): {
+  env: () => ProbeEnv | TestEnv;
+  guest: () => DriverGuest;
+} {
+  let env: ProbeEnv | TestEnv | undefined;
+  let g: DriverGuest | undefined;
+  beforeAll(async () => {
+    let image: Partial<GuestSpec> = {};
+    let e: TestEnv;
+    if (opts.probe) {
+      const p = await makeProbeEnv();
+      image = { image: "probe:test", resolvedImage: p.image };
+      e = p;
+    } else e = makeEnv();
+    env = e;
+    g = await e.driver.create(e.spec({ ...image, command: ["sleep", "1000"], ...opts.spec }), () => {});
+  });
+  afterAll(async () => {
+    if (!env) return;
+    // A test may have removed it already (that can be what it tests).
+    if (g && (await env.driver.list()).some((x) => x.id === g!.id)) await env.driver.remove(g.id, { purgeDisks: true });
+    expect(await env.cleanup()).toEqual([]);
+  });
+  return { env: () => env!, guest: () => g! };
 }
 
 /** Parses the probe's "<what>=<result>" lines. */

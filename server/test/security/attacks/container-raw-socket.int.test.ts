@@ -9,46 +9,31 @@
 // After the fix (Podman's default capabilities from containers.conf, which leave out NET_RAW,
 // MKNOD and AUDIT_WRITE): CapBnd 00000000800405fb, every raw socket EPERM, and ping says
 // "permission denied (are you root?)".
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DriverGuest } from "../../../domain/driver";
+import { describe, expect, it } from "vitest";
 import { HAVE_BACKEND } from "../../../drivers/container/test/support";
-import { makeProbeEnv, PROBE, probeResults, runIn, type ProbeEnv } from "./container-probe";
+import { PROBE, probeResults, runIn, useAttackContainer } from "./container-probe";
 
 const CAP_NET_RAW = 13n;
 const CAP_MKNOD = 27n;
 
 describe.skipIf(!HAVE_BACKEND)("attack: a container opens raw sockets", () => {
-  let env: ProbeEnv;
-  let g: DriverGuest;
-
-  beforeAll(async () => {
-    env = await makeProbeEnv();
-    g = await env.driver.create(
-      env.spec({ image: "probe:test", resolvedImage: env.image, command: ["sleep", "1000"] }),
-      () => {},
-    );
-  });
-
-  afterAll(async () => {
-    if (g) await env.driver.remove(g.id, { purgeDisks: true });
-    const leftovers = await env.cleanup();
-    expect(leftovers).toEqual([]);
-  });
+  const c = useAttackContainer({ probe: true });
+  const run = (script: string) => runIn(c.env(), c.guest().id, script);
 
   it("has no CAP_NET_RAW or CAP_MKNOD in its bounding set", async () => {
-    const { out } = await runIn(env, g.id, "grep CapBnd /proc/self/status");
+    const { out } = await run("grep CapBnd /proc/self/status");
     const bnd = BigInt(`0x${/CapBnd:\s*([0-9a-f]+)/.exec(out)![1]}`);
     expect((bnd >> CAP_NET_RAW) & 1n).toBe(0n);
     expect((bnd >> CAP_MKNOD) & 1n).toBe(0n);
   });
 
   it("cannot open raw IP or packet sockets", async () => {
-    const r = probeResults((await runIn(env, g.id, `${PROBE} raw`)).out);
+    const r = probeResults((await run(`${PROBE} raw`)).out);
     expect(r).toMatchObject({ raw_icmp: "EPERM", raw_ip: "EPERM", packet: "EPERM" });
   });
 
   it("cannot ping with busybox's raw-socket ping", async () => {
-    const { out, rc } = await runIn(env, g.id, "ping -c1 -W1 127.0.0.1");
+    const { out, rc } = await run("ping -c1 -W1 127.0.0.1");
     expect(rc).not.toBe(0);
     expect(out).toMatch(/permission denied|can't create raw socket/i);
   });
