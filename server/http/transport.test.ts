@@ -18,12 +18,22 @@ describe("trusted proxies", () => {
 describe("clientOf", () => {
   const proxies = trustedProxies(["10.0.0.0/24"]);
   it("believes nothing a peer that is not a trusted proxy says", () => {
+    const forged = req("203.0.113.9", { host: "tandem.local", "x-forwarded-host": "evil.example" });
+    expect(clientOf(forged, proxies).host).toBe("tandem.local");
     const c = clientOf(req("203.0.113.9", { "x-forwarded-for": "1.2.3.4", "x-forwarded-proto": "https" }), proxies);
-    expect(c).toEqual({ address: "203.0.113.9", secure: false });
+    expect(c).toEqual({ address: "203.0.113.9", secure: false, host: undefined });
   });
   it("takes the client address and proto a trusted proxy added", () => {
-    const c = clientOf(req("::ffff:10.0.0.2", { "x-forwarded-for": "1.2.3.4", "x-forwarded-proto": "https" }), proxies);
-    expect(c).toEqual({ address: "1.2.3.4", secure: true });
+    const c = clientOf(
+      req("::ffff:10.0.0.2", {
+        host: "127.0.0.1:8080",
+        "x-forwarded-for": "1.2.3.4",
+        "x-forwarded-proto": "https",
+        "x-forwarded-host": "tandem.example",
+      }),
+      proxies,
+    );
+    expect(c).toEqual({ address: "1.2.3.4", secure: true, host: "tandem.example" });
   });
   it("walks a chain of trusted proxies, stops at the first untrusted hop", () => {
     const c = clientOf(req("10.0.0.2", { "x-forwarded-for": "6.6.6.6, 1.2.3.4, 10.0.0.7" }), proxies);

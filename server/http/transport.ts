@@ -1,8 +1,9 @@
 // What the connection says about the client: its real address and whether its browser reached
 // Tandem over TLS. Both come from the socket itself, or, only when the direct peer is one of the
 // configured trusted proxies (TANDEM_TRUSTED_PROXIES), from the X-Forwarded-For/-Proto headers
-// that proxy added. Anyone else's forwarded headers are ignored: a client cannot pick the address
-// the sign-in limiter counts against, nor make Tandem believe it came over HTTPS.
+// that proxy added (and X-Forwarded-Host, the host the browser asked for, which the WebSocket
+// origin check compares with). Anyone else's forwarded headers are ignored: a client cannot pick
+// the address the sign-in limiter counts against, nor make Tandem believe it came over HTTPS.
 // Over TLS the session cookie is `__Host-tandem_session` (Secure, Path=/, no Domain: a sibling
 // host or a plain-HTTP page cannot set or overwrite it) and responses carry HSTS; over plain HTTP
 // it is `tandem_session` and nothing claims Secure.
@@ -48,7 +49,7 @@ function isTrusted(list: BlockList, address: string): boolean {
 export function clientOf(req: IncomingMessage, trusted: BlockList): ClientInfo {
   const peer = plain(req.socket.remoteAddress ?? "unknown");
   const tls = (req.socket as TLSSocket).encrypted === true;
-  if (!isTrusted(trusted, peer)) return { address: peer, secure: tls };
+  if (!isTrusted(trusted, peer)) return { address: peer, secure: tls, host: req.headers.host };
   // Walk X-Forwarded-For from the nearest hop outwards while the hops are trusted proxies; the
   // first one that is not is the client. A malformed entry stops the walk at the last proxy.
   const hops = headerList(req.headers["x-forwarded-for"]);
@@ -60,7 +61,8 @@ export function clientOf(req: IncomingMessage, trusted: BlockList): ClientInfo {
   }
   // The proto the nearest (trusted) proxy added is the last value.
   const proto = headerList(req.headers["x-forwarded-proto"]).pop()?.toLowerCase();
-  return { address, secure: tls || proto === "https" };
+  const host = headerList(req.headers["x-forwarded-host"]).pop() ?? req.headers.host;
+  return { address, secure: tls || proto === "https", host };
 }
 
 function headerList(h: string | string[] | undefined): string[] {

@@ -49,7 +49,7 @@ export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
     maxHttpBufferSize: 1e6,
     // Other upgrades on this server (the VNC proxy) are not socket.io's to close.
     destroyUpgrade: false,
-    allowRequest: (req, cb) => cb(null, sameOrigin(req.headers.origin, req.headers.host)),
+    allowRequest: (req, cb) => cb(null, sameOrigin(req.headers.origin, s.clientOf(req))),
   });
 
   io.use(async (socket, next) => {

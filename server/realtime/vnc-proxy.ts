@@ -74,7 +74,7 @@ export async function handleVncUpgrade(req: IncomingMessage, socket: Duplex, hea
   const m = VNC_PATH.exec(req.url ?? "");
   if (!m) return refuse(socket, "404 Not Found");
   try {
-    if (!sameOrigin(req.headers.origin, req.headers.host)) return refuse(socket, "403 Forbidden");
+    if (!sameOrigin(req.headers.origin, s.clientOf(req))) return refuse(socket, "403 Forbidden");
     const cookie = readCookie(req.headers.cookie, SESSION_COOKIE, s.clientOf(req).secure);
     const principal = await s.auth.resolve(req.headers.authorization, cookie);
     if (!principal) return refuse(socket, "401 Unauthorized");

@@ -24,4 +24,6 @@ export interface ClientInfo {
   address: string;
   /** The browser's connection was TLS: to Tandem itself or to a trusted proxy in front. */
   secure: boolean;
+  /** The host (and port) the browser asked for: a trusted proxy's X-Forwarded-Host, else Host. */
+  host: string | undefined;
 }

@@ -169,6 +169,34 @@ describe("plain HTTP and reverse proxies", () => {
     expect(me.status).toBe(200);
   });
 
+  it("socket.io behind the proxy: the browser's host (X-Forwarded-Host) is the origin checked, for the proxy only", async () => {
+    const res = await login(plain.url, { from: "127.0.0.5", headers: { "x-forwarded-proto": "https" } });
+    // Both names, each a valid session: whatever refuses the stranger below, it is not the cookie.
+    const direct = await login(plain.url, { from: "127.0.0.6" });
+    const cookie = `${cookiePair(res, "__Host-tandem_session")}; ${cookiePair(direct, "tandem_session")}`;
+    const attempt = (from: string) => {
+      const socket = io(plain.url, {
+        path: "/socket.io",
+        transports: ["websocket"],
+        reconnection: false,
+        localAddress: from,
+        extraHeaders: {
+          cookie,
+          origin: "https://tandem.example",
+          "x-forwarded-host": "tandem.example",
+          "x-forwarded-proto": "https",
+        },
+      } as Parameters<typeof io>[1]);
+      return new Promise<string>((resolve) => {
+        socket.once("connect", () => resolve("connected"));
+        socket.once("connect_error", () => resolve("refused"));
+      }).finally(() => socket.close());
+    };
+    expect(await attempt("127.0.0.5")).toBe("connected");
+    // The same headers from a client that is not the proxy: its origin is another site.
+    expect(await attempt("127.0.0.6")).toBe("refused");
+  });
+
   it("the limiter keys on the real client: forged X-Forwarded-For does not spread one client's guesses", async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 24; i++) {
