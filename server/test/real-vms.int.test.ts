@@ -10,11 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Guest } from "../contract/guest";
 import { LOCAL_HOST_ID } from "../domain/ids";
 import { LibvirtDriver } from "../drivers/vm";
+import { removeHostGuard } from "../drivers/vm/libvirt/host-guard";
 import { Client, connectSocket, startTestServer, until, type TestServer, type TestSocket } from "./harness";
 import { upgrade } from "./security/support";
 
 const demoDir = path.resolve(import.meta.dirname, "../../data/images/demo");
 const suffix = Math.random().toString(36).slice(2, 7);
+/** The guests' host firewall table of this run (removed afterwards; Tandem's own stays). */
+const GUARD = `tvt_realvms_${suffix}`;
 let server: TestServer;
 let admin: Client;
 let socket: TestSocket | null = null;
@@ -32,6 +35,7 @@ beforeAll(async () => {
         logger: pino({ level: "silent" }),
         shutdownTimeoutMs: 30_000,
         isolatedNetwork: { name: "tandem-test-net", bridge: "tdmtestvm0", prefix: "10.231.9" },
+        hostGuard: { table: GUARD },
       }),
     ],
     demoImageDir: demoDir,
@@ -47,6 +51,7 @@ afterAll(async () => {
     await until(async () => (await admin.raw("GET", `/api/v1/guests/${id}`)).status === 404, 30_000).catch(() => {});
   }
   await server?.stop();
+  await removeHostGuard(GUARD);
 });
 
 const guest = async (id: string) => (await admin.json<{ guest: Guest }>("GET", `/api/v1/guests/${id}`)).body.guest;

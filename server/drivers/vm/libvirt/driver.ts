@@ -67,6 +67,7 @@ import {
   type ImageFormat,
 } from "./disks";
 import { EventHub } from "../../../domain/event-hub";
+import { applyHostGuard } from "./host-guard";
 import { LibvirtLink, type ConnectFn } from "./link";
 import { makeReachable, qemuIdentity, shareDir, type QemuIdentity } from "./qemu-access";
 import { silentLogger, type Logger } from "../../../domain/logger";
@@ -102,6 +103,11 @@ export interface LibvirtDriverOptions {
   /** How long `shutdown` waits for the guest to power off after the ACPI request (default 60 s). */
   shutdownTimeoutMs?: number;
   isolatedNetwork?: Partial<IsolatedNetworkOptions>;
+  /**
+   * The nftables table that keeps guests off the host's own services (host-guard.ts); default
+   * tandem_vm_guard. Tests use their own and remove it.
+   */
+  hostGuard?: { table?: string };
   /** Reconnect back-off after libvirtd goes away (default 250 ms doubling to 10 s). */
   reconnect?: { minDelayMs?: number; maxDelayMs?: number };
   /** For tests: how to open a connection. */
@@ -146,6 +152,8 @@ export class LibvirtDriver
   private readonly firstSeen = new Map<string, string>();
   private readonly consoles = new Set<SerialConsole>();
   private networkReady: Promise<void> | null = null;
+  /** The host guard installed for this connection's QEMU user (see ensureHostGuard). */
+  private guardReady: Promise<void> | null = null;
   /** Who QEMU runs as on this connection's daemon (its DAC base label); null: root or remote. */
   private qemuUser: Promise<QemuIdentity | null> | null = null;
   private versions: string | null = null;
@@ -177,6 +185,7 @@ export class LibvirtDriver
         if (healthy) {
           this.networkReady = null;
           this.qemuUser = null; // a restarted daemon may run QEMU as another user
+          this.guardReady = null;
         }
         this.versions = null;
         this.hub.emit({ type: "connection", healthy, message });
@@ -304,11 +313,35 @@ export class LibvirtDriver
   }
 
   /**
-   * What a Tandem VM needs before each start: its directory shared with QEMU's group, its VNC
-   * display on a unix socket (VMs defined before that change are moved), its files reachable.
-   * Domains made outside Tandem are started as they are.
+   * The host firewall for guests (host-guard.ts), installed or refreshed once per connection
+   * before the first guest starts: QEMU's user gets no new connection to a local address, and
+   * the isolated bridge answers only DHCP and DNS. Fails closed: no guard, no start.
+   */
+  private ensureHostGuard(c: Connection): Promise<void> {
+    if (!this.isLocalUri()) return Promise.resolve();
+    this.guardReady ??= (async () => {
+      const who = await this.qemu(c);
+      if (!who) this.log.warn("QEMU runs as root: guests on the user network can reach the host's loopback");
+      await applyHostGuard({
+        table: this.opts.hostGuard?.table ?? "tandem_vm_guard",
+        qemuUid: who?.uid ?? null,
+        bridges: [this.net.bridge],
+      });
+    })().catch((e: unknown) => {
+      this.guardReady = null;
+      throw e;
+    });
+    return this.guardReady;
+  }
+
+  /**
+   * What a VM needs before each start: the host guard in place (every VM); and for a Tandem VM
+   * its directory shared with QEMU's group, its VNC display on a unix socket (VMs defined before
+   * that change are moved), its files reachable. Domains made outside Tandem keep their own XML
+   * and files.
    */
   private async beforeStart(c: Connection, d: Domain): Promise<void> {
+    await this.ensureHostGuard(c);
     let xml = await d.getXMLDesc(XMLFlag.INACTIVE);
     let parsed = parseDomainXml(xml);
     if (!parsed.tandem) return;
@@ -586,6 +619,7 @@ export class LibvirtDriver
       }
       if (spec.start !== false) {
         progress({ percent: 80, message: "starting" });
+        await this.ensureHostGuard(c);
         await this.reachFiles(c, parseDomainXml(xml));
         try {
           await defined.create();

@@ -10,6 +10,7 @@ import type { Duplex } from "node:stream";
 import { connect, type Connection } from "../../../../../native/libvirt/index";
 import type { ConsoleStream, GuestSpec, ResolvedImage } from "../../../../domain/driver";
 import { LibvirtDriver, type LibvirtDriverOptions } from "../driver";
+import { removeHostGuard } from "../host-guard";
 
 export const URI = process.env.TANDEM_LIBVIRT_URI ?? "qemu:///system";
 const ROOT = path.resolve(import.meta.dirname, "../../../../..");
@@ -81,6 +82,7 @@ export async function makeEnv(): Promise<VmTestEnv> {
     dataDir,
     shutdownTimeoutMs: 60_000,
     isolatedNetwork: { name: `${prefix}-net`, bridge: `tdv${tag}`, prefix: `10.213.${octet}` },
+    hostGuard: { table: `tvt_${tag}` },
     reconnect: { minDelayMs: 100, maxDelayMs: 2000 },
   };
   const driver = new LibvirtDriver(opts);
@@ -117,6 +119,7 @@ export async function makeEnv(): Promise<VmTestEnv> {
       await c.networkUndefine(nw.name).catch(() => undefined);
     }
     await c.close().catch(() => undefined);
+    await removeHostGuard(`tvt_${tag}`);
     rmSync(tmp, { recursive: true, force: true });
   };
   return { tag, prefix, tmp, dataDir, demo, driver, conn, opts, spec, cleanup };
