@@ -336,10 +336,6 @@ export class Network {
     return this.holder.probe(p);
   }
 
-  isHeld(p: { protocol: "tcp" | "udp"; hostPort: number }): boolean {
-    return this.holder.isHeld(p);
-  }
-
   private async applyTables(): Promise<void> {
     const bridge = this.hasBridge();
     if (bridge) this.hardenBridge();
