@@ -14,16 +14,15 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Guest } from "../../../contract/guest";
-import { LOCAL_HOST_ID } from "../../../domain/ids";
-import { ContainerDriver } from "../../../drivers/container";
+import type { ContainerDriver } from "../../../drivers/container";
 import {
   Client,
   connectSocket,
   removeCgroupParent,
   startTestServer,
+  testContainerDriver,
   until,
   type TestServer,
   type TestSocket,
@@ -40,19 +39,8 @@ const sockets: TestSocket[] = [];
 beforeAll(async () => {
   expect(existsSync(path.join(demoDir, "manifest.json")), "setup builds the demo images first").toBe(true);
   server = await startTestServer({
-    driverFactory: (dataDir) => [
-      (driver = new ContainerDriver({
-        hostId: LOCAL_HOST_ID,
-        dataDir,
-        logger: pino({ level: "silent" }),
-        bridge: "tdmrevoke0",
-        subnet: "10.231.11.0/24",
-        nftTable: "tandem_revoke",
-        cgroupParent: "tandem-revoke",
-        netnsPrefix: "tdmrev-",
-        shutdownTimeoutMs: 3000,
-      })),
-    ],
+    // Own names: other test files and a developer's Tandem on this host are never touched.
+    driverFactory: (dataDir) => [(driver = testContainerDriver(dataDir, "revoke", "10.231.11.0/24"))],
     containers: true,
     demoImageDir: demoDir,
   });
