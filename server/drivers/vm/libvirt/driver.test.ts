@@ -10,6 +10,7 @@ import type { Connection, DhcpLease } from "../../../../native/libvirt/index";
 import type { DriverEvent } from "../../../domain/driver";
 import { AppError } from "../../../domain/errors";
 import { LibvirtDriver } from "./driver";
+import type { HostGuardSpec } from "./host-guard";
 import { buildDomainXml, type DomainDef, type TandemMeta } from "./xml-build";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "tandem-drvunit-"));
@@ -47,7 +48,15 @@ function def(
 }
 
 function fakeLibvirt(doms: FakeDom[], leases: Record<string, DhcpLease[]> = {}) {
-  const calls = { leases: 0, reboot: 0, create: 0, undefine: 0, destroy: 0 };
+  const calls = {
+    leases: 0,
+    reboot: 0,
+    create: 0,
+    undefine: 0,
+    destroy: 0,
+    guard: [] as HostGuardSpec[],
+    defined: [] as string[],
+  };
   const handle = (d: FakeDom) => ({
     uuid: d.uuid,
     name: d.name,
@@ -58,6 +67,8 @@ function fakeLibvirt(doms: FakeDom[], leases: Record<string, DhcpLease[]> = {}) 
     getXMLDesc: async () => d.xml,
     reboot: async () => void calls.reboot++,
     create: async () => {
+      // The host guard is in place before any guest runs.
+      expect(calls.guard.length).toBeGreaterThan(0);
       calls.create++;
       d.state = 1;
     },
@@ -97,6 +108,13 @@ function fakeLibvirt(doms: FakeDom[], leases: Record<string, DhcpLease[]> = {}) 
           `<interface type="network"><mac address="52:54:00:00:00:${d.name.slice(-2)}"/>`,
         ),
       })),
+    defineDomain: async (xml: string) => {
+      calls.defined.push(xml);
+      const uuid = /<uuid>([^<]+)<\/uuid>/.exec(xml)![1]!;
+      const d = doms.find((x) => x.uuid === uuid)!;
+      d.xml = xml;
+      return handle(d);
+    },
     networkGetDHCPLeases: async (n: string) => {
       calls.leases++;
       return leases[n] ?? [];
@@ -108,6 +126,7 @@ function fakeLibvirt(doms: FakeDom[], leases: Record<string, DhcpLease[]> = {}) 
     dataDir: path.join(tmp, "data"),
     accel: "qemu",
     connect: async () => conn as unknown as Connection,
+    hostGuard: { apply: async (spec) => void calls.guard.push(spec) },
   });
   return { driver, calls, doms };
 }
@@ -167,6 +186,24 @@ describe("LibvirtDriver decisions", () => {
     expect(calls.create).toBe(2);
     await driver.remove(src, { purgeDisks: true });
     expect(existsSync(path.dirname(srcDisk))).toBe(false);
+    await driver.close();
+  });
+
+  it("moves a Tandem VM defined with TCP VNC to a unix socket before it starts, after the host guard", async () => {
+    const tcp = def("old-05", U(5), { vnc: true }).replace(
+      /<graphics[\s\S]*?<\/graphics>/,
+      `<graphics type="vnc" autoport="yes" listen="127.0.0.1" websocket="-1"><listen type="address" address="127.0.0.1"/></graphics>`,
+    );
+    const { driver, calls, doms } = fakeLibvirt([{ uuid: U(5), name: "old-05", state: 5, xml: tcp }]);
+    await driver.act(`local.vm.${U(5)}`, "start");
+    expect(calls.guard).toEqual([{ table: "tandem_vm_guard", qemuUid: null, bridges: ["tandem-vm0"] }]);
+    expect(calls.defined).toHaveLength(1);
+    expect(doms[0]!.xml).toMatch(/<graphics type="vnc">\s*<listen type="socket"\/>\s*<\/graphics>/);
+    expect(calls.create).toBe(1);
+    // Already on a socket: the next start defines nothing.
+    await driver.act(`local.vm.${U(5)}`, "stop");
+    await driver.act(`local.vm.${U(5)}`, "start");
+    expect(calls.defined).toHaveLength(1);
     await driver.close();
   });
 

@@ -67,7 +67,7 @@ import {
   type ImageFormat,
 } from "./disks";
 import { EventHub } from "../../../domain/event-hub";
-import { applyHostGuard } from "./host-guard";
+import { applyHostGuard, type HostGuardSpec } from "./host-guard";
 import { LibvirtLink, type ConnectFn } from "./link";
 import { makeReachable, qemuIdentity, shareDir, type QemuIdentity } from "./qemu-access";
 import { silentLogger, type Logger } from "../../../domain/logger";
@@ -105,9 +105,9 @@ export interface LibvirtDriverOptions {
   isolatedNetwork?: Partial<IsolatedNetworkOptions>;
   /**
    * The nftables table that keeps guests off the host's own services (host-guard.ts); default
-   * tandem_vm_guard. Tests use their own and remove it.
+   * tandem_vm_guard. Tests use their own and remove it; unit tests record instead of applying.
    */
-  hostGuard?: { table?: string };
+  hostGuard?: { table?: string; apply?: (spec: HostGuardSpec) => Promise<void> };
   /** Reconnect back-off after libvirtd goes away (default 250 ms doubling to 10 s). */
   reconnect?: { minDelayMs?: number; maxDelayMs?: number };
   /** For tests: how to open a connection. */
@@ -322,7 +322,7 @@ export class LibvirtDriver
     this.guardReady ??= (async () => {
       const who = await this.qemu(c);
       if (!who) this.log.warn("QEMU runs as root: guests on the user network can reach the host's loopback");
-      await applyHostGuard({
+      await (this.opts.hostGuard?.apply ?? applyHostGuard)({
         table: this.opts.hostGuard?.table ?? "tandem_vm_guard",
         qemuUid: who?.uid ?? null,
         bridges: [this.net.bridge],
