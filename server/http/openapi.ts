@@ -62,7 +62,12 @@ export function buildOpenApi(routes: AnyRoute[]) {
     components: {
       securitySchemes: {
         bearer: { type: "http", scheme: "bearer" },
-        cookie: { type: "apiKey", in: "cookie", name: "tandem_session" },
+        cookie: {
+          type: "apiKey",
+          in: "cookie",
+          name: "tandem_session",
+          description: "Over TLS (or behind a trusted proxy saying https) the name is __Host-tandem_session.",
+        },
       },
     },
     paths,
