@@ -89,12 +89,9 @@ export async function startTandem(opts: {
 
   const bus = new Bus();
   const live = new LiveConnections();
-  const auth = new AuthService(db, {
-    sessionTtlMs: config.sessionTtlMs,
-    tokenTtlMs: config.tokenTtlMs,
-    live,
-    devices: await DeviceTrust.load(path.join(config.dataDir, "device-key")),
-  });
+  const devices = await DeviceTrust.load(path.join(config.dataDir, "device-key"));
+  if (!devices.persistent) log.warn("cannot store the device-cookie key; browsers are trusted until restart only");
+  const auth = new AuthService(db, { sessionTtlMs: config.sessionTtlMs, tokenTtlMs: config.tokenTtlMs, live, devices });
   const proxies = trustedProxies(config.trustedProxies);
   const clientOfReq = (req: IncomingMessage) => clientOf(req, proxies);
   const tasks = new TaskService(db, bus, log);

@@ -21,6 +21,10 @@ describe("DeviceTrust", () => {
       // The key survives a restart; another key does not accept the cookie.
       expect((await DeviceTrust.load(file)).verify(cookie, "admin")).toBe(id);
       expect((await DeviceTrust.load(path.join(dir, "other-key"))).verify(cookie, "admin")).toBeNull();
+      // A key that cannot be stored still works, for this process.
+      const unstored = await DeviceTrust.load(path.join(dir, "no-such-dir", "device-key"));
+      expect(unstored.persistent).toBe(false);
+      expect(unstored.verify(unstored.issue("admin"), "admin")).not.toBeNull();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

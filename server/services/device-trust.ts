@@ -12,18 +12,30 @@ export const DEVICE_COOKIE = "tandem_device";
 export const DEVICE_TTL_MS = 365 * 86_400_000;
 
 export class DeviceTrust {
-  constructor(private readonly key: Buffer) {}
+  constructor(
+    private readonly key: Buffer,
+    /** False when the key could not be stored: devices are trusted until the next restart only. */
+    readonly persistent = true,
+  ) {}
 
-  /** Reads the signing key from `file`, creating it (0600, never replaced) on first start. */
+  /**
+   * Reads the signing key from `file`, creating it (0600, never replaced) on first start. A key
+   * that cannot be stored (a full or read-only disk) is kept in memory rather than stopping
+   * Tandem: the cost is that browsers are strangers again after a restart.
+   */
   static async load(file: string): Promise<DeviceTrust> {
     try {
       return new DeviceTrust(await readFile(file));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     }
-    await writeFile(file, randomBytes(32), { mode: 0o600, flag: "wx" }).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== "EEXIST") throw e; // another start won the race: use its key
-    });
+    const key = randomBytes(32);
+    try {
+      await writeFile(file, key, { mode: 0o600, flag: "wx" });
+    } catch (e) {
+      // Another start won the race: use its key. Anything else: this process's key only.
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") return new DeviceTrust(key, false);
+    }
     return new DeviceTrust(await readFile(file));
   }
 
