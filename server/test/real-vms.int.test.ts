@@ -12,7 +12,7 @@ import { LOCAL_HOST_ID } from "../domain/ids";
 import { LibvirtDriver } from "../drivers/vm";
 import { removeHostGuard } from "../drivers/vm/libvirt/host-guard";
 import { Client, connectSocket, startTestServer, until, type TestServer, type TestSocket } from "./harness";
-import { upgrade } from "./security/support";
+import { upgrade, wsFramePayload } from "./security/support";
 
 const demoDir = path.resolve(import.meta.dirname, "../../data/images/demo");
 const suffix = Math.random().toString(36).slice(2, 7);
@@ -63,17 +63,6 @@ const call = <T>(s: TestSocket, event: string, payload: unknown) =>
 /** A websocket upgrade through Tandem as noVNC makes it, with or without the session cookie. */
 const vncUpgrade = (pathname: string, cookie: string | null) =>
   upgrade(server.url, pathname, { "Sec-WebSocket-Protocol": "binary", ...(cookie ? { cookie } : {}) });
-
-/** Unmasked server frame payload (QEMU sends binary frames with a 2- or 4-byte header). */
-function framePayload(frame: Buffer): string {
-  let len = frame[1]! & 0x7f;
-  let off = 2;
-  if (len === 126) {
-    len = frame.readUInt16BE(2);
-    off = 4;
-  }
-  return frame.subarray(off, off + len).toString("latin1");
-}
 
 describe("VMs through Tandem, on the real libvirtd", () => {
   let id = "";
@@ -146,7 +135,7 @@ describe("VMs through Tandem, on the real libvirtd", () => {
     // An unauthenticated try does not burn the ticket: only a signed-in user consumes one.
     const ok = await vncUpgrade(t.body.path, admin.cookie);
     expect(ok.status).toBe(101);
-    expect(framePayload(ok.first)).toMatch(/^RFB 003\.00\d/);
+    expect(wsFramePayload(ok.first)).toMatch(/^RFB 003\.00\d/);
     const reused = await vncUpgrade(t.body.path, admin.cookie);
     expect(reused.status).toBe(403);
   });

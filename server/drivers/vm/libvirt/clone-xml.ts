@@ -69,15 +69,21 @@ function isTandemGuest(n: ONode): boolean {
   return (colon >= 0 ? a[`@_xmlns:${t.slice(0, colon)}`] : a["@_xmlns"]) === TANDEM_NS;
 }
 
-export function cloneDomainXml(sourceXml: string, plan: CloneXmlPlan): string {
+/** The document in order-preserving form and its <domain> element. */
+function parseDomain(xml: string): { doc: ONode[]; domain: ONode } {
   let doc: ONode[];
   try {
-    doc = parser.parse(sourceXml) as ONode[];
+    doc = parser.parse(xml) as ONode[];
   } catch (e) {
     throw new CloneXmlError(`unreadable domain XML: ${e instanceof Error ? e.message : String(e)}`);
   }
   const domain = doc.find((n) => tagOf(n) === "domain");
   if (!domain) throw new CloneXmlError("not a domain XML document");
+  return { doc, domain };
+}
+
+export function cloneDomainXml(sourceXml: string, plan: CloneXmlPlan): string {
+  const { doc, domain } = parseDomain(sourceXml);
 
   // Identity.
   const name = child(domain, "name");
@@ -170,14 +176,8 @@ function vncOnSocket(devices: ONode): boolean {
  * it is already there. For VMs defined before VNC moved to a unix socket; applied before start.
  */
 export function vncSocketXml(xml: string): string | null {
-  let doc: ONode[];
-  try {
-    doc = parser.parse(xml) as ONode[];
-  } catch (e) {
-    throw new CloneXmlError(`unreadable domain XML: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  const domain = doc.find((n) => tagOf(n) === "domain");
-  const devices = domain ? child(domain, "devices") : null;
+  const { doc, domain } = parseDomain(xml);
+  const devices = child(domain, "devices");
   if (!devices || !vncOnSocket(devices)) return null;
   return builder.build(doc) as string;
 }
@@ -187,9 +187,7 @@ export function vncSocketXml(xml: string): string | null {
  * place, everything else kept as it was. Pure; for a stopped VM's inactive XML.
  */
 export function resizeDomainXml(xml: string, size: { vcpus?: number; memoryMiB?: number }): string {
-  const doc = parser.parse(xml) as ONode[];
-  const domain = doc.find((n) => tagOf(n) === "domain");
-  if (!domain) throw new CloneXmlError("not a domain XML document");
+  const { doc, domain } = parseDomain(xml);
   if (size.vcpus !== undefined) {
     const vcpu = child(domain, "vcpu");
     if (!vcpu) throw new CloneXmlError("domain XML lacks <vcpu>");

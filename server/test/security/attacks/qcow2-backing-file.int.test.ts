@@ -47,8 +47,8 @@ async function upload(name: string, file: string, format = "qcow2") {
   };
 }
 
-/** Makes a stopped VM from the image and returns its id and the guest-visible bytes of its disk. */
-async function vmFrom(image: string, name: string): Promise<{ id: string; visible: string }> {
+/** Asks for a stopped VM from the image; returns its id and the finished task. */
+async function createVm(image: string, name: string) {
   const res = await admin.json<{ guest: Guest; taskId: string }>("POST", "/api/v1/guests", {
     kind: "vm",
     name,
@@ -60,9 +60,14 @@ async function vmFrom(image: string, name: string): Promise<{ id: string; visibl
   });
   expect(res.status, JSON.stringify(res.body)).toBe(202);
   created.push(res.body.guest.id);
-  const task = await server.services.tasks.waitFor(res.body.taskId, 60_000);
+  return { id: res.body.guest.id, task: await server.services.tasks.waitFor(res.body.taskId, 60_000) };
+}
+
+/** Makes a stopped VM from the image and returns its id and the guest-visible bytes of its disk. */
+async function vmFrom(image: string, name: string): Promise<{ id: string; visible: string }> {
+  const { id, task } = await createVm(image, name);
   expect(task.state, JSON.stringify(task)).toBe("succeeded");
-  return { id: res.body.guest.id, visible: guestView(diskOf(res.body.guest.id)) };
+  return { id, visible: guestView(diskOf(id)) };
 }
 
 const diskOf = (id: string) => path.join(server.dataDir, "vms", id.split(".")[2]!, "disk.qcow2");
@@ -163,21 +168,10 @@ describe.skipIf(!run)("attack: a qcow2 upload reads a host file", () => {
     await server.db.image.create({
       data: { id, name: id, kind: "vm", format: "qcow2", path: evil, sizeBytes: 0n, source: "upload", meta: "{}" },
     });
-    const res = await admin.json<{ guest: Guest; taskId: string }>("POST", "/api/v1/guests", {
-      kind: "vm",
-      name: `q-${tag}-old`,
-      image: id,
-      vcpus: 1,
-      memoryMiB: 64,
-      network: "none",
-      start: false,
-    });
-    expect(res.status, JSON.stringify(res.body)).toBe(202);
-    created.push(res.body.guest.id);
-    const task = await server.services.tasks.waitFor(res.body.taskId, 60_000);
-    expect(task.state).toBe("failed");
-    expect(JSON.stringify(task)).toMatch(/backing file/);
-    expect(existsSync(diskOf(res.body.guest.id)), "no disk was made").toBe(false);
+    const vm = await createVm(id, `q-${tag}-old`);
+    expect(vm.task.state).toBe("failed");
+    expect(JSON.stringify(vm.task)).toMatch(/backing file/);
+    expect(existsSync(diskOf(vm.id)), "no disk was made").toBe(false);
   });
 
   it("refuses a qcow2 declared as raw (a later probe would read its backing file)", async () => {

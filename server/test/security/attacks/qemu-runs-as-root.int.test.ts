@@ -15,7 +15,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { haveBackend, makeEnv, waitFor, type VmTestEnv } from "../../../drivers/vm/libvirt/test/support";
+import { haveBackend, makeEnv, runningVm, type VmTestEnv } from "../../../drivers/vm/libvirt/test/support";
 
 const run = haveBackend();
 let env: VmTestEnv;
@@ -31,7 +31,6 @@ function credentials(pid: number): { uids: number[]; gids: number[]; capEff: big
   };
 }
 
-const qemuPid = (name: string) => Number(readFileSync(`/run/libvirt/qemu/${name}.pid`, "utf8").trim());
 const idOf = (user: string, flag: "-u" | "-g") => Number(execFileSync("id", [flag, user]).toString().trim());
 
 describe.skipIf(!run)("attack: QEMU as root", () => {
@@ -43,19 +42,7 @@ describe.skipIf(!run)("attack: QEMU as root", () => {
   }, 120_000);
 
   it("a Tandem VM's QEMU process runs as libvirt-qemu with no capabilities", async () => {
-    const spec = env.spec({ network: "none" });
-    await env.driver.create(spec, () => undefined);
-    const pid = await waitFor(
-      () => {
-        try {
-          return qemuPid(spec.name);
-        } catch {
-          return 0;
-        }
-      },
-      30_000,
-      "the QEMU pid file",
-    );
+    const { id, pid } = await runningVm(env);
     const cred = credentials(pid);
     const uid = idOf("libvirt-qemu", "-u");
     const gid = idOf("libvirt-qemu", "-g");
@@ -63,7 +50,7 @@ describe.skipIf(!run)("attack: QEMU as root", () => {
     expect(cred.gids, "real, effective, saved and fs gid").toEqual([gid, gid, gid, gid]);
     expect(cred.capEff, "effective capabilities").toBe(0n);
     // libvirt records the DAC label it ran the domain under.
-    expect(await env.driver.domainXml(`local.vm.${spec.uuid}`)).toMatch(
+    expect(await env.driver.domainXml(id)).toMatch(
       new RegExp(`<seclabel type='dynamic' model='dac' relabel='yes'>\\s*<label>\\+${uid}:\\+${gid}</label>`),
     );
   });

@@ -13,7 +13,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { haveBackend, makeEnv, waitFor, type VmTestEnv } from "../../../drivers/vm/libvirt/test/support";
+import { haveBackend, makeEnv, runningVm, type VmTestEnv } from "../../../drivers/vm/libvirt/test/support";
 
 const run = haveBackend();
 let env: VmTestEnv;
@@ -80,20 +80,8 @@ describe.skipIf(!run)("attack: a local user takes over a VM's VNC console", () =
   }, 120_000);
 
   it("no local user reaches the VNC console of a running VM", async () => {
-    const spec = env.spec({ network: "none" });
-    await env.driver.create(spec, () => undefined);
-    const pid = await waitFor(
-      () => {
-        try {
-          return Number(readFileSync(`/run/libvirt/qemu/${spec.name}.pid`, "utf8").trim());
-        } catch {
-          return 0;
-        }
-      },
-      30_000,
-      "the QEMU pid file",
-    );
-    const xml = await env.driver.domainXml(`local.vm.${spec.uuid}`);
+    const { id, pid } = await runningVm(env);
+    const xml = await env.driver.domainXml(id);
     const sockets = [...xml.matchAll(/<listen type='socket' socket='([^']+)'/g)].map((m) => m[1]!);
     const tcp = listeningPorts(pid);
     const results = probeAsNobody([...tcp, ...sockets.map((p) => ({ path: p }))]);

@@ -160,6 +160,15 @@ export function rfbGreeting(stream: Duplex): Promise<string> {
 
 export const exists = (p: string) => existsSync(p);
 
+/** Creates a running demo VM without a NIC and returns it with its QEMU process id. */
+export async function runningVm(env: VmTestEnv): Promise<{ spec: GuestSpec; id: string; pid: number }> {
+  const spec = env.spec({ network: "none" });
+  const g = await env.driver.create(spec, () => undefined);
+  const pidFile = `/run/libvirt/qemu/${spec.name}.pid`;
+  await waitFor(() => existsSync(pidFile), 30_000, "the QEMU pid file");
+  return { spec, id: g.id, pid: Number(readFileSync(pidFile, "utf8").trim()) };
+}
+
 /** The demo guest's serial shell: collects output, answers busybox's cursor query, runs commands. */
 export interface DemoShell {
   readonly con: ConsoleStream;
