@@ -10,36 +10,25 @@
 // does not move (the 1 GiB image was allocated when the container was created), and the
 // container keeps running.
 import { statfsSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DriverGuest } from "../../../domain/driver";
-import { execScript, HAVE_BACKEND, makeEnv, type TestEnv } from "../../../drivers/container/test/support";
+import { describe, expect, it } from "vitest";
+import { HAVE_BACKEND } from "../../../drivers/container/test/support";
+import { runIn, useAttackContainer } from "./container-probe";
 
 const MiB = 1024 * 1024;
 const free = (dir: string) => Number(statfsSync(dir).bavail) * Number(statfsSync(dir).bsize);
 
 describe.skipIf(!HAVE_BACKEND)("attack: a container fills the host's disk", () => {
-  let env: TestEnv;
-  let g: DriverGuest;
-
-  beforeAll(async () => {
-    env = makeEnv();
-    g = await env.driver.create(env.spec({ command: ["sleep", "1000"], diskGiB: 1 }), () => {});
-  });
-
-  afterAll(async () => {
-    if (g) await env.driver.remove(g.id, { purgeDisks: true });
-    expect(await env.cleanup()).toEqual([]);
-  });
+  const c = useAttackContainer({ spec: { diskGiB: 1 } });
 
   it("gets ENOSPC at its own limit and takes nothing more from the host", async () => {
-    const before = free(env.dataDir);
-    const r = await execScript(
-      env.driver,
-      g.id,
+    const before = free(c.env().dataDir);
+    const r = await runIn(
+      c.env(),
+      c.guest().id,
       "dd if=/dev/zero of=/big bs=1M count=2048; echo dd=$?; ls -l /big",
       180_000,
     );
-    const after = free(env.dataDir);
+    const after = free(c.env().dataDir);
     const size = Number(/-rw\S*\s+\d+\s+\S+\s+\S+\s+(\d+)/.exec(r.out)?.[1] ?? NaN);
     console.log(
       `dd wrote ${(size / MiB).toFixed(0)} MiB; host free space moved by ${((before - after) / MiB).toFixed(0)} MiB`,
@@ -49,6 +38,6 @@ describe.skipIf(!HAVE_BACKEND)("attack: a container fills the host's disk", () =
     expect(size).toBeLessThan(1024 * MiB);
     // Other work on this shared machine writes too: a margin far below what dd wrote.
     expect(before - after).toBeLessThan(256 * MiB);
-    expect((await env.driver.get(g.id)).state).toBe("running");
+    expect((await c.env().driver.get(c.guest().id)).state).toBe("running");
   });
 });

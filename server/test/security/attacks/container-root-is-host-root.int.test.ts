@@ -17,9 +17,9 @@
 // get CAP_MKNOD either).
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DriverGuest } from "../../../domain/driver";
-import { execScript, HAVE_BACKEND, makeEnv, type TestEnv } from "../../../drivers/container/test/support";
+import { describe, expect, it } from "vitest";
+import { HAVE_BACKEND } from "../../../drivers/container/test/support";
+import { runIn, useAttackContainer } from "./container-probe";
 
 function hostIds(pid: number): { uid: number; gid: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8").split("\n");
@@ -34,23 +34,12 @@ function hostDisk(dir: string): { major: number; minor: number } {
 }
 
 describe.skipIf(!HAVE_BACKEND)("attack: container root is host root", () => {
-  let env: TestEnv;
-  let g: DriverGuest;
-
-  beforeAll(async () => {
-    env = makeEnv();
-    g = await env.driver.create(env.spec({ command: ["sleep", "1000"] }), () => {});
-  });
-
-  afterAll(async () => {
-    if (g) await env.driver.remove(g.id, { purgeDisks: true });
-    expect(await env.cleanup()).toEqual([]);
-  });
+  const c = useAttackContainer();
 
   it("runs the container's uid 0 as an unprivileged host uid", async () => {
-    const inside = await execScript(env.driver, g.id, "id -u; id -g");
+    const inside = await runIn(c.env(), c.guest().id, "id -u; id -g");
     expect(inside.out).toMatch(/^0\n0\n/);
-    const pid = (await env.driver.details(g.id)).pid!;
+    const pid = (await c.env().driver.details(c.guest().id)).pid!;
     const ids = hostIds(pid);
     expect(ids.uid).not.toBe(0);
     expect(ids.gid).not.toBe(0);
@@ -58,21 +47,21 @@ describe.skipIf(!HAVE_BACKEND)("attack: container root is host root", () => {
   });
 
   it("leaves what container root writes owned by that uid, not by host root", async () => {
-    const r = await execScript(
-      env.driver,
-      g.id,
+    const r = await runIn(
+      c.env(),
+      c.guest().id,
       "cp /bin/busybox /rootshell && chmod 4755 /rootshell && stat -c '%u %a' /rootshell",
     );
     expect(r.out).toContain("0 4755"); // root's setuid program, as far as the container knows
-    const onHost = statSync(path.join(env.driver.debugPaths(g.id).dir, "rootfs", "rootshell"));
+    const onHost = statSync(path.join(c.env().driver.debugPaths(c.guest().id).dir, "rootfs", "rootshell"));
     expect(onHost.mode & 0o7777).toBe(0o4755);
     expect(onHost.uid).not.toBe(0);
-    expect(onHost.uid).toBe(hostIds((await env.driver.details(g.id)).pid!).uid);
+    expect(onHost.uid).toBe(hostIds((await c.env().driver.details(c.guest().id)).pid!).uid);
   });
 
   it("cannot create a device node for the host's disk", async () => {
-    const { major, minor } = hostDisk(env.dataDir);
-    const r = await execScript(env.driver, g.id, `mknod /hostdisk b ${major} ${minor}; echo mknod=$?; ls -l /hostdisk`);
+    const { major, minor } = hostDisk(c.env().dataDir);
+    const r = await runIn(c.env(), c.guest().id, `mknod /hostdisk b ${major} ${minor}; echo mknod=$?; ls -l /hostdisk`);
     expect(r.out).toMatch(/mknod=1/);
     expect(r.out).toMatch(/Operation not permitted/);
   });
