@@ -160,14 +160,14 @@ export class LayerExtractor {
       cur = path.join(cur, p);
       const st = await lstatOrNull(cur);
       if (st === null) {
-        await fs.mkdir(cur, { mode: 0o755 });
+        await mkdirOpen(cur);
       } else if (st.isSymbolicLink()) {
         throw new UnsafeArchiveError(`entry would be written through the symlink ${path.relative(this.root, cur)}`);
       } else if (!st.isDirectory()) {
         // A later layer entry under what an earlier entry made a file: replace it, like tar.
         await fs.rm(cur, { force: true });
         this.forget(parts.slice(0, i + 1));
-        await fs.mkdir(cur, { mode: 0o755 });
+        await mkdirOpen(cur);
       }
     }
     return cur;
@@ -243,7 +243,7 @@ export class LayerExtractor {
     switch (header.type) {
       case "dir": {
         await this.clear(target, parts, true);
-        if (!(await lstatOrNull(target))) await fs.mkdir(target, { mode: 0o755 });
+        if (!(await lstatOrNull(target))) await mkdirOpen(target);
         this.remember(parts, header);
         return "ok";
       }
@@ -325,6 +325,16 @@ export class LayerExtractor {
   }
 }
 
+/**
+ * A directory the layer does not describe (its root, or a parent it never lists) gets 0755 as in
+ * the image tools, whatever Tandem's umask (077) would make of it: a container's `/` takes its
+ * top layer root's mode, and non-root users inside must traverse it.
+ */
+async function mkdirOpen(dir: string): Promise<void> {
+  await fs.mkdir(dir);
+  await fs.chmod(dir, 0o755);
+}
+
 /** Unpacks the layer file into `target` (which must not exist yet). */
 export async function unpackLayer(
   file: string,
@@ -332,7 +342,7 @@ export async function unpackLayer(
   limits: UnpackLimits = DEFAULT_LIMITS,
   budget?: UnpackBudget,
 ): Promise<UnpackResult> {
-  await fs.mkdir(target, { mode: 0o755 });
+  await mkdirOpen(target);
   const blobHash = createHash("sha256");
   const diffHash = createHash("sha256");
   const source = hashing(await decompressed(file, blobHash), diffHash);
