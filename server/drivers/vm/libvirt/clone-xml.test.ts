@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cloneDomainXml, CloneXmlError, vncSocketXml, type CloneXmlPlan } from "./clone-xml";
+import { cloneDomainXml, CloneXmlError, pinBackingXml, vncSocketXml, type CloneXmlPlan } from "./clone-xml";
 import { TANDEM_NS } from "./xml-build";
 import { parseDomainXml } from "./xml-parse";
 
@@ -164,6 +164,39 @@ describe("clone domain XML", () => {
     // Other displays (SPICE) are not Tandem's to change.
     const spice = source.replace(/<graphics[\s\S]*<\/graphics>/, "<graphics type='spice' autoport='yes'/>");
     expect(vncSocketXml(spice)).toBeNull();
+  });
+
+  it("pins a linked clone's chain below its overlay, and an old VM's chain once", () => {
+    const chain = [
+      { path: `/data/vms/${SRC_UUID}/disk.qcow2`, format: "qcow2" },
+      { path: "/data/images/uploads/base.qcow2", format: "qcow2" },
+    ];
+    const files = new Map(plan().files);
+    files.set(`/data/vms/${SRC_UUID}/disk.qcow2`, {
+      path: `/data/vms/${NEW_UUID}/disk.qcow2`,
+      format: "qcow2",
+      backing: chain,
+    });
+    const linked = cloneDomainXml(source, plan({ files })).replace(/\s+/g, " ");
+    expect(linked).toContain(
+      `<source file="/data/vms/${NEW_UUID}/disk.qcow2"/> <backingStore type="file"> <format type="qcow2"/> ` +
+        `<source file="/data/vms/${SRC_UUID}/disk.qcow2"> <seclabel model="dac" relabel="no"/> </source>`,
+    );
+    expect(linked.match(/relabel="no"/g)).toHaveLength(2);
+
+    // A VM defined before chains were pinned gets its chain; then nothing changes any more.
+    const disk = `/data/vms/${SRC_UUID}/disk.qcow2`;
+    const base = [{ path: "/data/images/uploads/base.qcow2", format: "qcow2" }];
+    const pinned = pinBackingXml(source, new Map([[disk, base]]))!;
+    expect(pinned.replace(/\s+/g, " ")).toContain(
+      `<source file="${disk}"/> <backingStore type="file"> <format type="qcow2"/> <source file="/data/images/uploads/base.qcow2"> <seclabel model="dac" relabel="no"/>`,
+    );
+    expect(pinBackingXml(pinned, new Map([[disk, base]]))).toBeNull();
+    // A chain libvirt may relabel is replaced.
+    const relabelled = pinned.replace('relabel="no"', 'relabel="yes"');
+    expect(pinBackingXml(relabelled, new Map([[disk, base]]))).not.toContain('relabel="yes"');
+    // Disks not named are left alone.
+    expect(pinBackingXml(source, new Map())).toBeNull();
   });
 
   it("drops the NVRAM path when the clone gets none, and adds metadata to a domain without any", () => {

@@ -5,13 +5,23 @@
 // auto-generated socket paths, the VNC display (always a generated unix socket, never TCP), and
 // Tandem's own <metadata> (which records `clonedFrom`). Pure.
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
-import { buildTandemMetadataXml, TANDEM_NS, xmlText, type TandemMeta } from "./xml-build";
+import {
+  buildBackingStoreXml,
+  buildTandemMetadataXml,
+  TANDEM_NS,
+  xmlText,
+  type BackingDef,
+  type TandemMeta,
+} from "./xml-build";
 
 export interface CloneXmlPlan {
   name: string;
   uuid: string;
-  /** Source file path → the clone's file (disks and cdroms Tandem copied or rebuilt). */
-  files: ReadonlyMap<string, { path: string; format: string }>;
+  /**
+   * Source file path → the clone's file (disks and cdroms Tandem copied or rebuilt), with the
+   * backing chain to pin below it (a linked clone's overlay rests on the source's disk).
+   */
+  files: ReadonlyMap<string, { path: string; format: string; backing?: readonly BackingDef[] }>;
   /** The clone's serial log (replaces every <log file>). */
   serialLog: string;
   /** The clone's NVRAM file; null drops the source's path so libvirt makes a fresh one. */
@@ -69,6 +79,52 @@ function isTandemGuest(n: ONode): boolean {
   return (colon >= 0 ? a[`@_xmlns:${t.slice(0, colon)}`] : a["@_xmlns"]) === TANDEM_NS;
 }
 
+/** Replaces a disk's <backingStore> by the pinned chain (none for an empty chain). */
+function setBacking(disk: ONode, chain: readonly BackingDef[]): void {
+  remove(disk, (c) => tagOf(c) === "backingStore");
+  if (!chain.length) return;
+  const node = (parser.parse(buildBackingStoreXml(chain)) as ONode[])[0]!;
+  const list = kids(disk);
+  const at = list.findIndex((c) => tagOf(c) === "source");
+  list.splice(at < 0 ? list.length : at + 1, 0, node);
+}
+
+/** The chain a disk's XML pins: each layer's file, format and whether libvirt may relabel it. */
+function pinnedChain(disk: ONode): { path: string; format: string; relabel: boolean }[] {
+  const out: { path: string; format: string; relabel: boolean }[] = [];
+  for (let b = child(disk, "backingStore"); b && kids(b).length; b = child(b, "backingStore")) {
+    const src = child(b, "source");
+    const label = src ? child(src, "seclabel") : null;
+    out.push({
+      path: src?.[":@"]?.["@_file"] ?? "",
+      format: child(b, "format")?.[":@"]?.["@_type"] ?? "",
+      relabel: label?.[":@"]?.["@_relabel"] !== "no",
+    });
+  }
+  return out;
+}
+
+/**
+ * A domain's XML with the given backing chains pinned below its disks (file → chain, top
+ * first; see xml-build backingStoreNode), or null when they already are. For Tandem VMs defined
+ * before chains were pinned, whose base images libvirt would otherwise hand to QEMU.
+ */
+export function pinBackingXml(xml: string, chains: ReadonlyMap<string, readonly BackingDef[]>): string | null {
+  const { doc, domain } = parseDomain(xml);
+  const devices = child(domain, "devices");
+  let changed = false;
+  for (const disk of devices ? children(devices, "disk") : []) {
+    const file = child(disk, "source")?.[":@"]?.["@_file"];
+    const chain = file !== undefined ? chains.get(file) : undefined;
+    if (!chain) continue;
+    const want = chain.map((l) => ({ path: l.path, format: l.format, relabel: false }));
+    if (JSON.stringify(pinnedChain(disk)) === JSON.stringify(want)) continue;
+    setBacking(disk, chain);
+    changed = true;
+  }
+  return changed ? (builder.build(doc) as string) : null;
+}
+
 /** The document in order-preserving form and its <domain> element. */
 function parseDomain(xml: string): { doc: ONode[]; domain: ONode } {
   let doc: ONode[];
@@ -122,8 +178,8 @@ export function cloneDomainXml(sourceXml: string, plan: CloneXmlPlan): string {
       attrs(source)["@_file"] = xmlText(to.path, "disk path");
       const driver = child(disk, "driver");
       if (driver) attrs(driver)["@_type"] = to.format;
-      // The chain below the new file is qemu-img's business, not the copied XML's.
-      remove(disk, (c) => tagOf(c) === "backingStore");
+      // The chain below the new file is the new file's own: pinned when known, else dropped.
+      setBacking(disk, to.backing ?? []);
     }
     vncOnSocket(devices);
     for (const nic of children(devices, "interface")) {

@@ -29,18 +29,28 @@ export async function virtualSize(file: string, format: ImageFormat): Promise<nu
   return info["virtual-size"];
 }
 
+/** One layer below a disk in its backing chain. */
+export interface BackingLayer {
+  path: string;
+  format: ImageFormat;
+}
+
 /**
- * The files below `file` in its backing chain (a Tandem overlay's image, a linked clone's
- * source disk), top first. Only for images Tandem made or admitted: each layer's backing format
- * is the one recorded in its header (Tandem always records it), so nothing is probed.
+ * The layers below `file` in its backing chain (a Tandem overlay's image, a linked clone's
+ * source disk and its image), top first. Only for images Tandem made or admitted: each layer's
+ * backing format is the one recorded in its header (Tandem always records it), so nothing is
+ * probed.
  */
-export async function backingFiles(file: string, format: ImageFormat): Promise<string[]> {
+export async function backingChain(file: string, format: ImageFormat): Promise<BackingLayer[]> {
   const out = await qemuImg(["info", "--backing-chain", "--output=json", "-U", "-f", format, file]);
-  const chain = JSON.parse(out) as { filename?: unknown }[];
-  return chain
-    .slice(1)
-    .map((x) => x.filename)
-    .filter((f): f is string => typeof f === "string" && f.startsWith("/"));
+  const chain = JSON.parse(out) as { filename?: unknown; format?: unknown }[];
+  return chain.slice(1).map((x) => {
+    if (typeof x.filename !== "string" || !x.filename.startsWith("/") || typeof x.format !== "string") {
+      throw new QemuImgError(`the backing chain of ${file} names a layer Tandem cannot use`);
+    }
+    if (!isImageFormat(x.format)) throw new QemuImgError(`a backing layer of ${file} is ${x.format}`);
+    return { path: x.filename, format: x.format };
+  });
 }
 
 /** Image formats a disk may have to be a clone's source (qemu-img reads them all). */

@@ -52,24 +52,25 @@ import { AppError, invalidState, notFound } from "../../../domain/errors";
 import { makeGuestId, parseGuestId } from "../../../domain/ids";
 import { detectAccel, type Accel } from "./accel";
 import { addressesByMac, guestAddresses, leaseNetworks } from "./addresses";
-import { cloneDomainXml, resizeDomainXml, vncSocketXml } from "./clone-xml";
+import { cloneDomainXml, pinBackingXml, resizeDomainXml, vncSocketXml } from "./clone-xml";
 import { cloneSeed, makeSeed, seedTool } from "./cloud-init";
 import { inspectDiskImage } from "./disk-inspect";
 import { SerialConsole } from "./console";
 import { readConsoleLog } from "./console-log";
 import {
-  backingFiles,
+  backingChain,
   copyImage,
   createBlank,
   createOverlay,
   isImageFormat,
   virtualSize,
+  type BackingLayer,
   type ImageFormat,
 } from "./disks";
 import { EventHub } from "../../../domain/event-hub";
 import { applyHostGuard, type HostGuardSpec } from "./host-guard";
 import { LibvirtLink, type ConnectFn } from "./link";
-import { makeReachable, qemuIdentity, shareDir, type QemuIdentity } from "./qemu-access";
+import { makeReachable, makeReadable, qemuIdentity, shareDir, type QemuIdentity } from "./qemu-access";
 import { silentLogger, type Logger } from "../../../domain/logger";
 import { guestState, stateHint } from "./states";
 import { dial } from "./vnc-dial";
@@ -301,15 +302,29 @@ export class LibvirtDriver
     const who = await this.qemu(c);
     if (!who) return;
     const files: string[] = [];
+    const layers: string[] = [];
     for (const disk of parsed.disks) {
       if (disk.type !== "file" || !disk.path) continue;
       files.push(disk.path);
       if (disk.format && disk.format !== "raw" && isImageFormat(disk.format) && existsSync(disk.path)) {
-        files.push(...(await backingFiles(disk.path, disk.format)));
+        layers.push(...(await backingChain(disk.path, disk.format)).map((l) => l.path));
       }
     }
     for (const f of [parsed.kernel, parsed.initrd, parsed.nvram]) if (f) files.push(f);
-    for (const f of new Set(files)) await makeReachable(f, who, this.dataDir);
+    for (const f of new Set([...files, ...layers])) await makeReachable(f, who, this.dataDir);
+    for (const f of new Set(layers)) await makeReadable(f, who, this.dataDir);
+  }
+
+  /** The backing chains of a Tandem VM's own qcow2 disks (its overlays), to pin in its XML. */
+  private async ownChains(uuid: string, parsed: ParsedDomain): Promise<Map<string, BackingLayer[]>> {
+    const dir = this.vmDir(uuid) + path.sep;
+    const out = new Map<string, BackingLayer[]>();
+    for (const disk of parsed.disks) {
+      if (disk.type !== "file" || !disk.path?.startsWith(dir) || disk.format !== "qcow2" || !existsSync(disk.path))
+        continue;
+      out.set(disk.path, await backingChain(disk.path, "qcow2"));
+    }
+    return out;
   }
 
   /**
@@ -342,15 +357,22 @@ export class LibvirtDriver
    */
   private async beforeStart(c: Connection, d: Domain): Promise<void> {
     await this.ensureHostGuard(c);
-    let xml = await d.getXMLDesc(XMLFlag.INACTIVE);
+    const xml = await d.getXMLDesc(XMLFlag.INACTIVE);
     let parsed = parseDomainXml(xml);
     if (!parsed.tandem) return;
+    // VMs defined before: VNC moves to a unix socket, base images get pinned (not handed to QEMU).
     const moved = vncSocketXml(xml);
-    if (moved) {
-      (await c.defineDomain(moved, DefineFlag.VALIDATE)).free();
-      this.log.info({ name: parsed.name }, "moved the VM's VNC display to a unix socket");
-      xml = moved;
-      parsed = parseDomainXml(xml);
+    // (With QEMU as root there is nothing to keep from it: no chain is read then.)
+    const chains = (await this.qemu(c)) ? await this.ownChains(d.uuid, parsed) : new Map<string, BackingLayer[]>();
+    const pinned = pinBackingXml(moved ?? xml, chains);
+    const next = pinned ?? moved;
+    if (next) {
+      (await c.defineDomain(next, DefineFlag.VALIDATE)).free();
+      this.log.info(
+        { name: parsed.name, vnc: moved !== null, backing: pinned !== null },
+        "updated the VM's definition",
+      );
+      parsed = parseDomainXml(next);
     }
     if (existsSync(this.vmDir(d.uuid))) await shareDir(this.vmDir(d.uuid), await this.qemu(c));
     await this.reachFiles(c, parsed);
@@ -649,7 +671,14 @@ export class LibvirtDriver
     const image = spec.resolvedImage;
     const wanted = spec.diskGiB !== undefined ? spec.diskGiB * GiB : undefined;
     const main = path.join(dir, "disk.qcow2");
-    const mainDisk = (): DiskDef => ({ path: main, format: "qcow2", device: "disk", bus: "virtio", target: "vda" });
+    const mainDisk = (backing?: DiskDef["backing"]): DiskDef => ({
+      path: main,
+      format: "qcow2",
+      device: "disk",
+      bus: "virtio",
+      target: "vda",
+      ...(backing ? { backing } : {}),
+    });
     switch (image.format) {
       case "demo-kernel": {
         const meta = DemoMeta.safeParse(image.meta);
@@ -660,7 +689,7 @@ export class LibvirtDriver
         await createOverlay(main, meta.data.disk, "qcow2", wanted);
         return {
           boot: { kind: "kernel", kernel: meta.data.kernel, initrd: meta.data.initrd, cmdline: meta.data.cmdline },
-          disks: [mainDisk()],
+          disks: [mainDisk([{ path: meta.data.disk, format: "qcow2" }])],
           diskBytes: await virtualSize(main, "qcow2"),
         };
       }
@@ -672,7 +701,7 @@ export class LibvirtDriver
         // Again here, not only at upload: images admitted before uploads were inspected.
         await inspectDiskImage(image.path, image.format);
         await createOverlay(main, image.path, image.format, wanted);
-        const disks = [mainDisk()];
+        const disks = [mainDisk([{ path: image.path, format: image.format }])];
         const ci = spec.cloudInit;
         const hostname = ci?.hostname ?? spec.hostname ?? spec.name;
         if (!HOSTNAME_RE.test(hostname)) throw new AppError("VALIDATION", `'${hostname}' is not a valid hostname`);
@@ -1019,10 +1048,14 @@ export class LibvirtDriver
     let defined: Domain | null = null;
     try {
       // Disks.
-      const files = new Map<string, { path: string; format: string }>();
+      const files = new Map<string, { path: string; format: string; backing?: BackingLayer[] }>();
+      const chains = new Map<string, BackingLayer[]>();
       if (opts.mode === "linked") {
         progress({ percent: 10, message: "creating linked overlays" });
-        for (const j of jobs) await createOverlay(j.to, j.from, j.format);
+        for (const j of jobs) {
+          await createOverlay(j.to, j.from, j.format);
+          chains.set(j.to, await backingChain(j.to, "qcow2"));
+        }
       } else {
         const sizes = await Promise.all(jobs.map((j) => virtualSize(j.from, j.format).catch(() => 1)));
         const total = sizes.reduce((a, b) => a + b, 0) || 1;
@@ -1040,7 +1073,7 @@ export class LibvirtDriver
           done += size;
         }
       }
-      for (const j of jobs) files.set(j.from, { path: j.to, format: "qcow2" });
+      for (const j of jobs) files.set(j.from, { path: j.to, format: "qcow2", backing: chains.get(j.to) });
 
       // Seed: same users and keys, a new instance-id and hostname.
       if (seed) {

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { AppError } from "../../../domain/errors";
-import { canSearch, makeReachable, qemuIdentity, shareDir } from "./qemu-access";
+import { canSearch, makeReachable, makeReadable, qemuIdentity, shareDir } from "./qemu-access";
 
 const caps = (label: string) => `<capabilities><host>
   <secmodel><model>none</model><doi>0</doi></secmodel>
@@ -79,6 +79,34 @@ describe.skipIf(!asRoot)("opening directories for QEMU", () => {
     expect((err as AppError).code).toBe("BACKEND_UNAVAILABLE");
     expect((err as AppError).message).toContain(`may not search ${outside}.`);
     expect(statSync(outside).mode & 0o7777).toBe(0o700);
+  });
+
+  it("makes a shared base image group-readable, never group-writable, and takes it back from QEMU's user", async () => {
+    const data = path.join(tmp, "data2");
+    mkdirSync(path.join(data, "images"), { recursive: true });
+    const mine = path.join(data, "images", "upload.qcow2");
+    writeFileSync(mine, "x", { mode: 0o600 });
+    await makeReadable(mine, who, data);
+    expect({ uid: statSync(mine).uid, gid: statSync(mine).gid, mode: statSync(mine).mode & 0o7777 }).toEqual({
+      uid: 0,
+      gid: 64055,
+      mode: 0o640,
+    });
+    // libvirt handed it to QEMU's user earlier (backing files were relabelled before chains were pinned).
+    chownSync(mine, 64055, 64055);
+    chmodSync(mine, 0o664);
+    await makeReadable(mine, who, data);
+    expect({ uid: statSync(mine).uid, mode: statSync(mine).mode & 0o7777 }).toEqual({ uid: 0, mode: 0o644 });
+    // Outside the data directory: readable by others is enough; unreadable is reported, not changed.
+    const theirs = path.join(tmp, "theirs.img");
+    writeFileSync(theirs, "x", { mode: 0o644 });
+    chmodSync(theirs, 0o644);
+    await makeReadable(theirs, who, data);
+    expect(statSync(theirs).mode & 0o7777).toBe(0o644);
+    chmodSync(theirs, 0o600);
+    const err = await makeReadable(theirs, who, data).catch((e: unknown) => e);
+    expect((err as AppError).code).toBe("BACKEND_UNAVAILABLE");
+    expect(statSync(theirs).mode & 0o7777).toBe(0o600);
   });
 
   it("does nothing when QEMU runs as root", async () => {

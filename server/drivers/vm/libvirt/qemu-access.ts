@@ -3,8 +3,9 @@
 // chowns each file a domain uses to that user while it runs — but not the directories above
 // those files. This module owns the directories: Tandem's own ones (under the data directory)
 // on the way to a VM's files are made searchable by QEMU's group only (0710 root:<group>, never
-// listable, nothing for other users); a directory outside the data directory that QEMU cannot
-// search is reported with what to change, because it is not Tandem's to change.
+// listable, nothing for other users), and shared image layers that libvirt must not hand to
+// QEMU are made group-readable, never writable; what lies outside the data directory and QEMU
+// cannot reach is reported with what to change, because it is not Tandem's to change.
 import { chmod, chown, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { AppError } from "../../../domain/errors";
@@ -69,6 +70,39 @@ export async function makeReachable(file: string, who: QemuIdentity | null, owne
     }
     await chown(d, st.uid, who.gid);
     await chmod(d, (st.mode & 0o7707) | 0o010);
+  }
+}
+
+/**
+ * Makes a shared image layer (a base image, a linked clone's source disk) readable and not
+ * writable by QEMU's user. Such layers are pinned with `relabel='no'` (xml-build), so libvirt
+ * does not hand them to QEMU: under the data directory they get QEMU's group with g+r and no
+ * g+w, and one QEMU's user owns (libvirt chowned backing files before chains were pinned) goes
+ * back to Tandem. Outside the data directory an unreadable layer is reported.
+ */
+export async function makeReadable(file: string, who: QemuIdentity | null, owned: string): Promise<void> {
+  if (!who) return;
+  const real = await realpath(file).catch(() => null);
+  if (!real) return; // libvirt reports the missing file itself
+  const st = await stat(real);
+  const inside = within(real, await realpath(owned).catch(() => path.resolve(owned)));
+  const me = process.getuid?.() ?? 0;
+  const mode = st.mode & 0o7777;
+  if (inside) {
+    const want = (mode & ~0o020) | 0o040;
+    if (st.uid !== who.uid && st.gid === who.gid && mode === want) return;
+    await chown(real, st.uid === who.uid ? me : st.uid, who.gid);
+    await chmod(real, want);
+    return;
+  }
+  const readable =
+    st.uid === who.uid ? (mode & 0o400) !== 0 : st.gid === who.gid ? (mode & 0o040) !== 0 : (mode & 0o004) !== 0;
+  if (!readable) {
+    throw new AppError(
+      "BACKEND_UNAVAILABLE",
+      `QEMU runs as uid ${who.uid} (group ${who.gid}) and cannot read the base image ${file}. ` +
+        `Make it readable (chmod o+r, or group ${who.gid} with g+r) or keep images under the data directory.`,
+    );
   }
 }
 

@@ -24,9 +24,17 @@ export interface TandemMeta {
   backing?: string[];
 }
 
+/** A layer below a disk (a shared base image): QEMU reads it, libvirt must not hand it over. */
+export interface BackingDef {
+  path: string;
+  format: string;
+}
+
 export interface DiskDef {
   path: string;
   format: "qcow2" | "raw";
+  /** The disk's backing chain, top first, pinned in the XML (see backingStoreNode). */
+  backing?: BackingDef[];
   device: "disk" | "cdrom";
   bus: "virtio" | "sata";
   target: string;
@@ -85,12 +93,31 @@ const builder = new XMLBuilder({
 
 type Node = Record<string, unknown>;
 
+/**
+ * A pinned backing chain: libvirt uses it instead of probing the image, and `relabel='no'` keeps
+ * each shared layer owned by root — QEMU (which opens it read-only) cannot write a base image
+ * that other VMs' overlays rest on. The layers must be readable by QEMU's group (qemu-access.ts).
+ */
+export function backingStoreNode(chain: readonly BackingDef[]): Node {
+  let node: Node = {};
+  for (const layer of [...chain].reverse()) {
+    node = {
+      "@_type": "file",
+      format: { "@_type": xmlText(layer.format, "backing format") },
+      source: { "@_file": xmlText(layer.path, "backing file"), seclabel: { "@_model": "dac", "@_relabel": "no" } },
+      backingStore: node,
+    };
+  }
+  return node;
+}
+
 function diskNode(d: DiskDef): Node {
   return {
     "@_type": "file",
     "@_device": d.device,
     driver: { "@_name": "qemu", "@_type": d.format, ...(d.device === "disk" ? { "@_discard": "unmap" } : {}) },
     source: { "@_file": xmlText(d.path, "disk path") },
+    ...(d.backing?.length ? { backingStore: backingStoreNode(d.backing) } : {}),
     target: { "@_dev": xmlText(d.target, "disk target"), "@_bus": d.bus },
     ...(d.readonly || d.device === "cdrom" ? { readonly: "" } : {}),
   };
@@ -112,6 +139,11 @@ export function metadataNode(meta: TandemMeta): Node {
       ...(meta.backing?.length ? { [p("backing")]: meta.backing.map((b) => xmlText(b, "backing file")) } : {}),
     },
   };
+}
+
+/** `<backingStore>…</backingStore>` on its own (spliced into copied XML). */
+export function buildBackingStoreXml(chain: readonly BackingDef[]): string {
+  return builder.build({ backingStore: backingStoreNode(chain) }) as string;
 }
 
 /** `<tandem:guest xmlns:tandem=...>...</tandem:guest>` on its own (spliced into copied XML). */

@@ -46,6 +46,32 @@ describe("domain XML builder", () => {
     expect(buildDomainXml({ ...base, type: "kvm" })).toContain('<cpu mode="host-passthrough"');
   });
 
+  it("pins a disk's backing chain with relabelling off for every shared layer", () => {
+    const xml = buildDomainXml({
+      ...base,
+      disks: [
+        {
+          path: "/data/vms/x/disk.qcow2",
+          format: "qcow2",
+          device: "disk",
+          bus: "virtio",
+          target: "vda",
+          backing: [
+            { path: "/data/vms/src/disk.qcow2", format: "qcow2" },
+            { path: "/data/images/uploads/i.raw", format: "raw" },
+          ],
+        },
+      ],
+    });
+    const flat = xml.replace(/\s+/g, " ");
+    expect(flat).toContain(
+      '<source file="/data/vms/x/disk.qcow2"/> <backingStore type="file"> <format type="qcow2"/> ' +
+        '<source file="/data/vms/src/disk.qcow2"> <seclabel model="dac" relabel="no"/> </source> ' +
+        '<backingStore type="file"> <format type="raw"/> <source file="/data/images/uploads/i.raw"> ' +
+        '<seclabel model="dac" relabel="no"/> </source> <backingStore/> </backingStore> </backingStore>',
+    );
+  });
+
   it("round-trips through the parser", () => {
     const p = parseDomainXml(buildDomainXml(base));
     expect(p).toMatchObject({

@@ -2,7 +2,8 @@
 // process (a device-emulation bug) would own the host: every file, every disk, every other guest.
 // The fix runs QEMU as the unprivileged `libvirt-qemu` user under libvirt's DAC driver (libvirt
 // chowns exactly the files a domain uses while it runs), so the process holds no capability and
-// cannot open what that user may not.
+// cannot open what that user may not. Shared base images are pinned in the domain XML with
+// relabelling off, so they stay root's and QEMU opens them read-only.
 //
 // Shown from the host: a Tandem demo VM's QEMU process (its pid from libvirt's pid file) runs
 // with the libvirt-qemu uid/gid and an empty effective capability set, and a domain whose disk
@@ -10,9 +11,11 @@
 // gets "Permission denied".
 //
 // before the fix: the demo VM's QEMU ran as uid 0 with CapEff 000001fffeffffff, and the domain
-// with the root-only disk started (QEMU opened the 0600 root file), seen at 6465caf.
+// with the root-only disk started (QEMU opened the 0600 root file), seen at 6465caf. With QEMU
+// as libvirt-qemu but the backing chain left to libvirt, the shared demo base image was chowned
+// to libvirt-qemu (writable by every VM's QEMU) and never given back, seen at 9ce9258.
 import { execFileSync } from "node:child_process";
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haveBackend, makeEnv, runningVm, type VmTestEnv } from "../../../drivers/vm/libvirt/test/support";
@@ -53,6 +56,31 @@ describe.skipIf(!run)("attack: QEMU as root", () => {
     expect(await env.driver.domainXml(id)).toMatch(
       new RegExp(`<seclabel type='dynamic' model='dac' relabel='yes'>\\s*<label>\\+${uid}:\\+${gid}</label>`),
     );
+  });
+
+  it("a VM's QEMU cannot write the base image other VMs' disks rest on", async () => {
+    const { pid } = await runningVm(env);
+    const base = env.demo.meta.disk as string;
+    const st = statSync(base);
+    const uid = idOf("libvirt-qemu", "-u");
+    const gid = idOf("libvirt-qemu", "-g");
+    const writable =
+      st.uid === uid ? (st.mode & 0o200) !== 0 : st.gid === gid ? (st.mode & 0o020) !== 0 : (st.mode & 0o002) !== 0;
+    // QEMU holds it open, read-only.
+    const fd = readdirSync(`/proc/${pid}/fd`).find((f) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${f}`) === base;
+      } catch {
+        return false;
+      }
+    });
+    expect(fd, "QEMU has the base image open").toBeDefined();
+    const flags = parseInt(/^flags:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8"))![1]!, 8);
+    expect({ owner: st.uid, writableByQemu: writable, openMode: flags & 3 }).toEqual({
+      owner: 0,
+      writableByQemu: false,
+      openMode: 0, // O_RDONLY
+    });
   });
 
   it("QEMU cannot open a root-only file that libvirt does not hand over", async () => {

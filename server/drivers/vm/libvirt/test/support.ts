@@ -58,6 +58,8 @@ export async function makeEnv(): Promise<VmTestEnv> {
     timeout: 180_000,
   });
   execFileSync("find", [demoDir, "-type", "d", "-exec", "chmod", "0711", "{}", "+"]);
+  // Readable by QEMU's user without handing it the files (the base disk is pinned, not relabelled).
+  execFileSync("find", [demoDir, "-type", "f", "-exec", "chmod", "a+r", "{}", "+"]);
   const manifest = JSON.parse(readFileSync(path.join(demoDir, "manifest.json"), "utf8")) as {
     vm: { kernel: string; initrd: string; disk: string; cmdline: string };
   };
