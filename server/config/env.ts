@@ -7,20 +7,23 @@ const bool = z
   .optional()
   .transform((v) => v === "1" || v === "true");
 
-const EnvSchema = z.object({
-  TANDEM_HOST: z.string().min(1).default("127.0.0.1"),
-  TANDEM_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  TANDEM_DATA_DIR: z.string().min(1).default("./data"),
-  TANDEM_DRIVERS: z
+/** "a, b,,c" → ["a", "b", "c"] */
+const commaList = (fallback: string) =>
+  z
     .string()
-    .default("libvirt,oci")
+    .default(fallback)
     .transform((s) =>
       s
         .split(",")
         .map((x) => x.trim())
         .filter(Boolean),
-    )
-    .pipe(z.array(z.enum(["libvirt", "oci", "fake"])).min(1)),
+    );
+
+const EnvSchema = z.object({
+  TANDEM_HOST: z.string().min(1).default("127.0.0.1"),
+  TANDEM_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  TANDEM_DATA_DIR: z.string().min(1).default("./data"),
+  TANDEM_DRIVERS: commaList("libvirt,oci").pipe(z.array(z.enum(["libvirt", "oci", "fake"])).min(1)),
   TANDEM_LIBVIRT_URI: z.string().min(1).default("qemu:///system"),
   /** Containers get addresses from this IPv4 /16–/30 on a host bridge with no uplink. */
   TANDEM_CONTAINER_SUBNET: z
@@ -52,15 +55,7 @@ const EnvSchema = z.object({
   TANDEM_TLS_CERT: z.string().min(1).optional(),
   TANDEM_TLS_KEY: z.string().min(1).optional(),
   /** Reverse proxies (IPs or IPv4 CIDRs, comma-separated) whose X-Forwarded-For/-Proto are believed. */
-  TANDEM_TRUSTED_PROXIES: z
-    .string()
-    .default("")
-    .transform((s) =>
-      s
-        .split(",")
-        .map((x) => x.trim())
-        .filter(Boolean),
-    ),
+  TANDEM_TRUSTED_PROXIES: commaList(""),
   /** API tokens expire after this many days unless created with another lifetime. */
   TANDEM_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** Free space kept on the data directory's file system for the database and the host. */
