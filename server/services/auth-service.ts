@@ -124,9 +124,9 @@ export class AuthService {
       for (const [l, k] of limits) l.settle(k);
       throw new AppError("UNAUTHENTICATED", "wrong user name or password");
     }
-    // The name's counter (strangers' failures) is left alone: the owner's success must not hand
-    // an attacker a fresh allowance.
-    for (const [l, k] of limits) if (l !== this.byUser) l.refund(k);
+    // A success gives back only its own reservation: earlier failures (a stranger's guesses at
+    // this name) still count, so the owner's sign-in never hands an attacker a fresh allowance.
+    for (const [l, k] of limits) l.refund(k);
     if (device) this.byDevice.reset(device);
     if (needsRehash(user.passwordHash)) void this.rehash(user.id, user.passwordHash, password);
 

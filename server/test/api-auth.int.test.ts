@@ -95,6 +95,14 @@ describe("authentication", () => {
     expect((await limited.json()).error.code).toBe("RATE_LIMITED");
   });
 
+  it("never counts successful sign-ins against the name: a script signing in often is not slowed", async () => {
+    await server.services.auth.createUser("often", "often-password", "viewer");
+    const statuses: number[] = [];
+    // More than the per-name allowance (10), each from a fresh client with no device cookie.
+    for (let i = 0; i < 14; i++) statuses.push((await new Client(server.url).login("often", "often-password")).status);
+    expect(statuses).toEqual(Array(14).fill(200));
+  });
+
   it("upgrades a password hash made at older scrypt parameters on the next sign-in", async () => {
     const salt = randomBytes(16);
     const key = scryptSync("legacy-password", salt, 32, { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });

@@ -85,10 +85,12 @@ describe.skipIf(!HAVE_CONTAINERS)("kill -9 mid container create (conmon + crun)"
       command: ["/bin/sh"],
     });
     const wrapper = await rig.waitHeld("mount");
-    // Half a container right now: its directory, record, netns and veth exist.
+    // Half a container right now: its directory and record, its disk mounted, and the idmapped
+    // binds of its image layers waiting for the overlay (its netns comes later, from crun).
     const half = rig.containerLeftovers(g.uuid);
-    expect(half.some((x) => x.startsWith("netns"))).toBe(true);
-    expect(half.some((x) => x.startsWith("veth"))).toBe(true);
+    expect(half.some((x) => x.startsWith("directory"))).toBe(true);
+    expect(half.some((x) => x.startsWith("mount") && x.includes("/layer"))).toBe(true);
+    expect(half.some((x) => x.startsWith("mount") && x.includes("/lower/0"))).toBe(true);
     await p.kill9();
     // The held `mount` notices its parent is gone and never mounts.
     await until(() => !pidAlive(wrapper), 5000);

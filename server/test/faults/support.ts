@@ -84,6 +84,9 @@ export class FaultRig {
   private port = 0;
 
   constructor(readonly drivers: string) {
+    // Guests reach their files through the data directory's parents (QEMU as libvirt-qemu,
+    // user-namespaced container roots): searchable, not listable, like the data dir itself.
+    chmodSync(this.tmp, 0o711);
     mkdirSync(this.dataDir, { recursive: true });
     mkdirSync(this.holdDir);
     mkdirSync(this.wrapDir);

@@ -44,7 +44,7 @@ import { readImageFile } from "./rootfs-files";
 import { silentLogger, type Logger } from "../../../domain/logger";
 import { readLogs, type LogLine } from "./logs";
 import { allocateIp, macFor, Network, vethName, type NetworkRules, type PortFailure } from "./network";
-import { mountOverlay, unmount, isMountPoint } from "./overlay";
+import { detachLeftoverBinds, mountOverlay, unmount, isMountPoint } from "./overlay";
 import {
   containerPaths,
   listContainerDirs,
@@ -654,6 +654,7 @@ export class ContainerDriver implements GuestDriver {
   private async unmountRoot(uuid: string): Promise<void> {
     const paths = this.paths(uuid);
     await unmount(paths.rootfs);
+    detachLeftoverBinds(paths.lowerBinds);
     await unmountLayer(paths.layer);
   }
 

@@ -5,7 +5,7 @@
 // bits and other owners kept), the overlay is mounted over those binds, and the binds are then
 // detached again: overlay holds its own private copies, so one mount per container remains.
 // (The overlay itself cannot be idmapped; crun's idmap option applies to mounts[] only.)
-import { mkdirSync, readFileSync, rmdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
 import path from "node:path";
 import { detachMount, idmappedBinds, type IdMapEntry } from "../../../../native/idmap/index";
 import { run } from "./run";
@@ -67,6 +67,20 @@ export async function mountOverlay(
         // still busy; the next mount detaches it
       }
     }
+  }
+}
+
+/**
+ * Detaches the idmapped layer binds a crash left between binding and mounting the overlay (a
+ * kill -9 of Tandem right there), so that removing the container's directory never meets, let
+ * alone walks into, a bind of a shared image layer.
+ */
+export function detachLeftoverBinds(bindDir: string): void {
+  if (!existsSync(bindDir)) return;
+  for (const name of readdirSync(bindDir)) {
+    const target = path.join(bindDir, name);
+    detachMount(target);
+    rmdirSync(target); // never recursive: a bind that did not detach must not be walked
   }
 }
 
