@@ -144,6 +144,8 @@ describe.skipIf(!HAVE_CONTAINERS)("kill -9 mid container create (conmon + crun)"
       );
       expect((await p.admin.raw("DELETE", `/api/v1/guests/${again.id}?purge=true`)).status).toBe(202);
       await until(async () => (await p.admin.raw("GET", `/api/v1/guests/${again.id}`)).status === 404, 30_000);
+      // The guest is gone from the list before its files: the remove task finishes the teardown.
+      await until(() => rig.containerLeftovers(again.uuid).length === 0, 10_000).catch(() => undefined);
       expect(rig.containerLeftovers(again.uuid)).toEqual([]);
     } finally {
       await p.stop();
