@@ -323,6 +323,17 @@ export async function sweepContainerHost(names: FaultNames, dataDir: string): Pr
 }
 
 /** SQLite's own verdict on a database file: "ok" when it is sound. */
+/** Moves every WAL frame into the database file and empties the WAL. */
+export async function checkpoint(dbFile: string): Promise<void> {
+  const { createClient } = await import("@libsql/client");
+  const c = createClient({ url: `file:${dbFile}` });
+  try {
+    await c.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+  } finally {
+    c.close();
+  }
+}
+
 export async function integrityCheck(dbFile: string): Promise<string> {
   const { createClient } = await import("@libsql/client");
   const c = createClient({ url: `file:${dbFile}` });
