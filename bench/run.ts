@@ -1,8 +1,19 @@
 // `npm run bench [filter]`: runs every bench/*.bench.ts (or those whose file name contains the
-// filter) and writes bench/results.md.
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+// filter) and writes bench/results.md from this run alone, stamped with the commit it measured.
+import { execFileSync } from "node:child_process";
+import { readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fmt, machineInfo, type Bench, type BenchRow } from "./harness";
+
+/** The commit measured; "+changes" when the work tree differs from it. */
+function commitOf(root: string): string {
+  const git = (...args: string[]) => execFileSync("git", ["-C", root, ...args], { encoding: "utf8" }).trim();
+  try {
+    return `${git("rev-parse", "--short=12", "HEAD")}${git("status", "--porcelain", "--untracked-files=no") ? " (+uncommitted changes)" : ""}`;
+  } catch {
+    return "unknown (not a git checkout)";
+  }
+}
 
 async function main() {
   const dir = import.meta.dirname;
@@ -33,24 +44,17 @@ async function main() {
     console.log(table);
     sections.push(`## ${bench.title}\n\n${table}\n`);
   }
-  // A filtered run replaces its own sections and keeps the others from the last full run.
-  const resultsFile = path.join(dir, "results.md");
-  if (filter && existsSync(resultsFile)) {
-    const old = readFileSync(resultsFile, "utf8")
-      .split(/^(?=## )/m)
-      .slice(1);
-    const fresh = new Set(sections.map((s) => s.split("\n")[0]));
-    sections.unshift(...old.filter((s) => !fresh.has(s.split("\n")[0])).map((s) => s.trimEnd() + "\n"));
-  }
   const doc = [
     "# Benchmark results",
     "",
-    `Written by \`npm run bench\` on ${new Date().toISOString()}.`,
+    // One run, one commit: every figure below, and its baseline, was measured by this run.
+    `Written by \`npm run bench${filter ? ` ${filter}` : ""}\` at commit ${commitOf(path.dirname(dir))} on ${new Date().toISOString()}.`,
     "",
     ...machineInfo().map((l) => `- ${l}`),
     "",
     ...sections,
   ].join("\n");
+  const resultsFile = path.join(dir, "results.md");
   writeFileSync(resultsFile, doc + "\n");
   console.log(`wrote ${path.join(dir, "results.md")}`);
 }
