@@ -44,6 +44,7 @@ const bench: Bench = {
             image: "demo-busybox",
             vcpus: 0.1,
             memoryMiB: 32,
+            diskGiB: 1, // preallocated: 50 × the 4 GiB default would not fit every machine
             network: "none",
             command: ["/bin/sh", "-c", "while :; do sleep 1; done"],
           });

@@ -2,7 +2,7 @@
 // + `virsh start` of the same kind of domain; console keystroke round trip through socket.io
 // beside the driver's own stream; one bulk stats call for 1 and 10 VMs beside `virsh domstats`.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
@@ -24,7 +24,9 @@ function bareVirsh(tmp: string, name: string): { runningMs: number; bannerMs: nu
   const xml = `<domain type='qemu'><name>${name}</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>
 <os><type arch='x86_64' machine='pc'>hvm</type><kernel>${path.join(demoDir, m.vm.kernel)}</kernel>
 <initrd>${path.join(demoDir, m.vm.initrd)}</initrd><cmdline>${m.vm.cmdline}</cmdline></os><features><acpi/></features>
-<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${disk}'/><target dev='vda' bus='virtio'/></disk>
+<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${disk}'/>
+<backingStore type='file'><format type='qcow2'/><source file='${path.join(demoDir, m.vm.disk)}'><seclabel model='dac' relabel='no'/></source><backingStore/></backingStore>
+<target dev='vda' bus='virtio'/></disk>
 <serial type='pty'><log file='${log}' append='off'/></serial><console type='pty'/></devices></domain>`;
   const xmlFile = path.join(tmp, `${name}.xml`);
   writeFileSync(xmlFile, xml);
@@ -50,6 +52,9 @@ const bench: Bench = {
   title: "VMs (libvirt, real QEMU)",
   async run() {
     const tmp = mkdtempSync(path.join(os.tmpdir(), "tandem-vm-bench-"));
+    // QEMU runs as libvirt-qemu: the bare domains' files must be reachable through this dir, and
+    // their backing file (the shared demo base) is pinned unrelabelled, as Tandem does.
+    chmodSync(tmp, 0o711);
     const { server, admin, stop } = await benchServer({
       driverFactory: (dataDir) => [
         new LibvirtDriver({
