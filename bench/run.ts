@@ -9,7 +9,7 @@ import { fmt, machineInfo, type Bench, type BenchRow } from "./harness";
 function commitOf(root: string): string {
   const git = (...args: string[]) => execFileSync("git", ["-C", root, ...args], { encoding: "utf8" }).trim();
   try {
-    return `${git("rev-parse", "--short=12", "HEAD")}${git("status", "--porcelain", "--untracked-files=no") ? " (+uncommitted changes)" : ""}`;
+    return `${git("rev-parse", "--short=12", "HEAD")}${git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results.md") ? " (+uncommitted changes)" : ""}`;
   } catch {
     return "unknown (not a git checkout)";
   }
