@@ -256,6 +256,9 @@ test("upload an image with progress, then delete it", async ({ page }) => {
 test("an API token is shown once, then only its prefix", async ({ page }) => {
   await signIn(page, server.password);
   await page.goto("/settings");
+  // As a person would: type once the page shows its token list (a form typed into before the
+  // page is live would lose the text).
+  await expect(page.getByRole("region", { name: "API tokens" })).toHaveAttribute("aria-busy", "false");
   await page.getByLabel("Token name").fill("e2e-token");
   await page.getByRole("button", { name: "Create token" }).click();
   const dialog = page.getByRole("dialog", { name: 'Token "e2e-token" created' });
@@ -287,6 +290,7 @@ test("a password change says it revokes the API tokens, then does", async ({ pag
     const user = await context.newPage();
     await signIn(user, "e2e-pw-first", "e2e-pw");
     await user.goto("/settings");
+    await expect(user.getByText("No API tokens yet.")).toBeVisible();
     await user.getByLabel("Token name").fill("before-change");
     await user.getByRole("button", { name: "Create token" }).click();
     const created = user.getByRole("dialog", { name: 'Token "before-change" created' });

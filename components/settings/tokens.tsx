@@ -53,7 +53,7 @@ export function Tokens({ version = 0 }: { version?: number }) {
   }
 
   return (
-    <section id="tokens" className="card space-y-3 p-4" aria-labelledby="tokens-heading">
+    <section id="tokens" className="card space-y-3 p-4" aria-labelledby="tokens-heading" aria-busy={tokens === null}>
       <h2 id="tokens-heading" className="font-semibold">
         API tokens
       </h2>
@@ -80,6 +80,7 @@ export function Tokens({ version = 0 }: { version?: number }) {
           Create token
         </button>
       </form>
+      {tokens?.length === 0 && <p className="muted text-sm">No API tokens yet.</p>}
       {tokens && tokens.length > 0 && (
         <table className="w-full text-sm">
           <caption className="sr-only">Your API tokens</caption>
