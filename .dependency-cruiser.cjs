@@ -1,6 +1,9 @@
-// Import boundaries (design.md): app/components → server/contract only; only the composition
-// root (server/main.ts) picks drivers; layers point one way: http|realtime → services → drivers
-// → native. Tests build their own composition and are exempt from the driver rule.
+// Import boundaries (design.md, docs/architecture.md). Layers point one way:
+//   app|components → server/contract;  http|realtime → services → drivers → native;
+//   contract ← domain ← everything server-side.
+// Only the composition root (server/main.ts) picks drivers; tests build their own composition and
+// are exempt from that rule. `npm test` and `npm run lint` cruise "." — the same tree ESLint
+// lints — so `exclude` below mirrors the `ignores` list in eslint.config.mjs.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -15,8 +18,15 @@ module.exports = {
       name: "contract-is-leaf",
       severity: "error",
       comment: "The contract ships to the browser: it may import only zod and itself.",
-      from: { path: "^server/contract/" },
-      to: { path: "^(server/(?!contract/)|native/)" },
+      from: { path: "^server/contract/", pathNot: "\\.test\\.ts$" },
+      to: { pathNot: "^(server/contract/|node_modules/zod/)" },
+    },
+    {
+      name: "domain-is-leaf",
+      severity: "error",
+      comment: "The domain (ports, errors, ids) is what every layer shares: it sees only the contract.",
+      from: { path: "^server/domain/" },
+      to: { path: "^(server/(?!domain/|contract/)|native/|app/|components/|bench/|e2e/)" },
     },
     {
       name: "only-main-imports-drivers",
@@ -24,6 +34,14 @@ module.exports = {
       comment: "Drivers are chosen in one place: server/main.ts.",
       from: { path: "^server/", pathNot: ["^server/main\\.ts$", "^server/drivers/", "\\.test\\.ts$", "^server/test/"] },
       to: { path: "^server/drivers/" },
+    },
+    {
+      name: "no-driver-imports-another",
+      severity: "error",
+      comment:
+        "Each driver (vm, container, fake) stands alone behind the GuestDriver port; shared code goes to the domain.",
+      from: { path: "^server/drivers/([^/]+)/" },
+      to: { path: "^server/drivers/", pathNot: "^server/drivers/$1/" },
     },
     {
       name: "services-below-transport",
@@ -49,6 +67,8 @@ module.exports = {
     doNotFollow: { path: "node_modules" },
     tsConfig: { fileName: "tsconfig.json" },
     tsPreCompilationDeps: true,
-    exclude: { path: "(^|/)(node_modules|\\.next|build|data)/" },
+    exclude: {
+      path: "^(node_modules|\\.next|data|test-results|playwright-report|e2e/artifacts)/|^native/[^/]+/build/|^native/node_modules/|^next-env\\.d\\.ts$",
+    },
   },
 };

@@ -1,4 +1,6 @@
-// ESLint flat config: Next's core-web-vitals + TypeScript rules for the whole repo.
+// ESLint flat config: Next's core-web-vitals + TypeScript rules for the whole repo (".").
+// `ignores` mirrors .gitignore and the `exclude` of .dependency-cruiser.cjs, so lint and the
+// import-boundary check read the same files.
 import nextVitals from "eslint-config-next/core-web-vitals";
 import nextTs from "eslint-config-next/typescript";
 
