@@ -10,7 +10,7 @@
         "src/events.cc",
         "src/stream.cc",
         "src/stats.cc",
-        "src/network_storage.cc"
+        "src/network.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "defines": ["NAPI_VERSION=8"],

@@ -44,13 +44,10 @@ export function isLibvirtError(e: unknown): e is LibvirtError {
 const hasCode = (e: unknown, ...codes: number[]) => isLibvirtError(e) && codes.includes(e.code);
 export const isNoDomain = (e: unknown) => hasCode(e, ErrorCode.NO_DOMAIN);
 export const isNoNetwork = (e: unknown) => hasCode(e, ErrorCode.NO_NETWORK);
-export const isNoStoragePool = (e: unknown) => hasCode(e, ErrorCode.NO_STORAGE_POOL);
-export const isNoStorageVol = (e: unknown) => hasCode(e, ErrorCode.NO_STORAGE_VOL);
 export const isNoSnapshot = (e: unknown) => hasCode(e, ErrorCode.NO_DOMAIN_SNAPSHOT);
 /** The domain's state refuses the call (e.g. suspend a shut-off domain). */
 export const isOperationInvalid = (e: unknown) => hasCode(e, ErrorCode.OPERATION_INVALID);
-export const isAlreadyExists = (e: unknown) =>
-  hasCode(e, ErrorCode.DOM_EXIST, ErrorCode.NETWORK_EXIST, ErrorCode.STORAGE_VOL_EXIST);
+export const isAlreadyExists = (e: unknown) => hasCode(e, ErrorCode.DOM_EXIST, ErrorCode.NETWORK_EXIST);
 /**
  * The connection to libvirtd is gone (daemon restarted, socket closed, keepalive timeout). A
  * SYSTEM_ERROR counts only when the RPC layer reports it: the same code also means "cannot
@@ -158,7 +155,6 @@ export const SnapshotRevertFlag = { RUNNING: 1, PAUSED: 2, FORCE: 4, RESET_NVRAM
 /** virDomainInterfaceAddressesSource: where libvirt learns a guest's addresses. */
 export const InterfaceAddressSource = { LEASE: 0, AGENT: 1, ARP: 2 } as const;
 export type InterfaceAddressSourceName = Lowercase<keyof typeof InterfaceAddressSource>;
-export const StorageVolCreateFlag = { PREALLOC_METADATA: 1, REFLINK: 2, VALIDATE: 4 } as const;
 
 /** Why the connection closed (virConnectCloseReason). */
 export const CloseReason = { ERROR: 0, EOF: 1, KEEPALIVE: 2, CLIENT: 3 } as const;
@@ -262,16 +258,6 @@ interface NativeConnection {
   networkOp(name: string, op: number): Promise<void>;
   networkGetXMLDesc(name: string, flags?: Flags): Promise<string>;
   networkGetDHCPLeases(name: string, mac: string | null): Promise<DhcpLease[]>;
-  listStoragePools(flags?: Flags): Promise<StoragePoolInfo[]>;
-  storagePoolDefineXML(xml: string, flags?: Flags): Promise<NameUuid>;
-  storagePoolCreateXML(xml: string, flags?: Flags): Promise<NameUuid>;
-  storagePoolOp(name: string, op: number, flags?: Flags): Promise<void>;
-  storagePoolGetXMLDesc(name: string, flags?: Flags): Promise<string>;
-  listStorageVolumes(pool: string): Promise<StorageVolInfo[]>;
-  storageVolCreateXML(pool: string, xml: string, flags?: Flags): Promise<StorageVolInfo>;
-  storageVolDelete(pool: string, name: string, flags?: Flags): Promise<void>;
-  storageVolGetXMLDesc(pool: string, name: string): Promise<string>;
-  storageVolUpload(pool: string, name: string, filePath: string): Promise<number>;
 }
 interface NativeBinding {
   open(
@@ -366,25 +352,6 @@ export interface NetworkInfo extends NameUuid {
   persistent: boolean;
   autostart: boolean;
   bridge: string | null;
-}
-export interface StoragePoolInfo extends NameUuid {
-  active: boolean;
-  persistent: boolean;
-  autostart: boolean;
-  /** virStoragePoolState; -1 when unknown. */
-  state: number;
-  capacity: number;
-  allocation: number;
-  available: number;
-}
-export interface StorageVolInfo {
-  name: string;
-  key: string;
-  path: string;
-  /** virStorageVolType; -1 when unknown. */
-  type: number;
-  capacity: number;
-  allocation: number;
 }
 /** One lease from a libvirt network's DHCP server (virNetworkDHCPLease). */
 export interface DhcpLease {
@@ -618,58 +585,6 @@ export class Connection {
    */
   networkGetDHCPLeases(name: string, mac: string | null = null): Promise<DhcpLease[]> {
     return this.n.networkGetDHCPLeases(name, mac);
-  }
-
-  // storage ----------------------------------------------------------------------------
-  listStoragePools(): Promise<StoragePoolInfo[]> {
-    return this.n.listStoragePools(0);
-  }
-  storagePoolDefineXML(xml: string, flags: Flags = 0): Promise<NameUuid> {
-    return this.n.storagePoolDefineXML(xml, flags);
-  }
-  storagePoolCreateXML(xml: string, flags: Flags = 0): Promise<NameUuid> {
-    return this.n.storagePoolCreateXML(xml, flags);
-  }
-  storagePoolCreate(name: string, flags: Flags = 0): Promise<void> {
-    return this.n.storagePoolOp(name, 0, flags);
-  }
-  storagePoolBuild(name: string, flags: Flags = 0): Promise<void> {
-    return this.n.storagePoolOp(name, 1, flags);
-  }
-  storagePoolDestroy(name: string): Promise<void> {
-    return this.n.storagePoolOp(name, 2);
-  }
-  storagePoolUndefine(name: string): Promise<void> {
-    return this.n.storagePoolOp(name, 3);
-  }
-  storagePoolRefresh(name: string): Promise<void> {
-    return this.n.storagePoolOp(name, 4);
-  }
-  /** Deletes the pool's underlying storage (e.g. its directory). */
-  storagePoolDelete(name: string, flags: Flags = 0): Promise<void> {
-    return this.n.storagePoolOp(name, 5, flags);
-  }
-  storagePoolSetAutostart(name: string, on: boolean): Promise<void> {
-    return this.n.storagePoolOp(name, on ? 6 : 7);
-  }
-  storagePoolGetXMLDesc(name: string, flags: Flags = 0): Promise<string> {
-    return this.n.storagePoolGetXMLDesc(name, flags);
-  }
-  listStorageVolumes(pool: string): Promise<StorageVolInfo[]> {
-    return this.n.listStorageVolumes(pool);
-  }
-  storageVolCreateXML(pool: string, xml: string, flags: Flags = 0): Promise<StorageVolInfo> {
-    return this.n.storageVolCreateXML(pool, xml, flags);
-  }
-  storageVolDelete(pool: string, name: string, flags: Flags = 0): Promise<void> {
-    return this.n.storageVolDelete(pool, name, flags);
-  }
-  storageVolGetXMLDesc(pool: string, name: string): Promise<string> {
-    return this.n.storageVolGetXMLDesc(pool, name);
-  }
-  /** Streams a local file into an existing volume; resolves with the bytes sent. */
-  storageVolUpload(pool: string, name: string, filePath: string): Promise<number> {
-    return this.n.storageVolUpload(pool, name, filePath);
   }
 }
 

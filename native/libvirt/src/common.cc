@@ -22,14 +22,6 @@ bool LvErr::Capture() {
   return false;
 }
 
-bool LvErr::Custom(const std::string& msg) {
-  set = true;
-  code = -1;
-  domain = 0;
-  message = msg;
-  return false;
-}
-
 AddonData* Data(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
 
 Napi::Value MakeError(Napi::Env env, const LvErr& e) {

@@ -27,7 +27,6 @@ struct LvErr {
   std::string str1;
   // Always returns false so that `return e.Capture();` reads naturally in a failing branch.
   bool Capture();
-  bool Custom(const std::string& msg);
 };
 
 struct AddonData {
@@ -101,17 +100,6 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value NetworkOp(const Napi::CallbackInfo& info);
   Napi::Value NetworkGetXMLDesc(const Napi::CallbackInfo& info);
   Napi::Value NetworkGetDHCPLeases(const Napi::CallbackInfo& info);
-  // storage
-  Napi::Value ListStoragePools(const Napi::CallbackInfo& info);
-  Napi::Value StoragePoolDefineXML(const Napi::CallbackInfo& info);
-  Napi::Value StoragePoolCreateXML(const Napi::CallbackInfo& info);
-  Napi::Value StoragePoolOp(const Napi::CallbackInfo& info);
-  Napi::Value StoragePoolGetXMLDesc(const Napi::CallbackInfo& info);
-  Napi::Value ListStorageVolumes(const Napi::CallbackInfo& info);
-  Napi::Value StorageVolCreateXML(const Napi::CallbackInfo& info);
-  Napi::Value StorageVolDelete(const Napi::CallbackInfo& info);
-  Napi::Value StorageVolGetXMLDesc(const Napi::CallbackInfo& info);
-  Napi::Value StorageVolUpload(const Napi::CallbackInfo& info);
 };
 
 class Domain : public Napi::ObjectWrap<Domain> {

@@ -1,5 +1,5 @@
 // The Connection object: open/close, host queries, domain listing/lookup/define and the
-// registration points for events and stats. Networks and storage live in network_storage.cc.
+// registration points for events and stats. Networks live in network.cc.
 #include "common.h"
 
 namespace tlv {
@@ -31,16 +31,6 @@ Napi::Function Connection::Define(Napi::Env env) {
           InstanceMethod("networkOp", &Connection::NetworkOp),
           InstanceMethod("networkGetXMLDesc", &Connection::NetworkGetXMLDesc),
           InstanceMethod("networkGetDHCPLeases", &Connection::NetworkGetDHCPLeases),
-          InstanceMethod("listStoragePools", &Connection::ListStoragePools),
-          InstanceMethod("storagePoolDefineXML", &Connection::StoragePoolDefineXML),
-          InstanceMethod("storagePoolCreateXML", &Connection::StoragePoolCreateXML),
-          InstanceMethod("storagePoolOp", &Connection::StoragePoolOp),
-          InstanceMethod("storagePoolGetXMLDesc", &Connection::StoragePoolGetXMLDesc),
-          InstanceMethod("listStorageVolumes", &Connection::ListStorageVolumes),
-          InstanceMethod("storageVolCreateXML", &Connection::StorageVolCreateXML),
-          InstanceMethod("storageVolDelete", &Connection::StorageVolDelete),
-          InstanceMethod("storageVolGetXMLDesc", &Connection::StorageVolGetXMLDesc),
-          InstanceMethod("storageVolUpload", &Connection::StorageVolUpload),
       });
 }
 

@@ -58,7 +58,7 @@ export function tinyDomainXml(name: string, opts: { kernel?: string | null; disk
 </domain>`;
 }
 
-/** Destroys and undefines every domain, network and pool whose name starts with RUN. */
+/** Destroys and undefines every domain and network whose name starts with RUN. */
 export async function sweep(conn: Connection | null): Promise<void> {
   if (conn && !conn.isClosed()) {
     for (const d of await conn.listAllDomains().catch(() => [])) {
@@ -71,11 +71,6 @@ export async function sweep(conn: Connection | null): Promise<void> {
       if (!n.name.startsWith(RUN)) continue;
       await conn.networkDestroy(n.name).catch(() => undefined);
       await conn.networkUndefine(n.name).catch(() => undefined);
-    }
-    for (const p of await conn.listStoragePools().catch(() => [])) {
-      if (!p.name.startsWith(RUN)) continue;
-      await conn.storagePoolDestroy(p.name).catch(() => undefined);
-      await conn.storagePoolUndefine(p.name).catch(() => undefined);
     }
   }
   for (const f of readdirSync(tmpdir()))
