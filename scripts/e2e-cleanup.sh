@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # After the e2e run: remove what its server made on the host beyond the guests the specs delete
-# themselves — its own bridge, and cgroup parents left empty. Never fails the run; never touches
-# anything still in use (rmdir refuses non-empty cgroups).
+# themselves — its own bridge, cgroup parents left empty, and the VM host guard table when the
+# run made it. Never fails the run; never touches anything still in use (rmdir refuses non-empty
+# cgroups) or there before the run.
+#   e2e-cleanup.sh [SNAPSHOT]   SNAPSHOT: `leftovers.sh snapshot` output from before the run
 ip link show tdme2e0 >/dev/null 2>&1 && ip link del tdme2e0 2>/dev/null
 for d in /sys/fs/cgroup/*/tandem /sys/fs/cgroup/tandem; do
   [ -d "$d" ] && rmdir "$d" 2>/dev/null
 done
+# The e2e server guards its VMs with the default table, which outlives a Tandem by design (its VMs
+# keep running); once the specs have deleted them it guards nothing, unless it predates the run.
+if [ -n "${1:-}" ] && [ -r "$1" ] && ! grep -qx 'nft inet tandem_vm_guard' "$1"; then
+  nft delete table inet tandem_vm_guard 2>/dev/null
+fi
 exit 0

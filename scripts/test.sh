@@ -32,6 +32,9 @@ check "format (prettier --check)" prettier --check --log-level=warn .
 # ESLint, prettier and dependency-cruiser all read "." minus generated and git-ignored paths.
 check "import boundaries (dependency-cruiser)" depcruise --config .dependency-cruiser.cjs .
 
+# What exists on the host before the first test stage is not this run's (see scripts/leftovers.sh).
+bash scripts/leftovers.sh snapshot "$results/host-before.txt"
+
 for project in unit integration; do
   step "vitest $project"
   vitest run --project "$project" --reporter=default --reporter=json --outputFile="$results/vitest-$project.json" || true
@@ -41,7 +44,9 @@ done
 step "playwright e2e"
 PLAYWRIGHT_JSON_OUTPUT_NAME="$results/playwright.json" playwright test --reporter=list,json || true
 count_json "$results/playwright.json"
-bash scripts/e2e-cleanup.sh
+bash scripts/e2e-cleanup.sh "$results/host-before.txt"
+check "nothing left behind (namespaces, links, mounts, cgroups, nft, libvirt, conmon, tmp)" \
+  bash scripts/leftovers.sh compare "$results/host-before.txt"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
