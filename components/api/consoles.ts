@@ -1,9 +1,6 @@
 // Console plumbing over REST: VNC tickets and container log streams.
-import { z } from "zod";
+import { LogLine, LogLines, VncTicket } from "@/server/contract";
 import { apiParsed, apiPath, errorFromBody, withQuery } from "./client";
-
-const VncTicket = z.object({ ticket: z.string(), path: z.string().startsWith("/") });
-export type VncTicket = z.infer<typeof VncTicket>;
 
 export const vncTicket = (id: string) => apiParsed(VncTicket, "POST", apiPath`/api/v1/guests/${id}/vnc`, {});
 
@@ -12,9 +9,6 @@ export function vncSocketUrl(path: string): string {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
   return `${proto}//${location.host}${path}`;
 }
-
-export const LogLine = z.object({ time: z.string(), stream: z.enum(["stdout", "stderr"]), text: z.string() });
-export type LogLine = z.infer<typeof LogLine>;
 
 /**
  * A container's log lines: the last `tail` at once, then (with follow) new lines as the server
@@ -29,7 +23,7 @@ export async function streamLogs(
   const res = await fetch(withQuery(apiPath`/api/v1/guests/${id}/logs`, opts), { signal, credentials: "same-origin" });
   if (!res.ok) throw errorFromBody(res.status, res.statusText, await res.json().catch(() => null));
   if (!opts.follow) {
-    const r = z.object({ lines: z.array(LogLine) }).safeParse(await res.json());
+    const r = LogLines.safeParse(await res.json());
     if (r.success) onLines(r.data.lines);
     return;
   }

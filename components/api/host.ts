@@ -1,8 +1,5 @@
 // The host summary.
-import { z } from "zod";
-import { HostInfo } from "@/server/contract";
+import { HostResponse } from "@/server/contract";
 import { apiParsed } from "./client";
-
-const HostResponse = z.object({ host: HostInfo });
 
 export const getHost = async () => (await apiParsed(HostResponse, "GET", "/api/v1/host")).host;

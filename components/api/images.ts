@@ -1,11 +1,8 @@
 // The image library: list, delete, and upload with progress (XMLHttpRequest, because fetch
 // cannot report upload progress).
-import { z } from "zod";
-import { Image, type UploadImageQuery } from "@/server/contract";
+import type { z } from "zod";
+import { ImageList, ImageResponse, type Image, type UploadImageQuery } from "@/server/contract";
 import { api, apiParsed, apiPath, errorFromBody, getCsrfToken, withQuery, ApiError } from "./client";
-
-const ImageList = z.object({ images: z.array(Image) });
-const Uploaded = z.object({ image: Image });
 
 export const listImages = async () => (await apiParsed(ImageList, "GET", "/api/v1/images")).images;
 export const deleteImage = (id: string) => api<void>("DELETE", apiPath`/api/v1/images/${id}`);
@@ -29,7 +26,7 @@ export function uploadImage(
     xhr.onload = () => {
       const body: unknown = xhr.response;
       if (xhr.status >= 200 && xhr.status < 300) {
-        const r = Uploaded.safeParse(body);
+        const r = ImageResponse.safeParse(body);
         if (r.success) resolve(r.data.image);
         else reject(new ApiError(0, "BAD_RESPONSE", "unexpected answer to the upload"));
       } else reject(errorFromBody(xhr.status, xhr.statusText, body));

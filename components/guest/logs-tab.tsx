@@ -1,9 +1,9 @@
 "use client";
 // A container's output: the last lines, then new ones as they come while "Follow" is on.
 import { useEffect, useRef, useState } from "react";
-import type { Guest } from "@/server/contract";
+import type { Guest, LogLine } from "@/server/contract";
 import { ApiError, errorMessage } from "../api/client";
-import { streamLogs, type LogLine } from "../api/consoles";
+import { streamLogs } from "../api/consoles";
 import { useKeyedState } from "../ui/use-keyed-state";
 
 const MAX_LINES = 5000;

@@ -1,17 +1,10 @@
 "use client";
-// VM snapshots: list, take, revert, delete. Says so plainly when the server has no snapshot
-// support yet (404) instead of failing.
+// Snapshots: list, take, revert, delete. Shown only for guests whose backend has them
+// (guest.capabilities.snapshots); says so plainly if the server refuses all the same.
 import { useCallback, useEffect, useState, type FormEvent } from "react";
-import type { Guest } from "@/server/contract";
-import { ApiError, errorMessage, isNotFound } from "../api/client";
-import {
-  SnapshotName,
-  createSnapshot,
-  deleteSnapshot,
-  listSnapshots,
-  revertSnapshot,
-  type Snapshot,
-} from "../api/snapshots";
+import { SnapshotName, type Guest, type Snapshot } from "@/server/contract";
+import { ApiError, errorMessage } from "../api/client";
+import { createSnapshot, deleteSnapshot, listSnapshots, revertSnapshot } from "../api/snapshots";
 import { useTasks } from "../realtime/tasks-provider";
 import { useHasRole } from "../session-provider";
 import { ConfirmDialog } from "../ui/dialog";
@@ -34,8 +27,8 @@ export function SnapshotsTab({ guest }: { guest: Guest }) {
       .then((list) => setLoad({ state: "ok", list }))
       .catch((e) =>
         setLoad(
-          // 404: no such route on this server; 400: this backend has no snapshots.
-          isNotFound(e) || (e instanceof ApiError && e.status === 400)
+          // 400: this guest's backend has no snapshots.
+          e instanceof ApiError && e.status === 400
             ? { state: "unsupported", message: errorMessage(e) }
             : { state: "error", message: errorMessage(e) },
         ),
@@ -83,7 +76,7 @@ function TakeSnapshot({ guest, onDone }: { guest: Guest; onDone: () => void }) {
     setBusy(true);
     try {
       const res = await createSnapshot(guest.id, r.data, description);
-      if (res.taskId) watch(res.taskId, `Snapshot ${guest.name}`);
+      watch(res.taskId, `Snapshot ${guest.name}`);
       setName("");
       setDescription("");
       onDone();
@@ -128,7 +121,7 @@ function SnapshotTable({
     try {
       if (op === "revert") {
         const r = await revertSnapshot(guest.id, snap.name);
-        if (r.taskId) watch(r.taskId, `Revert ${guest.name} to ${snap.name}`);
+        watch(r.taskId, `Revert ${guest.name} to ${snap.name}`);
       } else await deleteSnapshot(guest.id, snap.name);
       onChange();
     } catch (e) {

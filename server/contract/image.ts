@@ -2,8 +2,24 @@
 import { z } from "zod";
 import { GuestKind } from "./guest";
 
-export const imageFormats = ["demo-kernel", "qcow2", "raw", "iso", "oci"] as const;
+/** VM disk formats the VM backend checks (disk-inspect) and boots from. */
+export const diskFormats = ["qcow2", "raw", "iso"] as const;
+export type DiskFormat = (typeof diskFormats)[number];
+/** What may be uploaded: a VM disk, or a container image as an OCI layout or `docker save` archive. */
+export const uploadFormats = [...diskFormats, "oci", "docker-archive"] as const;
+export type UploadFormat = (typeof uploadFormats)[number];
+/** Which kind of guest each uploadable format is for; an upload must declare the matching kind. */
+export const uploadFormatKind = {
+  qcow2: "vm",
+  raw: "vm",
+  iso: "vm",
+  oci: "container",
+  "docker-archive": "container",
+} as const satisfies Record<UploadFormat, GuestKind>;
+/** What the catalog holds: uploads are stored as disks or unpacked OCI; the demo VM is a kernel+initrd+disk. */
+export const imageFormats = ["demo-kernel", ...diskFormats, "oci"] as const;
 export const ImageFormat = z.enum(imageFormats);
+export type ImageFormat = z.infer<typeof ImageFormat>;
 
 export const Image = z.object({
   id: z.string(),
@@ -26,5 +42,5 @@ export const ImageName = z
 export const UploadImageQuery = z.object({
   name: ImageName,
   kind: GuestKind,
-  format: z.enum(["qcow2", "raw", "iso", "oci", "docker-archive"]),
+  format: z.enum(uploadFormats),
 });

@@ -2,6 +2,8 @@
 // Services talk only to this interface; server/main.ts is the only module that picks drivers.
 import type { Duplex } from "node:stream";
 import type { CreateGuestBody, GuestAction, GuestKind, GuestState } from "../contract/guest";
+import type { LogLine, Snapshot } from "../contract/guest-extras";
+import type { DiskFormat } from "../contract/image";
 
 /** What the driver knows about a guest. Tandem-only fields (tags, notes) are added by services. */
 export interface DriverGuest {
@@ -26,7 +28,7 @@ export interface DriverGuest {
 export interface ResolvedImage {
   id: string;
   kind: GuestKind;
-  /** 'demo-kernel' (kernel+initrd+qcow2), 'qcow2', 'raw', 'iso', 'oci' (unpacked layers). */
+  /** One of the contract's imageFormats: 'demo-kernel' (kernel+initrd+qcow2), a disk, or 'oci' (unpacked layers). */
   format: string;
   /** Directory or file holding the image's content. */
   path: string;
@@ -111,12 +113,7 @@ export interface ExecCapable {
   exec(id: string, cmd: string[], size: TermSize): Promise<ConsoleStream>;
 }
 
-export interface LogLine {
-  /** ISO time */
-  time: string;
-  stream: "stdout" | "stderr";
-  text: string;
-}
+export type { LogLine };
 
 /** The guest's own output log (containers: conmon's log file). */
 export interface LogsCapable {
@@ -139,16 +136,11 @@ export interface VncCapable {
  * file, nothing else a hypervisor would open on its behalf). The VM backend owns the tools.
  */
 export interface DiskInspectCapable {
-  inspectDiskImage(file: string, format: "qcow2" | "raw" | "iso"): Promise<{ virtualBytes: number }>;
+  inspectDiskImage(file: string, format: DiskFormat): Promise<{ virtualBytes: number }>;
 }
 
-export interface SnapshotInfo {
-  name: string;
-  description: string;
-  createdAt: string;
-  state: string;
-  current: boolean;
-}
+/** A snapshot as the API shows it (contract: one shape, one set of limits). */
+export type SnapshotInfo = Snapshot;
 
 export interface SnapshotCapable {
   listSnapshots(id: string): Promise<SnapshotInfo[]>;

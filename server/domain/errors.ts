@@ -1,5 +1,11 @@
 // Application errors with a stable code; the HTTP layer maps codes to statuses and the socket
 // layer to `{ok:false,error}` acks. Messages are safe to show to users; details go to the log.
+// The codes themselves are the contract's (server/contract/errors.ts): the browser reads them too.
+import type { ErrorCode } from "../contract/errors";
+
+export type { ErrorCode };
+
+/** The HTTP status of each code; `satisfies` makes a code added to the contract fail here until mapped. */
 export const errorStatus = {
   BAD_REQUEST: 400,
   VALIDATION: 400,
@@ -15,8 +21,7 @@ export const errorStatus = {
   INSUFFICIENT_RESOURCES: 507,
   BACKEND_UNAVAILABLE: 503,
   INTERNAL: 500,
-} as const;
-export type ErrorCode = keyof typeof errorStatus;
+} as const satisfies Record<ErrorCode, number>;
 
 export class AppError extends Error {
   constructor(

@@ -2,26 +2,15 @@
 // output logs (containers). Each answers BAD_REQUEST when the guest's backend lacks it.
 import { streamText } from "hono/streaming";
 import { z } from "zod";
+import { CreateSnapshotBody, LogsQuery, SnapshotName, VncTicket } from "../../contract/guest-extras";
+import { LogLines, SnapshotList, TaskRef } from "../../contract/responses";
 import { canLog, canSnapshot, canVnc, type GuestDriver } from "../../domain/driver";
 import { AppError } from "../../domain/errors";
 import type { Services } from "../../services";
 import { defineRoute, type AnyRoute } from "../route";
 
 const IdParam = z.object({ id: z.string().min(1).max(200) });
-const SnapshotName = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "snapshot names may contain letters, digits, '.', '_' and '-'");
 const SnapshotParams = z.object({ id: z.string().min(1).max(200), name: SnapshotName });
-const Snapshot = z.object({
-  name: z.string(),
-  description: z.string(),
-  createdAt: z.string(),
-  state: z.string(),
-  current: z.boolean(),
-});
-const LogLine = z.object({ time: z.string(), stream: z.enum(["stdout", "stderr"]), text: z.string() });
 
 function need<T extends GuestDriver>(d: GuestDriver, guard: (d: GuestDriver) => d is T, what: string, kind: string): T {
   if (!guard(d)) throw new AppError("BAD_REQUEST", `${what} is not available for ${kind}s`);
@@ -43,10 +32,7 @@ export function consoleRoutes(s: Services): AnyRoute[] {
       summary: "A single-use, 30-second ticket for the VM's graphical console websocket",
       params: IdParam,
       responses: {
-        200: {
-          description: "ticket",
-          schema: z.object({ ticket: z.string(), path: z.string(), expiresInSeconds: z.number() }),
-        },
+        200: { description: "ticket", schema: VncTicket },
       },
       handler: async (c, { params, principal }) => {
         const { guest, driver } = await driverOf(params.id);
@@ -65,7 +51,7 @@ export function consoleRoutes(s: Services): AnyRoute[] {
       tag: "snapshots",
       summary: "A VM's snapshots",
       params: IdParam,
-      responses: { 200: { description: "snapshots", schema: z.object({ snapshots: z.array(Snapshot) }) } },
+      responses: { 200: { description: "snapshots", schema: SnapshotList } },
       handler: async (c, { params }) => {
         const { guest, driver } = await driverOf(params.id);
         return c.json({ snapshots: await need(driver, canSnapshot, "snapshots", guest.kind).listSnapshots(guest.id) });
@@ -78,8 +64,8 @@ export function consoleRoutes(s: Services): AnyRoute[] {
       tag: "snapshots",
       summary: "Take a snapshot (a task)",
       params: IdParam,
-      body: z.object({ name: SnapshotName, description: z.string().max(1024).optional() }),
-      responses: { 202: { description: "accepted", schema: z.object({ taskId: z.string() }) } },
+      body: CreateSnapshotBody,
+      responses: { 202: { description: "accepted", schema: TaskRef } },
       handler: async (c, { params, body, principal }) => {
         const { guest, driver } = await driverOf(params.id);
         const d = need(driver, canSnapshot, "snapshots", guest.kind);
@@ -96,7 +82,7 @@ export function consoleRoutes(s: Services): AnyRoute[] {
       tag: "snapshots",
       summary: "Revert to a snapshot (a task)",
       params: SnapshotParams,
-      responses: { 202: { description: "accepted", schema: z.object({ taskId: z.string() }) } },
+      responses: { 202: { description: "accepted", schema: TaskRef } },
       handler: async (c, { params, principal }) => {
         const { guest, driver } = await driverOf(params.id);
         const d = need(driver, canSnapshot, "snapshots", guest.kind);
@@ -113,7 +99,7 @@ export function consoleRoutes(s: Services): AnyRoute[] {
       tag: "snapshots",
       summary: "Delete a snapshot (a task)",
       params: SnapshotParams,
-      responses: { 202: { description: "accepted", schema: z.object({ taskId: z.string() }) } },
+      responses: { 202: { description: "accepted", schema: TaskRef } },
       handler: async (c, { params, principal }) => {
         const { guest, driver } = await driverOf(params.id);
         const d = need(driver, canSnapshot, "snapshots", guest.kind);
@@ -130,14 +116,8 @@ export function consoleRoutes(s: Services): AnyRoute[] {
       tag: "logs",
       summary: "A container's output; follow=true streams new lines as NDJSON until the client leaves",
       params: IdParam,
-      query: z.object({
-        follow: z
-          .enum(["true", "false"])
-          .default("false")
-          .transform((v) => v === "true"),
-        tail: z.coerce.number().int().min(1).max(100_000).default(1000),
-      }),
-      responses: { 200: { description: "log lines", schema: z.object({ lines: z.array(LogLine) }) } },
+      query: LogsQuery,
+      responses: { 200: { description: "log lines", schema: LogLines } },
       handler: async (c, { params, query, principal }) => {
         const { guest, driver } = await driverOf(params.id);
         const d = need(driver, canLog, "logs", guest.kind);

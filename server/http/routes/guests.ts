@@ -1,12 +1,12 @@
 // Guests: the one list of VMs and containers, create, lifecycle actions, metadata, delete.
 import { z } from "zod";
-import { CloneGuestBody, CreateGuestBody, Guest, GuestActionBody, UpdateGuestBody } from "../../contract/guest";
-import { MetricPoint, MetricsQuery } from "../../contract/metrics";
+import { CloneGuestBody, CreateGuestBody, GuestActionBody, UpdateGuestBody } from "../../contract/guest";
+import { MetricsQuery } from "../../contract/metrics";
+import { GuestCreated, GuestList, GuestMetricHistory, GuestResponse, TaskRef } from "../../contract/responses";
 import type { Services } from "../../services";
 import { defineRoute, type AnyRoute } from "../route";
 
 const IdParam = z.object({ id: z.string().min(1).max(200) });
-const TaskRef = z.object({ taskId: z.string() });
 const actorOf = (p: { userId: string; username: string }) => ({ userId: p.userId, username: p.username });
 
 export function guestRoutes(s: Services): AnyRoute[] {
@@ -17,7 +17,7 @@ export function guestRoutes(s: Services): AnyRoute[] {
       access: "viewer",
       tag: "guests",
       summary: "All VMs and containers on the host, including ones Tandem did not create",
-      responses: { 200: { description: "guests", schema: z.object({ guests: z.array(Guest) }) } },
+      responses: { 200: { description: "guests", schema: GuestList } },
       handler: async (c) => c.json({ guests: await s.guests.list() }),
     }),
     defineRoute({
@@ -27,7 +27,7 @@ export function guestRoutes(s: Services): AnyRoute[] {
       tag: "guests",
       summary: "Create a VM or a container; returns at once with the task that builds it",
       body: CreateGuestBody,
-      responses: { 202: { description: "creating", schema: z.object({ guest: Guest, taskId: z.string() }) } },
+      responses: { 202: { description: "creating", schema: GuestCreated } },
       handler: async (c, { body, principal }) => c.json(await s.guests.create(actorOf(principal), body), 202),
     }),
     defineRoute({
@@ -37,7 +37,7 @@ export function guestRoutes(s: Services): AnyRoute[] {
       tag: "guests",
       summary: "One guest",
       params: IdParam,
-      responses: { 200: { description: "the guest", schema: z.object({ guest: Guest }) } },
+      responses: { 200: { description: "the guest", schema: GuestResponse } },
       handler: async (c, { params }) => c.json({ guest: await s.guests.get(params.id) }),
     }),
     defineRoute({
@@ -48,7 +48,7 @@ export function guestRoutes(s: Services): AnyRoute[] {
       summary: "Change a guest's tags or notes, rename it, or resize it (where its backend allows)",
       params: IdParam,
       body: UpdateGuestBody,
-      responses: { 200: { description: "the guest", schema: z.object({ guest: Guest }) } },
+      responses: { 200: { description: "the guest", schema: GuestResponse } },
       handler: async (c, { params, body }) => c.json({ guest: await s.guests.update(params.id, body) }),
     }),
     defineRoute({
@@ -88,7 +88,7 @@ export function guestRoutes(s: Services): AnyRoute[] {
       summary: "Clone a stopped VM: linked (copy-on-write on the source's disk) or full copy",
       params: IdParam,
       body: CloneGuestBody,
-      responses: { 202: { description: "cloning", schema: z.object({ guest: Guest, taskId: z.string() }) } },
+      responses: { 202: { description: "cloning", schema: GuestCreated } },
       handler: async (c, { params, body, principal }) =>
         c.json(await s.guests.clone(actorOf(principal), params.id, body), 202),
     }),
@@ -100,12 +100,7 @@ export function guestRoutes(s: Services): AnyRoute[] {
       summary: "A guest's metric history: 1 s points for 15m, 10 s for 1h/24h, 5 min for 7d",
       params: IdParam,
       query: MetricsQuery,
-      responses: {
-        200: {
-          description: "points",
-          schema: z.object({ id: z.string(), range: z.string(), resolution: z.number(), points: z.array(MetricPoint) }),
-        },
-      },
+      responses: { 200: { description: "points", schema: GuestMetricHistory } },
       handler: async (c, { params, query }) => {
         await s.guests.get(params.id); // 404 for unknown guests
         const h = await s.metrics.history(params.id, query.range);

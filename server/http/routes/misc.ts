@@ -1,9 +1,17 @@
 // Images, tasks, host, health and the OpenAPI document.
 import { z } from "zod";
-import { HostInfo } from "../../contract/host";
-import { Image, UploadImageQuery } from "../../contract/image";
-import { MetricPoint, MetricsQuery } from "../../contract/metrics";
-import { Task, TaskListQuery } from "../../contract/task";
+import { UploadImageQuery } from "../../contract/image";
+import { MetricsQuery } from "../../contract/metrics";
+import {
+  Healthz,
+  HostMetricHistory,
+  HostResponse,
+  ImageList,
+  ImageResponse,
+  TaskList,
+  TaskResponse,
+} from "../../contract/responses";
+import { TaskListQuery } from "../../contract/task";
 import type { Services } from "../../services";
 import { defineRoute, type AnyRoute } from "../route";
 
@@ -17,7 +25,7 @@ export function miscRoutes(s: Services, openapi: () => object): AnyRoute[] {
       access: "public",
       tag: "host",
       summary: "Liveness: the process answers and its database is reachable",
-      responses: { 200: { description: "ok", schema: z.object({ ok: z.boolean() }) } },
+      responses: { 200: { description: "ok", schema: Healthz } },
       handler: async (c) => c.json({ ok: true }),
     }),
     defineRoute({
@@ -35,7 +43,7 @@ export function miscRoutes(s: Services, openapi: () => object): AnyRoute[] {
       access: "viewer",
       tag: "host",
       summary: "Host capacity, usage, guest counts, acceleration and backend health",
-      responses: { 200: { description: "host", schema: z.object({ host: HostInfo }) } },
+      responses: { 200: { description: "host", schema: HostResponse } },
       handler: async (c) => c.json({ host: await s.host.info() }),
     }),
     defineRoute({
@@ -45,12 +53,7 @@ export function miscRoutes(s: Services, openapi: () => object): AnyRoute[] {
       tag: "metrics",
       summary: "The host's metric history",
       query: MetricsQuery,
-      responses: {
-        200: {
-          description: "points",
-          schema: z.object({ range: z.string(), resolution: z.number(), points: z.array(MetricPoint) }),
-        },
-      },
+      responses: { 200: { description: "points", schema: HostMetricHistory } },
       handler: async (c, { query }) =>
         c.json({ range: query.range, ...(await s.metrics.history(s.metrics.hostSubject, query.range)) }),
     }),
@@ -60,7 +63,7 @@ export function miscRoutes(s: Services, openapi: () => object): AnyRoute[] {
       access: "viewer",
       tag: "images",
       summary: "The image library",
-      responses: { 200: { description: "images", schema: z.object({ images: z.array(Image) }) } },
+      responses: { 200: { description: "images", schema: ImageList } },
       handler: async (c) => c.json({ images: await s.images.list() }),
     }),
     defineRoute({
@@ -71,7 +74,7 @@ export function miscRoutes(s: Services, openapi: () => object): AnyRoute[] {
       summary: "Upload an image: the file is the body; name, kind and format are query parameters",
       query: UploadImageQuery,
       rawBody: { contentType: "application/octet-stream" },
-      responses: { 201: { description: "stored", schema: z.object({ image: Image }) } },
+      responses: { 201: { description: "stored", schema: ImageResponse } },
       handler: async (c, { query }) => {
         const len = c.req.header("content-length");
         const image = await s.images.upload(c.req.raw.body, { ...query, declaredBytes: len ? Number(len) : undefined });
@@ -98,7 +101,7 @@ export function miscRoutes(s: Services, openapi: () => object): AnyRoute[] {
       tag: "tasks",
       summary: "The activity log, newest first",
       query: TaskListQuery,
-      responses: { 200: { description: "tasks", schema: z.object({ tasks: z.array(Task) }) } },
+      responses: { 200: { description: "tasks", schema: TaskList } },
       handler: async (c, { query }) => c.json({ tasks: await s.tasks.list(query) }),
     }),
     defineRoute({
@@ -108,7 +111,7 @@ export function miscRoutes(s: Services, openapi: () => object): AnyRoute[] {
       tag: "tasks",
       summary: "One task",
       params: IdParam,
-      responses: { 200: { description: "task", schema: z.object({ task: Task }) } },
+      responses: { 200: { description: "task", schema: TaskResponse } },
       handler: async (c, { params }) => c.json({ task: await s.tasks.get(params.id) }),
     }),
   ];

@@ -1,8 +1,8 @@
 // Sign in and out with a cookie session; whoami. Cookie names and attributes follow the
 // client's transport (transport.ts): `__Host-` and Secure when the browser came over TLS.
 import { deleteCookie, setCookie } from "hono/cookie";
-import { z } from "zod";
-import { LoginBody, LoginResponse, Me } from "../../contract/auth";
+import { LoginBody, LoginResponse } from "../../contract/auth";
+import { SessionResponse } from "../../contract/responses";
 import { SESSION_COOKIE } from "../../services/auth-service";
 import { DEVICE_COOKIE, DEVICE_TTL_MS } from "../../services/device-trust";
 import type { Services } from "../../services";
@@ -63,7 +63,7 @@ export function sessionRoutes(s: Services): AnyRoute[] {
       tag: "auth",
       summary: "Who am I; returns the CSRF token again for a page reload",
       responses: {
-        200: { description: "the signed-in user", schema: z.object({ user: Me, csrfToken: z.string().nullable() }) },
+        200: { description: "the signed-in user", schema: SessionResponse },
       },
       handler: async (c, { principal }) =>
         c.json({

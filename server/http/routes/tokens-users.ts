@@ -1,14 +1,13 @@
 // API tokens (shown once, stored hashed) and user management (admin only).
 import { z } from "zod";
 import {
-  ApiTokenInfo,
   ChangePasswordBody,
   CreateTokenBody,
   CreateTokenResponse,
   CreateUserBody,
   UpdateUserBody,
-  UserInfo,
 } from "../../contract/auth";
+import { TokenList, UserList, UserResponse } from "../../contract/responses";
 import type { Services } from "../../services";
 import { defineRoute, type AnyRoute } from "../route";
 
@@ -33,7 +32,7 @@ export function tokenAndUserRoutes(s: Services): AnyRoute[] {
       access: "viewer",
       tag: "auth",
       summary: "Your API tokens (never their secrets)",
-      responses: { 200: { description: "tokens", schema: z.object({ tokens: z.array(ApiTokenInfo) }) } },
+      responses: { 200: { description: "tokens", schema: TokenList } },
       handler: async (c, { principal }) => c.json({ tokens: await s.auth.listTokens(principal.userId) }),
     }),
     defineRoute({
@@ -55,7 +54,7 @@ export function tokenAndUserRoutes(s: Services): AnyRoute[] {
       access: "admin",
       tag: "users",
       summary: "List users",
-      responses: { 200: { description: "users", schema: z.object({ users: z.array(UserInfo) }) } },
+      responses: { 200: { description: "users", schema: UserList } },
       handler: async (c) => c.json({ users: await s.auth.listUsers() }),
     }),
     defineRoute({
@@ -65,7 +64,7 @@ export function tokenAndUserRoutes(s: Services): AnyRoute[] {
       tag: "users",
       summary: "Create a user with a role",
       body: CreateUserBody,
-      responses: { 201: { description: "created", schema: z.object({ user: UserInfo }) } },
+      responses: { 201: { description: "created", schema: UserResponse } },
       handler: async (c, { body }) =>
         c.json({ user: await s.auth.createUser(body.username, body.password, body.role) }, 201),
     }),
@@ -77,7 +76,7 @@ export function tokenAndUserRoutes(s: Services): AnyRoute[] {
       summary: "Change a user's role or set a new password (signs them out)",
       params: IdParam,
       body: UpdateUserBody,
-      responses: { 200: { description: "updated", schema: z.object({ user: UserInfo }) } },
+      responses: { 200: { description: "updated", schema: UserResponse } },
       handler: async (c, { params, body }) => c.json({ user: await s.auth.updateUser(params.id, body) }),
     }),
     defineRoute({
