@@ -2,12 +2,9 @@
 // marks a partial line that continues in the next record. Follow mode tails the file (and copes
 // with conmon truncating it when --log-size-max is hit).
 import { closeSync, openSync, readSync, statSync, watch } from "node:fs";
+import type { LogLine } from "../../../contract/guest-extras";
 
-export interface LogLine {
-  time: string;
-  stream: "stdout" | "stderr";
-  text: string;
-}
+export type { LogLine };
 
 /** Parses complete lines; P-records are joined to the following record of the same stream. */
 export class K8sLogParser {
