@@ -1,4 +1,4 @@
-// Import boundaries (design.md, docs/architecture.md). Layers point one way:
+// Import boundaries (docs/architecture.md). Layers point one way:
 //   app|components → server/contract;  http|realtime → services → drivers → native;
 //   contract ← domain ← everything server-side.
 // Only the composition root (server/main.ts) picks drivers; tests build their own composition and

@@ -112,7 +112,7 @@ const bench: Bench = {
         value: percentile(lat, 50),
         unit: "ms",
         baseline: { name: "Proxmox VE sampling interval", value: 10_000 },
-        note: `${lat.length} deliveries; LXD UI polls every 15 s, Cockpit 5–30 s (product.md)`,
+        note: `${lat.length} deliveries; LXD UI polls every 15 s, Cockpit 5–30 s`,
       });
       rows.push({ name: "sample → browser latency p99 (50 clients)", value: percentile(lat, 99), unit: "ms" });
       rows.push({

@@ -9,7 +9,7 @@
 #            and power off after `virsh shutdown` (ACPI -> busybox acpid -> poweroff).
 # container: crun runs /bin/echo hello in a temp bundle whose rootfs is an overlay of
 #            container/rootfs (private mount namespace; on hybrid-cgroup hosts
-#            /sys/fs/cgroup/unified is unmounted there, see docs/platform.md).
+#            /sys/fs/cgroup/unified is unmounted there: crun 1.8 refuses hybrid mode).
 # Everything it creates (domain, overlay, temp files, container) is removed on exit, also on
 # failure. It never kills processes by name.
 #
