@@ -6,9 +6,10 @@
 // make the inspection itself the attack) and refused unless it is a standalone image of the
 // declared format. Afterwards formats are always passed explicitly, so nothing is probed again.
 import { execFile } from "node:child_process";
+import type { DiskFormat } from "../../../contract/image";
 import { AppError } from "../../../domain/errors";
 
-export type DeclaredDiskFormat = "qcow2" | "raw" | "iso";
+export type DeclaredDiskFormat = DiskFormat;
 
 export interface DiskFacts {
   /** The format qemu-img found (an ISO is a raw image to QEMU). */
