@@ -17,13 +17,8 @@ export interface Bench {
   run(): Promise<BenchRow[]>;
 }
 
-export function percentile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-}
-
-export const median = (v: number[]) => percentile(v, 50);
+/** One definition of each, shared with the tests (the driver benches report through them too). */
+export { median, percentile } from "../server/test/support";
 
 export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
   const t = performance.now();

@@ -6,10 +6,10 @@
 // 50 REST clients for 60 s); server/test/faults/load.int.test.ts runs a short form in `npm test`.
 import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { io, type Socket } from "socket.io-client";
+import { freePort, sleep } from "../server/test/support";
 import { percentile, type Bench, type BenchRow } from "./harness";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -55,17 +55,6 @@ export interface LoadResult {
   serverCpuPct: number;
   durationMs: number;
 }
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));

@@ -1,20 +1,11 @@
 // Warm `npm start` (nothing changed) until it prints "serving", beside the floor of starting
 // the same TypeScript runtime with an empty program.
 import { execFileSync, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import path from "node:path";
+import { freePort } from "../server/test/support";
 import { median, type Bench } from "./harness";
 
 const root = path.resolve(import.meta.dirname, "..");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function warmStartMs(): Promise<number> {
   const port = await freePort();

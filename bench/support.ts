@@ -45,4 +45,4 @@ export async function waitTask(admin: Client, taskId: string, timeoutMs = 120_00
   );
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep } from "../server/test/support";

@@ -1,23 +1,23 @@
 "use client";
 // Upload an image file with a live progress bar; guesses kind and format from the file name.
 import { useRef, useState, type FormEvent } from "react";
-import { ImageName, type Image } from "@/server/contract";
+import { ImageName, uploadFormatKind, type Image, type UploadFormat } from "@/server/contract";
 import { errorMessage } from "../api/client";
 import { uploadImage, type UploadProgress } from "../api/images";
 import { Field } from "../ui/field";
 import { formatBytes } from "../ui/format";
 import { ProgressBar } from "../ui/progress-bar";
 
-type Format = "qcow2" | "raw" | "iso" | "oci" | "docker-archive";
-const formats: { value: Format; label: string; kind: "vm" | "container" }[] = [
-  { value: "qcow2", label: "qcow2 disk image (VM)", kind: "vm" },
-  { value: "raw", label: "Raw disk image (VM)", kind: "vm" },
-  { value: "iso", label: "ISO installer (VM)", kind: "vm" },
-  { value: "docker-archive", label: "docker save archive (container)", kind: "container" },
-  { value: "oci", label: "OCI image archive (container)", kind: "container" },
+/** In the order the picker shows them; which kind each is for is the contract's. */
+const formats: { value: UploadFormat; label: string }[] = [
+  { value: "qcow2", label: "qcow2 disk image (VM)" },
+  { value: "raw", label: "Raw disk image (VM)" },
+  { value: "iso", label: "ISO installer (VM)" },
+  { value: "docker-archive", label: "docker save archive (container)" },
+  { value: "oci", label: "OCI image archive (container)" },
 ];
 
-export function guessFormat(file: string): Format {
+export function guessFormat(file: string): UploadFormat {
   const f = file.toLowerCase();
   if (f.endsWith(".qcow2") || f.endsWith(".img")) return "qcow2";
   if (f.endsWith(".iso")) return "iso";
@@ -37,7 +37,7 @@ export const nameFromFile = (file: string) =>
 export function UploadForm({ onUploaded }: { onUploaded: (img: Image) => void }) {
   const [file, setFile] = useState<File | null>(null);
   const [name, setName] = useState("");
-  const [format, setFormat] = useState<Format>("qcow2");
+  const [format, setFormat] = useState<UploadFormat>("qcow2");
   const [progress, setProgress] = useState<UploadProgress | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [nameError, setNameError] = useState<string | undefined>();
@@ -51,7 +51,7 @@ export function UploadForm({ onUploaded }: { onUploaded: (img: Image) => void })
     if (!n.success) return setNameError(n.error.issues[0]?.message);
     setNameError(undefined);
     setError(null);
-    const kind = formats.find((f) => f.value === format)!.kind;
+    const kind = uploadFormatKind[format];
     abort.current = new AbortController();
     setProgress({ loaded: 0, total: file.size });
     try {
@@ -94,7 +94,7 @@ export function UploadForm({ onUploaded }: { onUploaded: (img: Image) => void })
           <input className="input" value={name} onChange={(e) => setName(e.target.value)} />
         </Field>
         <Field label="Format">
-          <select className="input" value={format} onChange={(e) => setFormat(e.target.value as Format)}>
+          <select className="input" value={format} onChange={(e) => setFormat(e.target.value as UploadFormat)}>
             {formats.map((f) => (
               <option key={f.value} value={f.value}>
                 {f.label}

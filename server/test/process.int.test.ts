@@ -2,11 +2,11 @@
 // reported clearly, SIGTERM shuts down cleanly (exit 0) and a restart keeps the data.
 import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Client, until } from "./harness";
+import { freePort } from "./support";
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "tandem-proc-"));
 copyFileSync(process.env.TANDEM_TEST_TEMPLATE_DB!, path.join(dataDir, "tandem.db"));
@@ -15,15 +15,6 @@ afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function run(env: Record<string, string>) {
   const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {

@@ -15,7 +15,6 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
@@ -24,6 +23,7 @@ import { ContainerDriver } from "../../drivers/container";
 import { cgroupDirs, detectCgroupLayout } from "../../drivers/container/oci/cgroups";
 import { vethName } from "../../drivers/container/oci/network";
 import { ADMIN_PASSWORD, Client, until } from "../harness";
+import { freePort } from "../support";
 import { faultNames, type FaultNames } from "./names";
 
 export const ROOT = path.resolve(import.meta.dirname, "../../..");
@@ -44,15 +44,6 @@ export function haveLibvirt(): boolean {
   } catch {
     return false;
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Host tools Tandem runs whose calls the rig can hold. */

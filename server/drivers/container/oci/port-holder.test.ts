@@ -4,7 +4,7 @@
 import dgram from "node:dgram";
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort } from "../test/net-helpers";
+import { freePort } from "../../../test/support";
 import { PortHolder } from "./port-holder";
 
 const cleanups: (() => void)[] = [];
@@ -46,7 +46,7 @@ describe("PortHolder", () => {
   it("holds a TCP port on every address and relays to the target, half-closes included", async () => {
     const holder = new PortHolder();
     cleanups.push(() => holder.closeAll());
-    const [port, echo] = [await freePort(), await tcpEcho()];
+    const [port, echo] = [await freePort({ anyAddress: true }), await tcpEcho()];
     await holder.hold({ protocol: "tcp", hostPort: port, guestPort: echo, ip: "127.0.0.1" });
     expect(holder.isHeld({ protocol: "tcp", hostPort: port })).toBe(true);
     expect(await bindTcp("127.0.0.1", port)).toBe("EADDRINUSE");
@@ -75,7 +75,7 @@ describe("PortHolder", () => {
   it("closes relayed clients while the target has no address yet", async () => {
     const holder = new PortHolder();
     cleanups.push(() => holder.closeAll());
-    const port = await freePort();
+    const port = await freePort({ anyAddress: true });
     await holder.hold({ protocol: "tcp", hostPort: port, guestPort: 80, ip: null });
     expect(await tcpAsk("127.0.0.1", port, "anyone?")).toBe("");
   });
@@ -83,7 +83,12 @@ describe("PortHolder", () => {
   it("syncs to a list: releases what is gone, holds what is new, re-targets, reports failures", async () => {
     const holder = new PortHolder();
     cleanups.push(() => holder.closeAll());
-    const [a, b, echo1, echo2] = [await freePort(), await freePort(), await tcpEcho(), await tcpEcho()];
+    const [a, b, echo1, echo2] = [
+      await freePort({ anyAddress: true }),
+      await freePort({ anyAddress: true }),
+      await tcpEcho(),
+      await tcpEcho(),
+    ];
     const busy = net.createServer();
     await new Promise<void>((r) => busy.listen(0, "127.0.0.1", () => r()));
     cleanups.push(() => busy.close());
@@ -112,7 +117,7 @@ describe("PortHolder", () => {
     echo.on("message", (m, r) => echo.send(Buffer.from(`echo:${m.toString()}`), r.port, r.address));
     await new Promise<void>((r) => echo.bind(0, "127.0.0.1", () => r()));
     cleanups.push(() => echo.close());
-    const port = await freePort();
+    const port = await freePort({ anyAddress: true });
     await holder.hold({ protocol: "udp", hostPort: port, guestPort: echo.address().port, ip: "127.0.0.1" });
     // Someone else binding the same UDP port fails while it is held.
     const squatter = dgram.createSocket("udp4");

@@ -8,6 +8,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { median } from "../../../test/support";
 import { hostConfinement } from "../oci/confinement";
 import { ContainerDriver } from "../oci/driver";
 import { buildSpec, SECCOMP_BPF_ANNOTATION } from "../oci/spec";
@@ -23,10 +24,6 @@ const jsonOut = args.includes("--json") ? args[args.indexOf("--json") + 1] : und
 const RUNS = opt("runs", 10);
 const CONTAINERS = opt("containers", 20);
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[Math.floor((s.length - 1) / 2)]! + s[Math.ceil((s.length - 1) / 2)]!) / 2 : NaN;
-};
 const r2 = (n: number) => Math.round(n * 100) / 100;
 
 const env = makeEnv();

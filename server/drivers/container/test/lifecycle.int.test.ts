@@ -5,10 +5,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DriverGuest } from "../../../domain/driver";
 import { AppError } from "../../../domain/errors";
+import { sleep } from "../../../test/support";
 import { httpGet } from "./net-helpers";
 import { HAVE_BACKEND, makeEnv, processesMentioning, waitForOutput, type TestEnv } from "./support";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!HAVE_BACKEND)("container lifecycle (conmon + crun)", () => {
   let env: TestEnv;

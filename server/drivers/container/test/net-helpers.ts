@@ -1,16 +1,7 @@
-// Small network helpers shared by the container tests: a free host port, a raw HTTP/1.0 GET, a
-// page fetched with retries while the web server inside a container starts, and the busybox
-// command that serves such a page.
+// Small network helpers shared by the container tests: a raw HTTP/1.0 GET, a page fetched with
+// retries while the web server inside a container starts, and the busybox command that serves
+// such a page. (A free host port: server/test/support.ts.)
 import net from "node:net";
-
-/** A TCP port nothing listens on right now (bound on the wildcard, then released). */
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** `GET /` over HTTP/1.0: the whole response, headers included. */
 export function httpGet(port: number, host = "127.0.0.1"): Promise<string> {

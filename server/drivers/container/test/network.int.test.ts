@@ -9,7 +9,8 @@ import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DriverGuest } from "../../../domain/driver";
 import { macFor } from "../oci/network";
-import { freePort, page, webCommand as web } from "./net-helpers";
+import { freePort } from "../../../test/support";
+import { page, webCommand as web } from "./net-helpers";
 import { HAVE_BACKEND, makeEnv, type TestEnv } from "./support";
 
 let env: TestEnv;
@@ -46,7 +47,7 @@ describe.skipIf(!HAVE_BACKEND)("container network (conmon + crun)", () => {
 
   beforeAll(async () => {
     env = makeEnv();
-    port = await freePort();
+    port = await freePort({ anyAddress: true });
     web1 = await env.driver.create(
       env.spec({ command: web("web-one"), ports: [{ hostPort: port, guestPort: 8080, protocol: "tcp" }] }),
       () => {},
@@ -121,7 +122,7 @@ describe.skipIf(!HAVE_BACKEND)("container network (conmon + crun)", () => {
   });
 
   it("a restarted Tandem holds the ports again, turns route_localnet off and skips ports taken meanwhile", async () => {
-    const port2 = await freePort();
+    const port2 = await freePort({ anyAddress: true });
     const web2 = await env.driver.create(
       env.spec({ command: web("web-two"), ports: [{ hostPort: port2, guestPort: 8080, protocol: "tcp" }] }),
       () => {},

@@ -3,28 +3,17 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OciImageStore } from "../oci/image-store";
+import { freePort } from "../../../test/support";
 import { pullImage } from "../oci/registry";
 import { makeTar } from "./tar-writer";
 
 const REGISTRY = "/usr/bin/docker-registry";
 const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 describe.skipIf(!existsSync(REGISTRY) || process.getuid?.() !== 0)(
   "registry pull (docker-registry on 127.0.0.1)",

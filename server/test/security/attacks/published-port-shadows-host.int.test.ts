@@ -24,6 +24,7 @@ import { LOCAL_HOST_ID } from "../../../domain/ids";
 import { ContainerDriver } from "../../../drivers/container";
 import { HAVE_BACKEND } from "../../../drivers/container/test/support";
 import { type Client, removeCgroupParent, startTestServer, until, type TestServer } from "../../harness";
+import { freePort } from "../../support";
 import { makePrincipals } from "../support";
 
 const demoDir = path.resolve(import.meta.dirname, "../../../../data/images/demo");
@@ -37,22 +38,6 @@ let operator: Client;
 let admin: Client;
 const created: string[] = [];
 const servers: net.Server[] = [];
-
-/** A port nothing listens on (bound and released), optionally below `below`. */
-async function freePort(range: [number, number] = [0, 0]): Promise<number> {
-  for (let p = range[0]; p <= range[1]; p++) {
-    const port = await new Promise<number | null>((resolve) => {
-      const s = net.createServer();
-      s.once("error", () => resolve(null));
-      s.listen(p, () => {
-        const got = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(got));
-      });
-    });
-    if (port) return port;
-  }
-  throw new Error("no free port");
-}
 
 /** What a local client reads from 127.0.0.1:port within a few seconds ("refused" if nothing listens). */
 function localRead(port: number, send = "GET / HTTP/1.0\r\n\r\n"): Promise<string> {
@@ -108,8 +93,8 @@ describe.skipIf(!HAVE_BACKEND)("attack: a published port shadows a host service"
 
   beforeAll(async () => {
     expect(existsSync(path.join(demoDir, "manifest.json")), "setup builds the demo images first").toBe(true);
-    tandemPort = await freePort();
-    privilegedPort = await freePort([900, 1023]);
+    tandemPort = await freePort({ anyAddress: true });
+    privilegedPort = await freePort({ anyAddress: true, range: [900, 1023] });
     const hostService = net.createServer((s) => {
       s.on("error", () => undefined);
       s.end(`${hostMarker}\n`);
@@ -179,7 +164,7 @@ describe.skipIf(!HAVE_BACKEND)("attack: a published port shadows a host service"
   });
 
   it("publishes a free port: held by Tandem, reached from 127.0.0.1", async () => {
-    const port = await freePort();
+    const port = await freePort({ anyAddress: true });
     const task = await publish("pp-free", port);
     expect(task).toMatchObject({ state: "succeeded" });
     expect(await localRead(port)).toContain(PAGE);
