@@ -193,3 +193,16 @@ export const canRename = (d: GuestDriver): d is GuestDriver & RenameCapable =>
   typeof (d as Partial<RenameCapable>).rename === "function";
 export const canResize = (d: GuestDriver): d is GuestDriver & ResizeCapable =>
   typeof (d as Partial<ResizeCapable>).resize === "function";
+
+/**
+ * How the host runs VMs: 'kvm' (hardware virtualisation) or QEMU's TCG ('qemu'). The VM backend
+ * detects it once; the host summary reads it from there.
+ */
+export interface AccelCapable {
+  readonly accel: "kvm" | "qemu";
+}
+
+export const hasAccel = (d: GuestDriver): d is GuestDriver & AccelCapable => {
+  const a = (d as Partial<AccelCapable>).accel;
+  return a === "kvm" || a === "qemu";
+};
