@@ -3,7 +3,6 @@
 // which the server checks before doing anything.
 import { z } from "zod";
 import { Guest, GuestAction } from "./guest";
-import type { HostInfo } from "./host";
 import type { MetricPoint } from "./metrics";
 import type { Ack } from "./result";
 import type { Task } from "./task";
@@ -31,11 +30,11 @@ export const ConsoleClosePayload = z.object({ consoleId: z.string().min(1).max(1
 
 export type GuestSummaryPoint = { cpuPct: number; memUsed: number; memLimit: number };
 
+/** The host summary is not pushed: the dashboard re-reads GET /api/v1/host every 30 s. */
 export interface ServerToClientEvents {
   "guest:upsert": (guest: Guest) => void;
   "guest:removed": (payload: { id: string }) => void;
   "task:update": (task: Task) => void;
-  "host:update": (host: HostInfo) => void;
   /** One point per subscribed guest per tick. */
   "metrics:point": (payload: { id: string; point: MetricPoint }) => void;
   /** The overview room: CPU and memory of every running guest, every second. */
