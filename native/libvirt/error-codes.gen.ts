@@ -1,4 +1,4 @@
-// GENERATED — DO NOT EDIT. Regenerate with: bash native/libvirt/scripts/gen-error-codes.sh
+// GENERATED — DO NOT EDIT. Regenerate with: node native/libvirt/scripts/gen-codes.mjs
 // libvirt's virErrorNumber and virErrorDomain values from 9.0.0 headers.
 
 export const ErrorCode = {

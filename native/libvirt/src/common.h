@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "ops.h"
+
 namespace tlv {
 
 // A copy of libvirt's thread-local error, taken right after the failing call (any later libvirt
@@ -112,15 +114,17 @@ class Domain : public Napi::ObjectWrap<Domain> {
  private:
   // Throws on a freed handle or closed connection; returns a new ref released after the worker.
   virDomainPtr Acquire(Napi::Env env, std::vector<Release>* rel);
-  Napi::Value Simple(const Napi::CallbackInfo& info, int op);
-  Napi::Value Create(const Napi::CallbackInfo& info) { return Simple(info, 0); }
-  Napi::Value Shutdown(const Napi::CallbackInfo& info) { return Simple(info, 1); }
-  Napi::Value Destroy(const Napi::CallbackInfo& info) { return Simple(info, 2); }
-  Napi::Value Reboot(const Napi::CallbackInfo& info) { return Simple(info, 3); }
-  Napi::Value Suspend(const Napi::CallbackInfo& info) { return Simple(info, 4); }
-  Napi::Value Resume(const Napi::CallbackInfo& info) { return Simple(info, 5); }
-  Napi::Value Undefine(const Napi::CallbackInfo& info) { return Simple(info, 6); }
-  Napi::Value Reset(const Napi::CallbackInfo& info) { return Simple(info, 7); }
+  // The one-call lifecycle actions (C++ only: JS calls each by its method name).
+  enum class Action { kCreate, kShutdown, kDestroy, kReboot, kSuspend, kResume, kUndefine, kReset };
+  Napi::Value Simple(const Napi::CallbackInfo& info, Action op);
+  Napi::Value Create(const Napi::CallbackInfo& info) { return Simple(info, Action::kCreate); }
+  Napi::Value Shutdown(const Napi::CallbackInfo& info) { return Simple(info, Action::kShutdown); }
+  Napi::Value Destroy(const Napi::CallbackInfo& info) { return Simple(info, Action::kDestroy); }
+  Napi::Value Reboot(const Napi::CallbackInfo& info) { return Simple(info, Action::kReboot); }
+  Napi::Value Suspend(const Napi::CallbackInfo& info) { return Simple(info, Action::kSuspend); }
+  Napi::Value Resume(const Napi::CallbackInfo& info) { return Simple(info, Action::kResume); }
+  Napi::Value Undefine(const Napi::CallbackInfo& info) { return Simple(info, Action::kUndefine); }
+  Napi::Value Reset(const Napi::CallbackInfo& info) { return Simple(info, Action::kReset); }
   Napi::Value GetXMLDesc(const Napi::CallbackInfo& info);
   Napi::Value GetInfo(const Napi::CallbackInfo& info);
   Napi::Value GetState(const Napi::CallbackInfo& info);

@@ -74,7 +74,7 @@ virDomainPtr Domain::Acquire(Napi::Env env, std::vector<Release>* rel) {
   return d;
 }
 
-Napi::Value Domain::Simple(const Napi::CallbackInfo& info, int op) {
+Napi::Value Domain::Simple(const Napi::CallbackInfo& info, Action op) {
   unsigned int flags = ArgFlags(info, 0);
   std::vector<Release> rel;
   virDomainPtr d = Acquire(info.Env(), &rel);
@@ -83,14 +83,14 @@ Napi::Value Domain::Simple(const Napi::CallbackInfo& info, int op) {
       [d, op, flags](LvErr& e) {
         int r = -1;
         switch (op) {
-          case 0: r = virDomainCreateWithFlags(d, flags); break;
-          case 1: r = virDomainShutdownFlags(d, flags); break;
-          case 2: r = virDomainDestroyFlags(d, flags); break;
-          case 3: r = virDomainReboot(d, flags); break;
-          case 4: r = virDomainSuspend(d); break;
-          case 5: r = virDomainResume(d); break;
-          case 6: r = virDomainUndefineFlags(d, flags); break;
-          case 7: r = virDomainReset(d, flags); break;
+          case Action::kCreate: r = virDomainCreateWithFlags(d, flags); break;
+          case Action::kShutdown: r = virDomainShutdownFlags(d, flags); break;
+          case Action::kDestroy: r = virDomainDestroyFlags(d, flags); break;
+          case Action::kReboot: r = virDomainReboot(d, flags); break;
+          case Action::kSuspend: r = virDomainSuspend(d); break;
+          case Action::kResume: r = virDomainResume(d); break;
+          case Action::kUndefine: r = virDomainUndefineFlags(d, flags); break;
+          case Action::kReset: r = virDomainReset(d, flags); break;
         }
         return r == 0 || e.Capture();
       },
@@ -453,7 +453,7 @@ Napi::Value Domain::ListSnapshotsDetailed(const Napi::CallbackInfo& info) {
 // agent, 2 = ARP table.
 Napi::Value Domain::InterfaceAddresses(const Napi::CallbackInfo& info) {
   uint32_t source = ArgUint(info, 0, "source");
-  if (source > 2) throw Napi::TypeError::New(info.Env(), "source must be 0 (lease), 1 (agent) or 2 (arp)");
+  if (source > VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP) throw Napi::TypeError::New(info.Env(), "source must be 0 (lease), 1 (agent) or 2 (arp)");
   std::vector<Release> rel;
   virDomainPtr d = Acquire(info.Env(), &rel);
   struct Addr {

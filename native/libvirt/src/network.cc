@@ -119,22 +119,24 @@ Napi::Value Connection::NetworkCreateXML(const Napi::CallbackInfo& info) {
   return NetworkFromXml(info.Env(), Check(info.Env()), xml, false);
 }
 
-// networkOp(name, op): 0 create (start), 1 destroy (stop), 2 undefine, 3 autostart on, 4 autostart off
+// networkOp(name, op): op is a tlv::NetworkOp (ops.h) — start, stop, undefine, autostart on/off.
 Napi::Value Connection::NetworkOp(const Napi::CallbackInfo& info) {
   std::string name = ArgString(info, 0, "name");
-  uint32_t op = ArgUint(info, 1, "op");
-  if (op > 4) throw Napi::TypeError::New(info.Env(), "op must be 0..4");
+  using Op = tlv::NetworkOp;  // the bare name is this method's
+  uint32_t raw = ArgUint(info, 1, "op");
+  if (raw > static_cast<uint32_t>(Op::kAutostartOff)) throw Napi::TypeError::New(info.Env(), "op must be 0..4");
+  auto op = static_cast<Op>(raw);
   virConnectPtr c = Check(info.Env());
   return VoidResult(info.Env(), c, [c, name, op](LvErr& e) {
     virNetworkPtr n = virNetworkLookupByName(c, name.c_str());
     if (n == nullptr) return e.Capture();
     int r = -1;
     switch (op) {
-      case 0: r = virNetworkCreate(n); break;
-      case 1: r = virNetworkDestroy(n); break;
-      case 2: r = virNetworkUndefine(n); break;
-      case 3: r = virNetworkSetAutostart(n, 1); break;
-      case 4: r = virNetworkSetAutostart(n, 0); break;
+      case Op::kCreate: r = virNetworkCreate(n); break;
+      case Op::kDestroy: r = virNetworkDestroy(n); break;
+      case Op::kUndefine: r = virNetworkUndefine(n); break;
+      case Op::kAutostartOn: r = virNetworkSetAutostart(n, 1); break;
+      case Op::kAutostartOff: r = virNetworkSetAutostart(n, 0); break;
     }
     if (r < 0) e.Capture();
     virNetworkFree(n);

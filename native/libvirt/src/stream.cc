@@ -1,6 +1,6 @@
 // Console streams: virDomainOpenConsole on a non-blocking virStream. Reads and writes both happen
 // on the event-loop thread (in the stream callback); JS queues writes and receives data through a
-// ThreadSafeFunction as (type, payload): 0 = data Buffer, 1 = end of stream, 2 = error, 3 = closed.
+// ThreadSafeFunction as (type, payload), type a tlv::StreamEvent (ops.h).
 #include <deque>
 
 #include "common.h"
@@ -25,7 +25,7 @@ namespace {
 const int kBaseEvents = VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP;
 
 struct StreamMsg {
-  int type;
+  StreamEvent type;
   std::string data;
   LvErr err;
 };
@@ -33,10 +33,10 @@ struct StreamMsg {
 void CallJs(Napi::Env env, Napi::Function fn, StreamMsg* m) {
   if (env != nullptr && fn != nullptr) {
     Napi::Value payload = env.Undefined();
-    if (m->type == 0) payload = Napi::Buffer<char>::Copy(env, m->data.data(), m->data.size());
-    if (m->type == 2) payload = MakeError(env, m->err);
+    if (m->type == StreamEvent::kData) payload = Napi::Buffer<char>::Copy(env, m->data.data(), m->data.size());
+    if (m->type == StreamEvent::kError) payload = MakeError(env, m->err);
     try {
-      fn.Call({Napi::Number::New(env, m->type), payload});
+      fn.Call({Napi::Number::New(env, static_cast<int>(m->type)), payload});
     } catch (const Napi::Error& e) {
       e.ThrowAsJavaScriptException();
     }
@@ -59,9 +59,9 @@ void FinishLocked(StreamState* ss, bool abort, const LvErr* err, bool eof) {
   } else {
     if (virStreamFinish(ss->st) < 0) virResetLastError();
   }
-  if (err) EmitLocked(ss, new StreamMsg{2, "", *err});
-  if (eof) EmitLocked(ss, new StreamMsg{1, "", LvErr()});
-  EmitLocked(ss, new StreamMsg{3, "", LvErr()});
+  if (err) EmitLocked(ss, new StreamMsg{StreamEvent::kError, "", *err});
+  if (eof) EmitLocked(ss, new StreamMsg{StreamEvent::kEnd, "", LvErr()});
+  EmitLocked(ss, new StreamMsg{StreamEvent::kClosed, "", LvErr()});
   if (!ss->released) {
     ss->released = true;
     ss->tsfn.Release();
@@ -77,7 +77,7 @@ void OnStreamEvent(virStreamPtr st, int events, void* opaque) {
     for (;;) {
       int n = virStreamRecv(st, buf, sizeof buf);
       if (n > 0) {
-        EmitLocked(ss.get(), new StreamMsg{0, std::string(buf, n), LvErr()});
+        EmitLocked(ss.get(), new StreamMsg{StreamEvent::kData, std::string(buf, n), LvErr()});
         continue;
       }
       if (n == -2) break;

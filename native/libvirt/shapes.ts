@@ -1,0 +1,60 @@
+// The plain objects the addon resolves with, as the public API hands them on: domain info,
+// stats records, networks and their DHCP leases, guest interfaces, snapshots.
+
+export interface DomainInfo {
+  state: number;
+  maxMemKiB: number;
+  memoryKiB: number;
+  nrVirtCpu: number;
+  cpuTimeNs: number;
+}
+export type TypedParamValue = number | string | boolean;
+export interface DomainStatsRecord {
+  name: string;
+  uuid: string;
+  /** libvirt's flat keys: "state.state", "cpu.time", "balloon.rss", "block.0.rd.bytes", ... */
+  params: Record<string, TypedParamValue>;
+}
+export interface NameUuid {
+  name: string;
+  uuid: string;
+}
+export interface NetworkInfo extends NameUuid {
+  active: boolean;
+  persistent: boolean;
+  autostart: boolean;
+  bridge: string | null;
+}
+/** One lease from a libvirt network's DHCP server (virNetworkDHCPLease). */
+export interface DhcpLease {
+  /** Bridge the lease was handed out on. */
+  iface: string;
+  /** Seconds since the epoch. */
+  expiryTime: number;
+  type: "ipv4" | "ipv6";
+  /** Lower-case MAC (IPv4 leases); null for DHCPv6 without one. */
+  mac: string | null;
+  iaid: string | null;
+  ipaddr: string;
+  prefix: number;
+  hostname: string | null;
+  clientId: string | null;
+}
+export interface DomainInterfaceAddress {
+  type: "ipv4" | "ipv6";
+  addr: string;
+  prefix: number;
+}
+/** One guest NIC with its addresses (virDomainInterfaceAddresses). */
+export interface DomainInterface {
+  /** Host-side device (e.g. vnet3) for the lease/ARP sources, the guest's name for the agent. */
+  name: string;
+  hwaddr: string | null;
+  addrs: DomainInterfaceAddress[];
+}
+export interface SnapshotDetails {
+  name: string;
+  /** virDomainSnapshotGetXMLDesc: <domainsnapshot> with creationTime, state, parent, ... */
+  xml: string;
+  current: boolean;
+}
