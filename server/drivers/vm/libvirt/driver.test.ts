@@ -1,13 +1,14 @@
 // The driver's own decisions against a stand-in libvirt (no daemon): reboot publishes a change,
 // a linked clone's source is a template (no start, revert or purge), an adopted domain is only
 // undefined, DHCP leases become addresses with one call per network, console history reads the
-// log the domain names.
+// log the domain names, the first listing sweeps directories no domain owns, acceleration is
+// the driver's to tell.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import type { Connection, DhcpLease } from "../../../../native/libvirt/index";
-import type { DriverEvent } from "../../../domain/driver";
+import { ErrorCode, LibvirtError, type Connection, type DhcpLease } from "../../../../native/libvirt/index";
+import { hasAccel, type DriverEvent } from "../../../domain/driver";
 import { AppError } from "../../../domain/errors";
 import { LibvirtDriver } from "./driver";
 import type { HostGuardSpec } from "./host-guard";
@@ -86,11 +87,13 @@ function fakeLibvirt(doms: FakeDom[], leases: Record<string, DhcpLease[]> = {}) 
     isAlive: () => true,
     // No DAC base label: QEMU as root, so no directory needs opening up for it.
     getCapabilities: async () => "<capabilities><host/></capabilities>",
+    getLibVersion: async () => 9_000_000,
+    getVersion: async () => 7_002_000,
     close: async () => undefined,
     onDomainEvent: async () => async () => undefined,
     lookupDomainByUUID: async (u: string) => {
       const d = doms.find((x) => x.uuid === u);
-      if (!d) throw new AppError("NOT_FOUND", "vm not found");
+      if (!d) throw new LibvirtError(ErrorCode.NO_DOMAIN, 10, `Domain not found: no domain with matching uuid '${u}'`);
       return handle(d);
     },
     listAllDomainsDetailed: async () =>
@@ -264,6 +267,35 @@ describe("LibvirtDriver decisions", () => {
     const h = await driver.consoleHistory(`local.vm.${U(5)}`, 65536);
     expect(Buffer.from(h).toString()).toBe("SeaBIOS\r\nTandem demo VM ready\r\n");
     expect(codeOf(await driver.consoleHistory(`local.vm.${U(5)}`, 0).catch((e: unknown) => e))).toBe("VALIDATION");
+    await driver.close();
+  });
+
+  it("sweeps on its first listing the directory of an interrupted create, not a VM's own", async () => {
+    const vms = path.join(tmp, "data", "vms");
+    const own = path.join(vms, U(21));
+    const orphan = path.join(vms, U(22));
+    for (const d of [own, orphan]) {
+      mkdirSync(d, { recursive: true });
+      writeFileSync(path.join(d, "disk.qcow2"), "");
+    }
+    const { driver } = fakeLibvirt([{ uuid: U(21), name: "vm-21", state: 5, xml: def("vm-21", U(21)) }]);
+    expect(codeOf(await driver.get(`local.vm.${U(22)}`).catch((e: unknown) => e))).toBe("NOT_FOUND");
+    expect((await driver.list()).map((g) => g.name)).toEqual(["vm-21"]);
+    expect(existsSync(own)).toBe(true);
+    expect(existsSync(orphan)).toBe(false);
+    // Asked again (the services do it on start): nothing more to remove.
+    expect(await driver.sweepOrphans()).toEqual([]);
+    await driver.remove(`local.vm.${U(21)}`, { purgeDisks: true });
+    await driver.close();
+  });
+
+  it("tells the host summary its acceleration, as detected or configured", async () => {
+    const { driver } = fakeLibvirt([]);
+    expect(hasAccel(driver)).toBe(true);
+    expect(driver.accel).toBe("qemu");
+    expect((await driver.health()).message).toBe(
+      "libvirt 9.0.0, QEMU 7.2.0 at qemu:///system (TCG, no hardware virtualisation)",
+    );
     await driver.close();
   });
 });

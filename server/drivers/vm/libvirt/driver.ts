@@ -189,6 +189,9 @@ export class LibvirtDriver
     return renameVm(this.ctx, id, name);
   }
 
+  /** libvirt renames and resizes only inactive domains. */
+  readonly liveResize = false;
+
   /** New vCPUs and memory for a stopped VM (its inactive definition is rewritten). */
   resize(id: string, size: { vcpus?: number; memoryMiB?: number }): Promise<void> {
     return resizeVm(this.ctx, id, size);
