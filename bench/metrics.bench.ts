@@ -65,7 +65,7 @@ const bench: Bench = {
           await sleep(200);
         }
         // The floor: reading the same containers' cgroup files directly, synchronously.
-        const driver = server.services.guests.driverFor("container") as ContainerDriver;
+        const driver = server.drivers.forKind("container") as ContainerDriver;
         const files = ids.flatMap((id) =>
           driver
             .debugPaths(id)
@@ -128,7 +128,7 @@ const bench: Bench = {
         if (r.status === 202) await waitTask(admin, r.body.taskId).catch(() => {});
       }
       await stop();
-      await (server.services.guests.driverFor("container") as ContainerDriver).network.destroy();
+      await (server.drivers.forKind("container") as ContainerDriver).network.destroy();
       removeCgroupParent("tandem-bench");
     }
   },

@@ -116,7 +116,7 @@ const bench: Bench = {
       socket.emit("console:input", { consoleId: lastConsole, data: "\u0015" }); // clear the line
 
       // Stats: one bulk call for 1 and for up to 10 running VMs.
-      const driver = server.services.guests.driverFor("vm");
+      const driver = server.drivers.forKind("vm");
       const statsRows = [];
       for (const n of [1, 10]) {
         while (ids.length < n) {

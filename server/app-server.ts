@@ -35,10 +35,10 @@ import { Bus } from "./services/bus";
 import { ConsoleTickets } from "./services/console-tickets";
 import { DeviceTrust } from "./services/device-trust";
 import { LiveConnections } from "./services/live-connections";
-import { GuestService } from "./services/guest-service";
+import { DriverRegistry } from "./services/driver-registry";
 import { HostService, detectAccel } from "./services/host-service";
 import { ImageService } from "./services/image-service";
-import type { Services } from "./services";
+import { assembleGuestServices, type Services } from "./services";
 import { TaskService } from "./services/task-service";
 import type { GuestKind } from "./contract/guest";
 import type { MetricPoint } from "./contract/metrics";
@@ -52,6 +52,8 @@ export interface TandemServer {
   http: Server;
   url: string;
   services: Services;
+  /** The drivers by (host, kind): for tests that reach behind the services on purpose. */
+  drivers: DriverRegistry;
   db: Db;
   log: Logger;
   /** Printed once on first start when no admin password was given. */
@@ -66,7 +68,10 @@ const PUBLIC_PAGE = /^\/(login(\/|$)|_next\/|favicon\.ico$|icon\.svg$)/;
 
 export async function startTandem(opts: {
   config: Config;
+  /** This host's drivers; each is registered under (hostId, its kind). */
   drivers: GuestDriver[];
+  /** The id of the host this process runs on (domain/ids.ts LOCAL_HOST_ID unless told). */
+  hostId?: string;
   containerImporter?: ContainerImageImporter | null;
   pages?: PageHandler | null;
   log?: Logger;
@@ -94,6 +99,9 @@ export async function startTandem(opts: {
   const auth = new AuthService(db, { sessionTtlMs: config.sessionTtlMs, tokenTtlMs: config.tokenTtlMs, live, devices });
   const proxies = trustedProxies(config.trustedProxies);
   const clientOfReq = (req: IncomingMessage) => clientOf(req, proxies);
+  const hostId = opts.hostId ?? LOCAL_HOST_ID;
+  const drivers = new DriverRegistry(hostId);
+  for (const d of opts.drivers) drivers.register(hostId, d);
   const tasks = new TaskService(db, bus, log);
   const interrupted = await tasks.failInterrupted();
   if (interrupted.length) {
@@ -108,14 +116,21 @@ export async function startTandem(opts: {
       diskReserveBytes: config.diskReserveBytes,
     },
     opts.containerImporter ?? null,
-    opts.drivers.find(canInspectDisks) ?? null,
+    drivers.drivers().find(canInspectDisks) ?? null,
   );
   await images.registerDemoImages(opts.demoImageDir ?? path.join(config.dataDir, "images", "demo"));
 
-  const driverMap = new Map<GuestKind, GuestDriver>(opts.drivers.map((d) => [d.kind, d]));
   let host: HostService | null = null;
-  const guests = new GuestService(driverMap, db, tasks, images, bus, LOCAL_HOST_ID, () => host!.capacity(), log);
-  host = new HostService(LOCAL_HOST_ID, config.dataDir, detectAccel(config.vmAccel), opts.drivers, guests);
+  const { guests, snapshots, consoles, recovery } = assembleGuestServices({
+    drivers,
+    db,
+    tasks,
+    images,
+    bus,
+    capacity: () => host!.capacity(),
+    log,
+  });
+  host = new HostService(hostId, config.dataDir, detectAccel(config.vmAccel), drivers.drivers(), guests);
 
   // The sampler needs the running guests of each kind every second without listing them each
   // tick: keep a set fed by guest events and refreshed from a full list every 30 s.
@@ -133,10 +148,10 @@ export async function startTandem(opts: {
 
   let publishPoints: (p: Map<string, MetricPoint>) => void = () => {};
   const metrics = new MetricsService(
-    opts.drivers,
+    drivers.drivers(),
     (kind) => [...running].filter(([, k]) => k === kind).map(([id]) => id),
     db,
-    LOCAL_HOST_ID,
+    hostId,
     (p) => publishPoints(p),
     log,
   );
@@ -144,6 +159,8 @@ export async function startTandem(opts: {
   const services: Services = {
     auth,
     guests,
+    snapshots,
+    consoles,
     images,
     tasks,
     host,
@@ -255,8 +272,8 @@ export async function startTandem(opts: {
     }
   }
 
-  // Creates cut short by the previous process's death: their task failed, so no guest either.
-  await guests.rollbackInterruptedCreates(interrupted).catch((err) => log.warn({ err }, "rollback failed"));
+  // Tasks cut short by the previous process's end: finished or rolled back, never left half-done.
+  await recovery.recover(interrupted);
   await guests.reconcile().catch((err) => log.warn({ err }, "initial reconcile failed"));
   guests.watch();
   await refreshRunning().catch(() => {});
@@ -276,6 +293,7 @@ export async function startTandem(opts: {
     http,
     url,
     services,
+    drivers,
     db,
     log,
     generatedAdminPassword,
@@ -290,7 +308,7 @@ export async function startTandem(opts: {
         await new Promise<void>((r) => http.close(() => r()));
         await metrics.stop();
         // Drivers release their connections; guests keep running (conmon and libvirtd own them).
-        await Promise.all(opts.drivers.map((d) => d.close().catch(() => {})));
+        await Promise.all(drivers.drivers().map((d) => d.close().catch(() => {})));
         await opts.pages?.close();
         await db.$disconnect();
       })()),

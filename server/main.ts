@@ -5,57 +5,9 @@ import path from "node:path";
 import pino from "pino";
 import { TANDEM_UMASK } from "./config/data-dir";
 import { loadConfig, type Config } from "./config/env";
-import type { GuestDriver } from "./domain/driver";
-import type { ContainerImageImporter } from "./domain/images";
 import { LOCAL_HOST_ID } from "./domain/ids";
-import { FakeDriver } from "./drivers/fake/fake-driver";
-import { ContainerDriver, OciImageStore } from "./drivers/container";
-import { containerImporter } from "./drivers/container/importer";
-import { LibvirtDriver } from "./drivers/vm";
+import { createDrivers } from "./drivers/create-drivers";
 import { startTandem, type PageHandler } from "./app-server";
-
-async function createDrivers(
-  config: Config,
-  log: pino.Logger,
-): Promise<{ drivers: GuestDriver[]; importer: ContainerImageImporter | null }> {
-  const drivers: GuestDriver[] = [];
-  let importer: ContainerImageImporter | null = null;
-  for (const name of config.drivers) {
-    if (name === "libvirt") {
-      drivers.push(
-        new LibvirtDriver({
-          uri: config.libvirtUri,
-          hostId: LOCAL_HOST_ID,
-          dataDir: config.dataDir,
-          accel: config.vmAccel,
-          logger: log.child({ driver: "libvirt" }),
-        }),
-      );
-    } else if (name === "oci") {
-      drivers.push(
-        new ContainerDriver({
-          hostId: LOCAL_HOST_ID,
-          dataDir: config.dataDir,
-          subnet: config.containerSubnet,
-          bridge: config.containerBridge,
-          containerDiskGiB: config.containerDiskGiB,
-          diskReserveBytes: config.diskReserveBytes,
-          publishPortRange: config.publishPortRange,
-          tandemPort: config.port,
-          logger: log.child({ driver: "oci" }),
-        }),
-      );
-      importer = containerImporter(new OciImageStore(config.dataDir, log.child({ component: "image-store" })));
-    } else if (name === "fake") {
-      const half = Math.ceil(config.fakeGuests / 2);
-      drivers.push(new FakeDriver({ kind: "vm", hostId: LOCAL_HOST_ID, seed: half }));
-      drivers.push(new FakeDriver({ kind: "container", hostId: LOCAL_HOST_ID, seed: config.fakeGuests - half }));
-    } else {
-      throw new Error(`driver '${name}' is not available in this build`);
-    }
-  }
-  return { drivers, importer };
-}
 
 async function createPages(config: Config): Promise<PageHandler> {
   const { default: next } = await import("next");
@@ -75,9 +27,11 @@ async function main() {
   process.umask(TANDEM_UMASK);
   const config = loadConfig();
   const log = pino({ level: config.logLevel, base: { svc: "tandem" } });
-  const { drivers, importer } = await createDrivers(config, log);
+  // This process serves one host, the local one; its drivers and guest ids carry its id.
+  const hostId = LOCAL_HOST_ID;
+  const { drivers, importer } = createDrivers(config, hostId, log);
   const pages = config.ui ? await createPages(config) : null;
-  const server = await startTandem({ config, drivers, containerImporter: importer, pages, log });
+  const server = await startTandem({ config, drivers, hostId, containerImporter: importer, pages, log });
   if (server.generatedAdminPassword) {
     // Printed once, on the first start only; it is not stored anywhere in clear.
     process.stdout.write(

@@ -8,7 +8,7 @@ import { ProgressBar } from "../ui/progress-bar";
 export function CreatingNotice({ guest }: { guest: Guest }) {
   const { tasks } = useTasks();
   const task = useMemo(
-    () => [...tasks.values()].find((t) => t.targetId === guest.id && t.action === "create"),
+    () => [...tasks.values()].find((t) => t.targetId === guest.id && t.kind === "create"),
     [tasks, guest.id],
   );
   return (

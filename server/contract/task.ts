@@ -1,12 +1,32 @@
-// The activity log as seen over the API and pushed to browsers.
+// The activity log as seen over the API and pushed to browsers. A task's `kind` is what code
+// branches on (the UI, recovery after a restart); its `action` is the human-readable line shown.
 import { z } from "zod";
+import { guestActions } from "./guest";
 
 export const taskStates = ["queued", "running", "succeeded", "failed"] as const;
 export const TaskState = z.enum(taskStates);
 
+/**
+ * Every kind of task Tandem runs. Lifecycle actions keep their own names; `recover` is the work
+ * a new process does to finish or roll back a task the previous one left unfinished.
+ */
+export const taskKinds = [
+  "create",
+  "clone",
+  "delete",
+  ...guestActions,
+  "snapshot-create",
+  "snapshot-revert",
+  "snapshot-delete",
+  "recover",
+] as const;
+export const TaskKind = z.enum(taskKinds);
+export type TaskKind = z.infer<typeof TaskKind>;
+
 export const Task = z.object({
   id: z.string(),
   username: z.string(),
+  kind: TaskKind,
   action: z.string(),
   targetKind: z.string(),
   targetId: z.string().nullable(),

@@ -24,7 +24,7 @@ import {
 } from "../contract/events";
 import type { MetricPoint } from "../contract/metrics";
 import type { Result } from "../contract/result";
-import { canExec, hasConsoleHistory, type ConsoleStream } from "../domain/driver";
+import type { ConsoleStream } from "../domain/driver";
 import { AppError, isAppError } from "../domain/errors";
 import { SESSION_COOKIE, type Principal } from "../services/auth-service";
 import type { Services } from "../services";
@@ -159,21 +159,8 @@ export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
       handle("console:open", ConsoleOpenPayload, async (p) => {
         if (consoles.size >= MAX_CONSOLES_PER_SOCKET)
           throw new AppError("CONFLICT", "too many consoles open on this connection");
-        const guest = await s.guests.get(p.guestId);
-        const driver = s.guests.driverFor(guest.kind);
-        // Read what the guest printed so far before attaching: a byte may be missed in between,
-        // but nothing is shown twice.
-        const history =
-          p.mode === "serial" && hasConsoleHistory(driver)
-            ? await driver.consoleHistory(guest.id, 64 * 1024).catch(() => null)
-            : null;
-        let stream: ConsoleStream;
-        if (p.mode === "exec") {
-          if (!canExec(driver)) throw new AppError("BAD_REQUEST", `exec is not available for ${guest.kind}s`);
-          stream = await driver.exec(guest.id, ["/bin/sh"], { cols: p.cols, rows: p.rows });
-        } else {
-          stream = await driver.openConsole(guest.id, { cols: p.cols, rows: p.rows });
-        }
+        // The serial console comes with what the guest printed before anyone attached.
+        const { stream, history } = await s.consoles.openTerminal(p.guestId, p.mode, { cols: p.cols, rows: p.rows });
         if (socket.disconnected) {
           // The connection went away (or was revoked) while the console was opening.
           stream.close();

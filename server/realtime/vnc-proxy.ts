@@ -1,6 +1,6 @@
 // The graphical console through Tandem's one port: an HTTP upgrade on /api/v1/vnc/<ticket> is
-// checked (same origin, signed-in user, single-use ticket bound to that user); then the driver
-// opens the VM's VNC server (a unix socket only root and QEMU's user reach — no TCP port), Tandem
+// checked (same origin, signed-in user, single-use ticket bound to that user); then the console
+// service has the driver open the VM's VNC server (a unix socket only root and QEMU's user reach — no TCP port), Tandem
 // completes the WebSocket handshake itself (ws, noServer) and copies binary frames to and from
 // that RFB stream, with back-pressure both ways. Nothing of the browser's request (cookies,
 // headers) reaches QEMU.
@@ -9,7 +9,6 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { Logger } from "pino";
 import { hasRole } from "../contract/auth";
-import { canVnc } from "../domain/driver";
 import { isAppError } from "../domain/errors";
 import { SESSION_COOKIE } from "../services/auth-service";
 import type { Services } from "../services";
@@ -63,7 +62,7 @@ function bridge(ws: WebSocket, vnc: Duplex, onEnd: (why: string) => void): (why:
   return end;
 }
 
-/** The HTTP answer for a driver that could not open the VM's VNC server. */
+/** The HTTP answer when the VM's VNC server could not be opened (unknown guest, no VNC: 404). */
 function statusOf(err: unknown): string {
   if (isAppError(err) && (err.code === "INVALID_STATE" || err.code === "CONFLICT")) return "409 Conflict";
   if (isAppError(err) && err.code === "BACKEND_UNAVAILABLE") return "502 Bad Gateway";
@@ -81,12 +80,9 @@ export async function handleVncUpgrade(req: IncomingMessage, socket: Duplex, hea
     if (!hasRole(principal.role, "operator")) return refuse(socket, "403 Forbidden");
     const guestId = s.consoleTickets.consume(m[1]!, principal.userId);
     if (!guestId) return refuse(socket, "403 Forbidden");
-    const guest = await s.guests.get(guestId);
-    const driver = s.guests.driverFor(guest.kind);
-    if (!canVnc(driver)) return refuse(socket, "404 Not Found");
     let vnc: Duplex;
     try {
-      vnc = await driver.openVnc(guestId);
+      vnc = await s.consoles.openVnc(guestId);
     } catch (err) {
       log.warn({ err, guestId }, "vnc server not reachable");
       return refuse(socket, statusOf(err));

@@ -1,19 +1,35 @@
-// The services the transport layers (REST, socket.io) are given by the composition root.
+// The services the transport layers (REST, socket.io) are given by the composition root, and
+// the assembly of the guest services from their parts (one lock, one catalog, one task runner
+// shared by lifecycle, snapshots and recovery).
 import type { IncomingMessage } from "node:http";
+import type { Db } from "../db/client";
 import type { MetricsService } from "../metrics/metrics-service";
 import type { AuthService } from "./auth-service";
 import type { Bus } from "./bus";
+import type { HostCapacity } from "./capacity";
+import { ConsoleService } from "./console-service";
 import type { ConsoleTickets } from "./console-tickets";
-import type { GuestService } from "./guest-service";
+import type { DriverRegistry } from "./driver-registry";
+import { GuestCatalog } from "./guest-catalog";
+import { GuestLifecycle } from "./guest-lifecycle";
+import { GuestLocks } from "./guest-locks";
+import { GuestService } from "./guest-service";
+import { GuestTasks } from "./guest-tasks";
+import { GuestWatcher } from "./guest-watcher";
 import type { HostService } from "./host-service";
 import type { ImageService } from "./image-service";
 import type { LiveConnections } from "./live-connections";
+import type { Logger } from "./logger";
 import type { ClientInfo } from "./principal";
+import { SnapshotService } from "./snapshot-service";
+import { TaskRecovery } from "./task-recovery";
 import type { TaskService } from "./task-service";
 
 export interface Services {
   auth: AuthService;
   guests: GuestService;
+  snapshots: SnapshotService;
+  consoles: ConsoleService;
   images: ImageService;
   tasks: TaskService;
   host: HostService;
@@ -25,4 +41,28 @@ export interface Services {
   /** The client's real address and whether it came over TLS (trusted proxies considered). */
   clientOf: (req: IncomingMessage) => ClientInfo;
   config: { sessionTtlMs: number };
+}
+
+/** Everything that reaches a guest's driver, built over one registry, one lock set and one catalog. */
+export function assembleGuestServices(deps: {
+  drivers: DriverRegistry;
+  db: Db;
+  tasks: TaskService;
+  images: ImageService;
+  bus: Bus;
+  capacity: () => HostCapacity;
+  log: Logger;
+}) {
+  const { drivers, db, tasks, images, bus, capacity, log } = deps;
+  const locks = new GuestLocks();
+  const catalog = new GuestCatalog(drivers, db, bus, log);
+  const guestTasks = new GuestTasks(locks, tasks, catalog);
+  const lifecycle = new GuestLifecycle(drivers, catalog, locks, guestTasks, tasks, images, capacity);
+  const watcher = new GuestWatcher(drivers, catalog, db, bus, log);
+  return {
+    guests: new GuestService(catalog, lifecycle, watcher),
+    snapshots: new SnapshotService(drivers, catalog, guestTasks),
+    consoles: new ConsoleService(drivers, catalog),
+    recovery: new TaskRecovery(drivers, catalog, guestTasks, tasks, log),
+  };
 }

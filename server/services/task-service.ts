@@ -1,10 +1,11 @@
 // The activity log. Long operations run as tasks: recorded before they start, progress pushed
-// as it happens, result or error recorded at the end. Tasks left running by a crashed process
-// are marked failed at start-up (they can never finish). A recorded error is what any viewer may
-// read (domain/public-error.ts); the detail behind a withheld one is in the log under its ref.
+// as it happens, result or error recorded at the end. Each task is recorded with its typed kind
+// and the parameters recovery needs: tasks left running by a stopped process are marked failed
+// at start-up and handed to task-recovery.ts, which finishes or rolls back what they touched.
+// A recorded error is what any viewer may read (domain/public-error.ts); the detail behind a
+// withheld one is in the log under its ref.
 import { randomUUID } from "node:crypto";
-import type { Task } from "../contract/task";
-import { TaskState } from "../contract/task";
+import { TaskKind, TaskState, type Task } from "../contract/task";
 import type { Db } from "../db/client";
 import { isAppError, notFound } from "../domain/errors";
 import { publicError } from "../domain/public-error";
@@ -21,7 +22,37 @@ export interface TaskTarget {
   name?: string | null;
 }
 
+/** What a restarted Tandem needs to finish or roll back a task of this kind. */
+export interface TaskParams {
+  /** delete: also remove the guest's disks. */
+  purge?: boolean;
+  /** snapshot-*: the snapshot's name. */
+  snapshot?: string;
+  /** recover: the kind of the task being recovered. */
+  recovers?: TaskKind;
+}
+
+export interface TaskSpec {
+  kind: TaskKind;
+  /** The line people read in the activity log. */
+  action: string;
+  params?: TaskParams;
+}
+
+/** A task a previous process left queued or running, now marked failed. */
+export interface InterruptedTask {
+  id: string;
+  kind: TaskKind;
+  action: string;
+  params: TaskParams;
+  targetKind: string;
+  targetId: string | null;
+  targetName: string | null;
+}
+
 type Row = Awaited<ReturnType<Db["task"]["findFirstOrThrow"]>>;
+
+export const INTERRUPTED = "interrupted: Tandem stopped before the task finished";
 
 export class TaskService {
   constructor(
@@ -30,16 +61,30 @@ export class TaskService {
     private readonly log: { error: (o: object, msg: string) => void },
   ) {}
 
-  /** Marks tasks left queued or running by a previous process as failed; returns them. */
-  async failInterrupted(): Promise<{ id: string; action: string; targetId: string | null }[]> {
+  /** Marks tasks left queued or running by a previous process as failed; returns them, oldest first. */
+  async failInterrupted(): Promise<InterruptedTask[]> {
     const where = { state: { in: ["queued", "running"] } };
-    const rows = await this.db.task.findMany({ where, select: { id: true, action: true, targetId: true } });
+    const rows = await this.db.task.findMany({ where, orderBy: { createdAt: "asc" } });
     if (rows.length === 0) return [];
     await this.db.task.updateMany({
       where: { id: { in: rows.map((r) => r.id) } },
-      data: { state: "failed", error: "interrupted: Tandem stopped before the task finished", finishedAt: new Date() },
+      data: { state: "failed", error: INTERRUPTED, finishedAt: new Date() },
     });
-    return rows;
+    return rows.map((r) => ({
+      id: r.id,
+      kind: kindOf(r.kind),
+      action: r.action,
+      params: parseParams(r.params),
+      targetKind: r.targetKind,
+      targetId: r.targetId,
+      targetName: r.targetName,
+    }));
+  }
+
+  /** Adds what became of an interrupted task to its recorded error (the activity log says which). */
+  async noteOutcome(id: string, outcome: string): Promise<void> {
+    const row = await this.db.task.update({ where: { id }, data: { error: `${INTERRUPTED}; ${outcome}` } });
+    this.bus.emit("task:update", toTask(row));
   }
 
   /**
@@ -48,17 +93,20 @@ export class TaskService {
    */
   async start(
     actor: Actor,
-    action: string,
+    spec: TaskSpec,
     target: TaskTarget,
     work: (progress: (percent: number, message?: string) => void, setTarget: (t: TaskTarget) => void) => Promise<void>,
   ): Promise<string> {
     const id = randomUUID();
-    await this.db.task.create({
+    const { action } = spec;
+    const created = await this.db.task.create({
       data: {
         id,
         userId: actor.userId,
         username: actor.username,
+        kind: spec.kind,
         action,
+        params: spec.params ? JSON.stringify(spec.params) : null,
         targetKind: target.kind,
         targetId: target.id ?? null,
         targetName: target.name ?? null,
@@ -66,7 +114,7 @@ export class TaskService {
         startedAt: new Date(),
       },
     });
-    await this.publish(id);
+    this.bus.emit("task:update", toTask(created));
     // Progress writes are coalesced: the latest value wins, one write in flight at a time.
     let pending: { percent: number; message?: string } | null = null;
     let writing: Promise<void> = Promise.resolve();
@@ -75,14 +123,14 @@ export class TaskService {
         if (!pending) return;
         const p = pending;
         pending = null;
-        await this.db.task.update({
+        const row = await this.db.task.update({
           where: { id },
           data: {
             progress: Math.max(0, Math.min(100, Math.round(p.percent))),
             ...(p.message ? { message: p.message } : {}),
           },
         });
-        await this.publish(id);
+        this.bus.emit("task:update", toTask(row));
       });
     };
     const progress = (percent: number, message?: string) => {
@@ -116,7 +164,7 @@ export class TaskService {
             finishedAt: new Date(),
           },
         })
-        .then(() => this.publish(id))
+        .then((row) => this.bus.emit("task:update", toTask(row)))
         .catch((e) => this.log.error({ err: e, taskId: id }, "could not record task result"));
     })();
     return id;
@@ -147,10 +195,20 @@ export class TaskService {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
 
-  private async publish(id: string) {
-    const row = await this.db.task.findUnique({ where: { id } });
-    if (row) this.bus.emit("task:update", toTask(row));
+function kindOf(raw: string): TaskKind {
+  const k = TaskKind.safeParse(raw);
+  return k.success ? k.data : "recover";
+}
+
+function parseParams(raw: string | null): TaskParams {
+  if (!raw) return {};
+  try {
+    const v: unknown = JSON.parse(raw);
+    return v && typeof v === "object" ? (v as TaskParams) : {};
+  } catch {
+    return {};
   }
 }
 
@@ -158,6 +216,7 @@ function toTask(r: Row): Task {
   return {
     id: r.id,
     username: r.username,
+    kind: kindOf(r.kind),
     action: r.action,
     targetKind: r.targetKind,
     targetId: r.targetId,

@@ -1,27 +1,17 @@
 // Guest extras that only some backends have: the graphical console ticket, snapshots (VMs) and
-// output logs (containers). Each answers BAD_REQUEST when the guest's backend lacks it.
+// output logs (containers). The services check each (BAD_REQUEST when the guest's backend lacks
+// it) and run snapshot work as tasks under the guest's lock; these routes only translate.
 import { streamText } from "hono/streaming";
 import { z } from "zod";
 import { CreateSnapshotBody, LogsQuery, SnapshotName, VncTicket } from "../../contract/guest-extras";
 import { LogLines, SnapshotList, TaskRef } from "../../contract/responses";
-import { canLog, canSnapshot, canVnc, type GuestDriver } from "../../domain/driver";
-import { AppError } from "../../domain/errors";
 import type { Services } from "../../services";
 import { defineRoute, type AnyRoute } from "../route";
 
 const IdParam = z.object({ id: z.string().min(1).max(200) });
 const SnapshotParams = z.object({ id: z.string().min(1).max(200), name: SnapshotName });
 
-function need<T extends GuestDriver>(d: GuestDriver, guard: (d: GuestDriver) => d is T, what: string, kind: string): T {
-  if (!guard(d)) throw new AppError("BAD_REQUEST", `${what} is not available for ${kind}s`);
-  return d;
-}
-
 export function consoleRoutes(s: Services): AnyRoute[] {
-  const driverOf = async (id: string) => {
-    const guest = await s.guests.get(id);
-    return { guest, driver: s.guests.driverFor(guest.kind) };
-  };
   const actor = (p: { userId: string; username: string }) => ({ userId: p.userId, username: p.username });
   return [
     defineRoute({
@@ -35,11 +25,7 @@ export function consoleRoutes(s: Services): AnyRoute[] {
         200: { description: "ticket", schema: VncTicket },
       },
       handler: async (c, { params, principal }) => {
-        const { guest, driver } = await driverOf(params.id);
-        need(driver, canVnc, "a graphical console", guest.kind);
-        if (guest.state !== "running" && guest.state !== "paused") {
-          throw new AppError("INVALID_STATE", `${guest.name} is ${guest.state}; start it to see its screen`);
-        }
+        const guest = await s.consoles.vncReady(params.id);
         const t = s.consoleTickets.issue(principal.userId, guest.id);
         return c.json({ ...t, path: `/api/v1/vnc/${t.ticket}` });
       },
@@ -53,8 +39,7 @@ export function consoleRoutes(s: Services): AnyRoute[] {
       params: IdParam,
       responses: { 200: { description: "snapshots", schema: SnapshotList } },
       handler: async (c, { params }) => {
-        const { guest, driver } = await driverOf(params.id);
-        return c.json({ snapshots: await need(driver, canSnapshot, "snapshots", guest.kind).listSnapshots(guest.id) });
+        return c.json({ snapshots: await s.snapshots.list(params.id) });
       },
     }),
     defineRoute({
@@ -67,12 +52,7 @@ export function consoleRoutes(s: Services): AnyRoute[] {
       body: CreateSnapshotBody,
       responses: { 202: { description: "accepted", schema: TaskRef } },
       handler: async (c, { params, body, principal }) => {
-        const { guest, driver } = await driverOf(params.id);
-        const d = need(driver, canSnapshot, "snapshots", guest.kind);
-        const taskId = await s.tasks.start(actor(principal), `snapshot ${body.name}`, guest, () =>
-          d.createSnapshot(guest.id, body.name, body.description),
-        );
-        return c.json({ taskId }, 202);
+        return c.json(await s.snapshots.create(actor(principal), params.id, body.name, body.description), 202);
       },
     }),
     defineRoute({
@@ -84,12 +64,7 @@ export function consoleRoutes(s: Services): AnyRoute[] {
       params: SnapshotParams,
       responses: { 202: { description: "accepted", schema: TaskRef } },
       handler: async (c, { params, principal }) => {
-        const { guest, driver } = await driverOf(params.id);
-        const d = need(driver, canSnapshot, "snapshots", guest.kind);
-        const taskId = await s.tasks.start(actor(principal), `revert ${params.name}`, guest, () =>
-          d.revertSnapshot(guest.id, params.name),
-        );
-        return c.json({ taskId }, 202);
+        return c.json(await s.snapshots.revert(actor(principal), params.id, params.name), 202);
       },
     }),
     defineRoute({
@@ -101,12 +76,7 @@ export function consoleRoutes(s: Services): AnyRoute[] {
       params: SnapshotParams,
       responses: { 202: { description: "accepted", schema: TaskRef } },
       handler: async (c, { params, principal }) => {
-        const { guest, driver } = await driverOf(params.id);
-        const d = need(driver, canSnapshot, "snapshots", guest.kind);
-        const taskId = await s.tasks.start(actor(principal), `delete snapshot ${params.name}`, guest, () =>
-          d.deleteSnapshot(guest.id, params.name),
-        );
-        return c.json({ taskId }, 202);
+        return c.json(await s.snapshots.remove(actor(principal), params.id, params.name), 202);
       },
     }),
     defineRoute({
@@ -119,11 +89,10 @@ export function consoleRoutes(s: Services): AnyRoute[] {
       query: LogsQuery,
       responses: { 200: { description: "log lines", schema: LogLines } },
       handler: async (c, { params, query, principal }) => {
-        const { guest, driver } = await driverOf(params.id);
-        const d = need(driver, canLog, "logs", guest.kind);
+        const read = await s.consoles.logs(params.id);
         if (!query.follow) {
           const lines = [];
-          for await (const l of await d.logs(guest.id, { tail: query.tail })) lines.push(l);
+          for await (const l of await read({ tail: query.tail })) lines.push(l);
           return c.json({ lines: lines.slice(-query.tail) });
         }
         c.header("Content-Type", "application/x-ndjson");
@@ -134,7 +103,7 @@ export function consoleRoutes(s: Services): AnyRoute[] {
           out.onAbort(() => ac.abort());
           try {
             if (ac.signal.aborted) return;
-            for await (const l of await d.logs(guest.id, { follow: true, tail: query.tail, signal: ac.signal })) {
+            for await (const l of await read({ follow: true, tail: query.tail, signal: ac.signal })) {
               if (ac.signal.aborted) break;
               await out.write(JSON.stringify(l) + "\n");
             }

@@ -70,7 +70,7 @@ afterAll(async () => {
 });
 
 function snapshotDriver(): CapableFakeDriver {
-  return server.services.guests.driverFor("container") as CapableFakeDriver;
+  return server.drivers.forKind("container") as CapableFakeDriver;
 }
 
 async function runningGuest(prefix: string): Promise<{ guest: Guest; taskId: string }> {

@@ -1,0 +1,185 @@
+// Tandem's view of its guests: the truth read from the drivers joined with Tandem's own rows
+// (tags, notes), the placeholders of guests still being created, and the names in use. Names
+// are looked up in Tandem's rows (every guest Tandem made or adopted has one) plus the
+// placeholders, so a create never lists every backend to find out whether a name is free.
+import type { Guest, GuestKind } from "../contract/guest";
+import type { Db } from "../db/client";
+import type { DriverGuest } from "../domain/driver";
+import { AppError } from "../domain/errors";
+import { parseGuestId } from "../domain/ids";
+import type { Bus } from "./bus";
+import type { DriverRegistry } from "./driver-registry";
+import type { Logger } from "./logger";
+
+type MetaRow = { guestId: string; hostId: string; kind: string; name: string; tags: string; notes: string };
+
+export class GuestCatalog {
+  /** Guests being created: shown as 'creating' until the driver has them. */
+  private readonly pending = new Map<string, Guest>();
+
+  constructor(
+    private readonly drivers: DriverRegistry,
+    private readonly db: Db,
+    private readonly bus: Bus,
+    private readonly log: Logger,
+  ) {}
+
+  /** The truth from every driver, joined with Tandem's metadata. A failing backend is skipped. */
+  async list(): Promise<Guest[]> {
+    const metas = await this.metaMap();
+    const lists = await Promise.all(
+      this.drivers.all().map(({ driver }) =>
+        driver.list().catch((err: unknown) => {
+          this.log.warn({ err, kind: driver.kind }, "backend list failed");
+          return [] as DriverGuest[];
+        }),
+      ),
+    );
+    const guests = lists.flat().map((g) => this.join(g, metas.get(g.id)));
+    const seen = new Set(guests.map((g) => g.id));
+    for (const p of this.pending.values()) if (!seen.has(p.id)) guests.push(p);
+    return guests.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async get(id: string): Promise<Guest> {
+    return (await this.read(id)).guest;
+  }
+
+  /**
+   * Re-reads a guest and pushes it to every browser. A guest that appeared on the host since
+   * the last reconcile (`virsh define`) gets its row here, so its name counts as taken.
+   */
+  async publish(id: string): Promise<Guest> {
+    const { guest, known } = await this.read(id);
+    if (!known) await this.record(guest);
+    this.bus.emit("guest:upsert", guest);
+    return guest;
+  }
+
+  /** CONFLICT when a guest of `kind` on `hostId` already has (or is being created with) `name`. */
+  async assertNameFree(hostId: string, kind: GuestKind, name: string): Promise<void> {
+    const conflict = () => new AppError("CONFLICT", `a ${kind} named '${name}' already exists`);
+    if ([...this.pending.values()].some((g) => g.hostId === hostId && g.kind === kind && g.name === name)) {
+      throw conflict();
+    }
+    const row = await this.db.guestMeta.findFirst({ where: { hostId, kind, name }, select: { guestId: true } });
+    if (!row) return;
+    // A row outlives its guest only until the next reconcile; ask that one guest's backend.
+    const parsed = parseGuestId(row.guestId);
+    const driver = parsed && this.drivers.find(parsed.hostId, parsed.kind);
+    if (!driver) return; // its backend is not enabled here: nothing of that name can clash
+    const exists = await driver.get(row.guestId).then(
+      () => true,
+      (err: unknown) => !(err instanceof AppError && err.code === "NOT_FOUND"),
+    );
+    if (exists) throw conflict();
+    await this.forget(row.guestId);
+  }
+
+  private async read(id: string): Promise<{ guest: Guest; known: boolean }> {
+    const pending = this.pending.get(id);
+    if (pending) return { guest: pending, known: true };
+    const g = await this.drivers.forGuest(id).get(id);
+    const meta = await this.db.guestMeta.findUnique({ where: { guestId: id } });
+    return { guest: this.join(g, meta ?? undefined), known: meta !== null };
+  }
+
+  /** Shows a placeholder for a guest being created, until `settle`. */
+  addPending(g: Guest): void {
+    this.pending.set(g.id, g);
+    this.bus.emit("guest:upsert", g);
+  }
+
+  settle(id: string): void {
+    this.pending.delete(id);
+  }
+
+  isPending(id: string): boolean {
+    return this.pending.has(id);
+  }
+
+  /** Tandem's row for a guest: written when a create starts or a guest is adopted. */
+  async record(g: { id: string; hostId: string; kind: GuestKind; name: string; tags?: string[] }): Promise<void> {
+    await this.db.guestMeta.upsert({
+      where: { guestId: g.id },
+      create: { guestId: g.id, hostId: g.hostId, kind: g.kind, name: g.name, tags: JSON.stringify(g.tags ?? []) },
+      update: {},
+    });
+  }
+
+  /** Drops Tandem's row. Best effort where the caller's own error matters more (a full disk). */
+  async forget(id: string): Promise<void> {
+    await this.db.guestMeta.deleteMany({ where: { guestId: id } });
+  }
+
+  /** Forgets a guest that is gone and tells every browser. */
+  async removed(id: string): Promise<void> {
+    this.pending.delete(id);
+    try {
+      await this.forget(id);
+    } finally {
+      this.bus.emit("guest:removed", { id });
+    }
+  }
+
+  async renamed(id: string, name: string): Promise<void> {
+    await this.db.guestMeta.updateMany({ where: { guestId: id }, data: { name } });
+  }
+
+  /** Tags and notes: Tandem's own fields. */
+  async updateMeta(guest: Guest, patch: { tags?: string[]; notes?: string }): Promise<Guest> {
+    await this.db.guestMeta.upsert({
+      where: { guestId: guest.id },
+      create: {
+        guestId: guest.id,
+        hostId: guest.hostId,
+        kind: guest.kind,
+        name: guest.name,
+        tags: JSON.stringify(patch.tags ?? guest.tags),
+        notes: patch.notes ?? guest.notes,
+      },
+      update: {
+        ...(patch.tags ? { tags: JSON.stringify(patch.tags) } : {}),
+        ...(patch.notes !== undefined ? { notes: patch.notes } : {}),
+      },
+    });
+    return this.publish(guest.id);
+  }
+
+  async metaMap(): Promise<Map<string, MetaRow>> {
+    const rows = await this.db.guestMeta.findMany();
+    return new Map(rows.map((r) => [r.guestId, r]));
+  }
+
+  /** A placeholder's full shape, before the driver has the guest. */
+  placeholder(g: Omit<Guest, "state" | "createdAt" | "adopted" | "notes" | "ipAddresses" | "capabilities">): Guest {
+    return {
+      ...g,
+      state: "creating",
+      createdAt: new Date().toISOString(),
+      adopted: false,
+      notes: "",
+      ipAddresses: [],
+      capabilities: this.drivers.capabilitiesOf(g.hostId, g.kind),
+    };
+  }
+
+  private join(g: DriverGuest, meta?: { tags: string; notes: string }): Guest {
+    return {
+      ...g,
+      tags: parseTags(meta?.tags),
+      notes: meta?.notes ?? "",
+      capabilities: this.drivers.capabilitiesOf(g.hostId, g.kind),
+    };
+  }
+}
+
+function parseTags(raw: string | undefined): string[] {
+  if (!raw) return [];
+  try {
+    const v: unknown = JSON.parse(raw);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+  } catch {
+    return [];
+  }
+}

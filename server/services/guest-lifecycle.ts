@@ -1,0 +1,236 @@
+// Making, changing and removing guests: create and clone (a placeholder at once, the driver's
+// work as a task, nothing left on failure), lifecycle actions, delete, rename and resize. Every
+// task here holds the guest's lock (guest-locks.ts) and is recorded with its typed kind and the
+// parameters a restarted Tandem needs to finish or roll it back (task-recovery.ts).
+import { randomUUID } from "node:crypto";
+import type { CreateGuestBody, Guest, GuestAction, GuestKind } from "../contract/guest";
+import { canAct, canDelete } from "../contract/states";
+import { canClone, canRename, canResize, type GuestDriver, type Progress } from "../domain/driver";
+import { AppError, invalidState } from "../domain/errors";
+import { makeGuestId } from "../domain/ids";
+import { assertFits, type HostCapacity } from "./capacity";
+import type { DriverRegistry } from "./driver-registry";
+import type { GuestCatalog } from "./guest-catalog";
+import type { GuestLocks } from "./guest-locks";
+import type { GuestTasks } from "./guest-tasks";
+import type { ImageService } from "./image-service";
+import type { Actor, TaskService, TaskSpec } from "./task-service";
+
+/** Stops the guest if it runs, then removes it (and its disks when `purge`) and forgets it. */
+export async function removeGuest(
+  driver: GuestDriver,
+  catalog: GuestCatalog,
+  id: string,
+  purge: boolean,
+  progress: (p: number, m?: string) => void,
+): Promise<void> {
+  const current = await driver.get(id);
+  if (canAct(current.state, "stop")) {
+    progress(10, "stopping");
+    await driver.act(id, "stop");
+  }
+  progress(50, purge ? "removing with its disks" : "removing");
+  await driver.remove(id, { purgeDisks: purge });
+  await catalog.removed(id);
+}
+
+export class GuestLifecycle {
+  constructor(
+    private readonly drivers: DriverRegistry,
+    private readonly catalog: GuestCatalog,
+    private readonly locks: GuestLocks,
+    private readonly guestTasks: GuestTasks,
+    private readonly tasks: TaskService,
+    private readonly images: ImageService,
+    private readonly capacity: () => HostCapacity,
+  ) {}
+
+  async create(actor: Actor, body: CreateGuestBody): Promise<{ guest: Guest; taskId: string }> {
+    const hostId = this.drivers.localHostId;
+    const driver = this.drivers.forKind(body.kind, hostId);
+    const image = await this.images.resolve(body.image);
+    if (image.kind !== body.kind) {
+      throw new AppError("VALIDATION", `image '${body.image}' is a ${image.kind} image, not a ${body.kind} image`);
+    }
+    assertFits(this.capacity(), body);
+    await this.catalog.assertNameFree(hostId, body.kind, body.name);
+    const uuid = randomUUID();
+    return this.build(
+      actor,
+      { kind: "create", action: "create" },
+      {
+        id: makeGuestId(hostId, body.kind, uuid),
+        hostId,
+        kind: body.kind,
+        name: body.name,
+        vcpus: body.vcpus,
+        memoryMiB: body.memoryMiB,
+        diskGiB: body.diskGiB ?? null,
+        image: body.image,
+        tags: body.tags ?? [],
+        work: (progress) => driver.create({ ...body, uuid, resolvedImage: image }, progress),
+      },
+    );
+  }
+
+  /** A copy of a stopped guest under a new name; linked (copy-on-write) or full. */
+  async clone(
+    actor: Actor,
+    sourceId: string,
+    opts: { name: string; mode: "linked" | "full" },
+  ): Promise<{ guest: Guest; taskId: string }> {
+    const source = await this.catalog.get(sourceId);
+    const driver = this.drivers.capable(sourceId, canClone, "cloning");
+    if (source.state !== "stopped") throw invalidState(`stop ${source.name} before cloning it`);
+    await this.catalog.assertNameFree(source.hostId, source.kind, opts.name);
+    const uuid = randomUUID();
+    // The source is read throughout the copy: no other task may change or delete it meanwhile.
+    const releaseSource = this.locks.claim(source.id, source.name);
+    try {
+      return await this.build(
+        actor,
+        { kind: "clone", action: `clone of ${source.name}` },
+        {
+          id: makeGuestId(source.hostId, source.kind, uuid),
+          hostId: source.hostId,
+          kind: source.kind,
+          name: opts.name,
+          vcpus: source.vcpus,
+          memoryMiB: source.memoryMiB,
+          diskGiB: source.diskGiB,
+          image: source.image,
+          tags: source.tags,
+          work: (progress) => driver.clone(sourceId, { ...opts, uuid }, progress),
+          done: releaseSource,
+        },
+      );
+    } catch (e) {
+      releaseSource();
+      throw e;
+    }
+  }
+
+  /**
+   * Shows a 'creating' placeholder at once and runs the driver's work as a task. On failure
+   * nothing is left: no placeholder, no metadata row (the driver cleans up its own files).
+   */
+  private async build(
+    actor: Actor,
+    spec: TaskSpec,
+    g: {
+      id: string;
+      hostId: string;
+      kind: GuestKind;
+      name: string;
+      vcpus: number;
+      memoryMiB: number;
+      diskGiB: number | null;
+      image: string | null;
+      tags: string[];
+      work: (progress: (p: Progress) => void) => Promise<unknown>;
+      /** Runs when the task ends either way (a clone releases its source). */
+      done?: () => void;
+    },
+  ): Promise<{ guest: Guest; taskId: string }> {
+    const { id } = g;
+    const placeholder = this.catalog.placeholder({
+      id,
+      hostId: g.hostId,
+      kind: g.kind,
+      name: g.name,
+      vcpus: g.vcpus,
+      memoryMiB: g.memoryMiB,
+      diskGiB: g.diskGiB,
+      image: g.image,
+      tags: g.tags,
+    });
+    const release = this.locks.claim(id, g.name);
+    this.catalog.addPending(placeholder);
+    // If even the task cannot be recorded (a full or read-only disk), no placeholder may linger.
+    const taskId = await this.tasks
+      .start(actor, spec, { kind: g.kind, id, name: g.name }, async (progress) => {
+        try {
+          await this.catalog.record(g);
+          await g.work((p) => progress(p.percent, p.message));
+        } catch (e) {
+          // Best effort: on a full disk this write fails too, and the original error matters more.
+          await this.catalog.removed(id).catch(() => {});
+          throw e;
+        } finally {
+          release();
+          g.done?.();
+        }
+        this.catalog.settle(id);
+        await this.catalog.publish(id);
+      })
+      .catch(async (e: unknown) => {
+        release();
+        await this.catalog.removed(id).catch(() => {});
+        throw e;
+      });
+    return { guest: placeholder, taskId };
+  }
+
+  async act(actor: Actor, id: string, action: GuestAction): Promise<{ taskId: string }> {
+    const guest = await this.catalog.get(id);
+    if (!canAct(guest.state, action)) {
+      throw invalidState(`cannot ${action} ${guest.name}: it is ${guest.state}`);
+    }
+    return this.guestTasks.run(actor, guest, { kind: action, action }, async () => {
+      await this.drivers.forGuest(id).act(id, action);
+    });
+  }
+
+  async remove(actor: Actor, id: string, purge: boolean): Promise<{ taskId: string }> {
+    const guest = await this.catalog.get(id);
+    if (!canDelete(guest.state)) throw invalidState(`cannot delete ${guest.name}: it is ${guest.state}`);
+    const spec: TaskSpec = { kind: "delete", action: purge ? "delete+purge" : "delete", params: { purge } };
+    return this.guestTasks.run(
+      actor,
+      guest,
+      spec,
+      (progress) => removeGuest(this.drivers.forGuest(id), this.catalog, id, purge, progress),
+      { publish: false },
+    );
+  }
+
+  /** Tags and notes (Tandem's own), and a new name or size (the backend's). */
+  async update(
+    id: string,
+    patch: { tags?: string[]; notes?: string; name?: string; vcpus?: number; memoryMiB?: number },
+  ): Promise<Guest> {
+    let guest = await this.catalog.get(id);
+    const rename = patch.name !== undefined && patch.name !== guest.name ? patch.name : undefined;
+    const size = {
+      ...(patch.vcpus !== undefined && patch.vcpus !== guest.vcpus ? { vcpus: patch.vcpus } : {}),
+      ...(patch.memoryMiB !== undefined && patch.memoryMiB !== guest.memoryMiB ? { memoryMiB: patch.memoryMiB } : {}),
+    };
+    const resize = Object.keys(size).length > 0;
+    if (rename !== undefined || resize) {
+      const driver = this.drivers.forGuest(id);
+      if (rename !== undefined && !canRename(driver)) {
+        throw new AppError("BAD_REQUEST", `renaming is not available for ${guest.kind}s`);
+      }
+      if (resize && !canResize(driver))
+        throw new AppError("BAD_REQUEST", `resizing is not available for ${guest.kind}s`);
+      if (resize && guest.kind === "vm" && size.vcpus !== undefined && !Number.isInteger(size.vcpus)) {
+        throw new AppError("VALIDATION", "a VM's vcpus must be a whole number");
+      }
+      if (resize) assertFits(this.capacity(), size);
+      if (rename !== undefined) await this.catalog.assertNameFree(guest.hostId, guest.kind, rename);
+      // A rename or resize changes the backend's guest: not while a task is at work on it.
+      const release = this.locks.claim(id, guest.name);
+      try {
+        if (rename !== undefined && canRename(driver)) {
+          await driver.rename(id, rename);
+          await this.catalog.renamed(id, rename);
+        }
+        if (resize && canResize(driver)) await driver.resize(id, size);
+      } finally {
+        release();
+      }
+      guest = await this.catalog.get(id);
+    }
+    return this.catalog.updateMeta(guest, { tags: patch.tags, notes: patch.notes });
+  }
+}
