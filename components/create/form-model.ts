@@ -146,7 +146,7 @@ export function validate(d: Draft, host: HostInfo | null): { body: CreateGuestBo
     const m = Number(d.memoryMiB) * 1024 * 1024;
     if (m > host.memoryBytes) errors.memoryMiB ??= "more than the host's memory";
     const g = Number(d.diskGiB) * 1024 ** 3;
-    if (d.kind === "vm" && g > host.diskFreeBytes) errors.diskGiB ??= "more than the free disk space";
+    if (g > host.diskFreeBytes) errors.diskGiB ??= "more than the free disk space";
   }
   return { body: r.success && Object.keys(errors).length === 0 ? r.data : null, errors };
 }

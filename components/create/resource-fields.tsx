@@ -1,6 +1,6 @@
 "use client";
 // vCPUs, memory, disk and network, each with what the host has.
-import type { HostInfo } from "@/server/contract";
+import { cpuUnits, type HostInfo } from "@/server/contract";
 import { Field } from "../ui/field";
 import { formatBytes } from "../ui/format";
 import type { Draft, Errors } from "./form-model";
@@ -16,6 +16,7 @@ export function ResourceFields({
   errors: Errors;
   host: HostInfo | null;
 }) {
+  const cpu = cpuUnits[draft.kind];
   const memWarn =
     host && Number(draft.memoryMiB) * 1024 * 1024 > host.memoryAvailableBytes ? " — more than is free right now" : "";
   return (
@@ -25,7 +26,7 @@ export function ResourceFields({
         error={errors.vcpus}
         hint={
           host
-            ? `The host has ${host.cpus} CPUs.${draft.kind === "container" ? " Fractions allowed: 0.5 is half a core." : ""}`
+            ? `The host has ${host.cpus} CPUs.${cpu.whole ? "" : " Fractions allowed: 0.5 is half a core."}`
             : undefined
         }
       >
@@ -33,8 +34,8 @@ export function ResourceFields({
           className="input"
           type="number"
           inputMode="decimal"
-          min={draft.kind === "vm" ? 1 : 0.1}
-          step={draft.kind === "vm" ? 1 : 0.1}
+          min={cpu.min}
+          step={cpu.step}
           max={host?.cpus ?? 256}
           value={draft.vcpus}
           onChange={(e) => set("vcpus", e.target.value)}

@@ -2,7 +2,7 @@
 // Clone a stopped VM once or N times with a naming pattern, linked (copy-on-write) or full.
 import { useRouter } from "next/navigation";
 import { useMemo, useState, type FormEvent } from "react";
-import type { Guest } from "@/server/contract";
+import { sameNameScope, type Guest } from "@/server/contract";
 import { cloneGuest } from "../api/guests";
 import { runBulk } from "../guests/bulk";
 import { useGuests } from "../realtime/guests-provider";
@@ -24,10 +24,7 @@ export function CloneDialog({ guest, open, onClose }: { guest: Guest; open: bool
   const [busy, setBusy] = useState(false);
   const n = Math.max(1, Math.min(50, Math.floor(Number(count)) || 1));
   const names = useMemo(() => cloneNames(pattern, n), [pattern, n]);
-  const taken = useMemo(
-    () => new Set(list.filter((g) => g.kind === guest.kind).map((g) => g.name)),
-    [list, guest.kind],
-  );
+  const taken = useMemo(() => new Set(list.filter((g) => sameNameScope(g, guest)).map((g) => g.name)), [list, guest]);
   const error = cloneNamesError(names, taken);
 
   async function submit(e: FormEvent) {

@@ -2,7 +2,7 @@
 // Tags and notes, name and size (PATCH), and delete with the choice to purge disks.
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import { canDelete, UpdateGuestBody, type Guest } from "@/server/contract";
+import { canDelete, cpuUnits, UpdateGuestBody, type Guest } from "@/server/contract";
 import { errorMessage } from "../api/client";
 import { deleteGuest, updateGuest } from "../api/guests";
 import { useTasks } from "../realtime/tasks-provider";
@@ -23,7 +23,7 @@ export function SettingsTab({ guest }: { guest: Guest }) {
   );
 }
 
-/** Name and size, where the guest's backend allows: containers live, VMs while shut down. */
+/** Name and size, where the guest's backend allows: live, or only once the guest is stopped. */
 function SizeForm({ guest, disabled }: { guest: Guest; disabled: boolean }) {
   const notify = useNotify();
   const [name, setName] = useState(guest.name);
@@ -31,8 +31,9 @@ function SizeForm({ guest, disabled }: { guest: Guest; disabled: boolean }) {
   const [memory, setMemory] = useState(String(guest.memoryMiB));
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
-  const { rename, resize } = guest.capabilities;
-  const vmRunning = guest.kind === "vm" && guest.state !== "stopped";
+  const { rename, resize, liveResize } = guest.capabilities;
+  const mustStop = !liveResize && guest.state !== "stopped";
+  const cpu = cpuUnits[guest.kind];
 
   async function save(e: FormEvent) {
     e.preventDefault();
@@ -69,7 +70,7 @@ function SizeForm({ guest, disabled }: { guest: Guest; disabled: boolean }) {
               <input
                 className="input"
                 value={name}
-                disabled={disabled || vmRunning}
+                disabled={disabled || mustStop}
                 onChange={(e) => setName(e.target.value)}
               />
             </Field>
@@ -80,10 +81,10 @@ function SizeForm({ guest, disabled }: { guest: Guest; disabled: boolean }) {
                 <input
                   className="input"
                   type="number"
-                  min={guest.kind === "vm" ? 1 : 0.1}
-                  step={guest.kind === "vm" ? 1 : 0.1}
+                  min={cpu.min}
+                  step={cpu.step}
                   value={vcpus}
-                  disabled={disabled || vmRunning}
+                  disabled={disabled || mustStop}
                   onChange={(e) => setVcpus(e.target.value)}
                 />
               </Field>
@@ -93,7 +94,7 @@ function SizeForm({ guest, disabled }: { guest: Guest; disabled: boolean }) {
                   type="number"
                   min={16}
                   value={memory}
-                  disabled={disabled || vmRunning}
+                  disabled={disabled || mustStop}
                   onChange={(e) => setMemory(e.target.value)}
                 />
               </Field>
@@ -102,7 +103,12 @@ function SizeForm({ guest, disabled }: { guest: Guest; disabled: boolean }) {
           <button type="submit" className="btn-primary" disabled={disabled || busy}>
             Apply
           </button>
-          {vmRunning && <p className="muted w-full">Shut the VM down to rename it or change its vCPUs or memory.</p>}
+          {mustStop && (
+            <p className="muted w-full">
+              Shut the {guest.kind === "vm" ? "VM" : "container"} down to rename it or change its{" "}
+              {guest.kind === "vm" ? "vCPUs" : "CPU limit"} or memory.
+            </p>
+          )}
           {error && (
             <p role="alert" className="w-full text-red-600 dark:text-red-400">
               {error}

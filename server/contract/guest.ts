@@ -13,6 +13,15 @@ export const guestActions = ["start", "shutdown", "stop", "reboot", "pause", "re
 export const GuestAction = z.enum(guestActions);
 export type GuestAction = z.infer<typeof GuestAction>;
 
+/**
+ * How each kind counts CPUs: a VM has whole virtual CPUs; a container has a CPU limit in cores,
+ * fractions allowed (0.5 = half a core). The API refuses a fractional VM count; forms step by it.
+ */
+export const cpuUnits = {
+  vm: { min: 1, step: 1, whole: true },
+  container: { min: 0.1, step: 0.1, whole: false },
+} as const satisfies Record<GuestKind, { min: number; step: number; whole: boolean }>;
+
 /** Names become libvirt domain names, directory names and hostnames: keep them boring. */
 export const GuestName = z
   .string()
@@ -30,10 +39,12 @@ export const GuestCapabilities = z.object({
   snapshots: z.boolean(),
   logs: z.boolean(),
   clone: z.boolean(),
-  /** Rename the guest (containers; libvirt keeps a VM's name). */
+  /** Rename the guest (its backend's own name, not just a label). */
   rename: z.boolean(),
-  /** Change vCPUs / CPU limit and memory (containers live; VMs while stopped). */
+  /** Change vCPUs / CPU limit and memory. */
   resize: z.boolean(),
+  /** Rename and resize also while the guest runs (containers); false: only once it is stopped (VMs). */
+  liveResize: z.boolean(),
 });
 export type GuestCapabilities = z.infer<typeof GuestCapabilities>;
 
@@ -57,6 +68,10 @@ export const Guest = z.object({
   capabilities: GuestCapabilities,
 });
 export type Guest = z.infer<typeof Guest>;
+
+/** A name is taken within one host's guests of one kind: a VM and a container may share it. */
+export const sameNameScope = (a: Pick<Guest, "hostId" | "kind">, b: Pick<Guest, "hostId" | "kind">) =>
+  a.hostId === b.hostId && a.kind === b.kind;
 
 export const PublishedPort = z.object({
   hostPort: z.number().int().min(1).max(65535),
@@ -107,7 +122,7 @@ export const CreateGuestBody = z
     // vms
     cloudInit: CloudInit.optional(),
   })
-  .refine((b) => b.kind !== "vm" || Number.isInteger(b.vcpus), {
+  .refine((b) => !cpuUnits[b.kind].whole || Number.isInteger(b.vcpus), {
     message: "a VM's vcpus must be a whole number",
     path: ["vcpus"],
   });

@@ -187,6 +187,8 @@ export interface RenameCapable {
 /** New CPU and memory limits: live where the backend can (containers), else while stopped. */
 export interface ResizeCapable {
   resize(id: string, size: { vcpus?: number; memoryMiB?: number }): Promise<void>;
+  /** True when resize (and rename) apply to a running guest; false: only while it is stopped. */
+  readonly liveResize: boolean;
 }
 
 export const canRename = (d: GuestDriver): d is GuestDriver & RenameCapable =>
