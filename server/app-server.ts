@@ -36,7 +36,7 @@ import { ConsoleTickets } from "./services/console-tickets";
 import { DeviceTrust } from "./services/device-trust";
 import { LiveConnections } from "./services/live-connections";
 import { DriverRegistry } from "./services/driver-registry";
-import { HostService, detectAccel } from "./services/host-service";
+import { HostService } from "./services/host-service";
 import { ImageService } from "./services/image-service";
 import { assembleGuestServices, type Services } from "./services";
 import { TaskService } from "./services/task-service";
@@ -130,7 +130,7 @@ export async function startTandem(opts: {
     capacity: () => host!.capacity(),
     log,
   });
-  host = new HostService(hostId, config.dataDir, detectAccel(config.vmAccel), drivers.drivers(), guests);
+  host = new HostService(hostId, config.dataDir, drivers.drivers(), guests);
 
   // The sampler needs the running guests of each kind every second without listing them each
   // tick: keep a set fed by guest events and refreshed from a full list every 30 s.

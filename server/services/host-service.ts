@@ -1,21 +1,10 @@
 // The host summary: capacity from the kernel, guest counts, backend health, acceleration.
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { statfs } from "node:fs/promises";
 import os from "node:os";
 import type { HostInfo } from "../contract/host";
-import type { GuestDriver } from "../domain/driver";
+import { hasAccel, type GuestDriver } from "../domain/driver";
 import type { GuestService } from "./guest-service";
-
-/** KVM only where the CPU really has vmx/svm and /dev/kvm exists; else QEMU's TCG. */
-export function detectAccel(override: "kvm" | "qemu" | "auto"): "kvm" | "qemu" {
-  if (override !== "auto") return override;
-  try {
-    const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
-    return /\b(vmx|svm)\b/.test(cpuinfo) && existsSync("/dev/kvm") ? "kvm" : "qemu";
-  } catch {
-    return "qemu";
-  }
-}
 
 export function memAvailableBytes(): number {
   try {
@@ -31,7 +20,6 @@ export class HostService {
   constructor(
     private readonly hostId: string,
     private readonly dataDir: string,
-    private readonly accel: "kvm" | "qemu",
     private readonly drivers: GuestDriver[],
     private readonly guests: GuestService,
   ) {}
@@ -61,7 +49,8 @@ export class HostService {
       diskFreeBytes: fs.bavail * fs.bsize,
       loadAverage: os.loadavg(),
       uptimeSeconds: os.uptime(),
-      accel: this.accel,
+      // The VM backend's own detection (accel.ts); without one, nothing is accelerated.
+      accel: this.drivers.find(hasAccel)?.accel ?? "qemu",
       guests: {
         total: list.length,
         running: list.filter((g) => g.state === "running").length,
