@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 for dir in native/*/; do
   [ -f "$dir/binding.gyp" ] || continue
   name=$(basename "$dir")
-  h=$(hash_of "$dir/binding.gyp" "$dir/src")
+  h=$(hash_of "$dir/binding.gyp" "$dir/src" native/common) # native/common: headers every addon includes
   if unchanged "$dir/build/.tandem-src" "$h" && ls "$dir"/build/Release/*.node >/dev/null 2>&1; then
     step "native/$name up to date"
     continue

@@ -2,10 +2,8 @@
 // RESOLVE_NO_MAGICLINKS, and fchownat/utimensat that act on a descriptor (AT_EMPTY_PATH). The
 // container driver uses it wherever a path comes from an image: unpacking layers and reading a
 // rootfs's etc/passwd. Build: `bash scripts/build-native.sh`.
-import { closeSync, constants as fsConstants, existsSync, openSync } from "node:fs";
-import { createRequire } from "node:module";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { closeSync, constants as fsConstants, openSync } from "node:fs";
+import { addonLoader } from "../common/load";
 
 export interface BeneathConstants {
   O_PATH: number;
@@ -31,22 +29,8 @@ export interface BeneathError extends Error {
   syscall: string;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-function load(): Addon {
-  const found = ["build/Release/tandem_beneath.node", "build/Debug/tandem_beneath.node"]
-    .map((p) => path.join(here, p))
-    .find((p) => existsSync(p));
-  if (!found) throw new Error(`tandem_beneath addon is not built: run 'bash scripts/build-native.sh'`);
-  return createRequire(import.meta.url)(found) as Addon;
-}
-
-let cached: Addon | undefined;
 /** Loads lazily so that importing this module never fails where the addon is not built. */
-export function beneathAddon(): Addon {
-  cached ??= load();
-  return cached;
-}
+export const beneathAddon = addonLoader<Addon>(import.meta.url, "tandem_beneath");
 
 export function beneathConstants(): BeneathConstants {
   return beneathAddon().constants;

@@ -1,9 +1,6 @@
 // Typed loader for the tandem_conmon addon: SOCK_SEQPACKET and SCM_RIGHTS for the container
-// driver. Build: `cd native/conmon && npx node-gyp rebuild`.
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+// driver. Build: `bash scripts/build-native.sh`.
+import { addonLoader } from "../common/load";
 
 export interface FdStreamOptions {
   /** Keep message boundaries and cut writes into messages of at most maxMessage bytes. */
@@ -41,29 +38,8 @@ interface Addon {
   lgetxattr(path: string, name: string): string | null;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-function load(): Addon {
-  const candidates = ["build/Release/tandem_conmon.node", "build/Debug/tandem_conmon.node"].map((p) =>
-    path.join(here, p),
-  );
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) {
-    throw new Error(`tandem_conmon addon is not built: run 'cd ${here} && npx node-gyp rebuild'`);
-  }
-  return createRequire(import.meta.url)(found) as Addon;
-}
-
-let cached: Addon | undefined;
 /** Loads lazily so that importing this module never fails where the addon is not built. */
-export function conmonAddon(): Addon {
-  cached ??= load();
-  return cached;
-}
-
-export function isAddonBuilt(): boolean {
-  return ["Release", "Debug"].some((d) => existsSync(path.join(here, "build", d, "tandem_conmon.node")));
-}
+export const conmonAddon = addonLoader<Addon>(import.meta.url, "tandem_conmon");
 
 /** Opens conmon's attach socket (SOCK_SEQPACKET). */
 export function connectSeqpacket(socketPath: string): number {

@@ -2,10 +2,7 @@
 // idmapped bind mounts (open_tree + mount_setattr(MOUNT_ATTR_IDMAP) + move_mount), which the
 // container driver uses to show image layers to a user-namespaced container with shifted owners.
 // Build: `bash scripts/build-native.sh` (or `cd native/idmap && npx node-gyp rebuild`).
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { addonLoader } from "../common/load";
 
 /** One line of uid_map / gid_map: ids inside..inside+count map to outside..outside+count. */
 export interface IdMapEntry {
@@ -21,23 +18,8 @@ interface Addon {
   closeFd(fd: number): void;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const BUILT = ["Release", "Debug"].map((d) => path.join(here, "build", d, "tandem_idmap.node"));
-
-let cached: Addon | undefined;
 /** Loads lazily so that importing this module never fails where the addon is not built. */
-export function idmapAddon(): Addon {
-  if (!cached) {
-    const found = BUILT.find((p) => existsSync(p));
-    if (!found) throw new Error(`tandem_idmap addon is not built: run 'bash scripts/build-native.sh'`);
-    cached = createRequire(import.meta.url)(found) as Addon;
-  }
-  return cached;
-}
-
-export function isIdmapAddonBuilt(): boolean {
-  return BUILT.some((p) => existsSync(p));
-}
+export const idmapAddon = addonLoader<Addon>(import.meta.url, "tandem_idmap");
 
 /**
  * Bind-mounts each source at its target, idmapped through one new user namespace with `map`:

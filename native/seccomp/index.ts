@@ -4,10 +4,7 @@
 // compiling it on every create.
 // Build: `bash scripts/build-native.sh` (or `cd native/seccomp && npx node-gyp rebuild`); needs
 // libseccomp-dev.
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { addonLoader } from "../common/load";
 
 /** The OCI runtime spec's `linux.seccomp` as the addon reads it. */
 export interface OciSeccomp {
@@ -34,19 +31,8 @@ interface Addon {
   libseccompVersion(): string;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const BUILT = ["Release", "Debug"].map((d) => path.join(here, "build", d, "tandem_seccomp.node"));
-
-let cached: Addon | undefined;
 /** Loads lazily so that importing this module never fails where the addon is not built. */
-export function seccompAddon(): Addon {
-  if (!cached) {
-    const found = BUILT.find((p) => existsSync(p));
-    if (!found) throw new Error(`tandem_seccomp addon is not built: run 'bash scripts/build-native.sh'`);
-    cached = createRequire(import.meta.url)(found) as Addon;
-  }
-  return cached;
-}
+export const seccompAddon = addonLoader<Addon>(import.meta.url, "tandem_seccomp");
 
 /** Compiles an OCI seccomp section to the BPF program crun would load for it. */
 export function compileSeccomp(profile: OciSeccomp): CompiledSeccomp {

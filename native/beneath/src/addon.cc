@@ -17,6 +17,8 @@
 #include <cmath>
 #include <string>
 
+#include "args.h"
+
 #ifndef SYS_openat2
 #define SYS_openat2 437
 #endif
@@ -34,30 +36,14 @@ namespace {
   throw e;
 }
 
-int FdArg(const Napi::CallbackInfo& info, size_t i, const char* usage) {
-  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), usage);
-  double v = info[i].As<Napi::Number>().DoubleValue();
-  if (!(v >= 0 && v <= INT32_MAX) || std::floor(v) != v) {
-    throw Napi::RangeError::New(info.Env(), "fd must be a non-negative integer");
-  }
-  return static_cast<int>(v);
-}
-
-uint32_t U32Arg(const Napi::CallbackInfo& info, size_t i, const char* usage, const char* name) {
-  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), usage);
-  double v = info[i].As<Napi::Number>().DoubleValue();
-  if (!(v >= 0 && v <= UINT32_MAX) || std::floor(v) != v) {
-    throw Napi::RangeError::New(info.Env(), std::string(name) + " must be an integer in 0..4294967295");
-  }
-  return static_cast<uint32_t>(v);
-}
+using tandem::FdArg;
+using tandem::U32Arg;
 
 // A relative path: never absolute (RESOLVE_BENEATH would refuse it anyway, but a TypeError says
 // it is the caller's bug), never with NUL. "" only where AT_EMPTY_PATH gives it a meaning.
 std::string RelPathArg(const Napi::CallbackInfo& info, size_t i, const char* usage, bool allowEmpty) {
-  if (info.Length() <= i || !info[i].IsString()) throw Napi::TypeError::New(info.Env(), usage);
-  std::string p = info[i].As<Napi::String>().Utf8Value();
-  if ((!allowEmpty && p.empty()) || p.find('\0') != std::string::npos || (!p.empty() && p[0] == '/')) {
+  std::string p = tandem::StringArg(info, i, usage);
+  if ((!allowEmpty && p.empty()) || (!p.empty() && p[0] == '/')) {
     throw Napi::TypeError::New(info.Env(), usage);
   }
   return p;

@@ -17,6 +17,8 @@
 
 #include <string>
 
+#include "args.h"
+
 namespace tandem {
 
 namespace {
@@ -54,18 +56,12 @@ int FillAddr(const std::string& path, sockaddr_un* addr, std::string* err) {
   return dfd;
 }
 
-std::string PathArg(const Napi::CallbackInfo& info, size_t i, const char* usage) {
-  if (info.Length() <= i || !info[i].IsString()) throw Napi::TypeError::New(info.Env(), usage);
-  std::string p = info[i].As<Napi::String>().Utf8Value();
-  if (p.empty() || p.find('\0') != std::string::npos) throw Napi::TypeError::New(info.Env(), usage);
-  return p;
-}
+using tandem::FdArg;
 
-int FdArg(const Napi::CallbackInfo& info, size_t i, const char* usage) {
-  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), usage);
-  int64_t fd = info[i].As<Napi::Number>().Int64Value();
-  if (fd < 0 || fd > INT32_MAX) throw Napi::RangeError::New(info.Env(), "fd must be a non-negative integer");
-  return static_cast<int>(fd);
+std::string PathArg(const Napi::CallbackInfo& info, size_t i, const char* usage) {
+  std::string p = tandem::StringArg(info, i, usage);
+  if (p.empty()) throw Napi::TypeError::New(info.Env(), usage);
+  return p;
 }
 
 // connectUnix(path, seqpacket) -> fd (non-blocking, close-on-exec)

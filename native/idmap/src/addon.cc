@@ -18,6 +18,8 @@
 
 #include <string>
 
+#include "args.h"
+
 // The mount API constants, defined here because glibc 2.36's <sys/mount.h> and <linux/mount.h>
 // cannot both be included and older headers lack them (values from include/uapi/linux/mount.h).
 #ifndef OPEN_TREE_CLONE
@@ -59,18 +61,13 @@ struct MountAttr {
 
 std::string ErrnoMessage(const std::string& what, int err) { return what + ": " + strerror(err); }
 
-std::string PathArg(const Napi::CallbackInfo& info, size_t i, const char* usage) {
-  if (info.Length() <= i || !info[i].IsString()) throw Napi::TypeError::New(info.Env(), usage);
-  std::string p = info[i].As<Napi::String>().Utf8Value();
-  if (p.empty() || p[0] != '/' || p.find('\0') != std::string::npos) throw Napi::TypeError::New(info.Env(), usage);
-  return p;
-}
+using tandem::FdArg;
 
-int FdArg(const Napi::CallbackInfo& info, size_t i, const char* usage) {
-  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), usage);
-  int64_t fd = info[i].As<Napi::Number>().Int64Value();
-  if (fd < 0 || fd > INT32_MAX) throw Napi::RangeError::New(info.Env(), "fd must be a non-negative integer");
-  return static_cast<int>(fd);
+// An absolute path.
+std::string PathArg(const Napi::CallbackInfo& info, size_t i, const char* usage) {
+  std::string p = tandem::StringArg(info, i, usage);
+  if (p.empty() || p[0] != '/') throw Napi::TypeError::New(info.Env(), usage);
+  return p;
 }
 
 // A mapping line for uid_map / gid_map: "inside outside count", all 32-bit, count ≥ 1, ranges
@@ -90,7 +87,7 @@ std::string MapArg(const Napi::CallbackInfo& info, size_t i, const char* usage) 
       Napi::Value x = o.Get(keys[j]);
       if (!x.IsNumber()) throw Napi::TypeError::New(info.Env(), usage);
       double d = x.As<Napi::Number>().DoubleValue();
-      if (!(d >= 0) || d > 4294967295.0 || d != static_cast<double>(static_cast<uint64_t>(d)))
+      if (!tandem::IsIntegerIn(d, 0, UINT32_MAX))
         throw Napi::RangeError::New(info.Env(), "map values must be integers in 0..2^32-1");
       vals[j] = static_cast<uint64_t>(d);
     }

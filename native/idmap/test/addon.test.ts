@@ -27,5 +27,8 @@ describe("tandem_idmap addon arguments", () => {
     expect(() => a.idmapBind("/x", "/y", 3, "yes")).toThrow(TypeError);
     expect(() => a.detach("relative")).toThrow(TypeError);
     expect(() => a.closeFd("3")).toThrow(TypeError);
+    expect(() => a.closeFd(Number.NaN)).toThrow(RangeError);
+    expect(() => a.idmapBind("/x", "/y", 2.5, true)).toThrow(RangeError);
+    expect(() => a.detach("/x\0y")).toThrow(TypeError);
   });
 });

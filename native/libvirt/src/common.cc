@@ -110,7 +110,7 @@ unsigned int ArgFlags(const Napi::CallbackInfo& info, size_t i) {
   if (info.Length() <= i || info[i].IsUndefined()) return 0;
   if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "flags must be a number");
   double d = info[i].As<Napi::Number>().DoubleValue();
-  if (!(d >= 0 && d <= 4294967295.0) || d != static_cast<double>(static_cast<uint64_t>(d)))
+  if (!IsIntegerIn(d, 0, UINT32_MAX))
     throw Napi::TypeError::New(info.Env(), "flags must be an unsigned 32-bit integer");
   return static_cast<unsigned int>(d);
 }
@@ -119,7 +119,7 @@ uint32_t ArgUint(const Napi::CallbackInfo& info, size_t i, const char* what) {
   if (info.Length() <= i || !info[i].IsNumber())
     throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
   double d = info[i].As<Napi::Number>().DoubleValue();
-  if (!(d >= 0 && d <= 4294967295.0) || d != static_cast<double>(static_cast<uint64_t>(d)))
+  if (!IsIntegerIn(d, 0, UINT32_MAX))
     throw Napi::TypeError::New(info.Env(), std::string(what) + " must be an unsigned 32-bit integer");
   return static_cast<uint32_t>(d);
 }

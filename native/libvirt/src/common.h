@@ -13,9 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "args.h"
 #include "ops.h"
 
 namespace tlv {
+
+using tandem::IsIntegerIn;
 
 // A copy of libvirt's thread-local error, taken right after the failing call (any later libvirt
 // call, even virDomainFree, resets it).
@@ -48,7 +51,8 @@ using Done = std::function<Napi::Value(Napi::Env)>;
 using Release = std::function<void()>;
 Napi::Promise RunAsync(Napi::Env env, Exec exec, Done done, std::vector<Release> releases = {});
 
-// Argument checks: they throw TypeError (a JS exception, never a crash).
+// Argument checks: they throw TypeError (a JS exception, never a crash). Messages name the
+// argument ("name must be a string"); the integer test is the shared one (native/common/args.h).
 std::string ArgString(const Napi::CallbackInfo& info, size_t i, const char* what);
 bool ArgOptString(const Napi::CallbackInfo& info, size_t i, const char* what, std::string* out);
 unsigned int ArgFlags(const Napi::CallbackInfo& info, size_t i);
