@@ -3,7 +3,7 @@
 // task here holds the guest's lock (guest-locks.ts) and is recorded with its typed kind and the
 // parameters a restarted Tandem needs to finish or roll it back (task-recovery.ts).
 import { randomUUID } from "node:crypto";
-import type { CreateGuestBody, Guest, GuestAction, GuestKind } from "../contract/guest";
+import { cpuUnits, type CreateGuestBody, type Guest, type GuestAction, type GuestKind } from "../contract/guest";
 import { canAct, canDelete } from "../contract/states";
 import { canClone, canRename, canResize, type GuestDriver, type Progress } from "../domain/driver";
 import { AppError, invalidState } from "../domain/errors";
@@ -213,7 +213,7 @@ export class GuestLifecycle {
       }
       if (resize && !canResize(driver))
         throw new AppError("BAD_REQUEST", `resizing is not available for ${guest.kind}s`);
-      if (resize && guest.kind === "vm" && size.vcpus !== undefined && !Number.isInteger(size.vcpus)) {
+      if (resize && cpuUnits[guest.kind].whole && size.vcpus !== undefined && !Number.isInteger(size.vcpus)) {
         throw new AppError("VALIDATION", "a VM's vcpus must be a whole number");
       }
       if (resize) assertFits(this.capacity(), size);

@@ -9,8 +9,8 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { z } from "zod";
 import type { GuestKind } from "../contract/guest";
-import type { Image } from "../contract/image";
-import { ImageFormat } from "../contract/image";
+import type { DiskFormat, Image, UploadFormat } from "../contract/image";
+import { ImageFormat, uploadFormatKind } from "../contract/image";
 import type { Db } from "../db/client";
 import type { DiskInspectCapable, ResolvedImage } from "../domain/driver";
 import { AppError, notFound } from "../domain/errors";
@@ -130,7 +130,7 @@ export class ImageService {
     opts: {
       name: string;
       kind: GuestKind;
-      format: "qcow2" | "raw" | "iso" | "oci" | "docker-archive";
+      format: UploadFormat;
       declaredBytes?: number;
     },
   ): Promise<Image> {
@@ -138,8 +138,8 @@ export class ImageService {
     if (opts.declaredBytes !== undefined && opts.declaredBytes > this.maxUploadBytes) {
       throw new AppError("PAYLOAD_TOO_LARGE", `the upload is larger than the ${this.maxUploadBytes} byte limit`);
     }
-    const containerFormat = opts.format === "oci" || opts.format === "docker-archive";
-    if (containerFormat !== (opts.kind === "container")) {
+    const containerFormat = uploadFormatKind[opts.format] === "container";
+    if (uploadFormatKind[opts.format] !== opts.kind) {
       throw new AppError("VALIDATION", `format ${opts.format} is not a ${opts.kind} image format`);
     }
     if (await this.db.image.findUnique({ where: { name: opts.name } })) {
@@ -196,7 +196,7 @@ export class ImageService {
           ),
         );
       }
-      await this.diskInspector?.inspectDiskImage(tmp, opts.format as "qcow2" | "raw" | "iso");
+      await this.diskInspector?.inspectDiskImage(tmp, opts.format as DiskFormat);
       const final = path.join(uploads, `${id}.${opts.format}`);
       await rename(tmp, final);
       return toImage(await this.upsert(id, "vm", opts.format, final, received, "upload", {}, opts.name));
