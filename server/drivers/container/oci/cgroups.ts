@@ -1,7 +1,7 @@
 // Cgroup layout discovery (v1, hybrid, v2) and the per-container stats reader. Parsers are pure
 // so they are unit-tested with captured file contents; reading is synchronous on purpose: these
 // are tiny kernel pseudo-files and one sync pass over all containers beats a promise per file.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 export type CgroupMode = "v1" | "hybrid" | "v2";
@@ -178,4 +178,11 @@ export function readCgroupStats(layout: CgroupLayout, rel: string): CgroupStats 
 export function cgroupDirs(layout: CgroupLayout, rel: string): string[] {
   if (layout.mode === "v2") return [path.join(layout.unified ?? "/sys/fs/cgroup", rel)];
   return [...new Set(Object.values(layout.v1))].map((m) => path.join(m, rel));
+}
+
+/** Memory limits also limit swap: v1 with memsw accounting. v2 leaves swap unset (always accepted). */
+export function swapAccounted(layout: CgroupLayout): boolean {
+  if (layout.mode === "v2") return false;
+  const mem = layout.v1.memory;
+  return !!mem && existsSync(path.join(mem, "memory.memsw.limit_in_bytes"));
 }

@@ -3,7 +3,7 @@
 // serves the attach socket. We learn the container's pid (or crun's error) on the sync pipe.
 import { spawn } from "node:child_process";
 import type { Readable } from "node:stream";
-import type { ContainerPaths } from "./record";
+import type { ContainerPaths } from "./layout";
 
 export interface ConmonLaunch {
   conmonPath: string;

@@ -5,7 +5,7 @@ import { conmonArgs } from "./conmon";
 import { resizeMessage } from "./console";
 import { wrapperScript } from "./host";
 import { K8sLogParser } from "./logs";
-import { containerPaths } from "./record";
+import { containerPaths } from "./layout";
 import { restartDelayMs, shouldRestart } from "./restart";
 
 describe("k8s-file log parser", () => {
@@ -93,16 +93,5 @@ describe("image references", () => {
       digest: `sha256:${"a".repeat(64)}`,
     });
     expect(() => parseReference("UPPER/case")).toThrow(/not an image reference/);
-  });
-});
-
-describe("stop signal", () => {
-  it("normalizes the image's StopSignal for crun kill", async () => {
-    const { stopSignalOf } = await import("./driver");
-    expect(stopSignalOf(undefined)).toBe("TERM");
-    expect(stopSignalOf("SIGQUIT")).toBe("QUIT");
-    expect(stopSignalOf("sigrtmin+3")).toBe("RTMIN+3");
-    expect(stopSignalOf("9")).toBe("9");
-    expect(stopSignalOf("; rm -rf /")).toBe("TERM");
   });
 });

@@ -1,7 +1,7 @@
-// The container's own record on disk (`${dataDir}/containers/<uuid>/state.json`) and the paths
-// around it. The directory is the truth Tandem re-adopts from after a restart, so the record is
-// validated with zod when read and written atomically (write + rename).
-import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+// The container's own record on disk (`${dataDir}/containers/<uuid>/state.json`): its schema,
+// read and write. The directory is the truth Tandem re-adopts from after a restart, so the record
+// is validated with zod when read and written atomically (write + rename).
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 
@@ -55,51 +55,6 @@ export const ContainerRecord = z.object({
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 
-export interface ContainerPaths {
-  dir: string;
-  record: string;
-  bundle: string;
-  config: string;
-  rootfs: string;
-  upper: string;
-  work: string;
-  log: string;
-  pidFile: string;
-  conmonPidFile: string;
-  attach: string;
-  ctl: string;
-  etc: string;
-  /** The writable layer's preallocated ext4 image and its mount point (upper/, work/ inside). */
-  diskImage: string;
-  layer: string;
-  /** Short-lived mount points of the idmapped lower layers while the overlay is mounted. */
-  lowerBinds: string;
-}
-
-export function containerPaths(containersDir: string, uuid: string): ContainerPaths {
-  const dir = path.join(containersDir, uuid);
-  const bundle = path.join(dir, "bundle");
-  return {
-    dir,
-    record: path.join(dir, "state.json"),
-    bundle,
-    config: path.join(bundle, "config.json"),
-    rootfs: path.join(dir, "rootfs"),
-    upper: path.join(dir, "upper"),
-    work: path.join(dir, "work"),
-    log: path.join(dir, "ctr.log"),
-    pidFile: path.join(dir, "pid"),
-    conmonPidFile: path.join(dir, "conmon.pid"),
-    // conmon puts the attach socket and the ctl fifo in the bundle directory.
-    attach: path.join(bundle, "attach"),
-    ctl: path.join(bundle, "ctl"),
-    etc: path.join(dir, "etc"),
-    diskImage: path.join(dir, "disk.ext4"),
-    layer: path.join(dir, "layer"),
-    lowerBinds: path.join(dir, "lower"),
-  };
-}
-
 export function readRecord(file: string): ContainerRecord {
   return ContainerRecord.parse(JSON.parse(readFileSync(file, "utf8")));
 }
@@ -109,15 +64,4 @@ export function writeRecord(file: string, rec: ContainerRecord): void {
   const tmp = `${file}.tmp`;
   writeFileSync(tmp, JSON.stringify(rec, null, 2));
   renameSync(tmp, file);
-}
-
-/** Container uuids with a directory under containersDir (the re-adoption scan). */
-export function listContainerDirs(containersDir: string): string[] {
-  try {
-    return readdirSync(containersDir, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && /^[a-zA-Z0-9-]{1,64}$/.test(d.name))
-      .map((d) => d.name);
-  } catch {
-    return [];
-  }
 }

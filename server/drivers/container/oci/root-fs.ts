@@ -1,0 +1,103 @@
+// A container's root file system as the host prepares it: the writable layer (its disk image, or
+// upper/ in its directory) with the image's layers below it as one overlay at rootfs/, the /etc
+// files Tandem provides (hostname, hosts, resolv.conf), and the image user resolved from the
+// image's own passwd and group files.
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { AppError } from "../../../domain/errors";
+import type { Logger } from "../../../domain/logger";
+import { idMapOf } from "./idmap-ranges";
+import type { ContainerLayout, ContainerPaths } from "./layout";
+import { detachLeftoverBinds, isMountPoint, mountOverlay, unmount } from "./overlay";
+import type { ContainerRecord } from "./record";
+import { readImageFile } from "./rootfs-files";
+import { resolveUser } from "./spec";
+import { imageRootMode, mountLayer, unmountLayer, writableDirs } from "./writable-layer";
+
+export class RootFs {
+  constructor(private readonly layout: ContainerLayout) {}
+
+  /** Mounts what the root file system stands on: the container's disk (if any), then the overlay. */
+  async mount(rec: ContainerRecord): Promise<void> {
+    const paths = this.layout.paths(rec.uuid);
+    if (isMountPoint(paths.rootfs)) return;
+    const owner = rec.idRange ? { uid: rec.idRange.start, gid: rec.idRange.start } : { uid: 0, gid: 0 };
+    const rootMode = imageRootMode(rec.lowerDirs);
+    const { upper, work } = rec.diskGiB
+      ? await mountLayer(paths.diskImage, paths.layer, owner, rootMode)
+      : writableDirs(paths.dir, owner, rootMode);
+    await mountOverlay(
+      rec.lowerDirs,
+      upper,
+      work,
+      paths.rootfs,
+      rec.idRange ? { map: idMapOf(rec.idRange), bindDir: paths.lowerBinds } : undefined,
+    );
+  }
+
+  async unmount(uuid: string): Promise<void> {
+    const paths = this.layout.paths(uuid);
+    await unmount(paths.rootfs);
+    detachLeftoverBinds(paths.lowerBinds);
+    await unmountLayer(paths.layer);
+  }
+
+  /** Throws INTERNAL when one of the container's mounts is still there (before its files go). */
+  assertUnmounted(uuid: string): void {
+    const paths = this.layout.paths(uuid);
+    for (const m of [paths.rootfs, paths.layer]) {
+      if (isMountPoint(m)) throw new AppError("INTERNAL", `cannot unmount ${m}`);
+    }
+  }
+}
+
+/**
+ * hostname, hosts and resolv.conf for the container (bound over its /etc files by the spec).
+ * `gateway` is the resolver a container with an address is told about; `mappedRoot` the host id
+ * of a user-namespaced container's root.
+ */
+export function writeEtc(
+  paths: ContainerPaths,
+  hostname: string,
+  ip: string | null,
+  gateway: string,
+  mappedRoot: number | null,
+): void {
+  mkdirSync(paths.etc, { recursive: true });
+  writeFileSync(path.join(paths.etc, "hostname"), `${hostname}\n`);
+  writeFileSync(
+    path.join(paths.etc, "hosts"),
+    `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${ip ? `${ip}\t${hostname}\n` : `127.0.1.1\t${hostname}\n`}`,
+  );
+  // No uplink: the gateway is the only resolver a container could reach, and it runs none.
+  writeFileSync(path.join(paths.etc, "resolv.conf"), ip ? `nameserver ${gateway}\n` : "");
+  // Readable by every user inside (Tandem's umask would make them 0600); owned by the
+  // container's own root when it has a user namespace, which must also reach the directory.
+  for (const f of ["hostname", "hosts", "resolv.conf"]) {
+    chmodSync(path.join(paths.etc, f), 0o644);
+    if (mappedRoot !== null) chownSync(path.join(paths.etc, f), mappedRoot, mappedRoot);
+  }
+  if (mappedRoot !== null) {
+    chownSync(paths.etc, 0, mappedRoot);
+    chmodSync(paths.etc, 0o710);
+  }
+}
+
+/** The image's User as uid/gid (VALIDATION when the image's files cannot resolve it). */
+export function imageUser(rootfs: string, user: string | null | undefined, log: Logger): { uid: number; gid: number } {
+  // Beneath the rootfs, no symlink followed, regular files under 1 MiB (rootfs-files.ts): a
+  // link to /dev/zero or to a host file reads as no file, so only numeric or absent users work.
+  const read = (f: string) => {
+    try {
+      return readImageFile(rootfs, f) ?? "";
+    } catch (e) {
+      log.warn({ file: f, err: String(e) }, "image file not read");
+      return "";
+    }
+  };
+  try {
+    return resolveUser(user, read("etc/passwd"), read("etc/group"));
+  } catch (e) {
+    throw new AppError("VALIDATION", e instanceof Error ? e.message : String(e));
+  }
+}
