@@ -3,7 +3,7 @@
 // start: not on a template (templates.ts) and with the VM's files reachable (start-prep.ts).
 import { XMLBuilder } from "fast-xml-parser";
 import { isNoSnapshot } from "../../../../native/libvirt/index";
-import { GuestName } from "../../../contract/guest";
+import { CreateSnapshotBody } from "../../../contract/guest-extras";
 import type { SnapshotInfo } from "../../../domain/driver";
 import { AppError, notFound } from "../../../domain/errors";
 import type { VmContext } from "./context";
@@ -12,7 +12,6 @@ import type { Templates } from "./templates";
 import { parseSnapshotXml } from "./xml-parse";
 
 const snapshotBuilder = new XMLBuilder({ format: false, suppressEmptyNode: true });
-const MAX_DESCRIPTION = 4096;
 
 export class Snapshots {
   constructor(
@@ -42,9 +41,10 @@ export class Snapshots {
   }
 
   async create(id: string, name: string, description?: string): Promise<void> {
-    if (!GuestName.safeParse(name).success) throw new AppError("VALIDATION", "invalid snapshot name");
-    if (description !== undefined && (typeof description !== "string" || description.length > MAX_DESCRIPTION))
-      throw new AppError("VALIDATION", `the description must be a string of at most ${MAX_DESCRIPTION} characters`);
+    // The API's own limits (contract), so what passed the route never fails here.
+    const ok = CreateSnapshotBody.safeParse({ name, description });
+    if (!ok.success)
+      throw new AppError("VALIDATION", `invalid snapshot: ${ok.error.issues[0]?.message ?? "bad input"}`);
     const xml = snapshotBuilder.build({
       domainsnapshot: { name, ...(description ? { description } : {}) },
     }) as string;
