@@ -2,9 +2,9 @@
 // which names, which seed is rebuilt, what stays shared, the clone's metadata, and every source
 // or option it refuses with VALIDATION.
 import { describe, expect, it } from "vitest";
-import { AppError } from "../../../domain/errors";
 import { cloneHostname, planClone, type CloneEnv, type CloneOptions } from "./clone-plan";
 import { VmLayout } from "./layout";
+import { refusal } from "./test/refusal";
 import type { ParsedDisk, ParsedDomain } from "./xml-parse";
 
 const SRC = "00000000-0000-4000-8000-00000000000a";
@@ -49,15 +49,6 @@ const source = (o: Partial<ParsedDomain> = {}): ParsedDomain => ({
   tandem: { image: "debian", createdAt: "2026-01-01T00:00:00.000Z", diskBytes: 2 * 1024 ** 3, network: "isolated" },
   ...o,
 });
-
-const refusal = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof AppError ? `${e.code}: ${e.message}` : String(e);
-  }
-  return "accepted";
-};
 
 describe("planClone", () => {
   const withMedia = source({

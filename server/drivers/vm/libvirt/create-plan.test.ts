@@ -2,9 +2,9 @@
 // for each image format, and every input it refuses with VALIDATION before anything is made.
 import { describe, expect, it } from "vitest";
 import type { GuestSpec, ResolvedImage } from "../../../domain/driver";
-import { AppError } from "../../../domain/errors";
 import { DEFAULT_INSTALL_DISK_GIB, planCreate, type CreateEnv } from "./create-plan";
 import { VmLayout } from "./layout";
+import { refusal } from "./test/refusal";
 
 const UUID = "00000000-0000-4000-8000-000000000001";
 const DIR = `/data/vms/${UUID}`;
@@ -36,15 +36,6 @@ const spec = (o: Partial<GuestSpec> = {}): GuestSpec => ({
   resolvedImage: demo,
   ...o,
 });
-
-const refusal = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof AppError ? `${e.code}: ${e.message}` : String(e);
-  }
-  return "accepted";
-};
 
 describe("planCreate", () => {
   it("demo image: an overlay on its disk, kernel boot, the user network by default", () => {

@@ -144,15 +144,7 @@ export class LibvirtDriver
    * (also done once on the first listing, i.e. when Tandem starts); returns their uuids.
    */
   async sweepOrphans(): Promise<string[]> {
-    const c = await this.ctx.conn();
-    let all;
-    try {
-      all = await c.listAllDomainsDetailed();
-    } catch (e) {
-      throw this.ctx.fail(e, "list VMs");
-    }
-    for (const d of all) d.domain.free();
-    return this.orphans.sweep(new Set(all.map((d) => d.uuid)));
+    return this.orphans.sweep(await this.reads.domainUuids());
   }
 
   // ------------------------------------------------------------------------------ create, clone

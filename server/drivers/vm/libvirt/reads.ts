@@ -24,12 +24,7 @@ export class GuestReader {
 
   async list(): Promise<DriverGuest[]> {
     const c = await this.ctx.conn();
-    let all;
-    try {
-      all = await c.listAllDomainsDetailed();
-    } catch (e) {
-      throw this.ctx.fail(e, "list VMs");
-    }
+    const all = await this.allDomains(c);
     await this.onListing(new Set(all.map((d) => d.uuid)));
     const parsed: { d: (typeof all)[number]; p: ParsedDomain }[] = [];
     for (const d of all) {
@@ -61,6 +56,21 @@ export class GuestReader {
       const leases = active ? await this.leases(c, leaseNetworks(parsed.nics)) : null;
       return this.toGuest(d.uuid, parsed, st.code, st.reason, leases);
     });
+  }
+
+  /** The uuids of every domain libvirt has (handles freed). */
+  async domainUuids(): Promise<Set<string>> {
+    const all = await this.allDomains(await this.ctx.conn());
+    for (const d of all) d.domain.free();
+    return new Set(all.map((d) => d.uuid));
+  }
+
+  private async allDomains(c: Connection) {
+    try {
+      return await c.listAllDomainsDetailed();
+    } catch (e) {
+      throw this.ctx.fail(e, "list VMs");
+    }
   }
 
   /** The vCPU count last read for a domain (undefined: not read since this process started). */
