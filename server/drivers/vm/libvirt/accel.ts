@@ -1,5 +1,8 @@
 // Picks the domain type: 'kvm' only where the CPU has vmx/svm and /dev/kvm opens, else QEMU's
 // TCG ('qemu'). A paravirtual /dev/kvm without vmx/svm (nested clouds) hangs stock kernels.
+// Tandem's only detection: the driver keeps the answer (`accel`) and the host summary reads it
+// there. TANDEM_VM_ACCEL is honoured here too for drivers made outside the composition root
+// (tests, benches); the server passes its parsed configuration as the override.
 import { closeSync, openSync, readFileSync } from "node:fs";
 
 export type Accel = "kvm" | "qemu";
