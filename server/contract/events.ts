@@ -2,16 +2,16 @@
 // expects an answer takes an ack called with Result<T>; every payload has a zod schema below,
 // which the server checks before doing anything.
 import { z } from "zod";
-import { Guest, GuestAction } from "./guest";
+import { Guest, GuestAction, GuestId, GuestIdParam } from "./guest";
 import type { MetricPoint } from "./metrics";
 import type { Ack } from "./result";
 import type { Task } from "./task";
 
-export const GuestIdPayload = z.object({ id: z.string().min(1).max(200) });
-export const GuestActionPayload = z.object({ id: z.string().min(1).max(200), action: GuestAction });
-export const MetricsSubscribePayload = z.object({ ids: z.array(z.string().min(1).max(200)).max(2000) });
+export const GuestIdPayload = GuestIdParam;
+export const GuestActionPayload = z.object({ id: GuestId, action: GuestAction });
+export const MetricsSubscribePayload = z.object({ ids: z.array(GuestId).max(2000) });
 export const ConsoleOpenPayload = z.object({
-  guestId: z.string().min(1).max(200),
+  guestId: GuestId,
   /** serial: VM serial console or container TTY; exec: a new shell in a running container. */
   mode: z.enum(["serial", "exec"]).default("serial"),
   cols: z.number().int().min(1).max(1000),

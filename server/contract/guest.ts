@@ -22,6 +22,11 @@ export const cpuUnits = {
   container: { min: 0.1, step: 0.1, whole: false },
 } as const satisfies Record<GuestKind, { min: number; step: number; whole: boolean }>;
 
+/** A guest id as clients send it: `${hostId}.${kind}.${uuid}` (bounded, never parsed here). */
+export const GuestId = z.string().min(1).max(200);
+/** The `:id` of every /api/v1/guests/:id route. */
+export const GuestIdParam = z.object({ id: GuestId });
+
 /** Names become libvirt domain names, directory names and hostnames: keep them boring. */
 export const GuestName = z
   .string()

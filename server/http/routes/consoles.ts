@@ -2,14 +2,13 @@
 // output logs (containers). The services check each (BAD_REQUEST when the guest's backend lacks
 // it) and run snapshot work as tasks under the guest's lock; these routes only translate.
 import { streamText } from "hono/streaming";
-import { z } from "zod";
+import { GuestIdParam } from "../../contract/guest";
 import { CreateSnapshotBody, LogsQuery, SnapshotName, VncTicket } from "../../contract/guest-extras";
 import { LogLines, SnapshotList, TaskRef } from "../../contract/responses";
 import type { Services } from "../../services";
 import { defineRoute, type AnyRoute } from "../route";
 
-const IdParam = z.object({ id: z.string().min(1).max(200) });
-const SnapshotParams = z.object({ id: z.string().min(1).max(200), name: SnapshotName });
+const SnapshotParams = GuestIdParam.extend({ name: SnapshotName });
 
 export function consoleRoutes(s: Services): AnyRoute[] {
   const actor = (p: { userId: string; username: string }) => ({ userId: p.userId, username: p.username });
@@ -20,7 +19,7 @@ export function consoleRoutes(s: Services): AnyRoute[] {
       access: "operator",
       tag: "consoles",
       summary: "A single-use, 30-second ticket for the VM's graphical console websocket",
-      params: IdParam,
+      params: GuestIdParam,
       responses: {
         200: { description: "ticket", schema: VncTicket },
       },
@@ -36,7 +35,7 @@ export function consoleRoutes(s: Services): AnyRoute[] {
       access: "viewer",
       tag: "snapshots",
       summary: "A VM's snapshots",
-      params: IdParam,
+      params: GuestIdParam,
       responses: { 200: { description: "snapshots", schema: SnapshotList } },
       handler: async (c, { params }) => {
         return c.json({ snapshots: await s.snapshots.list(params.id) });
@@ -48,7 +47,7 @@ export function consoleRoutes(s: Services): AnyRoute[] {
       access: "operator",
       tag: "snapshots",
       summary: "Take a snapshot (a task)",
-      params: IdParam,
+      params: GuestIdParam,
       body: CreateSnapshotBody,
       responses: { 202: { description: "accepted", schema: TaskRef } },
       handler: async (c, { params, body, principal }) => {
@@ -85,7 +84,7 @@ export function consoleRoutes(s: Services): AnyRoute[] {
       access: "viewer",
       tag: "logs",
       summary: "A container's output; follow=true streams new lines as NDJSON until the client leaves",
-      params: IdParam,
+      params: GuestIdParam,
       query: LogsQuery,
       responses: { 200: { description: "log lines", schema: LogLines } },
       handler: async (c, { params, query, principal }) => {

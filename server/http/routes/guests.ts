@@ -1,12 +1,11 @@
 // Guests: the one list of VMs and containers, create, lifecycle actions, metadata, delete.
 import { z } from "zod";
-import { CloneGuestBody, CreateGuestBody, GuestActionBody, UpdateGuestBody } from "../../contract/guest";
+import { CloneGuestBody, CreateGuestBody, GuestActionBody, GuestIdParam, UpdateGuestBody } from "../../contract/guest";
 import { MetricsQuery } from "../../contract/metrics";
 import { GuestCreated, GuestList, GuestMetricHistory, GuestResponse, TaskRef } from "../../contract/responses";
 import type { Services } from "../../services";
 import { defineRoute, type AnyRoute } from "../route";
 
-const IdParam = z.object({ id: z.string().min(1).max(200) });
 const actorOf = (p: { userId: string; username: string }) => ({ userId: p.userId, username: p.username });
 
 export function guestRoutes(s: Services): AnyRoute[] {
@@ -36,7 +35,7 @@ export function guestRoutes(s: Services): AnyRoute[] {
       access: "viewer",
       tag: "guests",
       summary: "One guest",
-      params: IdParam,
+      params: GuestIdParam,
       responses: { 200: { description: "the guest", schema: GuestResponse } },
       handler: async (c, { params }) => c.json({ guest: await s.guests.get(params.id) }),
     }),
@@ -46,7 +45,7 @@ export function guestRoutes(s: Services): AnyRoute[] {
       access: "operator",
       tag: "guests",
       summary: "Change a guest's tags or notes, rename it, or resize it (where its backend allows)",
-      params: IdParam,
+      params: GuestIdParam,
       body: UpdateGuestBody,
       responses: { 200: { description: "the guest", schema: GuestResponse } },
       handler: async (c, { params, body }) => c.json({ guest: await s.guests.update(params.id, body) }),
@@ -57,7 +56,7 @@ export function guestRoutes(s: Services): AnyRoute[] {
       access: "operator",
       tag: "guests",
       summary: "Delete a guest (stopping it first); purge=true also removes its disks",
-      params: IdParam,
+      params: GuestIdParam,
       query: z.object({
         purge: z
           .enum(["true", "false"])
@@ -74,7 +73,7 @@ export function guestRoutes(s: Services): AnyRoute[] {
       access: "operator",
       tag: "guests",
       summary: "start, shutdown (ACPI), stop (force off), reboot, pause or resume",
-      params: IdParam,
+      params: GuestIdParam,
       body: GuestActionBody,
       responses: { 202: { description: "accepted", schema: TaskRef } },
       handler: async (c, { params, body, principal }) =>
@@ -86,7 +85,7 @@ export function guestRoutes(s: Services): AnyRoute[] {
       access: "operator",
       tag: "guests",
       summary: "Clone a stopped VM: linked (copy-on-write on the source's disk) or full copy",
-      params: IdParam,
+      params: GuestIdParam,
       body: CloneGuestBody,
       responses: { 202: { description: "cloning", schema: GuestCreated } },
       handler: async (c, { params, body, principal }) =>
@@ -98,7 +97,7 @@ export function guestRoutes(s: Services): AnyRoute[] {
       access: "viewer",
       tag: "metrics",
       summary: "A guest's metric history: 1 s points for 15m, 10 s for 1h/24h, 5 min for 7d",
-      params: IdParam,
+      params: GuestIdParam,
       query: MetricsQuery,
       responses: { 200: { description: "points", schema: GuestMetricHistory } },
       handler: async (c, { params, query }) => {
