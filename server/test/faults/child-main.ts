@@ -1,8 +1,9 @@
 // A Tandem process for the fault tests: exactly server/main.ts's composition (createDrivers and
 // startTandem with the real libvirt and OCI drivers), except that the host objects carry the test's own names
 // (bridge, subnet, nft table, cgroup parent, netns prefix, libvirt network) so that a test never
-// touches a developer's Tandem on the same host. Started by the tests as a child process, killed
-// with SIGKILL mid-task, and started again on the same data directory.
+// touches a developer's Tandem on the same host, and that one driver call may be held
+// (held-calls.ts). Started by the tests as a child process, killed with SIGKILL mid-task, and
+// started again on the same data directory.
 import path from "node:path";
 import pino from "pino";
 import { startTandem } from "../../app-server";
@@ -10,6 +11,7 @@ import { TANDEM_UMASK } from "../../config/data-dir";
 import { loadConfig } from "../../config/env";
 import { LOCAL_HOST_ID } from "../../domain/ids";
 import { createDrivers } from "../../drivers/create-drivers";
+import { holdingDrivers } from "./held-calls";
 import { faultNames } from "./names";
 
 async function main() {
@@ -32,7 +34,7 @@ async function main() {
   });
   const server = await startTandem({
     config,
-    drivers,
+    drivers: holdingDrivers(drivers),
     containerImporter: importer,
     log,
     demoImageDir: process.env.TANDEM_DEMO_DIR ?? path.join(config.dataDir, "images", "demo"),

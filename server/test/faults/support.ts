@@ -24,6 +24,7 @@ import { cgroupDirs, detectCgroupLayout } from "../../drivers/container/oci/cgro
 import { vethName } from "../../drivers/container/oci/network";
 import { ADMIN_PASSWORD, Client, until } from "../harness";
 import { freePort } from "../support";
+import { HELD_CALL_FILE, HOLD_CALL_ENV, HOLD_DIR_ENV } from "./held-calls";
 import { faultNames, type FaultNames } from "./names";
 
 export const ROOT = path.resolve(import.meta.dirname, "../../..");
@@ -126,6 +127,17 @@ export class FaultRig {
     );
     this.heldPids.add(pid);
     return pid;
+  }
+
+  /** The environment for a start whose first `spec` driver call (held-calls.ts) never returns. */
+  holdCall(spec: string): Record<string, string> {
+    rmSync(path.join(this.holdDir, HELD_CALL_FILE), { force: true });
+    return { [HOLD_CALL_ENV]: spec, [HOLD_DIR_ENV]: this.holdDir };
+  }
+
+  /** Resolves once the held driver call has been made. */
+  async waitHeldCall(timeoutMs = 60_000): Promise<void> {
+    await until(() => existsSync(path.join(this.holdDir, HELD_CALL_FILE)), timeoutMs, 20);
   }
 
   async start(extraEnv: Record<string, string> = {}): Promise<TandemProcess> {
