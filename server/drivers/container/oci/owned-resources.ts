@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { detectCgroupLayout, type CgroupLayout } from "./cgroups";
+import { cgroupDirs, detectCgroupLayout, type CgroupLayout } from "./cgroups";
 
 export type ResourceKind = "netns" | "bridge" | "veth" | "cgroup" | "nft-table" | "crun" | "mount";
 
@@ -63,16 +63,10 @@ export function bridgePorts(bridge: string): string[] {
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
-/** The hierarchies' directories of one cgroup (path relative to each hierarchy's root). */
-export function cgroupMounts(layout: CgroupLayout): string[] {
-  return layout.mode === "v2" ? [layout.unified ?? "/sys/fs/cgroup"] : [...new Set(Object.values(layout.v1))];
-}
-
 /** Names of the directories right below `/<parent>` in any hierarchy. */
 export function cgroupChildren(layout: CgroupLayout, parent: string): string[] {
   const out = new Set<string>();
-  for (const m of cgroupMounts(layout)) {
-    const dir = path.join(m, parent);
+  for (const dir of cgroupDirs(layout, `/${parent}`)) {
     if (!existsSync(dir)) continue;
     for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) out.add(e.name);
   }
@@ -136,7 +130,7 @@ export function listOwnedResources(naming: Naming = TANDEM_NAMING): OwnedResourc
     else if (naming.veth.test(l.name)) out.push({ kind: "veth", name: l.name });
   }
   const layout = detectCgroupLayout();
-  for (const m of cgroupMounts(layout)) {
+  for (const m of cgroupDirs(layout, "")) {
     for (const e of existsSync(m) ? readdirSync(m, { withFileTypes: true }) : []) {
       if (!e.isDirectory() || !naming.cgroupParent.test(e.name)) continue;
       out.push({ kind: "cgroup", name: path.join(m, e.name) });

@@ -1,9 +1,7 @@
-// crun verbs (start, kill, pause, resume, delete, state, exec) through the host's runtime
+// crun verbs (update, start, kill, pause, resume, delete, exec) through the host's runtime
 // command (the hybrid-cgroup wrapper where needed). Errors keep crun's own message.
 import { existsSync } from "node:fs";
 import { run } from "./run";
-
-export type RuntimeStatus = "created" | "running" | "paused" | "stopped";
 
 export class Runtime {
   constructor(
@@ -54,17 +52,6 @@ export class Runtime {
       await run([this.command, "delete", "--force", id], { timeoutMs: 30_000 });
     } catch (e) {
       if (/does not exist|not found|No such file/i.test(String(e))) return;
-      throw e;
-    }
-  }
-
-  async state(id: string): Promise<{ status: RuntimeStatus; pid: number } | null> {
-    try {
-      const r = await run([this.command, "state", id], { timeoutMs: 15_000 });
-      const j = JSON.parse(r.stdout) as { status: RuntimeStatus; pid: number };
-      return { status: j.status, pid: j.pid };
-    } catch (e) {
-      if (/does not exist|not found|No such file/i.test(String(e))) return null;
       throw e;
     }
   }

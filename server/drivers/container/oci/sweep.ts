@@ -8,10 +8,10 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "../../../domain/logger";
-import type { CgroupLayout } from "./cgroups";
+import { cgroupDirs, type CgroupLayout } from "./cgroups";
 import { listContainerDirs, UUID_NAME, type ContainerLayout } from "./layout";
 import { vethName, type Network } from "./network";
-import { bridgePorts, cgroupChildren, cgroupMounts, crunContainers, mountsBelow, netnsNames } from "./owned-resources";
+import { bridgePorts, cgroupChildren, crunContainers, mountsBelow, netnsNames } from "./owned-resources";
 import type { ContainerRecord } from "./record";
 import { run } from "./run";
 import type { Runtime } from "./runtime";
@@ -65,7 +65,20 @@ export async function sweepOrphans(s: SweepScope): Promise<string[]> {
     }
   }
 
-  // Network: namespaces named with this driver's prefix, veths on its bridge.
+  // Network: veths on its bridge (their peers go with them), then namespaces with its prefix.
+  const veths = new Set(
+    [...known, ...listContainerDirs(layout.containersDir).filter(owned)].map((uuid) => vethName(uuid)),
+  );
+  for (const l of bridgePorts(network.cfg.bridge)) {
+    if (veths.has(l) || !/^vt[0-9a-f]{11}$/.test(l)) continue;
+    // Gone meanwhile (its peer's namespace went) counts as removed.
+    await step(`veth ${l}`, () =>
+      run(["ip", "link", "del", l]).catch((e: unknown) => {
+        if (existsSync(`/sys/class/net/${l}`)) throw e;
+      }),
+    );
+  }
+
   const prefix = network.cfg.netnsPrefix;
   for (const ns of netnsNames()) {
     if (!ns.startsWith(prefix)) continue;
@@ -73,14 +86,6 @@ export async function sweepOrphans(s: SweepScope): Promise<string[]> {
     if (UUID_NAME.test(uuid) && owned(uuid)) continue;
     await step(`netns ${ns}`, () => run(["ip", "netns", "del", ns]));
   }
-  const veths = new Set(
-    [...known, ...listContainerDirs(layout.containersDir).filter(owned)].map((uuid) => vethName(uuid)),
-  );
-  for (const l of bridgePorts(network.cfg.bridge)) {
-    if (veths.has(l) || !/^vt[0-9a-f]{11}$/.test(l)) continue;
-    await step(`veth ${l}`, () => run(["ip", "link", "del", l]));
-  }
-
   // Cgroups (empty now), then directories and conmon's files.
   for (const uuid of cgroupOrphans) {
     await step(`cgroup ${layout.cgroupRel(uuid)}`, () => removeCgroup(s.cgroups, layout.cgroupRel(uuid)));
@@ -110,8 +115,8 @@ export async function sweepOrphans(s: SweepScope): Promise<string[]> {
 
 /** SIGKILL to every process left in a cgroup no container owns (its processes are Tandem's). */
 function killCgroup(layout: CgroupLayout, rel: string, log: Logger): void {
-  for (const m of cgroupMounts(layout)) {
-    for (const dir of walk(path.join(m, rel))) {
+  for (const top of cgroupDirs(layout, rel)) {
+    for (const dir of walk(top)) {
       let procs: string[] = [];
       try {
         procs = readFileSync(path.join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean);
@@ -134,8 +139,8 @@ function killCgroup(layout: CgroupLayout, rel: string, log: Logger): void {
 async function removeCgroup(layout: CgroupLayout, rel: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const left: string[] = [];
-    for (const m of cgroupMounts(layout)) {
-      for (const dir of walk(path.join(m, rel))) {
+    for (const top of cgroupDirs(layout, rel)) {
+      for (const dir of walk(top)) {
         try {
           execFileSync("rmdir", [dir], { stdio: "ignore" });
         } catch {

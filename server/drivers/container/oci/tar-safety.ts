@@ -42,8 +42,3 @@ export function whiteoutOf(parts: string[]): WhiteoutKind {
     throw new UnsafeArchiveError(`malformed whiteout ${parts.join("/")}`);
   return { kind: "remove", dir, name };
 }
-
-/** Plain names for entries inside a docker-save/OCI archive (blobs, manifests). */
-export function archiveMemberPath(name: string): string {
-  return entryComponents(name).join("/");
-}
