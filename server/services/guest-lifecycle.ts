@@ -207,25 +207,21 @@ export class GuestLifecycle {
     };
     const resize = Object.keys(size).length > 0;
     if (rename !== undefined || resize) {
-      const driver = this.drivers.forGuest(id);
-      if (rename !== undefined && !canRename(driver)) {
-        throw new AppError("BAD_REQUEST", `renaming is not available for ${guest.kind}s`);
-      }
-      if (resize && !canResize(driver))
-        throw new AppError("BAD_REQUEST", `resizing is not available for ${guest.kind}s`);
-      if (resize && cpuUnits[guest.kind].whole && size.vcpus !== undefined && !Number.isInteger(size.vcpus)) {
+      const renamer = rename !== undefined ? this.drivers.capable(id, canRename, "renaming") : null;
+      const resizer = resize ? this.drivers.capable(id, canResize, "resizing") : null;
+      if (resizer && cpuUnits[guest.kind].whole && size.vcpus !== undefined && !Number.isInteger(size.vcpus)) {
         throw new AppError("VALIDATION", "a VM's vcpus must be a whole number");
       }
-      if (resize) assertFits(this.capacity(), size);
+      if (resizer) assertFits(this.capacity(), size);
       if (rename !== undefined) await this.catalog.assertNameFree(guest.hostId, guest.kind, rename);
       // A rename or resize changes the backend's guest: not while a task is at work on it.
       const release = this.locks.claim(id, guest.name);
       try {
-        if (rename !== undefined && canRename(driver)) {
-          await driver.rename(id, rename);
+        if (renamer && rename !== undefined) {
+          await renamer.rename(id, rename);
           await this.catalog.renamed(id, rename);
         }
-        if (resize && canResize(driver)) await driver.resize(id, size);
+        if (resizer) await resizer.resize(id, size);
       } finally {
         release();
       }
