@@ -1,8 +1,9 @@
-// The short form of bench/load.bench.ts in `npm test`: 30 sockets each watching 20 guests and
-// 15 API clients listing and acting for 10 s against a Tandem process. No error, no dropped
-// connection, every socket fed, and the server's memory back near where it started.
+// The short form of the load run (../load-run.ts; bench/load.bench.ts runs the long one) in
+// `npm test`: 30 sockets each watching 20 guests and 15 API clients listing and acting for 10 s
+// against a Tandem process. No error, no dropped connection, every socket fed, and the server's
+// memory back near where it started.
 import { describe, expect, it } from "vitest";
-import { runLoad } from "../../../bench/load.bench";
+import { runLoad } from "../load-run";
 
 describe("load (short form)", () => {
   it("holds 30 watching sockets and 15 acting API clients for 10 s (then 5 s more) without an error or a drop", async () => {
