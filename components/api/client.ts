@@ -1,7 +1,7 @@
 // Plain async calls to the REST API: one fetch wrapper that sends the CSRF token on writes,
 // turns error bodies into ApiError, and checks every answer with the contract's zod schema.
 import { z } from "zod";
-import type { ApiErrorBody } from "@/server/contract";
+import type { ApiErrorBody, ErrorCode } from "@/server/contract";
 
 // The page's CSP forbids eval; without this, zod probes `new Function` once and the browser logs
 // a (harmless) CSP violation.
@@ -13,10 +13,13 @@ export const setCsrfToken = (t: string | null) => {
 };
 export const getCsrfToken = () => csrfToken;
 
+/** The server's codes (contract), and the browser's own for answers that never came or made no sense. */
+export type ClientErrorCode = ErrorCode | "BAD_RESPONSE" | "NETWORK" | "ABORTED" | `HTTP_${number}`;
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ClientErrorCode,
     message: string,
   ) {
     super(message);
@@ -38,7 +41,7 @@ export function withQuery(path: string, query: Record<string, string | number | 
 
 export function errorFromBody(status: number, statusText: string, data: unknown): ApiError {
   const err = (data as ApiErrorBody | null)?.error;
-  return new ApiError(status, err?.code ?? "HTTP_" + status, err?.message ?? (statusText || `HTTP ${status}`));
+  return new ApiError(status, err?.code ?? `HTTP_${status}`, err?.message ?? (statusText || `HTTP ${status}`));
 }
 
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -1,9 +1,10 @@
 // Socket acks as promises: resolves with the data of an ok Result, rejects with AckError.
-import type { Ack, AckError, Result } from "@/server/contract";
+import type { Ack, ErrorCode, Result } from "@/server/contract";
 
 export class AckFailure extends Error {
   constructor(
-    readonly code: string,
+    /** The server's code, or TIMEOUT when it never answered. */
+    readonly code: ErrorCode | "TIMEOUT",
     message: string,
   ) {
     super(message);
@@ -17,7 +18,7 @@ export function ackOf<T>(send: (ack: Ack<T>) => void, timeoutMs = 15_000): Promi
     send((r: Result<T>) => {
       clearTimeout(timer);
       if (r.ok) resolve(r.data);
-      else reject(new AckFailure((r.error as AckError).code, r.error.message));
+      else reject(new AckFailure(r.error.code as ErrorCode, r.error.message));
     });
   });
 }
