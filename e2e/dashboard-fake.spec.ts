@@ -2,24 +2,20 @@
 // virtualised, scrolls and filters, and the wizard, console, command
 // palette, bulk actions, dark mode and phone layout work end to end. Screenshots go to
 // e2e/artifacts/ for people to look at.
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { startFakeServer, type FakeServer } from "./fake-server";
 import {
   createThroughWizard,
   deleteFromSettings,
   expectGuestState,
   openConsole,
+  shot,
   signIn,
   terminalText,
 } from "./helpers";
 
 const PORT = Number(process.env.TANDEM_E2E_FAKE_PORT ?? 18391);
 const GUESTS = 1000;
-const artifacts = path.resolve(import.meta.dirname, "artifacts");
-mkdirSync(artifacts, { recursive: true });
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
 
 let server: FakeServer;
 

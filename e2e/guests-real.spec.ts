@@ -6,9 +6,7 @@
 //    delete.
 // With TANDEM_DRIVERS=fake the steps up to the first real-only check pass; the shell arithmetic,
 // the boot banner and the VNC canvas need the real thing.
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { e2eAdminPassword } from "../playwright.config";
 import {
   cleanupGuests,
@@ -16,6 +14,7 @@ import {
   deleteFromSettings,
   expectGuestState,
   openConsole,
+  shot,
   signIn,
   terminalText,
 } from "./helpers";
@@ -30,9 +29,6 @@ const PREFIX = `e2e-${suffix()}-`;
 test.afterEach(async ({ request }) => {
   await cleanupGuests(request, e2eAdminPassword, PREFIX);
 });
-const artifacts = path.resolve(import.meta.dirname, "artifacts");
-mkdirSync(artifacts, { recursive: true });
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
 
 test("a container from the demo image: running, live CPU, console, stop, delete", async ({ page }) => {
   test.setTimeout(240_000);

@@ -1,5 +1,17 @@
-// Shared steps for the specs: sign in, find things by role and label like a user would.
+// Shared steps for the specs: sign in, find things by role and label like a user would, clean
+// up, and keep screenshots in e2e/artifacts/ for people to look at.
+import { mkdirSync } from "node:fs";
+import path from "node:path";
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import { GuestList, LoginResponse } from "../server/contract";
+
+const artifacts = path.resolve(import.meta.dirname, "artifacts");
+
+/** A screenshot named `name` in e2e/artifacts/. */
+export async function shot(page: Page, name: string) {
+  mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+}
 
 export async function signIn(page: Page, password: string, username = "admin") {
   await page.goto("/login");
@@ -54,13 +66,11 @@ export async function deleteFromSettings(page: Page, name: string) {
 export async function cleanupGuests(request: APIRequestContext, password: string, prefix: string) {
   const login = await request.post("/api/v1/session", { data: { username: "admin", password } });
   if (!login.ok()) return;
-  const { csrfToken } = (await login.json()) as { csrfToken: string };
+  const { csrfToken } = LoginResponse.parse(await login.json());
   const headers = { "x-csrf-token": csrfToken };
   const list = async () =>
-    (
-      (await (await request.get("/api/v1/guests")).json()) as { guests: { id: string; name: string; state: string }[] }
-    ).guests
-      .filter((g) => g.name.startsWith(prefix))
+    GuestList.parse(await (await request.get("/api/v1/guests")).json())
+      .guests.filter((g) => g.name.startsWith(prefix))
       .sort((a, b) => b.name.length - a.name.length);
   for (const g of await list()) {
     if (g.state === "creating") continue;
