@@ -83,6 +83,7 @@ export async function cloneVm(
     } catch (e) {
       throw ctx.fail(e, "define the clone", newId);
     }
+    await ctx.layout.markDefined(uuid);
     progress({ percent: 100, message: `${opts.mode} clone of ${parsed.name} created` });
     return await reads.get(newId);
   } catch (e) {

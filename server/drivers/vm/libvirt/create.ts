@@ -56,6 +56,7 @@ export async function createVm(
     } catch (e) {
       throw ctx.fail(e, "define the VM", id);
     }
+    await ctx.layout.markDefined(uuid);
     if (plan.start) {
       progress({ percent: 80, message: "starting" });
       await startPrep.ensureHostGuard(c);

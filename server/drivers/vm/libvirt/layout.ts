@@ -1,8 +1,10 @@
 // Where a Tandem VM's own files live: `${dataDir}/vms/<uuid>/` holds its disk overlays or
 // copies, its cloud-init seed, serial log and NVRAM, and nothing else lives there. A purge
-// removes exactly that directory; the orphan sweep removes such directories that no domain owns
-// (orphans.ts). Path names are pure, so the planners use them without touching the disk.
-import { mkdir, readdir, rm } from "node:fs/promises";
+// removes exactly that directory. Until libvirt has the domain the directory carries an
+// `.unfinished` mark, and only a marked directory that no domain owns is an orphan (orphans.ts):
+// a delete without purge keeps the VM's files on purpose, and no sweep may take them.
+// Path names are pure, so the planners use them without touching the disk.
+import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { AppError } from "../../../domain/errors";
 import { shareDir, type QemuIdentity } from "./qemu-access";
@@ -67,8 +69,26 @@ export class VmLayout {
         throw new AppError("CONFLICT", `VM ${uuid} already has files`);
       throw e;
     }
+    await writeFile(this.unfinishedMark(uuid), "", { mode: 0o600 });
     await shareDir(dir, who);
     return dir;
+  }
+
+  /** Called once libvirt has the domain: from then on the files are the VM's, kept or purged with it. */
+  async markDefined(uuid: string): Promise<void> {
+    await rm(this.unfinishedMark(uuid), { force: true });
+  }
+
+  /** Whether the directory was made by a create or clone that never reached libvirt's define. */
+  async isUnfinished(uuid: string): Promise<boolean> {
+    return stat(this.unfinishedMark(uuid)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  private unfinishedMark(uuid: string): string {
+    return path.join(this.dir(uuid), ".unfinished");
   }
 
   async remove(uuid: string): Promise<void> {

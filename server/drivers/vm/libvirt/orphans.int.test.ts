@@ -2,7 +2,7 @@
 // libvirt had the domain goes on the first listing of a newly started driver; the directories
 // of defined VMs stay. Everything made here is named tvt-<tag>-* and swept in afterAll.
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LibvirtDriver } from "./driver";
@@ -27,6 +27,7 @@ describe.skipIf(!run)("the VM orphan sweep against libvirtd", () => {
       const dir = path.join(env.dataDir, "vms", uuid);
       mkdirSync(dir);
       writeFileSync(path.join(dir, "disk.qcow2"), "half-written");
+      writeFileSync(path.join(dir, ".unfinished"), ""); // as layout.make leaves it before the define
       return dir;
     };
     const orphan = stray(randomUUID());
@@ -48,7 +49,16 @@ describe.skipIf(!run)("the VM orphan sweep against libvirtd", () => {
     } finally {
       await restarted.close();
     }
-    await env.driver.remove(vm.id, { purgeDisks: true });
-    expect(existsSync(vmDir)).toBe(false);
+    // A delete without purge keeps the VM's files on purpose; a restart must not sweep them.
+    expect(existsSync(path.join(vmDir, ".unfinished"))).toBe(false);
+    await env.driver.remove(vm.id, { purgeDisks: false });
+    const again = new LibvirtDriver(env.opts);
+    try {
+      await again.list();
+      expect(existsSync(path.join(vmDir, "disk.qcow2"))).toBe(true);
+    } finally {
+      await again.close();
+    }
+    rmSync(vmDir, { recursive: true, force: true });
   }, 120_000);
 });

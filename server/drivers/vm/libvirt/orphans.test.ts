@@ -42,10 +42,12 @@ function rig(name: string, defined: Record<string, "yes" | "broken">) {
     logger: log,
     connect: async () => conn as unknown as Connection,
   });
-  const dir = (entry: string) => {
+  /** A VM directory as a create leaves it before libvirt's define (unfinished) or after. */
+  const dir = (entry: string, unfinished = true) => {
     const d = path.join(dataDir, "vms", entry);
     mkdirSync(d, { recursive: true });
     writeFileSync(path.join(d, "disk.qcow2"), "x");
+    if (unfinished) writeFileSync(path.join(d, ".unfinished"), "");
     return d;
   };
   return { ctx, sweep: new OrphanSweep(ctx), dir, warned };
@@ -60,11 +62,12 @@ describe("OrphanSweep", () => {
     const late = dir(U(4)); // defined after the listing was read
     const doubt = dir(U(5)); // libvirt could not answer
     const foreign = dir("lost+found"); // not a name Tandem makes
+    const kept = dir(U(8), false); // a VM deleted without purge: its files are the user's
     let release!: () => void;
     const held = sweep.whileBuilding(U(3), () => new Promise<void>((r) => (release = r)));
     expect(await sweep.sweep(new Set([U(1)]))).toEqual([U(2)]);
     expect(existsSync(orphan)).toBe(false);
-    for (const kept of [listed, building, late, doubt, foreign]) expect(existsSync(kept)).toBe(true);
+    for (const stays of [listed, building, late, doubt, foreign, kept]) expect(existsSync(stays)).toBe(true);
     expect(warned).toEqual([{ uuid: U(2) }]);
     // Once the create is over (here: it failed and left its directory), the next sweep takes it.
     release();

@@ -1,7 +1,8 @@
-// VM directories nobody owns. A create or clone makes `vms/<uuid>/` before libvirt has the
-// domain; killed in between, it leaves a directory (maybe a disk) nothing points at. Once per
-// process, on the first full listing (the services list every driver on start), such
-// directories are removed and logged. A directory is kept while a create or clone is filling it
+// VM directories nobody owns. A create or clone makes `vms/<uuid>/` (marked unfinished) before
+// libvirt has the domain; killed in between, it leaves a directory (maybe a disk) nothing points
+// at. Once per process, on the first full listing (the services list every driver on start), such
+// directories are removed and logged. Only a directory still marked unfinished is ever a candidate:
+// the files a delete without purge kept are the user's. A directory is kept while a create or clone is filling it
 // (whileBuilding) or while a domain with its uuid exists (asked again right before removal, for
 // a create that finished after the listing was read; any doubt keeps the directory).
 import { isNoDomain } from "../../../../native/libvirt/index";
@@ -35,7 +36,8 @@ export class OrphanSweep {
   async sweep(domainUuids: ReadonlySet<string>): Promise<string[]> {
     const removed: string[] = [];
     for (const uuid of await this.ctx.layout.uuids()) {
-      if (domainUuids.has(uuid) || this.building.has(uuid) || (await this.hasDomain(uuid))) continue;
+      if (domainUuids.has(uuid) || this.building.has(uuid) || !(await this.ctx.layout.isUnfinished(uuid))) continue;
+      if (await this.hasDomain(uuid)) continue;
       if (this.building.has(uuid)) continue; // a create with this uuid began while libvirt answered
       this.ctx.log.warn({ uuid }, "removing the files of a VM whose creation was interrupted");
       try {
