@@ -2,12 +2,11 @@
 // expects an answer takes an ack called with Result<T>; every payload has a zod schema below,
 // which the server checks before doing anything.
 import { z } from "zod";
-import { Guest, GuestAction, GuestId, GuestIdParam } from "./guest";
+import { Guest, GuestAction, GuestId } from "./guest";
 import type { MetricPoint } from "./metrics";
 import type { Ack } from "./result";
 import type { Task } from "./task";
 
-export const GuestIdPayload = GuestIdParam;
 export const GuestActionPayload = z.object({ id: GuestId, action: GuestAction });
 export const MetricsSubscribePayload = z.object({ ids: z.array(GuestId).max(2000) });
 export const ConsoleOpenPayload = z.object({
