@@ -47,7 +47,15 @@ module.exports = {
       name: "services-below-transport",
       severity: "error",
       from: { path: "^server/(services|drivers|domain|metrics|db)/" },
-      to: { path: "^server/(http|realtime)/" },
+      to: { path: "^server/(http|realtime|transport-shared)/" },
+    },
+    {
+      name: "transports-side-by-side",
+      severity: "error",
+      comment:
+        "REST (http) and sockets (realtime) stand beside each other; what both need lives in transport-shared, below them.",
+      from: { path: "^server/(http|realtime|transport-shared)/" },
+      to: { path: "^server/(http|realtime)/", pathNot: "^server/$1/" },
     },
     {
       name: "drivers-below-services",
@@ -60,6 +68,13 @@ module.exports = {
       severity: "error",
       from: { path: "^(server/(?!drivers/)|app/|components/)", pathNot: "\\.test\\.ts$" },
       to: { path: "^native/" },
+    },
+    {
+      name: "only-bench-imports-bench",
+      severity: "error",
+      comment: "Figures live in bench/; a test never depends on it (shared helpers sit in server/test).",
+      from: { pathNot: "^bench/" },
+      to: { path: "^bench/" },
     },
     { name: "no-circular", severity: "error", from: {}, to: { circular: true } },
   ],

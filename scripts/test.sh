@@ -31,6 +31,7 @@ check "lint (eslint)" eslint --max-warnings=0 .
 check "format (prettier --check)" prettier --check --log-level=warn .
 # ESLint, prettier and dependency-cruiser all read "." minus generated and git-ignored paths.
 check "import boundaries (dependency-cruiser)" depcruise --config .dependency-cruiser.cjs .
+check "file size (≤ 400 lines, or a reason at the top)" bash scripts/check-file-size.sh
 
 # What exists on the host before the first test stage is not this run's (see scripts/leftovers.sh).
 bash scripts/leftovers.sh snapshot "$results/host-before.txt"

@@ -22,7 +22,7 @@ import { guestRoutes } from "./http/routes/guests";
 import { miscRoutes } from "./http/routes/misc";
 import { prometheusRoutes } from "./http/routes/prometheus";
 import { API_SECURITY_HEADERS, pageSecurityHeaders } from "./http/security-headers";
-import { clientOf, HSTS_HEADER, readCookie, trustedProxies } from "./http/transport";
+import { clientOf, HSTS_HEADER, readCookie, trustedProxies } from "./transport-shared/connection";
 import { sessionRoutes } from "./http/routes/session";
 import { tokenAndUserRoutes } from "./http/routes/tokens-users";
 import type { AnyRoute } from "./http/route";

@@ -12,8 +12,8 @@ import type { AuthService, Principal } from "../services/auth-service";
 import { SESSION_COOKIE } from "../services/auth-service";
 import { errorResponse, handleError } from "./errors";
 import { API_SECURITY_HEADERS } from "./security-headers";
-import { HSTS_HEADER, readCookie, type ClientInfo } from "./transport";
-import { isWellFormedDeep } from "./unicode";
+import { HSTS_HEADER, readCookie, type ClientInfo } from "../transport-shared/connection";
+import { isWellFormedDeep } from "../transport-shared/unicode";
 import type { AnyRoute, AppEnv } from "./route";
 import { parseOrThrow } from "./route";
 

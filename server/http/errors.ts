@@ -5,7 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import { AppError, errorStatus, type ErrorCode } from "../domain/errors";
 import { publicError } from "../domain/public-error";
 import type { AppEnv } from "./route";
-import { storageError } from "./storage-errors";
+import { storageError } from "../transport-shared/storage-errors";
 
 export function errorResponse(c: Context, code: ErrorCode | string, message: string, status: number): Response {
   // The rest of an oversized body (or one the disk has no room for) is never read: tell the

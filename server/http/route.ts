@@ -6,8 +6,9 @@ import type { Logger } from "pino";
 import type { z } from "zod";
 import type { Role } from "../contract/auth";
 import type { Principal } from "../services/auth-service";
-import type { ClientInfo } from "./transport";
+import type { ClientInfo } from "../transport-shared/connection";
 import { AppError } from "../domain/errors";
+import { describeIssues } from "../transport-shared/zod-issues";
 
 export type Access = "public" | Role;
 
@@ -50,14 +51,6 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
   r: RouteDef<P, Q, B>,
 ): RouteDef<P, Q, B> {
   return r;
-}
-
-/** Turns zod issues into one readable sentence: "vcpus: must be at least 1; name: required". */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message))
-    .join("; ");
 }
 
 export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {

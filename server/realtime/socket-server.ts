@@ -28,10 +28,10 @@ import type { ConsoleStream } from "../domain/driver";
 import { AppError, isAppError } from "../domain/errors";
 import { SESSION_COOKIE, type Principal } from "../services/auth-service";
 import type { Services } from "../services";
-import { describeIssues } from "../http/route";
-import { storageError } from "../http/storage-errors";
-import { readCookie } from "../http/transport";
-import { isWellFormedDeep } from "../http/unicode";
+import { describeIssues } from "../transport-shared/zod-issues";
+import { storageError } from "../transport-shared/storage-errors";
+import { readCookie } from "../transport-shared/connection";
+import { isWellFormedDeep } from "../transport-shared/unicode";
 import { sameOrigin } from "./origin";
 
 type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { principal: Principal }>;

@@ -12,7 +12,7 @@ import { hasRole } from "../contract/auth";
 import { isAppError } from "../domain/errors";
 import { SESSION_COOKIE } from "../services/auth-service";
 import type { Services } from "../services";
-import { readCookie } from "../http/transport";
+import { readCookie } from "../transport-shared/connection";
 import { sameOrigin } from "./origin";
 
 export const VNC_PATH = /^\/api\/v1\/vnc\/([\w-]{16,64})$/;

@@ -7,7 +7,7 @@ import { SESSION_COOKIE } from "../../services/auth-service";
 import { DEVICE_COOKIE, DEVICE_TTL_MS } from "../../services/device-trust";
 import type { Services } from "../../services";
 import { defineRoute, type AnyRoute } from "../route";
-import { cookieAttributes, cookieName, readCookie } from "../transport";
+import { cookieAttributes, cookieName, readCookie } from "../../transport-shared/connection";
 
 export function sessionRoutes(s: Services): AnyRoute[] {
   return [

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventRoles } from "../../contract/events";
 import type { AnyRoute } from "../../http/route";
-import { isWellFormed } from "../../http/unicode";
+import { isWellFormed } from "../../transport-shared/unicode";
 import { Client, connectSocket, type TestSocket } from "../harness";
 import {
   POLLUTION_KEYS,
