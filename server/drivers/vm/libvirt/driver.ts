@@ -7,6 +7,7 @@
 // by the host summary through `accel`. See README.md.
 import type { Duplex } from "node:stream";
 import type { GuestAction } from "../../../contract/guest";
+import type { DiskFormat } from "../../../contract/image";
 import type {
   AccelCapable,
   CloneCapable,
@@ -150,7 +151,7 @@ export class LibvirtDriver
   // ------------------------------------------------------------------------------ create, clone
 
   /** An upload the image library is about to keep: a standalone image of its declared format. */
-  inspectDiskImage(file: string, format: "qcow2" | "raw" | "iso"): Promise<{ virtualBytes: number }> {
+  inspectDiskImage(file: string, format: DiskFormat): Promise<{ virtualBytes: number }> {
     return inspectDiskImage(file, format);
   }
 
