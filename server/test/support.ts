@@ -28,8 +28,8 @@ export async function freePort(
   throw new Error(from === to ? "no free port" : `no free port in ${from}–${to}`);
 }
 
-/** A fixed pause: for pacing a load or letting a real process run, never to wait for a state (use until). */
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** A fixed pause (Node's own): for pacing a load or letting a real process run, never to wait for a state (use until). */
+export { setTimeout as sleep } from "node:timers/promises";
 
 /** The middle value; with an even count, the mean of the two middle values. NaN for none. */
 export function median(values: readonly number[]): number {

@@ -1,5 +1,6 @@
 // A complete in-memory GuestDriver for unit tests and UI work: real state rules, consoles that
 // echo, samples that move, events for every change. Never the proof that a feature works.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { GuestAction, GuestKind, GuestState } from "../../contract/guest";
 import { canAct } from "../../contract/states";
 import type {
@@ -243,5 +244,4 @@ function publicView(g: FakeGuest): DriverGuest {
   return { ...rest };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hash = (s: string) => [...s].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 1000, 7) / 100;
