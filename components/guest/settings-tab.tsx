@@ -209,12 +209,19 @@ function DeleteSection({ guest }: { guest: Guest }) {
         <p>
           {guest.kind === "vm"
             ? "The VM's definition is removed from the hypervisor."
-            : "The container is removed with its writable layer."}
+            : "The container is stopped and removed from the host."}
         </p>
         <label className="flex items-center gap-2">
           <input type="checkbox" checked={purge} onChange={(e) => setPurge(e.target.checked)} />
-          {guest.kind === "vm" ? "Also delete its disks (purge)" : "Also delete its data and logs (purge)"}
+          {guest.kind === "vm" ? "Also delete its disks (purge)" : "Also delete its writable layer and log (purge)"}
         </label>
+        {!purge && (
+          <p className="muted">
+            {guest.kind === "vm"
+              ? "Its disks stay on the host until an administrator deletes them."
+              : "Its writable layer, log and settings stay on the host (kept-containers/ in the data directory) until an administrator deletes them."}
+          </p>
+        )}
       </ConfirmDialog>
     </section>
   );

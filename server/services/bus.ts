@@ -1,14 +1,12 @@
 // In-process event bus: services publish what changed; the realtime layer fans it out.
 import { EventEmitter } from "node:events";
 import type { Guest } from "../contract/guest";
-import type { HostInfo } from "../contract/host";
 import type { Task } from "../contract/task";
 
 export interface BusEvents {
   "guest:upsert": [Guest];
   "guest:removed": [{ id: string }];
   "task:update": [Task];
-  "host:update": [HostInfo];
 }
 
 export class Bus {
