@@ -15,13 +15,16 @@ export function Review({ body, image }: { body: CreateGuestBody; image: Image | 
   ];
   if (body.diskGiB) rows.push(["Disk", `${body.diskGiB} GiB`]);
   rows.push(["Network", body.network ?? "default"]);
-  if (body.cloudInit?.hostname) rows.push(["Hostname", body.cloudInit.hostname]);
-  if (body.cloudInit?.user) rows.push(["User", body.cloudInit.user]);
-  if (body.cloudInit?.sshKeys?.length) rows.push(["SSH keys", `${body.cloudInit.sshKeys.length}`]);
-  if (body.command?.length) rows.push(["Command", body.command.join(" ")]);
-  if (body.env?.length) rows.push(["Environment", body.env.join(", ")]);
-  if (body.ports?.length)
-    rows.push(["Ports", body.ports.map((p) => `${p.hostPort}→${p.guestPort}/${p.protocol}`).join(", ")]);
+  if (body.kind === "vm") {
+    if (body.cloudInit?.hostname) rows.push(["Hostname", body.cloudInit.hostname]);
+    if (body.cloudInit?.user) rows.push(["User", body.cloudInit.user]);
+    if (body.cloudInit?.sshKeys?.length) rows.push(["SSH keys", `${body.cloudInit.sshKeys.length}`]);
+  } else {
+    if (body.command?.length) rows.push(["Command", body.command.join(" ")]);
+    if (body.env?.length) rows.push(["Environment", body.env.join(", ")]);
+    if (body.ports?.length)
+      rows.push(["Ports", body.ports.map((p) => `${p.hostPort}→${p.guestPort}/${p.protocol}`).join(", ")]);
+  }
   if (body.tags?.length) rows.push(["Tags", body.tags.join(", ")]);
   rows.push(["Start", body.start === false ? "no" : "right away"]);
   return (

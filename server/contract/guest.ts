@@ -99,39 +99,52 @@ export const CloudInit = z.object({
   sshKeys: z.array(z.string().max(16384)).max(32).optional(),
 });
 
-/** Body of POST /api/v1/guests. Kind-specific fields are ignored by the other kind. */
+/** What every create body has, whatever the kind. */
+const createCommon = {
+  name: GuestName,
+  image: z.string().min(1).max(200),
+  /** VMs: whole virtual CPUs. Containers: a CPU limit in cores, fractions allowed (0.5 = half a core). */
+  vcpus: z.number().min(0.1).max(256),
+  memoryMiB: z
+    .number()
+    .int()
+    .min(16)
+    .max(4 * 1024 * 1024),
+  diskGiB: z.number().int().min(1).max(65536).optional(),
+  network: z.enum(["isolated", "user", "none"]).optional(),
+  start: z.boolean().optional(),
+  tags: z.array(z.string().min(1).max(64)).max(32).optional(),
+  /** The guest's host name (a VM's cloud-init hostname wins over it). */
+  hostname: z.string().max(63).optional(),
+};
+
+/** A VM: a disk from the image, optionally a cloud-init seed. */
+export const CreateVmBody = z.object({ kind: z.literal("vm"), ...createCommon, cloudInit: CloudInit.optional() });
+
+/** A container: the image's process, or `command`, with its environment and published ports. */
+export const CreateContainerBody = z.object({
+  kind: z.literal("container"),
+  ...createCommon,
+  command: z.array(z.string().max(4096)).max(256).optional(),
+  env: z.array(EnvVar).max(256).optional(),
+  workingDir: z.string().max(4096).optional(),
+  pidsLimit: z.number().int().min(8).max(1_000_000).optional(),
+  restartPolicy: z.enum(["no", "on-failure", "always"]).optional(),
+  ports: z.array(PublishedPort).max(64).optional(),
+});
+
+/**
+ * Body of POST /api/v1/guests: one shape per kind, told apart by `kind`. A field of the other
+ * kind is not part of the shape (dropped, as any unknown field), so code reads only its own.
+ */
 export const CreateGuestBody = z
-  .object({
-    kind: GuestKind,
-    name: GuestName,
-    image: z.string().min(1).max(200),
-    /** VMs: whole virtual CPUs. Containers: a CPU limit in cores, fractions allowed (0.5 = half a core). */
-    vcpus: z.number().min(0.1).max(256),
-    memoryMiB: z
-      .number()
-      .int()
-      .min(16)
-      .max(4 * 1024 * 1024),
-    diskGiB: z.number().int().min(1).max(65536).optional(),
-    network: z.enum(["isolated", "user", "none"]).optional(),
-    start: z.boolean().optional(),
-    tags: z.array(z.string().min(1).max(64)).max(32).optional(),
-    // containers
-    command: z.array(z.string().max(4096)).max(256).optional(),
-    env: z.array(EnvVar).max(256).optional(),
-    workingDir: z.string().max(4096).optional(),
-    hostname: z.string().max(63).optional(),
-    pidsLimit: z.number().int().min(8).max(1_000_000).optional(),
-    restartPolicy: z.enum(["no", "on-failure", "always"]).optional(),
-    ports: z.array(PublishedPort).max(64).optional(),
-    // vms
-    cloudInit: CloudInit.optional(),
-  })
+  .discriminatedUnion("kind", [CreateVmBody, CreateContainerBody])
   .refine((b) => !cpuUnits[b.kind].whole || Number.isInteger(b.vcpus), {
     message: "a VM's vcpus must be a whole number",
     path: ["vcpus"],
   });
 export type CreateGuestBody = z.infer<typeof CreateGuestBody>;
+export type CreateBodyOf<K extends GuestKind> = Extract<CreateGuestBody, { kind: K }>;
 
 export const GuestActionBody = z.object({ action: GuestAction });
 

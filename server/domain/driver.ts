@@ -1,7 +1,8 @@
 // The one boundary that matters: every backend (libvirt, OCI, fake) implements GuestDriver.
 // Services talk only to this interface; server/main.ts is the only module that picks drivers.
 import type { Duplex } from "node:stream";
-import type { CreateGuestBody, GuestAction, GuestKind, GuestState } from "../contract/guest";
+import { AppError } from "./errors";
+import type { CreateBodyOf, GuestAction, GuestKind, GuestState } from "../contract/guest";
 import type { LogLine, Snapshot } from "../contract/guest-extras";
 import type { DiskFormat } from "../contract/image";
 
@@ -36,11 +37,18 @@ export interface ResolvedImage {
   meta: Record<string, unknown>;
 }
 
-export interface GuestSpec extends CreateGuestBody {
+/** The spec narrowed to the kind a driver makes; a spec of another kind is a wiring bug. */
+export function specOfKind<K extends GuestKind>(spec: GuestSpec, kind: K): GuestSpec<K> {
+  if (spec.kind !== kind) throw new AppError("INTERNAL", `a ${spec.kind} spec reached the ${kind} driver`);
+  return spec as GuestSpec<K>;
+}
+
+/** A create body of kind K (any kind by default), as the service hands it to the driver. */
+export type GuestSpec<K extends GuestKind = GuestKind> = CreateBodyOf<K> & {
   /** Chosen by the service so the API can name the guest before the driver finishes. */
   uuid: string;
   resolvedImage: ResolvedImage;
-}
+};
 
 export interface Progress {
   /** 0–100 */

@@ -19,7 +19,7 @@ const rules: CreateRules = {
   tandemPort: 3000,
 };
 
-const spec = (o: Partial<GuestSpec> = {}): GuestSpec =>
+const spec = (o: Partial<GuestSpec<"container">> = {}): GuestSpec<"container"> =>
   ({
     kind: "container",
     name: "web",
@@ -29,7 +29,7 @@ const spec = (o: Partial<GuestSpec> = {}): GuestSpec =>
     uuid: "u-1",
     resolvedImage: { id: "img", kind: "container", format: "oci", path: "/img", meta: {} },
     ...o,
-  }) as GuestSpec;
+  }) as GuestSpec<"container">;
 
 const other = { name: "db", ports: [{ hostPort: 8080, guestPort: 80, protocol: "tcp" }] } as ContainerRecord;
 
@@ -52,7 +52,7 @@ describe("validateCreate", () => {
   });
 
   it.each([
-    ["a VM body", spec({ kind: "vm" } as Partial<GuestSpec>), "VALIDATION"],
+    ["a VM body", spec({ kind: "vm" } as unknown as Partial<GuestSpec<"container">>), "VALIDATION"],
     [
       "a VM image",
       spec({ resolvedImage: { id: "i", kind: "vm", format: "qcow2", path: "/i", meta: {} } }),

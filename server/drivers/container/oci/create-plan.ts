@@ -22,7 +22,11 @@ export interface CreateRules {
 const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
 
 /** Throws VALIDATION, INSUFFICIENT_RESOURCES or CONFLICT for a body this host cannot create. */
-export function validateCreate(spec: GuestSpec, rules: CreateRules, others: readonly ContainerRecord[]): void {
+export function validateCreate(
+  spec: GuestSpec<"container">,
+  rules: CreateRules,
+  others: readonly ContainerRecord[],
+): void {
   if (spec.kind !== "container") throw new AppError("VALIDATION", "the container driver only creates containers");
   const img = spec.resolvedImage;
   if (!img || img.kind !== "container" || img.format !== "oci") {
@@ -83,13 +87,13 @@ export function validateLimits(size: { vcpus?: number; memoryMiB?: number }, hos
 }
 
 /** The uuid the service chose (when it looks like one), else a new one from `fresh`. */
-export function uuidFor(spec: GuestSpec, fresh: () => string): string {
-  const given = (spec as GuestSpec & { uuid?: unknown }).uuid;
+export function uuidFor(spec: GuestSpec<"container">, fresh: () => string): string {
+  const given = (spec as GuestSpec<"container"> & { uuid?: unknown }).uuid;
   return typeof given === "string" && /^[a-zA-Z0-9-]{1,64}$/.test(given) ? given : fresh();
 }
 
 /** The body's hostname, else the name with what a hostname cannot hold replaced. */
-export function hostnameFor(spec: GuestSpec): string {
+export function hostnameFor(spec: GuestSpec<"container">): string {
   return spec.hostname || spec.name.replace(/[^a-zA-Z0-9-]/g, "-").slice(0, 63);
 }
 
@@ -111,7 +115,7 @@ export interface RecordPlan {
 }
 
 /** The record a create starts with (`creating`, no address yet). */
-export function planRecord(spec: GuestSpec, plan: RecordPlan): ContainerRecord {
+export function planRecord(spec: GuestSpec<"container">, plan: RecordPlan): ContainerRecord {
   const config = plan.layers.config.config;
   return {
     version: 1,

@@ -57,7 +57,7 @@ export class Creator {
 
   constructor(private readonly d: CreateDeps) {}
 
-  async create(spec: GuestSpec, progress: (p: Progress) => void): Promise<DriverGuest> {
+  async create(spec: GuestSpec<"container">, progress: (p: Progress) => void): Promise<DriverGuest> {
     const { store, layout, network, log } = this.d;
     validateCreate(spec, this.d.rules, store.all());
     const uuid = uuidFor(spec, randomUUID);

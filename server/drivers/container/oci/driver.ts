@@ -16,6 +16,7 @@ import type {
   Progress,
   TermSize,
 } from "../../../domain/driver";
+import { specOfKind } from "../../../domain/driver";
 import { AppError, invalidState, notFound } from "../../../domain/errors";
 import { EventHub } from "../../../domain/event-hub";
 import { parseGuestId } from "../../../domain/ids";
@@ -220,7 +221,7 @@ export class ContainerDriver implements GuestDriver {
 
   async create(spec: GuestSpec, progress: (p: Progress) => void): Promise<DriverGuest> {
     const { creator } = await this.ensureReady();
-    return creator.create(spec, progress);
+    return creator.create(specOfKind(spec, "container"), progress);
   }
 
   async act(id: string, action: GuestAction): Promise<void> {

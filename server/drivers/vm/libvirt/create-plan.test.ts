@@ -26,7 +26,7 @@ const demo: ResolvedImage = {
 const cloud: ResolvedImage = { id: "debian", kind: "vm", format: "qcow2", path: "/img/debian.qcow2", meta: {} };
 const iso: ResolvedImage = { id: "installer", kind: "vm", format: "iso", path: "/img/debian.iso", meta: {} };
 
-const spec = (o: Partial<GuestSpec> = {}): GuestSpec => ({
+const spec = (o: Partial<GuestSpec<"vm">> = {}): GuestSpec<"vm"> => ({
   kind: "vm",
   name: "vm-1",
   uuid: UUID,
@@ -106,7 +106,8 @@ describe("planCreate", () => {
   });
 
   it("disk image: the hostname comes from cloud-init, then the spec, then the name", () => {
-    const h = (o: Partial<GuestSpec>) => planCreate(spec({ resolvedImage: cloud, ...o }), env).seed?.config.hostname;
+    const h = (o: Partial<GuestSpec<"vm">>) =>
+      planCreate(spec({ resolvedImage: cloud, ...o }), env).seed?.config.hostname;
     expect(h({ hostname: "web", cloudInit: { hostname: "db" } })).toBe("db");
     expect(h({ hostname: "web" })).toBe("web");
     expect(h({})).toBe("vm-1");

@@ -51,7 +51,7 @@ export interface CreateEnv {
   now: string;
 }
 
-function validate(spec: GuestSpec): void {
+function validate(spec: GuestSpec<"vm">): void {
   const name = GuestName.safeParse(spec.name);
   if (!name.success)
     throw new AppError("VALIDATION", `invalid VM name: ${name.error.issues[0]?.message ?? "bad name"}`);
@@ -63,7 +63,7 @@ function validate(spec: GuestSpec): void {
     throw new AppError("VALIDATION", `image '${spec.resolvedImage.id}' is not a VM image`);
 }
 
-export function planCreate(spec: GuestSpec, env: CreateEnv): CreatePlan {
+export function planCreate(spec: GuestSpec<"vm">, env: CreateEnv): CreatePlan {
   validate(spec);
   const image = spec.resolvedImage;
   const uuid = spec.uuid;

@@ -17,7 +17,7 @@ import { parseDomainXml } from "./xml-parse";
 
 export async function createVm(
   parts: { ctx: VmContext; reads: GuestReader; startPrep: StartPrep; network: IsolatedNetwork },
-  spec: GuestSpec,
+  spec: GuestSpec<"vm">,
   progress: (p: Progress) => void,
 ): Promise<DriverGuest> {
   const { ctx, reads, startPrep, network } = parts;

@@ -278,6 +278,7 @@ describe("LibvirtDriver decisions", () => {
       mkdirSync(d, { recursive: true });
       writeFileSync(path.join(d, "disk.qcow2"), "");
     }
+    writeFileSync(path.join(orphan, ".unfinished"), ""); // as a create leaves it before libvirt's define
     const { driver } = fakeLibvirt([{ uuid: U(21), name: "vm-21", state: 5, xml: def("vm-21", U(21)) }]);
     expect(codeOf(await driver.get(`local.vm.${U(22)}`).catch((e: unknown) => e))).toBe("NOT_FOUND");
     expect((await driver.list()).map((g) => g.name)).toEqual(["vm-21"]);

@@ -27,6 +27,7 @@ import type {
   TermSize,
   VncCapable,
 } from "../../../domain/driver";
+import { specOfKind } from "../../../domain/driver";
 import { AppError } from "../../../domain/errors";
 import type { Logger } from "../../../domain/logger";
 import { detectAccel, type Accel } from "./accel";
@@ -157,7 +158,7 @@ export class LibvirtDriver
 
   create(spec: GuestSpec, progress: (p: Progress) => void): Promise<DriverGuest> {
     const parts = { ctx: this.ctx, reads: this.reads, startPrep: this.startPrep, network: this.network };
-    return this.orphans.whileBuilding(spec.uuid, () => createVm(parts, spec, progress));
+    return this.orphans.whileBuilding(spec.uuid, () => createVm(parts, specOfKind(spec, "vm"), progress));
   }
 
   /** See clone.ts: linked (overlays on the source, which becomes a template) or full copies. */
