@@ -329,11 +329,19 @@ describe("images, host, tasks, metrics, OpenAPI", () => {
     ] as const) {
       expect(doc.body.paths[p]?.[m], `${m} ${p}`).toBeDefined();
     }
+    // One shape per kind: each variant requires the common fields and names its kind.
+    type Shape = { required: string[]; properties: Record<string, { enum?: string[]; const?: string }> };
     const create = doc.body.paths["/api/v1/guests"]!.post as {
-      requestBody: { content: Record<string, { schema: { required: string[] } }> };
+      requestBody: { content: Record<string, { schema: { oneOf?: Shape[]; anyOf?: Shape[] } }> };
     };
-    expect(create.requestBody.content["application/json"]!.schema.required).toEqual(
-      expect.arrayContaining(["kind", "name", "image", "vcpus", "memoryMiB"]),
-    );
+    const body = create.requestBody.content["application/json"]!.schema;
+    const variants = body.oneOf ?? body.anyOf ?? [];
+    expect(variants).toHaveLength(2);
+    for (const v of variants) {
+      expect(v.required).toEqual(expect.arrayContaining(["kind", "name", "image", "vcpus", "memoryMiB"]));
+    }
+    const kinds = variants.map((v) => v.properties.kind?.const ?? v.properties.kind?.enum?.[0]);
+    expect(kinds.sort()).toEqual(["container", "vm"]);
+    expect(Object.keys(variants.find((v) => v.properties.cloudInit)!.properties)).not.toContain("ports");
   });
 });
