@@ -14,6 +14,8 @@ export interface BenchRow {
 
 export interface Bench {
   title: string;
+  /** Kept out of the default run: runs only when its name is the filter (`npm run bench -- scale`). */
+  optIn?: boolean;
   run(): Promise<BenchRow[]>;
 }
 

@@ -1,5 +1,7 @@
 // `npm run bench [filter]`: runs every bench/*.bench.ts (or those whose file name contains the
 // filter) and writes bench/results.md from this run alone, stamped with the commit it measured.
+// A bench whose module exports `optIn: true` (or whose Bench has `optIn: true`) runs only when
+// its name (the file name without .bench.ts) is the filter: `npm run bench -- scale`.
 import { execFileSync } from "node:child_process";
 import { readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -23,7 +25,12 @@ async function main() {
     .sort();
   const sections: string[] = [];
   for (const f of files) {
-    const bench = (await import(path.join(dir, f))).default as Bench;
+    const mod = (await import(path.join(dir, f))) as { default: Bench; optIn?: boolean };
+    const bench = mod.default;
+    if ((mod.optIn === true || bench.optIn === true) && filter !== f.replace(/\.bench\.ts$/, "")) {
+      console.log(`--> skipping ${f} (opt-in: \`npm run bench -- ${f.replace(/\.bench\.ts$/, "")}\`)`);
+      continue;
+    }
     console.log(`==> ${bench.title}`);
     let rows: BenchRow[];
     try {
