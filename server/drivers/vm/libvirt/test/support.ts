@@ -38,9 +38,11 @@ export interface VmTestEnv {
   cleanup(): Promise<void>;
 }
 
-export async function makeEnv(): Promise<VmTestEnv> {
+/** `uri`: another daemon than the host's (a test's private libvirtd): the host's is then left alone. */
+export async function makeEnv(uri = URI): Promise<VmTestEnv> {
   try {
-    execFileSync("bash", [path.join(ROOT, "scripts/host/ensure-libvirt.sh")], { stdio: "ignore", timeout: 60_000 });
+    if (uri === URI)
+      execFileSync("bash", [path.join(ROOT, "scripts/host/ensure-libvirt.sh")], { stdio: "ignore", timeout: 60_000 });
   } catch {
     // The daemon may already be up without the script (e.g. a remote URI); haveBackend() decides.
   }
@@ -79,7 +81,7 @@ export async function makeEnv(): Promise<VmTestEnv> {
   const dataDir = path.join(tmp, "data");
   const octet = 100 + (parseInt(tag.slice(0, 2), 16) % 100);
   const opts: LibvirtDriverOptions = {
-    uri: URI,
+    uri,
     hostId: "local",
     dataDir,
     shutdownTimeoutMs: 60_000,
@@ -88,7 +90,7 @@ export async function makeEnv(): Promise<VmTestEnv> {
     reconnect: { minDelayMs: 100, maxDelayMs: 2000 },
   };
   const driver = new LibvirtDriver(opts);
-  const conn = await connect(URI);
+  const conn = await connect(uri);
   let n = 0;
   const spec = (o: Partial<GuestSpec> = {}): GuestSpec => ({
     kind: "vm",
@@ -105,7 +107,7 @@ export async function makeEnv(): Promise<VmTestEnv> {
     await driver.close().catch(() => undefined);
     await conn.close().catch(() => undefined);
     // A fresh connection: the test may have closed its own, or the daemon may have restarted.
-    const c = await connect(URI);
+    const c = await connect(uri);
     for (const d of await c.listAllDomains().catch(() => [])) {
       const name = d.name;
       if (name.startsWith(prefix)) {
