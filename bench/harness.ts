@@ -7,10 +7,43 @@ export interface BenchRow {
   name: string;
   value: number;
   unit: string;
-  /** What a user would run instead (or the floor), measured in this same run. */
+  /** What a user would run instead (or the floor), measured in this same run; NaN when it could not be. */
   baseline?: { name: string; value: number };
+  /** Goals from the issues, each checked against `value` (same unit): met when value ≤ limit. */
+  targets?: Target[];
+  /**
+   * Figures NOT measured here (another product's documented interval, a figure from elsewhere):
+   * printed in their own table at the end, never in the same-run baseline column.
+   */
+  reference?: Reference | Reference[];
   note?: string;
 }
+
+export interface Target {
+  /** As the issue words it: "≤ 60 ms p50", "≤ 0.5× `podman run -d`". */
+  text: string;
+  /** The largest value that meets it, in the row's unit (NaN when its baseline is missing). */
+  limit: number;
+}
+
+export interface Reference {
+  name: string;
+  value: number | string;
+  unit: string;
+  /** Where the figure comes from (documentation, an issue, a talk). */
+  source: string;
+}
+
+/** Target helpers: an absolute ceiling, a multiple of the row's baseline, the baseline plus a margin. */
+export const atMost = (limit: number, text: string): Target => ({ text, limit });
+export const timesBaseline = (factor: number, baseline: number, what: string): Target => ({
+  text: `≤ ${factor}× ${what}`,
+  limit: factor * baseline,
+});
+export const baselinePlus = (margin: number, baseline: number, what: string, unit: string): Target => ({
+  text: `≤ ${what} + ${margin} ${unit}`,
+  limit: baseline + margin,
+});
 
 export interface Bench {
   title: string;
@@ -44,8 +77,27 @@ export function machineInfo(): string[] {
     `Node: ${process.version}`,
     `libvirt: ${tryRun("virsh", ["--version"])}, QEMU: ${tryRun("qemu-system-x86_64", ["--version"]).split("\n")[0]}`,
     `crun: ${tryRun("crun", ["--version"]).split("\n")[0]}, conmon: ${tryRun("conmon", ["--version"]).split("\n")[0]}`,
+    `Baselines: ${tryRun("podman", ["--version"])}, incus ${tryRun("incus", ["--version"])}`,
+    `Load average (1, 5, 15 min) when written: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(", ")}`,
     `Acceleration: ${/\b(vmx|svm)\b/.test(tryRun("cat", ["/proc/cpuinfo"])) ? "kvm" : "TCG (no vmx/svm)"}`,
   ];
+}
+
+/** Tandem / baseline, as printed in the ratio column ("" without a baseline). */
+export function ratio(row: BenchRow): string {
+  if (!row.baseline) return "";
+  const r = row.value / row.baseline.value;
+  return Number.isFinite(r) ? `${fmt(r)}×` : "n/a";
+}
+
+/** "met", "missed" or "n/a" (a figure or its limit is missing) for each of the row's targets. */
+export function verdicts(row: BenchRow): string[] {
+  return (row.targets ?? []).map((t) =>
+    !Number.isFinite(row.value) || !Number.isFinite(t.limit) ? "n/a" : row.value <= t.limit ? "met" : "**missed**",
+  );
 }
 
 export function fmt(v: number): string {
