@@ -102,6 +102,11 @@ export interface GuestDriver {
   /** Throws AppError INVALID_STATE when the guest's state refuses the action. */
   act(id: string, action: GuestAction): Promise<void>;
   remove(id: string, opts: { purgeDisks: boolean }): Promise<void>;
+  /**
+   * true: remove() stops a running guest itself, as act("stop") would (SIGKILL and wait), so a
+   * delete needs no separate stop step (which would release the same resources twice).
+   */
+  readonly removesRunning?: boolean;
   /** One bulk read for all the given running guests, never one call per guest. */
   sample(ids: string[]): Promise<GuestSample[]>;
   openConsole(id: string, size: TermSize): Promise<ConsoleStream>;

@@ -16,7 +16,7 @@ import type { GuestTasks } from "./guest-tasks";
 import type { ImageService } from "./image-service";
 import type { Actor, TaskService, TaskSpec } from "./task-service";
 
-/** Stops the guest if it runs, then removes it (and its disks when `purge`) and forgets it. */
+/** Stops the guest if it runs (unless its driver does that itself), then removes it (and its disks when `purge`) and forgets it. */
 export async function removeGuest(
   driver: GuestDriver,
   catalog: GuestCatalog,
@@ -24,8 +24,8 @@ export async function removeGuest(
   purge: boolean,
   progress: (p: number, m?: string) => void,
 ): Promise<void> {
-  const current = await driver.get(id);
-  if (canAct(current.state, "stop")) {
+  // A driver that stops what it removes is asked once: a stop first would do half its work twice.
+  if (!driver.removesRunning && canAct((await driver.get(id)).state, "stop")) {
     progress(10, "stopping");
     await driver.act(id, "stop");
   }

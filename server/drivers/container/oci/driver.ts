@@ -52,6 +52,8 @@ export interface ContainerDetails {
 
 export class ContainerDriver implements GuestDriver {
   readonly kind = "container" as const;
+  /** remove() SIGKILLs a running container and waits for it, exactly as a stop does. */
+  readonly removesRunning = true;
   readonly network: Network;
   private readonly log: Logger;
   private readonly layout: ContainerLayout;

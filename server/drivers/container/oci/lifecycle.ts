@@ -127,8 +127,10 @@ export class Lifecycle {
         // crun delete already removed it, or it is busy; reported by tests, not fatal here.
       }
     }
-    await rootFs.unmount(uuid);
-    await this.d.network.detach(uuid);
+    // The mounts and the network are independent of each other: both go at once, and both
+    // settle before anything else is decided (a failure is thrown only then).
+    const gone = await Promise.allSettled([rootFs.unmount(uuid), this.d.network.detach(uuid)]);
+    for (const r of gone) if (r.status === "rejected") throw r.reason;
     this.d.store.forget(uuid);
     await this.d.ports.sync().catch((e: unknown) => this.d.log.warn({ err: String(e) }, "port sync failed"));
     process.forgetExit(uuid);

@@ -247,20 +247,26 @@ export class Network {
     await this.enqueue(() => this.applyTables());
   }
 
-  /** netns + veth + address for one container; idempotent enough to repair after a crash. */
-  async attach(uuid: string, ip: string): Promise<{ netns: string; hostVeth: string }> {
+  /**
+   * netns + veth + address for one container; idempotent enough to repair after a crash.
+   * `fromPid`: the netns is that process's (a user-namespaced container's, made by crun), named
+   * in the same `ip` run that adds the veth.
+   */
+  async attach(uuid: string, ip: string, fromPid?: number): Promise<{ netns: string; hostVeth: string }> {
     await this.ensureBridge();
     const ns = this.netnsName(uuid);
     const veth = vethName(uuid);
     // Two `ip -batch` runs instead of one process per step: this is most of create's latency.
     const host = [
-      ...(existsSync(this.netnsPath(uuid)) ? [] : [`netns add ${ns}`]),
+      this.nameNetns(uuid, fromPid),
       ...(existsSync(`/sys/class/net/${veth}`) ? [`link del ${veth}`] : []),
       // The container's end gets the MAC the bridge table pins for its address.
       `link add ${veth} type veth peer name eth0 address ${macFor(ip)} netns ${ns}`,
       `link set ${veth} master ${this.cfg.bridge} up`,
       "",
-    ].join("\n");
+    ]
+      .filter((l) => l !== null)
+      .join("\n");
     await run(["ip", "-batch", "-"], { input: host });
     const script = [
       `addr add ${ip}/${this.subnet.prefix} dev eth0`,
@@ -289,12 +295,20 @@ export class Network {
     await run(["ip", "neigh", "del", ip, "dev", this.cfg.bridge], { okCodes: [1, 2] });
   }
 
-  /** A namespace with only loopback (network: none). */
-  async isolated(uuid: string): Promise<{ netns: string }> {
+  /** A namespace with only loopback (network: none); `fromPid` as for attach. */
+  async isolated(uuid: string, fromPid?: number): Promise<{ netns: string }> {
     const ns = this.netnsName(uuid);
-    if (!existsSync(this.netnsPath(uuid))) await run(["ip", "netns", "add", ns]);
+    const name = this.nameNetns(uuid, fromPid);
+    if (name) await run(["ip", ...name.split(" ")]);
     await run(["ip", "-n", ns, "link", "set", "lo", "up"]);
     return { netns: ns };
+  }
+
+  /** The `ip` command that names the container's netns (a new one, or fromPid's); null: it exists. */
+  private nameNetns(uuid: string, fromPid?: number): string | null {
+    const ns = this.netnsName(uuid);
+    if (fromPid !== undefined) return `netns attach ${ns} ${fromPid}`;
+    return existsSync(this.netnsPath(uuid)) ? null : `netns add ${ns}`;
   }
 
   async detach(uuid: string): Promise<void> {

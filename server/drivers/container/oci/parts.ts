@@ -50,7 +50,7 @@ export interface Wiring {
 
 export function assembleParts(w: Wiring): Parts {
   const { opts, layout, store, network, log, host, confinement } = w;
-  const runtime = new Runtime(host.runtimeCommand);
+  const runtime = new Runtime(host.runtimeCommand, undefined, host.runtimePath);
   const procs = new ContainerProcs(layout, host.layout);
   const ports = new PublishedPorts(network, () => store.all(), log, opts.tandemPort);
   const rootFs = new RootFs(layout);

@@ -12,7 +12,6 @@ import type { ContainerProcs } from "./proc";
 import type { PublishedPorts } from "./published-ports";
 import type { ContainerRecord } from "./record";
 import type { RootFs } from "./root-fs";
-import { run } from "./run";
 import type { Runtime } from "./runtime";
 import type { RecordStore } from "./store";
 
@@ -84,12 +83,11 @@ export class ProcessControl {
   private async joinNetwork(rec: ContainerRecord, pid: number): Promise<void> {
     const { network, store } = this.d;
     const uuid = rec.uuid;
-    await run(["ip", "netns", "attach", network.netnsName(uuid), String(pid)]);
     if (rec.network.mode === "bridge" && rec.network.ip) {
-      const { netns, hostVeth } = await network.attach(uuid, rec.network.ip);
+      const { netns, hostVeth } = await network.attach(uuid, rec.network.ip, pid);
       store.update(uuid, { network: { ...store.get(uuid).network, netns, hostVeth } });
     } else {
-      const { netns } = await network.isolated(uuid);
+      const { netns } = await network.isolated(uuid, pid);
       store.update(uuid, { network: { ...store.get(uuid).network, netns } });
     }
   }
@@ -134,7 +132,9 @@ export class ProcessControl {
 
   /** crun's state deleted and conmon gone (after the init exited, or to tear down). */
   async release(uuid: string): Promise<void> {
-    await this.d.runtime.delete(this.d.layout.runtimeId(uuid));
+    const rid = this.d.layout.runtimeId(uuid);
+    // A second release (a stop then a delete) finds no crun state: no crun process for nothing.
+    if (this.d.runtime.known(rid)) await this.d.runtime.delete(rid);
     await this.d.procs.waitConmonGone(uuid);
   }
 
