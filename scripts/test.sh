@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: the same set-up as `npm start`, then every check and every test runner. Runs all
-# stages even when one fails, and ends with one plain line: `N passed, N failed`.
+# stages even when one fails, and ends with one plain line: `N passed, N failed, N skipped`.
+# TANDEM_TEST_STRICT=1 (.ci/run sets it): a test skipped for a missing backend fails the run
+# (server/test/backends.ts, scripts/count-results.mjs).
 source "$(dirname "$0")/lib.sh"
 bash scripts/setup.sh
 
@@ -8,6 +10,7 @@ results="$ROOT/test-results"
 rm -rf "$results" && mkdir -p "$results"
 passed=0
 failed=0
+skipped=0
 
 # check NAME CMD... — a static check counts as one test.
 check() {
@@ -18,9 +21,9 @@ check() {
 
 # count_json FILE — adds a runner's JSON report (vitest or Playwright) to the totals.
 count_json() {
-  local counts
-  if counts=$(node scripts/count-results.mjs "$1"); then
-    passed=$((passed + ${counts% *})); failed=$((failed + ${counts#* }))
+  local counts p f s
+  if counts=$(node scripts/count-results.mjs "$1") && read -r p f s <<<"$counts"; then
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
   else
     echo "FAILED: no readable report in $1"; failed=$((failed + 1))
   fi
@@ -49,5 +52,5 @@ bash scripts/e2e-cleanup.sh "$results/host-before.txt"
 check "nothing left behind (namespaces, links, mounts, cgroups, nft, libvirt, conmon, tmp)" \
   bash scripts/leftovers.sh compare "$results/host-before.txt"
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -1,13 +1,29 @@
-// The real parts the integration tests run against. Each test file skips itself when its part is
-// absent (so a developer without root can still run the rest), which would let a broken host turn
-// a red run green by skipping: the integration run's global set-up therefore refuses to start
-// unless every one of them is here, and says which is missing. TANDEM_TEST_ALLOW_MISSING_BACKENDS=1
-// is the explicit, visible opt-out for such a developer; `npm test` never sets it.
+// The real parts the tests run against, and the two rules that keep a missing one from turning a
+// red run green by skipping:
+// - The integration run's global set-up refuses to start unless every part is here, and says
+//   which is missing. TANDEM_TEST_ALLOW_MISSING_BACKENDS=1 is the explicit opt-out for a
+//   developer without them: each test file then skips itself (`describe.skipIf(!backend(…))`),
+//   and `npm test`'s closing line counts the skips.
+// - TANDEM_TEST_STRICT=1 (.ci/run sets it) allows no opt-out: backend() throws, naming the missing
+//   part, so its file fails instead of skipping; the set-up refuses the opt-out; and
+//   scripts/count-results.mjs counts every skipped test as a failure.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
+
+/** TANDEM_TEST_STRICT=1: no test may skip for a missing backend (see the header). */
+export const STRICT = process.env.TANDEM_TEST_STRICT === "1";
+
+/**
+ * For `describe.skipIf(!backend(what, present))`: `present`, except that under strict mode a
+ * missing backend throws, naming `what`, so the test file fails instead of skipping.
+ */
+export function backend(what: string, present: boolean): boolean {
+  if (!present && STRICT) throw new Error(`TANDEM_TEST_STRICT=1 and a backend is missing: ${what}`);
+  return present;
+}
 
 function answers(cmd: string, args: string[]): boolean {
   try {

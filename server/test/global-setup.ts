@@ -5,10 +5,14 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { missingBackends } from "./backends";
+import { missingBackends, STRICT } from "./backends";
 
 export default function setup() {
-  const missing = process.env.TANDEM_TEST_ALLOW_MISSING_BACKENDS === "1" ? [] : missingBackends();
+  const allowMissing = process.env.TANDEM_TEST_ALLOW_MISSING_BACKENDS === "1";
+  if (allowMissing && STRICT) {
+    throw new Error("TANDEM_TEST_STRICT=1 and TANDEM_TEST_ALLOW_MISSING_BACKENDS=1 contradict each other");
+  }
+  const missing = allowMissing ? [] : missingBackends();
   if (missing.length > 0) {
     throw new Error(
       `the integration tests need real backends; missing:\n  ${missing.join("\n  ")}\n` +

@@ -9,10 +9,11 @@ import { copyFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Guest } from "../../contract/guest";
+import { backend } from "../backends";
 import { Client, connectSocket, until } from "../harness";
 import { checkpoint, FaultRig, integrityCheck, type TandemProcess } from "./support";
 
-const isRoot = process.getuid?.() === 0;
+const isRoot = backend("root (the tests mount a small file system)", process.getuid?.() === 0);
 const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
 
 describe.skipIf(!isRoot)("Tandem's data directory full", () => {

@@ -23,6 +23,7 @@ import { ContainerDriver } from "../../drivers/container";
 import { cgroupDirs, detectCgroupLayout } from "../../drivers/container/oci/cgroups";
 import { vethName } from "../../drivers/container/oci/network";
 import { ADMIN_PASSWORD, Client, until } from "../harness";
+import { backend } from "../backends";
 import { freePort } from "../support";
 import { HELD_CALL_FILE, HOLD_CALL_ENV, HOLD_DIR_ENV } from "./held-calls";
 import { faultNames, type FaultNames } from "./names";
@@ -32,19 +33,24 @@ export const DEMO_DIR = path.join(ROOT, "data", "images", "demo");
 const LIBVIRT_URI = process.env.TANDEM_LIBVIRT_URI ?? "qemu:///system";
 
 const isRoot = process.getuid?.() === 0;
-export const HAVE_CONTAINERS =
-  isRoot &&
-  ["/usr/bin/crun", "/usr/bin/conmon"].every((p) => existsSync(p)) &&
-  existsSync(path.join(DEMO_DIR, "manifest.json"));
+const haveDemo = () => existsSync(path.join(DEMO_DIR, "manifest.json"));
+// Under TANDEM_TEST_STRICT=1 a missing part throws, naming it (../backends.ts).
+export const HAVE_CONTAINERS = backend(
+  "root, /usr/bin/crun, /usr/bin/conmon and the demo images",
+  isRoot && ["/usr/bin/crun", "/usr/bin/conmon"].every((p) => existsSync(p)) && haveDemo(),
+);
 
 export function haveLibvirt(): boolean {
-  if (!isRoot || !existsSync(path.join(DEMO_DIR, "manifest.json"))) return false;
-  try {
-    execFileSync("virsh", ["-c", LIBVIRT_URI, "version"], { stdio: "ignore", timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
+  let answers = false;
+  if (isRoot && haveDemo()) {
+    try {
+      execFileSync("virsh", ["-c", LIBVIRT_URI, "version"], { stdio: "ignore", timeout: 10_000 });
+      answers = true;
+    } catch {
+      // reported below
+    }
   }
+  return backend(`root, the demo images and libvirtd answering on ${LIBVIRT_URI}`, answers);
 }
 
 /** Host tools Tandem runs whose calls the rig can hold. */

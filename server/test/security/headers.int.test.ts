@@ -6,11 +6,12 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PageHandler } from "../../app-server";
 import { API_SECURITY_HEADERS, pageSecurityHeaders } from "../../http/security-headers";
+import { backend } from "../backends";
 import { Client } from "../harness";
 import { startCustomServer, type CustomServer } from "./support";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
-const HAVE_BUILD = existsSync(path.join(ROOT, ".next", "BUILD_ID"));
+const HAVE_BUILD = backend("the Next.js build (next build)", existsSync(path.join(ROOT, ".next", "BUILD_ID")));
 
 function expectHeaders(res: Response, want: Record<string, string>, label: string) {
   for (const [name, value] of Object.entries(want)) {

@@ -7,13 +7,17 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import os from "node:os";
 import path from "node:path";
 import type { GuestSpec } from "../../../domain/driver";
+import { backend } from "../../../test/backends";
 import { ContainerDriver, type ContainerDriverOptions } from "../oci/driver";
 import { detectCgroupLayout } from "../oci/cgroups";
 
-export const HAVE_BACKEND =
+/** Root, crun, conmon and busybox; under TANDEM_TEST_STRICT=1 a missing one throws (backends.ts). */
+export const HAVE_BACKEND = backend(
+  "root, /usr/bin/crun, /usr/bin/conmon and busybox (scripts/host/packages.sh)",
   process.getuid?.() === 0 &&
-  ["/usr/bin/crun", "/usr/bin/conmon"].every((p) => existsSync(p)) &&
-  ["/usr/bin/busybox", "/bin/busybox"].some((p) => existsSync(p));
+    ["/usr/bin/crun", "/usr/bin/conmon"].every((p) => existsSync(p)) &&
+    ["/usr/bin/busybox", "/bin/busybox"].some((p) => existsSync(p)),
+);
 
 /** A busybox rootfs: the demo-image script's output when present, else built here. */
 export function busyboxRootfs(dir: string): string {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { AppError } from "../../../domain/errors";
+import { backend } from "../../../test/backends";
 import { canSearch, makeReachable, makeReadable, qemuIdentity, shareDir } from "./qemu-access";
 
 const caps = (label: string) => `<capabilities><host>
@@ -18,7 +19,7 @@ const tmp = mkdtempSync(path.join(tmpdir(), "tandem-qemu-access-"));
 chmodSync(tmp, 0o711); // the test's own root: searchable, as a data directory's parent must be
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const who = { uid: 64055, gid: 64055 };
-const asRoot = process.getuid?.() === 0;
+const asRoot = backend("root (the tests chown files to QEMU's user)", process.getuid?.() === 0);
 
 describe("QEMU's identity", () => {
   it("is the DAC base label, or null when QEMU runs as root or there is no DAC model", () => {

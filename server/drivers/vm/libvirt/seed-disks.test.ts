@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { backend } from "../../../test/backends";
 import { cloneSeed, makeSeed, readSeedFile, retargetUserData, seedFiles } from "./cloud-init";
 import { isImageFormat, parseConvertProgress } from "./disks";
 
@@ -42,7 +43,7 @@ describe("cloud-init seeds of clones", () => {
     expect(retargetUserData("#!/bin/sh\necho hi\n", "web2")).toBe("#!/bin/sh\necho hi\n");
   });
 
-  it.skipIf(!has("genisoimage") && !has("xorriso"))(
+  it.skipIf(!backend("genisoimage or xorriso (scripts/host/packages.sh)", has("genisoimage") || has("xorriso")))(
     "rebuilds a seed with a new instance-id and hostname, same users and keys",
     async () => {
       const src = path.join(dir, "src.iso");
