@@ -25,7 +25,8 @@ export function backend(what: string, present: boolean): boolean {
   return present;
 }
 
-function answers(cmd: string, args: string[]): boolean {
+/** Whether `cmd args` exits 0 within 10 s (e.g. `virsh -c URI version`: the daemon answers). */
+export function answers(cmd: string, args: string[]): boolean {
   try {
     execFileSync(cmd, args, { stdio: "ignore", timeout: 10_000 });
     return true;

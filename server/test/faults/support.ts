@@ -23,7 +23,7 @@ import { ContainerDriver } from "../../drivers/container";
 import { cgroupDirs, detectCgroupLayout } from "../../drivers/container/oci/cgroups";
 import { vethName } from "../../drivers/container/oci/network";
 import { ADMIN_PASSWORD, Client, until } from "../harness";
-import { backend } from "../backends";
+import { answers, backend } from "../backends";
 import { freePort } from "../support";
 import { HELD_CALL_FILE, HOLD_CALL_ENV, HOLD_DIR_ENV } from "./held-calls";
 import { faultNames, type FaultNames } from "./names";
@@ -41,16 +41,10 @@ export const HAVE_CONTAINERS = backend(
 );
 
 export function haveLibvirt(): boolean {
-  let answers = false;
-  if (isRoot && haveDemo()) {
-    try {
-      execFileSync("virsh", ["-c", LIBVIRT_URI, "version"], { stdio: "ignore", timeout: 10_000 });
-      answers = true;
-    } catch {
-      // reported below
-    }
-  }
-  return backend(`root, the demo images and libvirtd answering on ${LIBVIRT_URI}`, answers);
+  return backend(
+    `root, the demo images and libvirtd answering on ${LIBVIRT_URI}`,
+    isRoot && haveDemo() && answers("virsh", ["-c", LIBVIRT_URI, "version"]),
+  );
 }
 
 /** Host tools Tandem runs whose calls the rig can hold. */

@@ -25,7 +25,9 @@ describe.skipIf(!haveBackend())("LibvirtDriver across a libvirtd restart", () =>
 
   afterAll(async () => {
     abort.abort();
-    // The guests go through the daemon that made them; then the daemon and its directories.
+    // The guests go through the daemon that made them (up again if the test failed while it was
+    // down); then the daemon, what QEMU it left, and its directories.
+    if (daemon && !daemon.running()) await daemon.start().catch(() => undefined);
     await env?.cleanup().catch(() => undefined);
     await daemon?.dispose();
   }, 120_000);

@@ -7,7 +7,7 @@
 // the previous one started, exactly as the host's daemon would. QEMU logs through files
 // (stdio_handler "file"): no virtlogd of ours, and the host's is not used. Stopping kills only
 // PIDs this helper started (the daemon, and QEMU processes whose PID files are in its run dir).
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import {
   chmodSync,
   copyFileSync,
@@ -21,6 +21,7 @@ import {
 } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { answers } from "../../../../test/backends";
 import { waitFor } from "./support";
 
 /** Host path → subdirectory of the private daemon's directory mounted over it. */
@@ -37,6 +38,8 @@ export interface PrivateLibvirtd {
   readonly uri: string;
   /** The running daemon's PID (changes with each start). */
   pid(): number;
+  /** Whether the daemon process is alive. */
+  running(): boolean;
   /** SIGTERM, and waits until the process is gone (SIGKILL after 20 s). */
   stop(): Promise<void>;
   /** Starts it again on the same directories; resolves when it answers. */
@@ -95,16 +98,18 @@ export async function startPrivateLibvirtd(): Promise<PrivateLibvirtd> {
     await waitFor(
       () => {
         if (gone) throw new Error(`the private libvirtd exited: ${stderr.trim() || "(no output)"}`);
-        return existsSync(path.join(sockDir, "libvirt-sock")) && answers(uri);
+        return existsSync(path.join(sockDir, "libvirt-sock")) && answers("virsh", ["-c", uri, "version"]);
       },
       60_000,
       "the private libvirtd to answer",
     );
   };
 
+  const running = () => child !== null && child.exitCode === null && child.signalCode === null;
+
   const stop = async () => {
     const p = child;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    if (!p || !running()) return;
     p.kill("SIGTERM");
     const timer = setTimeout(() => p.kill("SIGKILL"), 20_000);
     await exited;
@@ -132,14 +137,5 @@ export async function startPrivateLibvirtd(): Promise<PrivateLibvirtd> {
     await dispose();
     throw e;
   }
-  return { uri, pid: () => child?.pid ?? 0, stop, start, dispose };
-}
-
-function answers(uri: string): boolean {
-  try {
-    execFileSync("virsh", ["-c", uri, "version"], { stdio: "ignore", timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
+  return { uri, pid: () => child?.pid ?? 0, running, stop, start, dispose };
 }

@@ -10,7 +10,7 @@ import type { Duplex } from "node:stream";
 import { connect, type Connection } from "../../../../../native/libvirt/index";
 import type { ConsoleStream, GuestSpec, ResolvedImage } from "../../../../domain/driver";
 import { LibvirtDriver, type LibvirtDriverOptions } from "../driver";
-import { backend } from "../../../../test/backends";
+import { answers, backend } from "../../../../test/backends";
 import { removeHostGuard } from "../host-guard";
 
 export const URI = process.env.TANDEM_LIBVIRT_URI ?? "qemu:///system";
@@ -20,13 +20,10 @@ const ROOT = path.resolve(import.meta.dirname, "../../../../..");
 export function haveBackend(): boolean {
   if (process.getuid?.() !== 0)
     return backend("root (the VM driver's tests make domains, bridges and nft tables)", false);
-  let answers = true;
-  try {
-    execFileSync("virsh", ["-c", URI, "version"], { stdio: "ignore", timeout: 10_000 });
-  } catch {
-    answers = false;
-  }
-  return backend(`libvirtd answering on ${URI} (scripts/host/ensure-libvirt.sh)`, answers);
+  return backend(
+    `libvirtd answering on ${URI} (scripts/host/ensure-libvirt.sh)`,
+    answers("virsh", ["-c", URI, "version"]),
+  );
 }
 
 export interface VmTestEnv {
