@@ -197,9 +197,10 @@ describe.skipIf(!HAVE_CONTAINERS)("kill -9 mid delete of a running container (co
   });
   afterAll(() => rig?.cleanup());
 
-  it("killed before the stop: the delete is finished on restart, nothing of it left", async () => {
+  // The container driver stops what it removes (removesRunning): the delete's one driver call.
+  it("killed before the removal: the delete is finished on restart, nothing of it left", async () => {
     let id = "";
-    const { p, taskId } = await killDuring(rig, "act:stop", async (h) => {
+    const { p, taskId } = await killDuring(rig, "remove", async (h) => {
       const res = await post(h, "/api/v1/guests", {
         kind: "container",
         name: `${rig.prefix}-del`,

@@ -14,6 +14,7 @@ import { swapAccounted } from "./cgroups";
 import { hostnameFor, planRecord, uuidFor, validateCreate, type CreateRules } from "./create-plan";
 import type { HostRuntime } from "./host";
 import { allocateIdRange, hostSubIdRanges } from "./idmap-ranges";
+import type { DiskSpares } from "./disk-spares";
 import { resolveImageLayers } from "./image-layout";
 import type { ContainerLayout } from "./layout";
 import type { Lifecycle } from "./lifecycle";
@@ -24,7 +25,7 @@ import { imageUser, writeEtc, type RootFs } from "./root-fs";
 import { buildSpec, type Confinement } from "./spec";
 import type { RecordStore } from "./store";
 import type { Supervisor } from "./supervisor";
-import { formatLayerImage, GiB, preallocateLayerImage } from "./writable-layer";
+import { GiB, preallocateLayerImage } from "./writable-layer";
 
 export interface CreateDeps {
   hostId: string;
@@ -33,6 +34,8 @@ export interface CreateDeps {
   /** Writable-layer size when the body names none; null: no size-limited layer (benchmark only). */
   defaultDiskGiB: number | null;
   diskReserveBytes: number;
+  /** Formatted disk images made ahead of time. */
+  disks: DiskSpares;
   /** false: no user namespace (benchmark baseline only). */
   userNamespace: boolean;
   layout: ContainerLayout;
@@ -112,7 +115,7 @@ export class Creator {
       const published = this.d.ports.publish(rec);
       published.catch(() => undefined);
       progress({ percent: 30, message: "preparing root file system" });
-      if (rec.diskGiB) await formatLayerImage(paths.diskImage, rec.diskGiB * GiB);
+      if (rec.diskGiB) await this.d.disks.take(paths.diskImage, rec.diskGiB * GiB);
       // Preallocating overlaps the mounts (both need only the formatted image); both settle
       // before a failure is thrown, so the cleanup never races a mount still in progress.
       const steps = await Promise.allSettled([
@@ -172,6 +175,9 @@ export class Creator {
       throw e instanceof AppError
         ? e
         : new AppError("INTERNAL", `container creation failed: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      // The next create of this size finds its disk formatted.
+      if (rec.diskGiB) this.d.disks.refill(rec.diskGiB * GiB);
     }
   }
 

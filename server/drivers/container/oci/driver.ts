@@ -38,7 +38,7 @@ import { sampleContainers, type ContainerSample } from "./stats";
 import { RecordStore } from "./store";
 import { watchExitDir } from "./supervisor";
 import { sweepOrphans } from "./sweep";
-import { sweepTrash } from "./writable-layer";
+import { GiB, sweepTrash } from "./writable-layer";
 
 export type { ContainerSample } from "./stats";
 export type { ContainerDriverOptions } from "./options";
@@ -125,6 +125,8 @@ export class ContainerDriver implements GuestDriver {
       // Exits that happened while Tandem was away are handled now (restart policy included).
       await parts.supervisor.adopt(rec);
     }
+    // The first create of the default size finds its disk formatted.
+    parts.disks.start(parts.defaultDiskGiB === null ? null : parts.defaultDiskGiB * GiB);
     // conmon writes the exit file; if conmon itself is killed, nobody does. Once a second, look
     // for containers that should run but whose init is gone without one (cheap: a /proc read each).
     parts.supervisor.start();
@@ -322,6 +324,7 @@ export class ContainerDriver implements GuestDriver {
     this.stopWatching?.();
     this.parts?.supervisor.close();
     await this.locks.drain();
+    await this.parts?.disks.close();
     // Held ports go with the process; the DNAT for other machines stays.
     this.network.close();
   }

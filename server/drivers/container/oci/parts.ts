@@ -6,6 +6,7 @@ import type { DriverEvent } from "../../../domain/driver";
 import type { Logger } from "../../../domain/logger";
 import type { Confinement } from "./spec";
 import { Creator } from "./create";
+import { DiskSpares } from "./disk-spares";
 import type { ContainerDriverOptions } from "./options";
 import type { HostRuntime } from "./host";
 import type { KeyedLock } from "./keyed-lock";
@@ -31,6 +32,9 @@ export interface Parts {
   supervisor: Supervisor;
   lifecycle: Lifecycle;
   creator: Creator;
+  disks: DiskSpares;
+  /** The writable layer's size when a create names none; null: no size-limited layer. */
+  defaultDiskGiB: number | null;
 }
 
 /** What the driver itself holds and hands to its parts. */
@@ -87,6 +91,8 @@ export function assembleParts(w: Wiring): Parts {
     shutdownTimeoutMs: opts.shutdownTimeoutMs ?? 10_000,
     log,
   });
+  const disks = new DiskSpares(layout.containersDir, log);
+  const defaultDiskGiB = opts.diskQuota === false ? null : (opts.containerDiskGiB ?? 4);
   const creator = new Creator({
     hostId: opts.hostId,
     dataDir: opts.dataDir,
@@ -95,8 +101,9 @@ export function assembleParts(w: Wiring): Parts {
       publishPortRange: opts.publishPortRange ?? { first: 1024, last: 65535 },
       tandemPort: opts.tandemPort,
     },
-    defaultDiskGiB: opts.diskQuota === false ? null : (opts.containerDiskGiB ?? 4),
+    defaultDiskGiB,
     diskReserveBytes: opts.diskReserveBytes ?? 2 * 1024 ** 3,
+    disks,
     userNamespace: opts.userNamespace !== false,
     layout,
     store,
@@ -114,5 +121,5 @@ export function assembleParts(w: Wiring): Parts {
     changed: w.changed,
     log,
   });
-  return { host, runtime, procs, ports, supervisor, lifecycle, creator };
+  return { host, runtime, procs, ports, supervisor, lifecycle, creator, disks, defaultDiskGiB };
 }

@@ -1,6 +1,7 @@
 // Runs host tools (crun, ip, nft, mount, tar) as child processes: argv only, never a shell,
-// with stderr captured for error messages and a hard timeout.
-import { spawn } from "node:child_process";
+// with stderr captured for error messages and a hard timeout; started by the tool helper
+// (spawner.ts), not from Tandem's own process.
+import { spawnThroughHelper } from "./spawner";
 
 export interface RunOptions {
   input?: string | Uint8Array;
@@ -29,29 +30,17 @@ export class CommandError extends Error {
   }
 }
 
-export function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+export async function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
   const [cmd, ...args] = argv;
   if (!cmd) throw new Error("empty argv");
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-      env: opts.env ?? process.env,
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout!.on("data", (b: Buffer) => out.push(b));
-    child.stderr!.on("data", (b: Buffer) => err.push(b));
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(new CommandError(argv, null, e.message));
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      const res = { code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-      if (code === 0 || (code !== null && opts.okCodes?.includes(code))) resolve(res);
-      else reject(new CommandError(argv, code, res.stderr || res.stdout));
-    });
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
-  });
+  const input =
+    opts.input === undefined
+      ? undefined
+      : Buffer.from(typeof opts.input === "string" ? Buffer.from(opts.input) : opts.input).toString("base64");
+  // Started by the helper: a spawn from Tandem's own process blocks its event loop (spawner.ts).
+  const r = await spawnThroughHelper({ cmd, args, input, env: opts.env, timeoutMs: opts.timeoutMs ?? 60_000 });
+  if ("error" in r) throw new CommandError(argv, null, r.error);
+  const res = { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
+  if (r.code === 0 || (r.code !== null && opts.okCodes?.includes(r.code))) return res;
+  throw new CommandError(argv, r.code, res.stderr || res.stdout);
 }
