@@ -1,5 +1,5 @@
 // The last minute of CPU and memory per guest, fed by `metrics:overview` once a second. Rows
-// draw their sparklines straight from here (subscribe → redraw a canvas), so a tick costs no
+// draw their sparklines straight from here (subscribe → set one SVG path), so a tick costs no
 // React render for a thousand guests.
 import type { GuestSummaryPoint } from "@/server/contract";
 
