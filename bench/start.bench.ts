@@ -1,13 +1,34 @@
 // Warm `npm start` (nothing changed) until it prints "serving", beside the floor of starting
-// the same TypeScript runtime with an empty program.
+// the same TypeScript runtime with an empty program; and the idle server's RSS, read from
+// /proc for the real server process (its own process, real drivers, data/ as it is).
 import { execFileSync, spawn } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { freePort } from "../server/test/support";
-import { median, type Bench } from "./harness";
+import { freePort, sleep } from "../server/test/support";
+import { atMost, median, type Bench } from "./harness";
+
+/** RSS (MiB) of the server process in process group pgid: the one running server/main.ts. */
+function serverRssMiB(pgid: number): number {
+  let best = NaN;
+  for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      // Field 5 of /proc/PID/stat is the process group (after the parenthesised command name).
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
+      if (!readFileSync(`/proc/${p}/cmdline`, "utf8").includes("server/main.ts")) continue;
+      const kb = Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, "utf8"))?.[1]);
+      // tsx's launcher also names main.ts; the server is the larger of the two.
+      best = Number.isNaN(best) ? kb / 1024 : Math.max(best, kb / 1024);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return best;
+}
 
 const root = path.resolve(import.meta.dirname, "..");
 
-async function warmStartMs(): Promise<number> {
+async function warmStart(): Promise<{ ms: number; idleRssMiB: number }> {
   const port = await freePort();
   const t = performance.now();
   const child = spawn("npm", ["start"], {
@@ -17,7 +38,7 @@ async function warmStartMs(): Promise<number> {
     detached: true,
   });
   try {
-    return await new Promise<number>((resolve, reject) => {
+    const ms = await new Promise<number>((resolve, reject) => {
       let out = "";
       const timer = setTimeout(() => reject(new Error(`no "serving" within 120 s:\n${out}`)), 120_000);
       const onData = (d: Buffer) => {
@@ -31,12 +52,18 @@ async function warmStartMs(): Promise<number> {
       child.stderr!.on("data", onData);
       child.once("exit", (code) => reject(new Error(`npm start exited ${code}:\n${out}`)));
     });
+    await sleep(5000); // idle: past start-up, a few metric ticks in
+    return { ms, idleRssMiB: serverRssMiB(child.pid!) };
   } finally {
     // npm → bash → tsx: signal the whole group we started, then wait for it to go.
     const exited = new Promise((r) => child.once("exit", r));
     process.kill(-child.pid!, "SIGTERM");
     await exited;
   }
+}
+
+function nodeFloorRssMiB(): number {
+  return Number(execFileSync("node", ["-e", "console.log(process.memoryUsage().rss)"], { encoding: "utf8" })) / 2 ** 20;
 }
 
 const bench: Bench = {
@@ -49,7 +76,12 @@ const bench: Bench = {
       floor.push(performance.now() - t);
     }
     const warm: number[] = [];
-    for (let i = 0; i < 3; i++) warm.push(await warmStartMs());
+    const rss: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const w = await warmStart();
+      warm.push(w.ms);
+      rss.push(w.idleRssMiB);
+    }
     return [
       {
         name: "warm `npm start` → serving (median of 3)",
@@ -57,6 +89,14 @@ const bench: Bench = {
         unit: "ms",
         baseline: { name: "`tsx -e ''` (runtime floor)", value: median(floor) },
         note: "setup steps all skipped; includes Next.js prepare and driver start-up",
+      },
+      {
+        name: "idle server RSS, 5 s after serving (median of 3)",
+        value: median(rss),
+        unit: "MiB",
+        baseline: { name: "`node -e ''` RSS (runtime floor)", value: nodeFloorRssMiB() },
+        targets: [atMost(150, "≤ 150 MiB")],
+        note: "the server process of `npm start` (real drivers, web app, data/ as it is)",
       },
     ];
   },
