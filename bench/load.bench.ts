@@ -2,7 +2,7 @@
 // 60 s against one Tandem process; server/test/load-run.ts does the run (the short form of it is
 // server/test/faults/load.int.test.ts, in `npm test`), this file turns its result into rows.
 import { runLoad } from "../server/test/load-run";
-import type { Bench, BenchRow } from "./harness";
+import { atMost, type Bench, type BenchRow } from "./harness";
 
 const bench: Bench = {
   title: "Load: 100 sockets × 20 guests + 50 REST clients for 60 s (fake driver, server in its own process)",
@@ -35,7 +35,9 @@ const bench: Bench = {
           name: `${kind} p99 under load`,
           value: r.latency[kind].p99,
           unit: "ms",
-          ...(kind === "list" ? { baseline: { name: "list p99, no load", value: r.idleListP99 } } : {}),
+          ...(kind === "list"
+            ? { baseline: { name: "list p99, no load", value: r.idleListP99 }, targets: [atMost(100, "≤ 100 ms")] }
+            : {}),
         });
       }
       rows.push(
@@ -45,8 +47,8 @@ const bench: Bench = {
           unit: "",
           note: `${r.actions} actions (pause/resume, each followed to its end)`,
         },
-        { name: "errors", value: r.errors.length, unit: "", baseline: { name: "allowed", value: 0 } },
-        { name: "dropped socket connections", value: r.dropped, unit: "", baseline: { name: "allowed", value: 0 } },
+        { name: "errors", value: r.errors.length, unit: "", targets: [atMost(0, "none")] },
+        { name: "dropped socket connections", value: r.dropped, unit: "", targets: [atMost(0, "none (no drops)")] },
         {
           name: "metric points delivered",
           value: r.pointsReceived,
@@ -56,12 +58,25 @@ const bench: Bench = {
         },
         { name: "guest:upsert pushes received", value: r.upsertsReceived, unit: "" },
         {
+          name: "event-loop delay p99 during load",
+          value: r.eventLoopDelay.p99,
+          unit: "ms",
+          targets: [atMost(50, "≤ 50 ms")],
+          note: `server's own perf_hooks histogram; p50 ${r.eventLoopDelay.p50.toFixed(1)} ms, max ${r.eventLoopDelay.max.toFixed(0)} ms`,
+        },
+        {
           name: "/healthz p99 during load",
           value: r.healthzUnderLoad.p99,
           unit: "ms",
           note: `event-loop delay floor; p50 ${r.healthzUnderLoad.p50.toFixed(0)} ms, ${r.stalls.length} probes over 100 ms`,
         },
         { name: "server CPU during load", value: r.serverCpuPct, unit: "% of one core" },
+        {
+          name: "server RSS idle (fake driver, 250 guests, no UI)",
+          value: r.rssMiB.idle,
+          unit: "MiB",
+          targets: [atMost(150, "≤ 150 MiB")],
+        },
         {
           name: "server RSS during load (peak)",
           value: r.rssMiB.loadedPeak,

@@ -1,5 +1,6 @@
 // GET /metrics in the Prometheus text format: per-guest counters and gauges labelled with id,
 // name and kind, the host, and Tandem's own health (tick duration, connected clients).
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Counter, Gauge, Registry } from "prom-client";
 import type { Guest } from "../contract/guest";
 import type { MetricsService } from "./metrics-service";
@@ -86,6 +87,23 @@ export function createPrometheusRegistry(deps: {
     registers: [registry],
     collect() {
       this.set(deps.metrics.lastTickMs / 1000);
+    },
+  });
+  // The event loop's delay since the previous scrape: what every request and push waits for
+  // before Tandem can start on it (the load bench reads it around its run).
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  new Gauge({
+    name: "tandem_event_loop_delay_seconds",
+    help: "Event-loop delay since the previous scrape, by quantile",
+    labelNames: ["quantile"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (loopDelay.count > 0) {
+        for (const q of [0.5, 0.99, 1]) this.set({ quantile: String(q) }, loopDelay.percentile(q * 100) / 1e9);
+      }
+      loopDelay.reset();
     },
   });
   new Gauge({

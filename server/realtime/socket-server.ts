@@ -4,6 +4,10 @@
 // Rights are re-read on every event: the live-connection registry ends the socket when its
 // session, token or user is revoked, ends its consoles when the role no longer allows them, and
 // keeps `principal.role` current, so a demoted operator's socket carries on as a viewer's.
+// Under load the fan-out degrades gracefully: each broadcast is encoded once (rooms), a burst
+// to one socket is one write (ws-batching.ts), a guest:upsert identical to the last one sent
+// for that guest is not sent again, and a socket still behind on earlier packets skips a
+// tick's metric points (the next tick brings the latest) instead of queueing without bound.
 import { randomUUID } from "node:crypto";
 import type { Server as HttpServer } from "node:http";
 import type { Logger } from "pino";
@@ -33,6 +37,7 @@ import { storageError } from "../transport-shared/storage-errors";
 import { readCookie } from "../transport-shared/connection";
 import { isWellFormedDeep } from "../transport-shared/unicode";
 import { sameOrigin } from "./origin";
+import { batchWebsocketWrites } from "./ws-batching";
 
 type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { principal: Principal }>;
 export type Io = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { principal: Principal }>;
@@ -41,6 +46,12 @@ const OVERVIEW = "overview";
 const AUTHED = "authed";
 const guestRoom = (id: string) => `metrics:${id}`;
 const MAX_CONSOLES_PER_SOCKET = 8;
+/**
+ * Packets waiting in a socket's engine.io buffer past which it skips a tick's metric points.
+ * A tick sends a socket one packet per watched guest (the protocol allows 500 subscriptions);
+ * more than two ticks' worth still queued means the socket cannot keep up.
+ */
+const SLOW_SOCKET_BACKLOG = 1000;
 
 export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
   const io: Io = new Server(http, {
@@ -51,6 +62,8 @@ export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
     destroyUpgrade: false,
     allowRequest: (req, cb) => cb(null, sameOrigin(req.headers.origin, s.clientOf(req))),
   });
+
+  io.engine.on("connection", batchWebsocketWrites);
 
   io.use(async (socket, next) => {
     try {
@@ -230,22 +243,42 @@ export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
     });
   });
 
+  // A guest is often published twice in a row unchanged (the driver's event and the end of the
+  // task that caused it): what every browser already has is not sent to all of them again.
+  const lastUpsert = new Map<string, string>();
   const unsubscribe = [
-    s.bus.on("guest:upsert", (g) => io.to(AUTHED).emit("guest:upsert", g)),
-    s.bus.on("guest:removed", (p) => io.to(AUTHED).emit("guest:removed", p)),
+    s.bus.on("guest:upsert", (g) => {
+      const json = JSON.stringify(g);
+      if (lastUpsert.get(g.id) === json) return;
+      lastUpsert.set(g.id, json);
+      io.to(AUTHED).emit("guest:upsert", g);
+    }),
+    s.bus.on("guest:removed", (p) => {
+      lastUpsert.delete(p.id);
+      io.to(AUTHED).emit("guest:removed", p);
+    }),
     s.bus.on("task:update", (t) => io.to(AUTHED).emit("task:update", t)),
   ];
 
   /** Called by the sampler with each tick's points: one emit per non-empty room. */
   function publishPoints(points: Map<string, MetricPoint>) {
     const rooms = io.sockets.adapter.rooms;
+    // Sockets still behind skip this tick; the room emit is encoded once for all the others.
+    const behind: string[] = [];
+    for (const socket of io.sockets.sockets.values()) {
+      if (backlog(socket) > SLOW_SOCKET_BACKLOG) behind.push(socket.id);
+    }
+    if (behind.length) {
+      log.debug({ sockets: behind.length }, "metric points skipped for sockets behind on earlier packets");
+    }
+    const to = (room: string) => (behind.length ? io.to(room).except(behind) : io.to(room));
     if (rooms.get(OVERVIEW)?.size) {
       const guests: Record<string, GuestSummaryPoint> = {};
       for (const [id, p] of points) guests[id] = { cpuPct: p.cpuPct, memUsed: p.memUsed, memLimit: p.memLimit };
-      io.to(OVERVIEW).emit("metrics:overview", { t: Date.now(), guests });
+      to(OVERVIEW).emit("metrics:overview", { t: Date.now(), guests });
     }
     for (const [id, point] of points) {
-      if (rooms.get(guestRoom(id))?.size) io.to(guestRoom(id)).emit("metrics:point", { id, point });
+      if (rooms.get(guestRoom(id))?.size) to(guestRoom(id)).emit("metrics:point", { id, point });
     }
   }
 
@@ -258,4 +291,10 @@ export function attachSocketServer(http: HttpServer, s: Services, log: Logger) {
       return new Promise<void>((r) => io.close(() => r()));
     },
   };
+}
+
+/** Packets engine.io holds for a socket, not yet handed to its transport (0 if unknown). */
+function backlog(socket: IoSocket): number {
+  const buffer = (socket.conn as unknown as { writeBuffer?: unknown[] }).writeBuffer;
+  return Array.isArray(buffer) ? buffer.length : 0;
 }

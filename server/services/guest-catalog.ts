@@ -2,6 +2,9 @@
 // (tags, notes), the placeholders of guests still being created, and the names in use. Names
 // are looked up in Tandem's rows (every guest Tandem made or adopted has one) plus the
 // placeholders, so a create never lists every backend to find out whether a name is free.
+// Tandem's rows are read from SQLite once and kept in memory: this class is their only writer,
+// and a list or a re-read after an event no longer costs a query (under load, reading every
+// row for every list was the largest database cost on the event loop).
 import type { Guest, GuestKind } from "../contract/guest";
 import type { Db } from "../db/client";
 import type { DriverGuest } from "../domain/driver";
@@ -16,6 +19,8 @@ type MetaRow = { guestId: string; hostId: string; kind: string; name: string; ta
 export class GuestCatalog {
   /** Guests being created: shown as 'creating' until the driver has them. */
   private readonly pending = new Map<string, Guest>();
+  /** Tandem's rows by guest id, loaded on first use and kept in step by every write below. */
+  private metas: Promise<Map<string, MetaRow>> | null = null;
 
   constructor(
     private readonly drivers: DriverRegistry,
@@ -26,7 +31,7 @@ export class GuestCatalog {
 
   /** The truth from every driver, joined with Tandem's metadata. A failing backend is skipped. */
   async list(): Promise<Guest[]> {
-    const metas = await this.metaMap();
+    const metas = await this.rows();
     const lists = await Promise.all(
       this.drivers.all().map(({ driver }) =>
         driver.list().catch((err: unknown) => {
@@ -62,7 +67,10 @@ export class GuestCatalog {
     if ([...this.pending.values()].some((g) => g.hostId === hostId && g.kind === kind && g.name === name)) {
       throw conflict();
     }
-    const row = await this.db.guestMeta.findFirst({ where: { hostId, kind, name }, select: { guestId: true } });
+    let row: MetaRow | undefined;
+    for (const m of (await this.rows()).values()) {
+      if (m.hostId === hostId && m.kind === kind && m.name === name) row = m;
+    }
     if (!row) return;
     // A row outlives its guest only until the next reconcile; ask that one guest's backend.
     const parsed = parseGuestId(row.guestId);
@@ -80,8 +88,8 @@ export class GuestCatalog {
     const pending = this.pending.get(id);
     if (pending) return { guest: pending, known: true };
     const g = await this.drivers.forGuest(id).get(id);
-    const meta = await this.db.guestMeta.findUnique({ where: { guestId: id } });
-    return { guest: this.join(g, meta ?? undefined), known: meta !== null };
+    const meta = (await this.rows()).get(id);
+    return { guest: this.join(g, meta), known: meta !== undefined };
   }
 
   /** Shows a placeholder for a guest being created, until `settle`. */
@@ -100,16 +108,20 @@ export class GuestCatalog {
 
   /** Tandem's row for a guest: written when a create starts or a guest is adopted. */
   async record(g: { id: string; hostId: string; kind: GuestKind; name: string; tags?: string[] }): Promise<void> {
-    await this.db.guestMeta.upsert({
+    const rows = await this.rows();
+    const row = await this.db.guestMeta.upsert({
       where: { guestId: g.id },
       create: { guestId: g.id, hostId: g.hostId, kind: g.kind, name: g.name, tags: JSON.stringify(g.tags ?? []) },
       update: {},
     });
+    rows.set(row.guestId, row);
   }
 
   /** Drops Tandem's row. Best effort where the caller's own error matters more (a full disk). */
   async forget(id: string): Promise<void> {
+    const rows = await this.rows();
     await this.db.guestMeta.deleteMany({ where: { guestId: id } });
+    rows.delete(id);
   }
 
   /** Forgets a guest that is gone and tells every browser. */
@@ -123,12 +135,16 @@ export class GuestCatalog {
   }
 
   async renamed(id: string, name: string): Promise<void> {
+    const rows = await this.rows();
     await this.db.guestMeta.updateMany({ where: { guestId: id }, data: { name } });
+    const row = rows.get(id);
+    if (row) rows.set(id, { ...row, name });
   }
 
   /** Tags and notes: Tandem's own fields. */
   async updateMeta(guest: Guest, patch: { tags?: string[]; notes?: string }): Promise<Guest> {
-    await this.db.guestMeta.upsert({
+    const rows = await this.rows();
+    const row = await this.db.guestMeta.upsert({
       where: { guestId: guest.id },
       create: {
         guestId: guest.id,
@@ -143,12 +159,24 @@ export class GuestCatalog {
         ...(patch.notes !== undefined ? { notes: patch.notes } : {}),
       },
     });
+    rows.set(row.guestId, row);
     return this.publish(guest.id);
   }
 
+  /** A copy of Tandem's rows by guest id (the reconcile walks it while it records and forgets). */
   async metaMap(): Promise<Map<string, MetaRow>> {
-    const rows = await this.db.guestMeta.findMany();
-    return new Map(rows.map((r) => [r.guestId, r]));
+    return new Map(await this.rows());
+  }
+
+  private rows(): Promise<Map<string, MetaRow>> {
+    this.metas ??= this.db.guestMeta.findMany().then(
+      (rows) => new Map(rows.map((r) => [r.guestId, r])),
+      (err: unknown) => {
+        this.metas = null; // a failed first read is tried again by the next caller
+        throw err;
+      },
+    );
+    return this.metas;
   }
 
   /** A placeholder's full shape, before the driver has the guest. */

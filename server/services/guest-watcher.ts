@@ -36,14 +36,12 @@ export class GuestWatcher {
       const present = new Set(guests.map((g) => g.id));
       for (const g of guests) {
         if (!metas.has(g.id)) {
-          await this.db.guestMeta.create({
-            data: { guestId: g.id, hostId: g.hostId, kind: g.kind, name: g.name },
-          });
+          await this.catalog.record(g);
         }
       }
       for (const [id, m] of metas) {
         if (m.hostId === hostId && m.kind === driver.kind && !present.has(id) && !this.catalog.isPending(id)) {
-          await this.db.guestMeta.delete({ where: { guestId: id } });
+          await this.catalog.forget(id);
         }
       }
     }

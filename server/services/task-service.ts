@@ -4,6 +4,9 @@
 // at start-up and handed to task-recovery.ts, which finishes or rolls back what they touched.
 // A recorded error is what any viewer may read (domain/public-error.ts); the detail behind a
 // withheld one is in the log under its ref.
+// Under load the log's writes are group-committed: a write joins the batch being gathered while
+// the previous one commits, so N tasks starting or ending together cost one commit, not N (each
+// SQLite commit runs on the event loop). A task still running is read from memory.
 import { randomUUID } from "node:crypto";
 import { TaskKind, TaskState, type Task } from "../contract/task";
 import type { Db } from "../db/client";
@@ -51,10 +54,17 @@ export interface InterruptedTask {
 }
 
 type Row = Awaited<ReturnType<Db["task"]["findFirstOrThrow"]>>;
+/** One write of a task row, made when its batch commits (Prisma runs a batch as one transaction). */
+type RowWrite = () => ReturnType<Db["task"]["update"]>;
 
 export const INTERRUPTED = "interrupted: Tandem stopped before the task finished";
 
 export class TaskService {
+  /** Tasks of this process not yet finished, as last written: what polling clients read. */
+  private readonly live = new Map<string, Task>();
+  private readonly queue: { write: RowWrite; resolve: (r: Row) => void; reject: (e: unknown) => void }[] = [];
+  private committing = false;
+
   constructor(
     private readonly db: Db,
     private readonly bus: Bus,
@@ -99,22 +109,25 @@ export class TaskService {
   ): Promise<string> {
     const id = randomUUID();
     const { action } = spec;
-    const created = await this.db.task.create({
-      data: {
-        id,
-        userId: actor.userId,
-        username: actor.username,
-        kind: spec.kind,
-        action,
-        params: spec.params ? JSON.stringify(spec.params) : null,
-        targetKind: target.kind,
-        targetId: target.id ?? null,
-        targetName: target.name ?? null,
-        state: "running",
-        startedAt: new Date(),
-      },
-    });
-    this.bus.emit("task:update", toTask(created));
+    // Recorded before the work starts (recovery depends on it): this waits for its batch.
+    const created = await this.write(() =>
+      this.db.task.create({
+        data: {
+          id,
+          userId: actor.userId,
+          username: actor.username,
+          kind: spec.kind,
+          action,
+          params: spec.params ? JSON.stringify(spec.params) : null,
+          targetKind: target.kind,
+          targetId: target.id ?? null,
+          targetName: target.name ?? null,
+          state: "running",
+          startedAt: new Date(),
+        },
+      }),
+    );
+    this.publish(created);
     // Progress writes are coalesced: the latest value wins, one write in flight at a time.
     let pending: { percent: number; message?: string } | null = null;
     let writing: Promise<void> = Promise.resolve();
@@ -123,14 +136,16 @@ export class TaskService {
         if (!pending) return;
         const p = pending;
         pending = null;
-        const row = await this.db.task.update({
-          where: { id },
-          data: {
-            progress: Math.max(0, Math.min(100, Math.round(p.percent))),
-            ...(p.message ? { message: p.message } : {}),
-          },
-        });
-        this.bus.emit("task:update", toTask(row));
+        const row = await this.write(() =>
+          this.db.task.update({
+            where: { id },
+            data: {
+              progress: Math.max(0, Math.min(100, Math.round(p.percent))),
+              ...(p.message ? { message: p.message } : {}),
+            },
+          }),
+        );
+        this.publish(row);
       });
     };
     const progress = (percent: number, message?: string) => {
@@ -139,7 +154,10 @@ export class TaskService {
     };
     const setTarget = (t: TaskTarget) => {
       writing = writing.then(async () => {
-        await this.db.task.update({ where: { id }, data: { targetId: t.id ?? null, targetName: t.name ?? null } });
+        const row = await this.write(() =>
+          this.db.task.update({ where: { id }, data: { targetId: t.id ?? null, targetName: t.name ?? null } }),
+        );
+        if (this.live.has(id)) this.live.set(id, toTask(row));
       });
     };
     void (async () => {
@@ -154,8 +172,8 @@ export class TaskService {
         if (shown.ref || !isAppError(e)) this.log.error({ err: e, taskId: id, action, ref: shown.ref }, "task failed");
       }
       await writing.catch(() => {});
-      await this.db.task
-        .update({
+      await this.write(() =>
+        this.db.task.update({
           where: { id },
           data: {
             state: error ? "failed" : "succeeded",
@@ -163,14 +181,18 @@ export class TaskService {
             error,
             finishedAt: new Date(),
           },
-        })
-        .then((row) => this.bus.emit("task:update", toTask(row)))
-        .catch((e) => this.log.error({ err: e, taskId: id }, "could not record task result"));
+        }),
+      )
+        .then((row) => this.publish(row))
+        .catch((e) => this.log.error({ err: e, taskId: id }, "could not record task result"))
+        .finally(() => this.live.delete(id));
     })();
     return id;
   }
 
   async get(id: string): Promise<Task> {
+    const live = this.live.get(id);
+    if (live) return live;
     const row = await this.db.task.findUnique({ where: { id } });
     if (!row) throw notFound("task", id);
     return toTask(row);
@@ -183,6 +205,44 @@ export class TaskService {
       take: opts.limit,
     });
     return rows.map(toTask);
+  }
+
+  /** Pushes a row to every browser; an unfinished task is kept for get(). */
+  private publish(row: Row): void {
+    const task = toTask(row);
+    if (task.state === "running" || task.state === "queued") this.live.set(task.id, task);
+    this.bus.emit("task:update", task);
+  }
+
+  /** Queues one row write; resolves once its batch has committed. */
+  private write(write: RowWrite): Promise<Row> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ write, resolve, reject });
+      if (!this.committing) void this.commit();
+    });
+  }
+
+  /** Commits queued writes, a batch at a time, until none is left. */
+  private async commit(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0);
+        if (batch.length === 1) {
+          await batch[0]!.write().then(batch[0]!.resolve, batch[0]!.reject);
+          continue;
+        }
+        try {
+          const rows = await this.db.$transaction(batch.map((w) => w.write()));
+          batch.forEach((w, i) => w.resolve(rows[i]!));
+        } catch {
+          // One failing write must not fail the others: each again on its own, with its own result.
+          for (const w of batch) await w.write().then(w.resolve, w.reject);
+        }
+      }
+    } finally {
+      this.committing = false;
+    }
   }
 
   /** Resolves when the task has finished (for tests and synchronous API callers). */

@@ -38,6 +38,8 @@ export interface LoadResult {
   idleListP99: number;
   /** /healthz sampled every 100 ms during the run: the event loop's own delay. */
   healthzUnderLoad: { p50: number; p99: number; n: number };
+  /** The server's own event-loop delay over the run (perf_hooks, read from /metrics), in ms. */
+  eventLoopDelay: { p50: number; p99: number; max: number };
   /** Probes that took over 100 ms, with when they started (ms into the run). */
   stalls: { atMs: number; ms: number }[];
   requests: number;
@@ -104,6 +106,19 @@ async function startServer(opts: LoadOptions, dir: string): Promise<{ child: Chi
     throw e;
   });
   return { child, url: `http://127.0.0.1:${port}` };
+}
+
+/** The server's event-loop delay quantiles (ms) since the previous read (each read resets it). */
+async function eventLoopDelay(
+  url: string,
+  auth: Record<string, string>,
+): Promise<{ p50: number; p99: number; max: number }> {
+  const text = await (await fetch(`${url}/metrics`, { headers: auth, signal: AbortSignal.timeout(30_000) })).text();
+  const q = (quantile: string) => {
+    const m = new RegExp(`^tandem_event_loop_delay_seconds\\{quantile="${quantile}"\\} (\\S+)$`, "m").exec(text);
+    return m ? Number(m[1]) * 1000 : NaN;
+  };
+  return { p50: q("0.5"), p99: q("0.99"), max: q("1") };
 }
 
 async function json<T>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T; ms: number }> {
@@ -192,6 +207,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       const lat = { list: [] as number[], get: [] as number[], act: [] as number[], task: [] as number[] };
       let requests = 0;
       let actions = 0;
+      await eventLoopDelay(url, auth); // starts the server's count afresh
       const cpu0 = cpuSeconds(pid);
       const t0 = performance.now();
       let peak = rssIdle;
@@ -261,6 +277,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       await Promise.all([...Array.from({ length: opts.restClients }, (_v, k) => client(k)), prober]);
       const elapsed = performance.now() - t0;
       clearInterval(sampler);
+      const loopDelay = await eventLoopDelay(url, auth);
       const serverCpuPct = ((cpuSeconds(pid) - cpu0) / (elapsed / 1000)) * 100;
       const rssAfterRun = rssMiB(pid);
       const connected = sockets.filter((s) => s.connected).length;
@@ -276,6 +293,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       return {
         latency: { list: q(lat.list), get: q(lat.get), act: q(lat.act), task: q(lat.task) },
         healthzUnderLoad: { p50: percentile(probe, 50), p99: percentile(probe, 99), n: probe.length },
+        eventLoopDelay: loopDelay,
         stalls,
         idleListP50: percentile(idle, 50),
         idleListP99: percentile(idle, 99),
