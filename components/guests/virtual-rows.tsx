@@ -83,7 +83,12 @@ export const VirtualRows = memo(function VirtualRows({
       ) : rows.length === 0 ? (
         <EmptyList filtered={filtered} onClear={onClearFilters} />
       ) : (
-        <div style={{ height: virtualizer.getTotalSize() }} className="relative w-full">
+        <div
+          // While scrolling, rows under a still pointer take no hover: Chromium otherwise hit-tests
+          // and restyles the row that slides under it on every frame (bench/ui.bench.ts).
+          style={{ height: virtualizer.getTotalSize(), pointerEvents: virtualizer.isScrolling ? "none" : undefined }}
+          className="relative w-full"
+        >
           {virtualizer.getVirtualItems().map((v) => {
             const g = rows[v.index]!;
             return (

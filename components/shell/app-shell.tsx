@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { useState, type ReactNode } from "react";
-import { CommandPalette } from "../palette/command-palette";
+import { LazyCommandPalette } from "../palette/lazy-palette";
 import { OverlayProvider, useOverlays } from "../palette/palette-provider";
 import { GuestsProvider } from "../realtime/guests-provider";
 import { SeriesStoreProvider } from "../realtime/overview-provider";
@@ -126,7 +126,7 @@ export function AppShell({ children }: { children: ReactNode }) {
                   <main id="main" className="mx-auto max-w-[1600px] p-3 sm:p-4">
                     {children}
                   </main>
-                  <CommandPalette />
+                  <LazyCommandPalette />
                   <Hotkeys />
                 </OverlayProvider>
               </TasksProvider>
