@@ -127,12 +127,17 @@ export class Lifecycle {
         // crun delete already removed it, or it is busy; reported by tests, not fatal here.
       }
     }
-    // The mounts and the network are independent of each other: both go at once, and both
-    // settle before anything else is decided (a failure is thrown only then).
-    const gone = await Promise.allSettled([rootFs.unmount(uuid), this.d.network.detach(uuid)]);
-    for (const r of gone) if (r.status === "rejected") throw r.reason;
-    this.d.store.forget(uuid);
-    await this.d.ports.sync().catch((e: unknown) => this.d.log.warn({ err: String(e) }, "port sync failed"));
+    // The mounts, the netns and veth, and the held ports with the tables are independent of each
+    // other: all go at once, and all settle before anything else is decided (a failure is thrown
+    // only then; the record stays, and counts for the ports again at the next sync).
+    const synced = this.d.ports
+      .leave(uuid)
+      .catch((e: unknown) => this.d.log.warn({ err: String(e) }, "port sync failed"));
+    const gone = await Promise.allSettled([rootFs.unmount(uuid), this.d.network.detach(uuid), synced]);
+    const failed = gone.find((r) => r.status === "rejected");
+    if (!failed) this.d.store.forget(uuid);
+    this.d.ports.left(uuid);
+    if (failed) throw failed.reason;
     process.forgetExit(uuid);
     rootFs.assertUnmounted(uuid);
     const kept = purge ? null : this.keep(rec);

@@ -2,7 +2,7 @@
 // conmon running `crun create`, the user-namespaced netns named and wired, `crun start`), signals
 // with a grace period, and releasing what an exited init leaves (crun's state, conmon, the exit
 // file). What to do when is lifecycle.ts's and supervisor.ts's business.
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, rmSync, watch } from "node:fs";
 import { AppError } from "../../../domain/errors";
 import { launchConmon } from "./conmon";
 import type { HostRuntime } from "./host";
@@ -112,22 +112,37 @@ export class ProcessControl {
   }
 
   /**
-   * Waits until the init is gone. conmon's exit file is the normal signal; if conmon itself is
-   * dead (killed by someone) nobody writes it, so a vanished init is enough after a short grace.
+   * Waits until the init is gone. conmon's exit file is the normal signal (watched: the wait ends
+   * as it appears, not at the next poll); if conmon itself is dead (killed by someone) nobody
+   * writes it, so a vanished init is enough after a short grace, which the slower poll finds.
    */
   private async waitExit(uuid: string, timeoutMs: number): Promise<boolean> {
     const { procs } = this.d;
     const deadline = Date.now() + timeoutMs;
     let goneSince: number | null = null;
-    while (Date.now() < deadline) {
-      if (procs.hasExitFile(uuid)) return true;
-      if (!procs.isAlive(uuid)) {
-        goneSince ??= Date.now();
-        if (!procs.conmonAlive(uuid) || Date.now() - goneSince > 1000) return true;
+    let wake: (() => void) | null = null;
+    // Made before the first look: an exit file written in between still wakes the wait.
+    const watcher = watch(this.d.layout.exitDir, () => wake?.());
+    try {
+      while (Date.now() < deadline) {
+        if (procs.hasExitFile(uuid)) return true;
+        if (!procs.isAlive(uuid)) {
+          goneSince ??= Date.now();
+          if (!procs.conmonAlive(uuid) || Date.now() - goneSince > 1000) return true;
+        }
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, 50);
+          wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        wake = null;
       }
-      await new Promise((r) => setTimeout(r, 10));
+      return procs.hasExitFile(uuid) || !procs.isAlive(uuid);
+    } finally {
+      watcher.close();
     }
-    return procs.hasExitFile(uuid) || !procs.isAlive(uuid);
   }
 
   /** crun's state deleted and conmon gone (after the init exited, or to tear down). */

@@ -9,6 +9,8 @@ import type { ContainerRecord } from "./record";
 
 export class PublishedPorts {
   private lastFailures = "";
+  /** Containers being removed: their ports and pin go before their record does. */
+  private readonly leaving = new Set<string>();
 
   constructor(
     private readonly network: Network,
@@ -22,6 +24,7 @@ export class PublishedPorts {
   rules(): NetworkRules {
     const rules: NetworkRules = { ports: [], pins: [] };
     for (const rec of this.records()) {
+      if (this.leaving.has(rec.uuid)) continue;
       const ip = rec.network.mode === "bridge" ? rec.network.ip : null;
       if (ip) rules.pins.push({ veth: vethName(rec.uuid), ip, mac: macFor(ip) });
       if (rec.desired !== "running") continue;
@@ -29,6 +32,21 @@ export class PublishedPorts {
       for (const p of rec.ports) if (p.hostPort !== this.tandemPort) rules.ports.push({ ...p, ip });
     }
     return rules;
+  }
+
+  /**
+   * A container being removed (its process gone) loses its held ports, forwards and pin now, so
+   * the table rewrite runs beside the unmounts instead of after them. Until `left`, the record
+   * does not count for the rules even while it still exists.
+   */
+  leave(uuid: string): Promise<PortFailure[]> {
+    this.leaving.add(uuid);
+    return this.sync();
+  }
+
+  /** The removal is over: the record is gone, or stays after a failure (and counts again). */
+  left(uuid: string): void {
+    this.leaving.delete(uuid);
   }
 
   /** Held ports and tables follow the records; ports something else took are logged (once). */
