@@ -57,6 +57,8 @@ export class MetricsService {
   private stopped = false;
   private lastFlush = Date.now();
   private flushing: Promise<void> = Promise.resolve();
+  /** The tick under way, if any (stop waits for it; the next slot skips while it runs). */
+  private ticking: Promise<void> | null = null;
   lastTickMs = 0;
   readonly hostSubject: string;
 
@@ -74,18 +76,21 @@ export class MetricsService {
 
   start(): void {
     this.stopped = false;
-    // A chained timer on a fixed grid: a busy event loop that fires a tick late does not push
-    // every later tick back (a drift of the loop's delay per tick cost a tenth of the points
-    // under load); a tick more than a whole interval late is coalesced into the next, never
-    // caught up in a burst.
+    // Ticks on a fixed grid, each started on time whatever the last one took: under a busy
+    // event loop every await in a tick (the /proc reads, a backend's answer) waits for the loop,
+    // and ticks chained one after the other fell to one every ~2 s, half the points. A tick
+    // still reading when the next is due is not doubled: that slot is skipped (its point comes
+    // with the next one); a timer more than an interval late is not caught up in a burst.
     let due = Date.now();
-    const loop = async () => {
-      await this.tick().catch((err) => this.log.warn({ err }, "metrics tick failed"));
+    const loop = () => {
       if (this.stopped) return;
       const now = Date.now();
-      due += this.intervalMs;
-      if (due < now - this.intervalMs) due = now;
+      due = Math.max(due + this.intervalMs, now - this.intervalMs / 2);
       this.timer = setTimeout(loop, Math.max(0, due - now));
+      if (this.ticking) return;
+      this.ticking = this.tick()
+        .catch((err) => this.log.warn({ err }, "metrics tick failed"))
+        .finally(() => (this.ticking = null));
     };
     this.timer = setTimeout(loop, 0);
   }
@@ -93,6 +98,7 @@ export class MetricsService {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    await this.ticking;
     // Keep the partial buckets too, so a restart shows history right up to the stop.
     for (const [key, b] of this.buckets) {
       const [subject, resolution] = splitBucketKey(key);
@@ -105,15 +111,17 @@ export class MetricsService {
   async tick(): Promise<void> {
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
-    const samples: GuestSample[] = [await sampleHost(this.hostSubject)];
-    const perDriver = await Promise.all(
-      this.drivers.map((d) => {
+    // The host and every backend read at once: each read's awaits wait for the event loop.
+    const [host, ...perDriver] = await Promise.all([
+      sampleHost(this.hostSubject),
+      ...this.drivers.map((d) => {
         const ids = this.runningIds(d.kind);
         return ids.length
           ? d.sample(ids).catch((err: unknown) => (this.log.warn({ err, kind: d.kind }, "sample failed"), []))
           : [];
       }),
-    );
+    ]);
+    const samples: GuestSample[] = [host];
     for (const list of perDriver) samples.push(...list);
     const points = new Map<string, MetricPoint>();
     for (const s of samples) {
