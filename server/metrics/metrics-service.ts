@@ -79,18 +79,28 @@ export class MetricsService {
     // Ticks on a fixed grid, each started on time whatever the last one took: under a busy
     // event loop every await in a tick (the /proc reads, a backend's answer) waits for the loop,
     // and ticks chained one after the other fell to one every ~2 s, half the points. A tick
-    // still reading when the next is due is not doubled: that slot is skipped (its point comes
-    // with the next one); a timer more than an interval late is not caught up in a burst.
+    // still reading when the next is due is not doubled: the next starts as soon as it ends
+    // (one owed tick at most, never a burst); a timer more than an interval late is not caught up.
     let due = Date.now();
+    let owed = false;
+    const run = () => {
+      this.ticking = this.tick()
+        .catch((err) => this.log.warn({ err }, "metrics tick failed"))
+        .finally(() => {
+          this.ticking = null;
+          if (owed && !this.stopped) {
+            owed = false;
+            run();
+          }
+        });
+    };
     const loop = () => {
       if (this.stopped) return;
       const now = Date.now();
       due = Math.max(due + this.intervalMs, now - this.intervalMs / 2);
       this.timer = setTimeout(loop, Math.max(0, due - now));
-      if (this.ticking) return;
-      this.ticking = this.tick()
-        .catch((err) => this.log.warn({ err }, "metrics tick failed"))
-        .finally(() => (this.ticking = null));
+      if (this.ticking) owed = true;
+      else run();
     };
     this.timer = setTimeout(loop, 0);
   }
