@@ -47,4 +47,20 @@ describe("GuestLocks", () => {
     locks.claim("g1", "web")();
     other();
   });
+
+  it("lets readers (clones of one source) share a guest, and keeps changing tasks out while they do", () => {
+    const locks = new GuestLocks();
+    const first = locks.claimShared("src", "web");
+    const second = locks.claimShared("src", "web");
+    expect(() => locks.claim("src", "web")).toThrow(expect.objectContaining({ code: "CONFLICT" }));
+    first();
+    first();
+    expect(() => locks.claim("src", "web")).toThrow(expect.objectContaining({ code: "CONFLICT" }));
+    second();
+    expect(locks.isBusy("src")).toBe(false);
+    const change = locks.claim("src", "web");
+    expect(() => locks.claimShared("src", "web")).toThrow(expect.objectContaining({ code: "CONFLICT" }));
+    change();
+    locks.claimShared("src", "web")();
+  });
 });

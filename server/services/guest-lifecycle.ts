@@ -84,8 +84,9 @@ export class GuestLifecycle {
     if (source.state !== "stopped") throw invalidState(`stop ${source.name} before cloning it`);
     await this.catalog.assertNameFree(source.hostId, source.kind, opts.name);
     const uuid = randomUUID();
-    // The source is read throughout the copy: no other task may change or delete it meanwhile.
-    const releaseSource = this.locks.claim(source.id, source.name);
+    // The source is read throughout the copy: no other task may change or delete it meanwhile,
+    // but other clones (readers too) may run beside this one.
+    const releaseSource = this.locks.claimShared(source.id, source.name);
     try {
       return await this.build(
         actor,

@@ -35,6 +35,11 @@ class Hold {
 class HoldingDriver extends CapableFakeDriver {
   revertHold: Hold | null = null;
   removeHold: Hold | null = null;
+  cloneHold: Hold | null = null;
+  override async clone(...args: Parameters<CapableFakeDriver["clone"]>) {
+    await this.cloneHold?.pass();
+    return super.clone(...args);
+  }
   override async revertSnapshot(id: string, name: string): Promise<void> {
     await this.revertHold?.pass();
     return super.revertSnapshot(id, name);
@@ -115,6 +120,35 @@ describe("one task at a time per guest", () => {
     expect(del.status).toBe(202);
     expect(await finished(del.body.taskId)).toMatchObject({ state: "succeeded", kind: "delete" });
     expect((await admin.raw("GET", `/api/v1/guests/${vm.id}`)).status).toBe(404);
+  });
+
+  it("clones of one source run side by side, and the source cannot be changed while they read it", async () => {
+    const vm = await vmWithSnapshot("ex-source");
+    const hold = (vms.cloneHold = new Hold());
+    const first = await admin.json<{ taskId: string }>("POST", `/api/v1/guests/${vm.id}/clone`, {
+      name: "ex-source-c1",
+    });
+    expect(first.status).toBe(202);
+    await hold.entered;
+    // A second clone reads the same source: it may run beside the first (the wizard's "How many").
+    const second = await admin.json<{ taskId: string }>("POST", `/api/v1/guests/${vm.id}/clone`, {
+      name: "ex-source-c2",
+    });
+    expect(second.status).toBe(202);
+    for (const r of [
+      await admin.json("DELETE", `/api/v1/guests/${vm.id}?purge=true`),
+      await admin.json("POST", `/api/v1/guests/${vm.id}/snapshots/base/revert`),
+      await admin.json("POST", `/api/v1/guests/${vm.id}/actions`, { action: "start" }),
+    ])
+      expect(r).toMatchObject({ status: 409, body: conflict });
+    vms.cloneHold = null;
+    hold.release();
+    for (const t of [first, second]) {
+      expect(await finished(t.body.taskId)).toMatchObject({ state: "succeeded", kind: "clone" });
+    }
+    const del = await admin.json<{ taskId: string }>("DELETE", `/api/v1/guests/${vm.id}?purge=true`);
+    expect(del.status).toBe(202);
+    expect(await finished(del.body.taskId)).toMatchObject({ state: "succeeded", kind: "delete" });
   });
 
   it("a snapshot revert is refused while the guest is being deleted", async () => {
