@@ -33,7 +33,9 @@ beforeAll(async () => {
   const env = { ...inherited, TANDEM_DATA_DIR: dataDir };
   const migrate = spawnSync("bash", ["scripts/migrate.sh"], { cwd: root, env, encoding: "utf8" });
   expect(migrate.status, migrate.stdout + migrate.stderr).toBe(0);
-  child = spawn("npx", ["tsx", "server/main.ts"], {
+  // Node itself with tsx's loader (as the other process tests do), so the PID killed below is the
+  // server's own: through `npx` a SIGTERM ended npx and left the server running.
+  child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
     cwd: root,
     env: {
       ...env,
