@@ -52,6 +52,8 @@ export async function openConsole(page: Page) {
 export async function deleteFromSettings(page: Page, name: string) {
   await page.getByRole("tab", { name: "Settings" }).click();
   await page.getByRole("button", { name: `Delete ${name}…` }).click();
+  // With purge: a test leaves nothing on the host (a delete without purge keeps the guest's files).
+  await page.getByRole("dialog").getByLabel(/purge/).check();
   await page.getByRole("dialog").getByRole("button", { name: "Delete", exact: true }).click();
   await expect(page).toHaveURL(/\/$/);
   await page.getByLabel("Search guests").fill(name);
