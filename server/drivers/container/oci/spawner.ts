@@ -21,11 +21,51 @@ export interface SpawnRequest {
 
 export type SpawnReply = { code: number | null; stdout: string; stderr: string } | { error: string };
 
+/**
+ * conmon: started detached in `cwd` with a sync pipe as its fd 3; answered with what the pipe
+ * carried up to its first complete JSON object (or its end) and conmon's stderr so far.
+ */
+export interface SyncSpawnRequest {
+  cmd: string;
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+}
+
+export type SyncSpawnReply = { sync: string; stderr: string; timedOut: boolean } | { error: string };
+
 /** The helper's whole program (CommonJS, node's own modules only). */
 const HELPER = `
 const { spawn } = require("node:child_process");
 process.on("disconnect", () => process.exit(0));
+function withSyncPipe(m) {
+  let done = false, sync = "", stderr = "", child;
+  const reply = (r) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    child.stdio[3].destroy();
+    child.stderr.destroy();
+    child.unref();
+    process.send({ id: m.id, ...r });
+  };
+  try {
+    child = spawn(m.cmd, m.args, { cwd: m.cwd, detached: true, stdio: ["ignore", "ignore", "pipe", "pipe"], env: m.env });
+  } catch (e) {
+    return process.send({ id: m.id, error: String(e && e.message) });
+  }
+  const timer = setTimeout(() => reply({ sync, stderr, timedOut: true }), m.timeoutMs);
+  child.stderr.on("data", (b) => (stderr += b.toString()));
+  child.on("error", (e) => reply({ error: e.message }));
+  child.stdio[3].on("data", (b) => {
+    sync += b.toString();
+    if (/\{[^{}]*\}/.test(sync)) reply({ sync, stderr, timedOut: false });
+  });
+  child.stdio[3].on("end", () => reply({ sync, stderr, timedOut: false }));
+}
 process.on("message", (m) => {
+  if (m.syncPipe) return withSyncPipe(m);
   let done = false;
   const reply = (r) => { if (!done) { done = true; process.send({ id: m.id, ...r }); } };
   let child;
@@ -50,9 +90,11 @@ process.on("message", (m) => {
 class Spawner {
   private child: ChildProcess | null = null;
   private nextId = 1;
-  private readonly pending = new Map<number, (r: SpawnReply) => void>();
+  private readonly pending = new Map<number, (r: SpawnReply | SyncSpawnReply) => void>();
 
-  request(req: SpawnRequest): Promise<SpawnReply> {
+  request(req: SpawnRequest): Promise<SpawnReply>;
+  request(req: SyncSpawnRequest & { syncPipe: true }): Promise<SyncSpawnReply>;
+  request(req: object): Promise<unknown> {
     const child = this.child ?? this.start();
     const id = this.nextId++;
     return new Promise((resolve) => {
@@ -67,7 +109,7 @@ class Spawner {
 
   private start(): ChildProcess {
     const child = spawn(process.execPath, ["-e", HELPER], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
-    child.on("message", (m: { id: number } & SpawnReply) => this.settle(m.id, m));
+    child.on("message", (m: { id: number } & (SpawnReply | SyncSpawnReply)) => this.settle(m.id, m));
     child.on("exit", (code, signal) => {
       if (this.child === child) this.child = null;
       for (const id of [...this.pending.keys()]) {
@@ -81,7 +123,7 @@ class Spawner {
     return child;
   }
 
-  private settle(id: number, r: SpawnReply): void {
+  private settle(id: number, r: SpawnReply | SyncSpawnReply): void {
     const resolve = this.pending.get(id);
     if (!resolve) return;
     this.pending.delete(id);
@@ -96,4 +138,10 @@ let spawner: Spawner | null = null;
 export function spawnThroughHelper(req: SpawnRequest): Promise<SpawnReply> {
   spawner ??= new Spawner();
   return spawner.request(req);
+}
+
+/** Starts conmon through the helper (see SyncSpawnRequest). */
+export function spawnWithSyncPipe(req: SyncSpawnRequest): Promise<SyncSpawnReply> {
+  spawner ??= new Spawner();
+  return spawner.request({ ...req, syncPipe: true });
 }
