@@ -117,6 +117,20 @@ export class GuestCatalog {
     rows.set(row.guestId, row);
   }
 
+  /**
+   * Rows for guests found on a host that Tandem has none for (adopted), in one statement: a
+   * first start beside 250 guests made 250 upserts, and each query leaves native memory behind
+   * (the idle server's RSS grew with them).
+   */
+  async adopt(guests: { id: string; hostId: string; kind: GuestKind; name: string }[]): Promise<void> {
+    const rows = await this.rows();
+    const fresh = guests.filter((g) => !rows.has(g.id));
+    if (fresh.length === 0) return;
+    const data = fresh.map((g) => ({ guestId: g.id, hostId: g.hostId, kind: g.kind, name: g.name }));
+    await this.db.guestMeta.createMany({ data });
+    for (const d of data) rows.set(d.guestId, { ...d, tags: "[]", notes: "" });
+  }
+
   /** Drops Tandem's row. Best effort where the caller's own error matters more (a full disk). */
   async forget(id: string): Promise<void> {
     const rows = await this.rows();

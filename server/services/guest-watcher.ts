@@ -34,11 +34,7 @@ export class GuestWatcher {
         continue;
       }
       const present = new Set(guests.map((g) => g.id));
-      for (const g of guests) {
-        if (!metas.has(g.id)) {
-          await this.catalog.record(g);
-        }
-      }
+      await this.catalog.adopt(guests.filter((g) => !metas.has(g.id)));
       for (const [id, m] of metas) {
         if (m.hostId === hostId && m.kind === driver.kind && !present.has(id) && !this.catalog.isPending(id)) {
           await this.catalog.forget(id);
