@@ -37,9 +37,12 @@ async function warmStart(): Promise<{ ms: number; idleRssMiB: number }> {
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
+  let out = "";
+  let exitCode: number | null | undefined; // undefined while it runs
+  const exited = new Promise((r) => child.once("exit", r));
+  child.once("exit", (code) => (exitCode = code));
   try {
     const ms = await new Promise<number>((resolve, reject) => {
-      let out = "";
       const timer = setTimeout(() => reject(new Error(`no "serving" within 120 s:\n${out}`)), 120_000);
       const onData = (d: Buffer) => {
         out += d.toString();
@@ -53,12 +56,14 @@ async function warmStart(): Promise<{ ms: number; idleRssMiB: number }> {
       child.once("exit", (code) => reject(new Error(`npm start exited ${code}:\n${out}`)));
     });
     await sleep(5000); // idle: past start-up, a few metric ticks in
+    if (exitCode !== undefined) throw new Error(`npm start exited ${exitCode} after serving:\n${out}`);
     return { ms, idleRssMiB: serverRssMiB(child.pid!) };
   } finally {
     // npm → bash → tsx: signal the whole group we started, then wait for it to go.
-    const exited = new Promise((r) => child.once("exit", r));
-    process.kill(-child.pid!, "SIGTERM");
-    await exited;
+    if (exitCode === undefined) {
+      process.kill(-child.pid!, "SIGTERM");
+      await exited;
+    }
   }
 }
 
