@@ -50,6 +50,10 @@ export interface LoadResult {
   pointsExpected: number;
   /** Sockets that got fewer than half the points they should have. */
   starvedSockets: number;
+  /** Sockets that never got a point for one of the guests they watch (speed does not matter). */
+  socketsMissingGuests: number;
+  /** Sockets that got no point at all in the second half of the run: fed at first, then starved. */
+  socketsSilentLate: number;
   upsertsReceived: number;
   actions: number;
   rssMiB: { idle: number; loadedPeak: number; afterRun: number; afterIdle: number; afterRepeats: number[] };
@@ -175,6 +179,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       let dropped = 0;
       let running = true;
       const points = new Array<number>(opts.sockets).fill(0);
+      // Per socket: which watched guests it heard of, and when its last point came.
+      const heard = Array.from({ length: opts.sockets }, () => new Set<string>());
+      const lastPointAt = new Array<number>(opts.sockets).fill(0);
+      const wanted: string[][] = [];
       let upserts = 0;
       const watched = runningIds.slice(opts.restClients); // REST clients act on the first ones
       for (let i = 0; i < opts.sockets; i++) {
@@ -188,7 +196,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
           s.once("connect", () => resolve());
           s.once("connect_error", (e) => reject(e));
         });
-        s.on("metrics:point", () => points[i]!++);
+        s.on("metrics:point", (p: { id: string }) => {
+          points[i]!++;
+          heard[i]!.add(p.id);
+          lastPointAt[i] = performance.now();
+        });
         s.on("guest:upsert", () => upserts++);
         s.on("disconnect", (reason) => {
           if (running) {
@@ -198,6 +210,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         });
         const start = (i * 7) % Math.max(1, watched.length - opts.guestsPerSocket);
         const ids = watched.slice(start, start + opts.guestsPerSocket);
+        wanted[i] = ids;
         const ack = await new Promise<{ ok: boolean }>((r) => s.emit("metrics:subscribe", { ids }, r));
         if (!ack.ok) throw new Error("subscribe failed");
         sockets.push(s);
@@ -288,6 +301,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 
       // The sampler pushes one point per second per running guest to each subscribed socket.
       const expectedPerSocket = (elapsed / 1000) * opts.guestsPerSocket;
+      const secondHalf = t0 + elapsed / 2;
       const q = (v: number[]) => ({ p50: percentile(v, 50), p99: percentile(v, 99), n: v.length });
       sockets.length = 0;
       return {
@@ -304,6 +318,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         pointsReceived: points.reduce((a, b) => a + b, 0),
         pointsExpected: Math.round(expectedPerSocket * opts.sockets),
         starvedSockets: points.filter((n) => n < expectedPerSocket / 2).length,
+        socketsMissingGuests: wanted.filter((ids, i) => ids.some((id) => !heard[i]!.has(id))).length,
+        socketsSilentLate: lastPointAt.filter((at) => at < secondHalf).length,
         upsertsReceived: upserts,
         actions,
         rssMiB: { idle: rssIdle, loadedPeak: peak, afterRun: rssAfterRun, afterIdle: rssAfterIdle, afterRepeats: [] },

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { runLoad } from "../load-run";
 
 describe("load (short form)", () => {
-  it("holds 30 watching sockets and 15 acting API clients for 10 s (then 5 s more) without an error or a drop", async () => {
+  it("holds 30 watching sockets and 15 acting API clients for 10 s (then twice 5 s more) without an error or a drop", async () => {
     const r = await runLoad({
       sockets: 30,
       guestsPerSocket: 20,
@@ -15,14 +15,14 @@ describe("load (short form)", () => {
       fakeGuests: 250,
       thinkMs: 100,
       templateDb: process.env.TANDEM_TEST_TEMPLATE_DB!,
-      repeats: 1,
+      repeats: 2,
       repeatMs: 5_000,
     });
     console.log(
       `load: ${r.requests} requests (${r.actions} actions), list p99 ${r.latency.list.p99.toFixed(0)} ms ` +
         `(idle ${r.idleListP99.toFixed(0)}), act p99 ${r.latency.act.p99.toFixed(0)} ms, points ${r.pointsReceived}/` +
         `${r.pointsExpected}, CPU ${r.serverCpuPct.toFixed(0)} %, RSS ${r.rssMiB.idle.toFixed(0)} → ` +
-        `${r.rssMiB.loadedPeak.toFixed(0)} → ${r.rssMiB.afterIdle.toFixed(0)} → ${r.rssMiB.afterRepeats[0]?.toFixed(0)} MiB`,
+        `${r.rssMiB.loadedPeak.toFixed(0)} → ${r.rssMiB.afterIdle.toFixed(0)} → ${r.rssMiB.afterRepeats.map((m) => m.toFixed(0)).join(" → ")} MiB`,
     );
     console.log(
       `healthz under load p50 ${r.healthzUnderLoad.p50.toFixed(0)} p99 ${r.healthzUnderLoad.p99.toFixed(0)} ms; stalls: ${JSON.stringify(r.stalls)}`,
@@ -30,14 +30,20 @@ describe("load (short form)", () => {
     expect(r.errors.slice(0, 5)).toEqual([]);
     expect(r.dropped).toBe(0);
     expect(r.socketsConnected).toBe(30);
-    expect(r.starvedSockets).toBe(0);
-    expect(r.pointsReceived).toBeGreaterThan(r.pointsExpected * 0.8);
+    // Every socket fed, however fast this machine is: a point for each guest it watches, and points
+    // still coming in the second half of the run. How many points arrive (points/expected) depends
+    // on the machine's speed: a figure for bench/load.bench.ts, never an assertion here.
+    expect(r.socketsMissingGuests).toBe(0);
+    expect(r.socketsSilentLate).toBe(0);
     expect(r.actions).toBeGreaterThan(15);
     expect(r.upsertsReceived).toBeGreaterThan(0);
     // Latency is a figure for bench/load.bench.ts, never an assertion here: every request answered.
-    // Memory settles: a second round with fresh connections does not add to it (no leak per
-    // connection or per request), and the first round's growth is the heap V8 keeps.
+    // Memory settles: the first rounds' growth is the heap V8 keeps (with a lower idle start it
+    // spreads over the first two), and a further round with fresh connections does not add to it
+    // (no leak per connection or per request).
+    const [second, third] = r.rssMiB.afterRepeats as [number, number];
     expect(r.rssMiB.afterIdle - r.rssMiB.idle).toBeLessThan(80);
-    expect(r.rssMiB.afterRepeats[0]! - r.rssMiB.afterIdle).toBeLessThan(25);
+    expect(second - r.rssMiB.afterIdle).toBeLessThan(40);
+    expect(third - second).toBeLessThan(15);
   });
 });
