@@ -5,6 +5,8 @@
 # cgroups) or there before the run.
 #   e2e-cleanup.sh [SNAPSHOT]   SNAPSHOT: `leftovers.sh snapshot` output from before the run
 ip link show tdme2e0 >/dev/null 2>&1 && ip link del tdme2e0 2>/dev/null
+# The e2e server's formatted spare container disk (kept ready for the next create) goes with it.
+rm -f "$(dirname "$0")/../data/e2e/containers/".spare-disk-*.ext4
 for d in /sys/fs/cgroup/*/tandem /sys/fs/cgroup/tandem; do
   [ -d "$d" ] && rmdir "$d" 2>/dev/null
 done
