@@ -14,6 +14,7 @@ import { ContainerDriver } from "../oci/driver";
 import { buildSpec, SECCOMP_BPF_ANNOTATION } from "../oci/spec";
 import { createLayerImage, GiB } from "../oci/writable-layer";
 import { makeEnv, waitForOutput } from "./support";
+import { prepareHostRuntime } from "../oci/host";
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number) => {
@@ -81,7 +82,8 @@ try {
   results.diskImageCreateMs = r2(median(disk));
 
   // 2. bare crun run -d / delete -f on the same rootfs (overlay mounted once, not timed)
-  const runtime = (d as unknown as { host: { runtimeCommand: string; tiniPath: string } }).host;
+  // The same runtime command and tini the driver uses, from the module that prepares them.
+  const runtime = prepareHostRuntime({ dataDir: env.dataDir });
   const bundle = path.join(env.tmp, "bare");
   for (const sub of ["upper", "work", "rootfs"]) mkdirSync(path.join(bundle, sub), { recursive: true });
   execFileSync("mount", [
