@@ -1,13 +1,14 @@
 // Warm `npm start` (nothing changed) until it prints "serving", beside the floor of starting
-// the same TypeScript runtime with an empty program; and the idle server's RSS, read from
-// /proc for the real server process (its own process, real drivers, data/ as it is).
+// node with an empty program (`npm start` runs the bundled server, build/server/main.mjs, under
+// plain node); and the idle server's RSS, read from /proc for the real server process (its own
+// process, real drivers, web app, data/ as it is).
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { freePort, sleep } from "../server/test/support";
 import { atMost, median, type Bench } from "./harness";
 
-/** RSS (MiB) of the server process in process group pgid: the one running server/main.ts. */
+/** RSS (MiB) of the server process in process group pgid: the one running the server's main. */
 function serverRssMiB(pgid: number): number {
   let best = NaN;
   for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
@@ -15,9 +16,10 @@ function serverRssMiB(pgid: number): number {
       // Field 5 of /proc/PID/stat is the process group (after the parenthesised command name).
       const stat = readFileSync(`/proc/${p}/stat`, "utf8");
       if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
-      if (!readFileSync(`/proc/${p}/cmdline`, "utf8").includes("server/main.ts")) continue;
+      // build/server/main.mjs (`npm start`) or server/main.ts (when run through tsx).
+      if (!/server\/main\.(mjs|ts)\b/.test(readFileSync(`/proc/${p}/cmdline`, "utf8"))) continue;
       const kb = Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, "utf8"))?.[1]);
-      // tsx's launcher also names main.ts; the server is the larger of the two.
+      // A launcher (tsx's) may name main too; the server is the larger of the two.
       best = Number.isNaN(best) ? kb / 1024 : Math.max(best, kb / 1024);
     } catch {
       // exited meanwhile
@@ -59,7 +61,7 @@ async function warmStart(): Promise<{ ms: number; idleRssMiB: number }> {
     if (exitCode !== undefined) throw new Error(`npm start exited ${exitCode} after serving:\n${out}`);
     return { ms, idleRssMiB: serverRssMiB(child.pid!) };
   } finally {
-    // npm → bash → tsx: signal the whole group we started, then wait for it to go.
+    // npm → bash → node: signal the whole group we started, then wait for it to go.
     if (exitCode === undefined) {
       process.kill(-child.pid!, "SIGTERM");
       await exited;
@@ -77,7 +79,7 @@ const bench: Bench = {
     const floor: number[] = [];
     for (let i = 0; i < 3; i++) {
       const t = performance.now();
-      execFileSync(path.join(root, "node_modules/.bin/tsx"), ["-e", ""], { cwd: root });
+      execFileSync(process.execPath, ["-e", ""], { cwd: root });
       floor.push(performance.now() - t);
     }
     const warm: number[] = [];
@@ -92,8 +94,8 @@ const bench: Bench = {
         name: "warm `npm start` → serving (median of 3)",
         value: median(warm),
         unit: "ms",
-        baseline: { name: "`tsx -e ''` (runtime floor)", value: median(floor) },
-        note: "setup steps all skipped; includes Next.js prepare and driver start-up",
+        baseline: { name: "`node -e ''` (runtime floor)", value: median(floor) },
+        note: "setup steps all skipped (bundle current); includes Next.js prepare and driver start-up",
       },
       {
         name: "idle server RSS, 5 s after serving (median of 3)",

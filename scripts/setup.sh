@@ -28,7 +28,7 @@ fi
 bash scripts/migrate.sh
 
 if [ "${TANDEM_UI:-on}" = "on" ]; then
-  ui_hash=$(hash_of app components server/contract next.config.ts postcss.config.mjs tsconfig.json package-lock.json)
+  ui_hash=$(hash_of app components server/contract next.config.mjs postcss.config.mjs tsconfig.json package-lock.json)
   if ! unchanged .next/.tandem-build "$ui_hash"; then
     step "next build"
     next build >/tmp/tandem-next-build.log 2>&1 || { cat /tmp/tandem-next-build.log; exit 1; }
