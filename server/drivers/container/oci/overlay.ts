@@ -24,9 +24,13 @@ export function overlayOptions(lowerDirs: string[], upper: string, work: string)
 }
 
 export function isMountPoint(dir: string): boolean {
-  const target = dir.replace(/\/+$/, "");
+  return mountPoints().has(dir.replace(/\/+$/, ""));
+}
+
+/** Every mount point of Tandem's mount namespace (mountinfo's fifth field). */
+function mountPoints(): Set<string> {
   const mounts = readFileSync("/proc/self/mountinfo", "utf8");
-  return mounts.split("\n").some((l) => l.split(" ")[4] === target);
+  return new Set(mounts.split("\n").map((l) => l.split(" ")[4] ?? ""));
 }
 
 /** Lower layers shown through an id mapping; bindDir holds one short-lived mount point per layer. */
@@ -35,30 +39,26 @@ export interface LowerIdmap {
   bindDir: string;
 }
 
-export async function mountOverlay(
-  lowerDirs: string[],
-  upper: string,
-  work: string,
-  target: string,
-  idmap?: LowerIdmap,
-): Promise<void> {
-  if (isMountPoint(target)) return;
-  for (const d of [upper, work, target]) mkdirSync(d, { recursive: true });
-  if (!idmap) {
-    await run(["mount", "-t", "overlay", "overlay", "-o", overlayOptions(lowerDirs, upper, work), target]);
-    return;
-  }
+/** The lower dirs an overlay is mounted over, and what lets go of them once it is (or failed). */
+export interface Lowers {
+  dirs: string[];
+  release(): void;
+}
+
+/**
+ * Binds each lower layer idmapped (synchronous: the id mapping's user namespace is a clone of
+ * Tandem's process) under bindDir; without idmap the layers themselves. The caller mounts the
+ * overlay over `dirs` and then releases them, mounted or not.
+ */
+export function bindLowers(lowerDirs: string[], idmap?: LowerIdmap): Lowers {
+  if (!idmap) return { dirs: lowerDirs, release: () => undefined };
   const binds = lowerDirs.map((source, i) => ({ source, target: path.join(idmap.bindDir, String(i)) }));
   mkdirSync(idmap.bindDir, { recursive: true, mode: 0o700 });
   for (const b of binds) {
     detachMount(b.target); // a bind left by a crash between bind and detach
     mkdirSync(b.target, { recursive: true, mode: 0o700 });
   }
-  idmappedBinds(binds, { uid: idmap.map, gid: idmap.map }, { readonly: true });
-  try {
-    const lowers = binds.map((b) => b.target);
-    await run(["mount", "-t", "overlay", "overlay", "-o", overlayOptions(lowers, upper, work), target]);
-  } finally {
+  const release = () => {
     for (const b of binds) {
       detachMount(b.target);
       try {
@@ -67,7 +67,21 @@ export async function mountOverlay(
         // still busy; the next mount detaches it
       }
     }
+  };
+  try {
+    idmappedBinds(binds, { uid: idmap.map, gid: idmap.map }, { readonly: true });
+  } catch (e) {
+    release();
+    throw e;
   }
+  return { dirs: binds.map((b) => b.target), release };
+}
+
+/** The overlay at target over `lowers` (from bindLowers); a no-op when target is mounted. */
+export async function mountOverlay(lowers: string[], upper: string, work: string, target: string): Promise<void> {
+  if (isMountPoint(target)) return;
+  for (const d of [upper, work, target]) mkdirSync(d, { recursive: true });
+  await run(["mount", "-t", "overlay", "overlay", "-o", overlayOptions(lowers, upper, work), target]);
 }
 
 /**
@@ -84,12 +98,20 @@ export function detachLeftoverBinds(bindDir: string): void {
   }
 }
 
-export async function unmount(target: string): Promise<void> {
-  for (let i = 0; i < 20 && isMountPoint(target); i++) {
+/**
+ * Unmounts the targets in order (a mount before the one it stands on) with one `umount` run: a
+ * removal's overlay and disk go in one process instead of two. What is still mounted after a
+ * failure (busy right after the container died: the kernel drops its references lazily) is
+ * tried again.
+ */
+export async function unmount(...targets: string[]): Promise<void> {
+  for (let i = 0; ; i++) {
+    const mounted = mountPoints();
+    const left = targets.filter((t) => mounted.has(t.replace(/\/+$/, "")));
+    if (left.length === 0) return;
     try {
-      await run(["umount", target]);
+      await run(["umount", ...left]);
     } catch (e) {
-      // Busy right after the container died (the kernel drops its references lazily).
       if (i === 19) throw e;
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -8,38 +8,52 @@ import { AppError } from "../../../domain/errors";
 import type { Logger } from "../../../domain/logger";
 import { idMapOf } from "./idmap-ranges";
 import type { ContainerLayout, ContainerPaths } from "./layout";
-import { detachLeftoverBinds, isMountPoint, mountOverlay, unmount } from "./overlay";
+import { bindLowers, detachLeftoverBinds, isMountPoint, mountOverlay, unmount, type Lowers } from "./overlay";
 import type { ContainerRecord } from "./record";
 import { readImageFile } from "./rootfs-files";
 import { resolveUser } from "./spec";
-import { imageRootMode, mountLayer, unmountLayer, writableDirs } from "./writable-layer";
+import { imageRootMode, mountLayer, writableDirs } from "./writable-layer";
 
 export class RootFs {
   constructor(private readonly layout: ContainerLayout) {}
 
-  /** Mounts what the root file system stands on: the container's disk (if any), then the overlay. */
+  /**
+   * Mounts what the root file system stands on: the container's disk (if any), then the overlay.
+   * The disk's mount (a process) runs while the lower layers are bound here: the binds are
+   * synchronous (a clone of Tandem's process, 5–20 ms under load) and need nothing of the disk.
+   */
   async mount(rec: ContainerRecord): Promise<void> {
     const paths = this.layout.paths(rec.uuid);
     if (isMountPoint(paths.rootfs)) return;
     const owner = rec.idRange ? { uid: rec.idRange.start, gid: rec.idRange.start } : { uid: 0, gid: 0 };
     const rootMode = imageRootMode(rec.lowerDirs);
-    const { upper, work } = rec.diskGiB
-      ? await mountLayer(paths.diskImage, paths.layer, owner, rootMode)
-      : writableDirs(paths.dir, owner, rootMode);
-    await mountOverlay(
-      rec.lowerDirs,
-      upper,
-      work,
-      paths.rootfs,
-      rec.idRange ? { map: idMapOf(rec.idRange), bindDir: paths.lowerBinds } : undefined,
-    );
+    const layer = rec.diskGiB
+      ? mountLayer(paths.diskImage, paths.layer, owner, rootMode)
+      : Promise.resolve(writableDirs(paths.dir, owner, rootMode));
+    let lowers: Lowers;
+    try {
+      lowers = bindLowers(
+        rec.lowerDirs,
+        rec.idRange ? { map: idMapOf(rec.idRange), bindDir: paths.lowerBinds } : undefined,
+      );
+    } catch (e) {
+      // The disk's mount settles first: the cleanup after a failed create never races it.
+      await layer.catch(() => undefined);
+      throw e;
+    }
+    try {
+      const { upper, work } = await layer;
+      await mountOverlay(lowers.dirs, upper, work, paths.rootfs);
+    } finally {
+      lowers.release();
+    }
   }
 
+  /** The overlay, then the disk below it (its loop device goes with it: mounted autoclear). */
   async unmount(uuid: string): Promise<void> {
     const paths = this.layout.paths(uuid);
-    await unmount(paths.rootfs);
     detachLeftoverBinds(paths.lowerBinds);
-    await unmountLayer(paths.layer);
+    await unmount(paths.rootfs, paths.layer);
   }
 
   /** Throws INTERNAL when one of the container's mounts is still there (before its files go). */

@@ -18,7 +18,7 @@ import {
 } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
-import { isMountPoint, unmount } from "./overlay";
+import { isMountPoint } from "./overlay";
 import { run } from "./run";
 
 export const GiB = 1024 ** 3;
@@ -124,11 +124,6 @@ export function writableDirs(
     chownSync(work, owner.uid, owner.gid);
   }
   return { upper, work };
-}
-
-/** Unmounts the layer's file system (the loop device goes with it: mount set autoclear). */
-export async function unmountLayer(mountPoint: string): Promise<void> {
-  await unmount(mountPoint);
 }
 
 /** The image's root directory mode (its top layer's), which the container's "/" keeps. */
