@@ -5,7 +5,7 @@
 // Tandem's rows are read from SQLite once and kept in memory: this class is their only writer,
 // and a list or a re-read after an event no longer costs a query (under load, reading every
 // row for every list was the largest database cost on the event loop).
-import type { Guest, GuestKind } from "../contract/guest";
+import type { Guest, GuestCapabilities, GuestKind } from "../contract/guest";
 import type { Db } from "../db/client";
 import type { DriverGuest } from "../domain/driver";
 import { AppError } from "../domain/errors";
@@ -40,10 +40,18 @@ export class GuestCatalog {
         }),
       ),
     );
-    const guests = lists.flat().map((g) => this.join(g, metas.get(g.id)));
+    // Capabilities are the driver's, not the guest's: worked out once per driver, not per guest.
+    const caps = new Map<string, GuestCapabilities>();
+    const capsOf = (g: DriverGuest) => {
+      const k = `${g.hostId}/${g.kind}`;
+      let c = caps.get(k);
+      if (!c) caps.set(k, (c = this.drivers.capabilitiesOf(g.hostId, g.kind)));
+      return c;
+    };
+    const guests = lists.flat().map((g) => this.join(g, metas.get(g.id), capsOf(g)));
     const seen = new Set(guests.map((g) => g.id));
     for (const p of this.pending.values()) if (!seen.has(p.id)) guests.push(p);
-    return guests.sort((a, b) => a.name.localeCompare(b.name));
+    return guests.sort((a, b) => byName.compare(a.name, b.name));
   }
 
   async get(id: string): Promise<Guest> {
@@ -206,15 +214,17 @@ export class GuestCatalog {
     };
   }
 
-  private join(g: DriverGuest, meta?: { tags: string; notes: string }): Guest {
-    return {
-      ...g,
-      tags: parseTags(meta?.tags),
-      notes: meta?.notes ?? "",
-      capabilities: this.drivers.capabilitiesOf(g.hostId, g.kind),
-    };
+  private join(
+    g: DriverGuest,
+    meta?: { tags: string; notes: string },
+    capabilities = this.drivers.capabilitiesOf(g.hostId, g.kind),
+  ): Guest {
+    return { ...g, tags: parseTags(meta?.tags), notes: meta?.notes ?? "", capabilities };
   }
 }
+
+/** The order `a.localeCompare(b)` gives, with one collator instead of one per comparison. */
+const byName = new Intl.Collator();
 
 function parseTags(raw: string | undefined): string[] {
   if (!raw) return [];

@@ -3,7 +3,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseBlkioV1, parseCgroupMounts, parseFlatKeyed, parseIoStatV2, parseLimit, readCgroupStats } from "./cgroups";
+import {
+  parseBlkioV1,
+  parseCgroupMounts,
+  parseFlatKeyed,
+  parseIoStatV2,
+  parseLimit,
+  readCgroupFrozen,
+  readCgroupStats,
+} from "./cgroups";
 
 const HYBRID = `
 25 1 0:22 / /sys rw,nosuid - sysfs sysfs rw
@@ -81,6 +89,8 @@ describe("stats parsing", () => {
         frozen: true,
       });
       expect(readCgroupStats({ mode: "v2", unified: root, v1: {} }, "/t/gone")).toBeNull();
+      expect(readCgroupFrozen({ mode: "v2", unified: root, v1: {} }, "/t/c")).toBe(true);
+      expect(readCgroupFrozen({ mode: "v2", unified: root, v1: {} }, "/t/gone")).toBe(false);
     } finally {
       rmSync(root, { recursive: true });
     }
@@ -119,6 +129,10 @@ describe("stats parsing", () => {
         oomKills: 2,
         frozen: false,
       });
+      expect(readCgroupFrozen(layout, "/t/c")).toBe(false);
+      writeFileSync(`${root}/freezer/t/c/freezer.state`, "FREEZING\n");
+      expect(readCgroupFrozen(layout, "/t/c")).toBe(true);
+      expect(readCgroupFrozen(layout, "/t/gone")).toBe(false);
     } finally {
       rmSync(root, { recursive: true });
     }

@@ -174,6 +174,16 @@ export function readCgroupStats(layout: CgroupLayout, rel: string): CgroupStats 
   };
 }
 
+/** Only whether the cgroup is frozen (one file, not the whole stats pass); false when it is gone. */
+export function readCgroupFrozen(layout: CgroupLayout, rel: string): boolean {
+  if (layout.mode === "v2") {
+    const dir = path.join(layout.unified ?? "/sys/fs/cgroup", rel);
+    return parseFlatKeyed(readOr(path.join(dir, "cgroup.events"))).frozen === 1;
+  }
+  const mount = layout.v1.freezer;
+  return !!mount && /^(FROZEN|FREEZING)$/.test(readOr(path.join(mount, rel, "freezer.state")).trim());
+}
+
 /** Every directory this container's cgroup occupies (to prove removal). */
 export function cgroupDirs(layout: CgroupLayout, rel: string): string[] {
   if (layout.mode === "v2") return [path.join(layout.unified ?? "/sys/fs/cgroup", rel)];

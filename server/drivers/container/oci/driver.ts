@@ -108,7 +108,10 @@ export class ContainerDriver implements GuestDriver {
     }
     this.stopWatching = watchExitDir(layout.exitDir, (file) => {
       const uuid = layout.uuidOfRuntimeId(file);
-      if (uuid) void parts.supervisor.handleExit(uuid);
+      if (!uuid || !store.has(uuid)) return;
+      // Seen at once (the list answers from memory), before the exit is finalized under the lock.
+      parts.procs.isAlive(uuid);
+      void parts.supervisor.handleExit(uuid);
     });
     const { loaded, invalid } = store.load();
     for (const x of invalid)
@@ -166,12 +169,30 @@ export class ContainerDriver implements GuestDriver {
     return p.uuid;
   }
 
+  /** The state now, from what the kernel says (and remembered for the list). */
   private stateOf(rec: ContainerRecord): GuestState {
     const { procs, lifecycle } = this.parts;
+    const seen = rec.creating ? null : procs.observe(rec.uuid);
     return deriveState(rec, {
       transition: lifecycle.transition(rec.uuid),
-      alive: !rec.creating && procs.isAlive(rec.uuid),
-      frozen: () => !!procs.stats(rec.uuid)?.frozen,
+      alive: !!seen?.alive,
+      frozen: () => !!seen?.frozen,
+    });
+  }
+
+  /**
+   * The state as last seen, from memory: what the list shows. Every change of a container's
+   * process is seen when it happens (its action or the supervisor reports it through changed(),
+   * conmon's exit file is watched) and the watchdog looks at every container wanted running once
+   * a second, so an init killed together with its conmon shows stopped within that second.
+   */
+  private listedStateOf(rec: ContainerRecord): GuestState {
+    const { procs, lifecycle } = this.parts;
+    const seen = rec.creating ? null : procs.lastSeen(rec.uuid);
+    return deriveState(rec, {
+      transition: lifecycle.transition(rec.uuid),
+      alive: !!seen?.alive,
+      frozen: () => !!seen?.frozen,
     });
   }
 
@@ -188,7 +209,7 @@ export class ContainerDriver implements GuestDriver {
 
   async list(): Promise<DriverGuest[]> {
     await this.ensureReady();
-    return this.store.all().map((r) => this.toGuest(r));
+    return this.store.all().map((r) => toDriverGuest(r, this.opts.hostId, this.listedStateOf(r)));
   }
 
   async get(id: string): Promise<DriverGuest> {

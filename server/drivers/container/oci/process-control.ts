@@ -153,9 +153,10 @@ export class ProcessControl {
     await this.d.procs.waitConmonGone(uuid);
   }
 
-  /** conmon's exit file and socket link removed (the exit has been handled). */
+  /** conmon's exit file and socket link removed, and what was seen of the init (the exit has been handled). */
   forgetExit(uuid: string): void {
     rmSync(this.d.layout.exitFile(uuid), { force: true });
     rmSync(this.d.layout.socketLink(uuid), { force: true });
+    this.d.procs.forget(uuid);
   }
 }
