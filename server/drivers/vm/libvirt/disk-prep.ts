@@ -1,7 +1,8 @@
 // Makes a VM's files as a plan says: the main disk (an overlay on its image, checked first, or
 // a blank install disk) and the cloud-init seed for a create; overlays or full copies with
-// progress, a rebuilt seed and the NVRAM copy for a clone. Only qemu-img and the seed tools
-// touch the disk here; what to make was decided by create-plan.ts and clone-plan.ts.
+// progress, a rebuilt seed and the NVRAM copy for a clone. Only qemu-img (or a create's overlay
+// written from the bytes qemu-img made for the same base: overlay-templates.ts) and the seed
+// tools touch the disk here; what to make was decided by create-plan.ts and clone-plan.ts.
 import { existsSync } from "node:fs";
 import { copyFile } from "node:fs/promises";
 import { AppError } from "../../../domain/errors";
@@ -11,6 +12,7 @@ import type { ClonePlan, CloneMode } from "./clone-plan";
 import { cloneSeed, makeSeed } from "./cloud-init";
 import type { CreatePlan } from "./create-plan";
 import { inspectDiskImage } from "./disk-inspect";
+import { makeOverlay } from "./overlay-templates";
 import { backingChain, copyImage, createBlank, createOverlay, virtualSize, type BackingLayer } from "./disks";
 
 /** Checks the image's files, makes the main disk and the seed; returns the main disk's size. */
@@ -21,7 +23,7 @@ export async function prepareCreateDisks(plan: CreatePlan, log: Logger): Promise
     await createBlank(disk.path, disk.sizeBytes);
   } else {
     if (disk.inspect) await inspectDiskImage(disk.backing, disk.format);
-    await createOverlay(disk.path, disk.backing, disk.format, disk.sizeBytes);
+    await makeOverlay(disk.path, disk.backing, disk.format, disk.sizeBytes);
   }
   if (plan.seed) {
     const tool = await makeSeed(plan.seed.path, plan.seed.config).catch((e: unknown) => {

@@ -80,9 +80,15 @@ export class StartPrep {
   /**
    * Every file QEMU opens (disks and their backing chains, kernel, initrd, NVRAM) made reachable
    * by QEMU's unprivileged user. libvirt chowns the files themselves; the directories on the way
-   * are Tandem's to open (under the data directory) or to report.
+   * are Tandem's to open (under the data directory) or to report. `known`: chains the caller
+   * pinned in this very definition (a create knows its overlay's base), so no qemu-img is run
+   * for them — QEMU opens exactly the pinned layers.
    */
-  async reachFiles(c: Connection, parsed: ParsedDomain): Promise<void> {
+  async reachFiles(
+    c: Connection,
+    parsed: ParsedDomain,
+    known?: ReadonlyMap<string, readonly { path: string }[]>,
+  ): Promise<void> {
     const who = await this.ctx.qemu(c);
     if (!who) return;
     const dataDir = this.ctx.layout.dataDir;
@@ -91,13 +97,16 @@ export class StartPrep {
     for (const disk of parsed.disks) {
       if (disk.type !== "file" || !disk.path) continue;
       files.push(disk.path);
-      if (disk.format && disk.format !== "raw" && isImageFormat(disk.format) && existsSync(disk.path)) {
+      const pinned = known?.get(disk.path);
+      if (pinned) layers.push(...pinned.map((l) => l.path));
+      else if (disk.format && disk.format !== "raw" && isImageFormat(disk.format) && existsSync(disk.path)) {
         layers.push(...(await backingChain(disk.path, disk.format)).map((l) => l.path));
       }
     }
     for (const f of [parsed.kernel, parsed.initrd, parsed.nvram]) if (f) files.push(f);
-    for (const f of new Set([...files, ...layers])) await makeReachable(f, who, dataDir);
-    for (const f of new Set(layers)) await makeReadable(f, who, dataDir);
+    // Files in parallel (the same directory fixed twice gets the same owner and mode).
+    await Promise.all([...new Set([...files, ...layers])].map((f) => makeReachable(f, who, dataDir)));
+    await Promise.all([...new Set(layers)].map((f) => makeReadable(f, who, dataDir)));
   }
 
   /** The backing chains of a Tandem VM's own qcow2 disks (its overlays), to pin in its XML. */
