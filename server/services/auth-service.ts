@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { ApiTokenInfo, Role, UserInfo } from "../contract/auth";
 import { Role as RoleSchema } from "../contract/auth";
 import type { Db } from "../db/client";
+import { sessionWithUser, tokenWithUser } from "../db/credentials";
 import { AppError } from "../domain/errors";
 import type { DeviceTrust } from "./device-trust";
 import { HashSlots, type SlotLimits } from "./hash-slots";
@@ -169,7 +170,7 @@ export class AuthService {
     if (!cookie || cookie.length > 200) return null;
     const epoch = this.live.epoch;
     const id = sha256(cookie);
-    const s = await this.db.session.findUnique({ where: { id }, include: { user: true } });
+    const s = await sessionWithUser(this.db, id);
     if (!s) return null;
     if (s.expiresAt.getTime() <= Date.now()) {
       await this.db.session.deleteMany({ where: { id } });
@@ -177,8 +178,8 @@ export class AuthService {
     }
     return {
       userId: s.userId,
-      username: s.user.username,
-      role: RoleSchema.parse(s.user.role),
+      username: s.username,
+      role: RoleSchema.parse(s.role),
       via: "session",
       csrfToken: s.csrfToken,
       sessionId: s.id,
@@ -199,7 +200,7 @@ export class AuthService {
   async fromBearer(token: string | undefined): Promise<Principal | null> {
     if (!token || !token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
     const epoch = this.live.epoch;
-    const t = await this.db.apiToken.findUnique({ where: { tokenHash: sha256(token) }, include: { user: true } });
+    const t = await tokenWithUser(this.db, sha256(token));
     if (!t || t.revokedAt || t.expiresAt.getTime() <= Date.now()) return null;
     // lastUsedAt is informational: written at most once a minute per token (a write per API call
     // was the largest single database cost under load), and never waited for.
@@ -210,8 +211,8 @@ export class AuthService {
     }
     return {
       userId: t.userId,
-      username: t.user.username,
-      role: RoleSchema.parse(t.user.role),
+      username: t.username,
+      role: RoleSchema.parse(t.role),
       via: "token",
       tokenId: t.id,
       expiresAt: t.expiresAt.getTime(),

@@ -6,7 +6,9 @@
 // withheld one is in the log under its ref.
 // Under load the log's writes are group-committed: a write joins the batch being gathered while
 // the previous one commits, so N tasks starting or ending together cost one commit, not N (each
-// SQLite commit runs on the event loop). A task still running is read from memory.
+// SQLite commit runs on the event loop). A task still running is read from memory, and so is one
+// that finished lately: a client following its task reads it once more after the end (no other
+// code writes a task row of this process, so the copy is the row).
 import { randomUUID } from "node:crypto";
 import { TaskKind, TaskState, type Task } from "../contract/task";
 import type { Db } from "../db/client";
@@ -58,10 +60,14 @@ type Row = Awaited<ReturnType<Db["task"]["findFirstOrThrow"]>>;
 type RowWrite = () => ReturnType<Db["task"]["update"]>;
 
 export const INTERRUPTED = "interrupted: Tandem stopped before the task finished";
+/** Finished tasks kept for get(), newest last: a follower's last poll comes within seconds. */
+const RECENT_FINISHED = 512;
 
 export class TaskService {
   /** Tasks of this process not yet finished, as last written: what polling clients read. */
   private readonly live = new Map<string, Task>();
+  /** Tasks of this process that finished lately, as recorded (insertion order = age). */
+  private readonly finished = new Map<string, Task>();
   private readonly queue: { write: RowWrite; resolve: (r: Row) => void; reject: (e: unknown) => void }[] = [];
   private committing = false;
 
@@ -94,6 +100,7 @@ export class TaskService {
   /** Adds what became of an interrupted task to its recorded error (the activity log says which). */
   async noteOutcome(id: string, outcome: string): Promise<void> {
     const row = await this.db.task.update({ where: { id }, data: { error: `${INTERRUPTED}; ${outcome}` } });
+    if (this.finished.has(id)) this.rememberFinished(toTask(row));
     this.bus.emit("task:update", toTask(row));
   }
 
@@ -191,7 +198,7 @@ export class TaskService {
   }
 
   async get(id: string): Promise<Task> {
-    const live = this.live.get(id);
+    const live = this.live.get(id) ?? this.finished.get(id);
     if (live) return live;
     const row = await this.db.task.findUnique({ where: { id } });
     if (!row) throw notFound("task", id);
@@ -211,7 +218,17 @@ export class TaskService {
   private publish(row: Row): void {
     const task = toTask(row);
     if (task.state === "running" || task.state === "queued") this.live.set(task.id, task);
+    else {
+      this.live.delete(task.id);
+      this.rememberFinished(task);
+    }
     this.bus.emit("task:update", task);
+  }
+
+  private rememberFinished(task: Task): void {
+    this.finished.delete(task.id);
+    this.finished.set(task.id, task);
+    if (this.finished.size > RECENT_FINISHED) this.finished.delete(this.finished.keys().next().value!);
   }
 
   /** Queues one row write; resolves once its batch has committed. */
