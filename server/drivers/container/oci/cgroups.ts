@@ -98,17 +98,25 @@ export function parseIoStatV2(text: string): { read: number; write: number } {
   return { read, write };
 }
 
-export interface CgroupStats {
+/** What changes from second to second: read by every metrics sample. */
+export interface CgroupCounters {
   cpuTimeNs: number;
   memoryUsageBytes: number;
   /** usage − inactive file cache, what `docker stats` and the kubelet call the working set. */
   memoryWorkingSetBytes: number;
-  memoryLimitBytes: number | null;
-  cpuQuotaCores: number | null;
   pids: number;
   blkReadBytes: number;
   blkWriteBytes: number;
   oomKills: number;
+}
+
+/** The limits in force: they change only when Tandem sets them (a start or a resize). */
+export interface CgroupLimits {
+  memoryLimitBytes: number | null;
+  cpuQuotaCores: number | null;
+}
+
+export interface CgroupStats extends CgroupCounters, CgroupLimits {
   frozen: boolean;
 }
 
@@ -120,58 +128,87 @@ function readOr(file: string, fallback = ""): string {
   }
 }
 
-/** Reads one container's cgroup (relative path like "/tandem/<uuid>"); null when it is gone. */
-export function readCgroupStats(layout: CgroupLayout, rel: string): CgroupStats | null {
+/** One `key value` line's number out of a keyed file, without parsing the rest (memory.stat is ~40 lines). */
+function keyed(text: string, key: string): number | undefined {
+  let re = keyRes.get(key);
+  if (!re) keyRes.set(key, (re = new RegExp(`^${key} (\\d+)$`, "m")));
+  const m = re.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+const keyRes = new Map<string, RegExp>();
+
+const v1File = (layout: CgroupLayout, rel: string) => (ctrl: string, file: string) => {
+  const mount = layout.v1[ctrl];
+  return mount ? path.join(mount, rel, file) : "";
+};
+
+/**
+ * One container's counters (relative path like "/tandem/<uuid>"); null when its cgroup is gone.
+ * Six or seven small files: at 500 containers every second, each read and parse counts.
+ */
+export function readCgroupCounters(layout: CgroupLayout, rel: string): CgroupCounters | null {
   if (layout.mode === "v2") {
     const dir = path.join(layout.unified ?? "/sys/fs/cgroup", rel);
     const cpu = readOr(path.join(dir, "cpu.stat"));
     if (!cpu) return null;
-    const mem = parseFlatKeyed(readOr(path.join(dir, "memory.stat")));
     const usage = Number(readOr(path.join(dir, "memory.current"), "0")) || 0;
-    const inactive = mem.inactive_file ?? 0;
+    const inactive = keyed(readOr(path.join(dir, "memory.stat")), "inactive_file") ?? 0;
     const io = parseIoStatV2(readOr(path.join(dir, "io.stat")));
-    const [quota, period] = readOr(path.join(dir, "cpu.max"), "max 100000").trim().split(/\s+/);
     return {
-      cpuTimeNs: (parseFlatKeyed(cpu).usage_usec ?? 0) * 1000,
+      cpuTimeNs: (keyed(cpu, "usage_usec") ?? 0) * 1000,
       memoryUsageBytes: usage,
       memoryWorkingSetBytes: Math.max(0, usage - inactive),
-      memoryLimitBytes: parseLimit(readOr(path.join(dir, "memory.max"), "max")),
-      cpuQuotaCores: quota && quota !== "max" ? Number(quota) / Number(period || 100000) : null,
       pids: Number(readOr(path.join(dir, "pids.current"), "0")) || 0,
       blkReadBytes: io.read,
       blkWriteBytes: io.write,
-      oomKills: parseFlatKeyed(readOr(path.join(dir, "memory.events"))).oom_kill ?? 0,
-      frozen: parseFlatKeyed(readOr(path.join(dir, "cgroup.events"))).frozen === 1,
+      oomKills: keyed(readOr(path.join(dir, "memory.events")), "oom_kill") ?? 0,
     };
   }
-  const c = (ctrl: string, file: string) => {
-    const mount = layout.v1[ctrl];
-    return mount ? path.join(mount, rel, file) : "";
-  };
+  const c = v1File(layout, rel);
   const cpuText = readOr(c("cpuacct", "cpuacct.usage"));
   if (!cpuText) return null;
-  const mem = parseFlatKeyed(readOr(c("memory", "memory.stat")));
+  const mem = readOr(c("memory", "memory.stat"));
   const usage = Number(readOr(c("memory", "memory.usage_in_bytes"), "0")) || 0;
-  const inactive = mem.total_inactive_file ?? mem.inactive_file ?? 0;
+  const inactive = keyed(mem, "total_inactive_file") ?? keyed(mem, "inactive_file") ?? 0;
   const blk = parseBlkioV1(
     readOr(c("blkio", "blkio.throttle.io_service_bytes_recursive")) ||
       readOr(c("blkio", "blkio.throttle.io_service_bytes")),
   );
-  const quota = Number(readOr(c("cpu", "cpu.cfs_quota_us"), "-1"));
-  const period = Number(readOr(c("cpu", "cpu.cfs_period_us"), "100000")) || 100000;
   return {
     cpuTimeNs: Number(cpuText.trim()) || 0,
     memoryUsageBytes: usage,
     memoryWorkingSetBytes: Math.max(0, usage - inactive),
-    memoryLimitBytes: parseLimit(readOr(c("memory", "memory.limit_in_bytes"), "max")),
-    cpuQuotaCores: quota > 0 ? quota / period : null,
     pids: Number(readOr(c("pids", "pids.current"), "0")) || 0,
     blkReadBytes: blk.read,
     blkWriteBytes: blk.write,
-    oomKills: parseFlatKeyed(readOr(c("memory", "memory.oom_control"))).oom_kill ?? 0,
-    // FREEZING counts: the runtime is mid-pause and the tasks no longer run.
-    frozen: /^(FROZEN|FREEZING)$/.test(readOr(c("freezer", "freezer.state")).trim()),
+    oomKills: keyed(readOr(c("memory", "memory.oom_control")), "oom_kill") ?? 0,
   };
+}
+
+/** The memory limit and CPU quota in force. */
+export function readCgroupLimits(layout: CgroupLayout, rel: string): CgroupLimits {
+  if (layout.mode === "v2") {
+    const dir = path.join(layout.unified ?? "/sys/fs/cgroup", rel);
+    const [quota, period] = readOr(path.join(dir, "cpu.max"), "max 100000").trim().split(/\s+/);
+    return {
+      memoryLimitBytes: parseLimit(readOr(path.join(dir, "memory.max"), "max")),
+      cpuQuotaCores: quota && quota !== "max" ? Number(quota) / Number(period || 100000) : null,
+    };
+  }
+  const c = v1File(layout, rel);
+  const quota = Number(readOr(c("cpu", "cpu.cfs_quota_us"), "-1"));
+  const period = Number(readOr(c("cpu", "cpu.cfs_period_us"), "100000")) || 100000;
+  return {
+    memoryLimitBytes: parseLimit(readOr(c("memory", "memory.limit_in_bytes"), "max")),
+    cpuQuotaCores: quota > 0 ? quota / period : null,
+  };
+}
+
+/** Reads one container's cgroup whole: counters, limits, frozen; null when it is gone. */
+export function readCgroupStats(layout: CgroupLayout, rel: string): CgroupStats | null {
+  const counters = readCgroupCounters(layout, rel);
+  if (!counters) return null;
+  return { ...counters, ...readCgroupLimits(layout, rel), frozen: readCgroupFrozen(layout, rel) };
 }
 
 /** Only whether the cgroup is frozen (one file, not the whole stats pass); false when it is gone. */

@@ -283,6 +283,7 @@ export class ContainerDriver implements GuestDriver {
     await this.locks.run(uuid, async () => {
       if (this.store.get(uuid).creating) throw invalidState("the container is still being created");
       if (procs.isAlive(uuid)) await applyLimitsLive(runtime, this.layout.runtimeId(uuid), size, host.layout);
+      procs.limitsChanged(uuid);
       writeLimits(this.layout.paths(uuid), size);
       this.store.update(uuid, {
         ...(size.vcpus !== undefined ? { vcpus: size.vcpus } : {}),
