@@ -1,16 +1,25 @@
 // Load, the long form (`npm run bench load`): 100 sockets × 20 guests and 50 REST clients for
 // 60 s against one Tandem process; server/test/load-run.ts does the run (the short form of it is
 // server/test/faults/load.int.test.ts, in `npm test`), this file turns its result into rows.
+import { execFileSync } from "node:child_process";
+import path from "node:path";
 import { runLoad } from "../server/test/load-run";
 import { atMost, type Bench, type BenchRow } from "./harness";
 
 const bench: Bench = {
-  title: "Load: 100 sockets × 20 guests + 50 REST clients for 60 s (fake driver, server in its own process)",
+  title:
+    "Load: 100 sockets × 20 guests + 50 REST clients for 60 s (fake driver, server in its own process, bundled as `npm start` runs it)",
   async run() {
     const { default: globalSetup } = await import("../server/test/global-setup");
     const teardown = globalSetup();
+    // The server as `npm start` runs it: the bundle under plain node (scripts/build-server.mjs),
+    // built beside the repo's own so that it resolves node_modules the same way.
+    const root = path.resolve(import.meta.dirname, "..");
+    const bundle = path.join(root, "build/bench/main.mjs");
+    execFileSync(process.execPath, ["scripts/build-server.mjs", bundle], { cwd: root, stdio: "ignore" });
     try {
       const r = await runLoad({
+        serverEntry: [bundle],
         sockets: 100,
         guestsPerSocket: 20,
         restClients: 50,

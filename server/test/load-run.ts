@@ -30,6 +30,11 @@ export interface LoadOptions {
   repeatMs?: number;
   /** Extra node flags for the server (e.g. `--cpu-prof`, `--cpu-prof-dir=/tmp/p` to profile it). */
   serverNodeArgs?: string[];
+  /**
+   * What node runs: the sources through tsx unless told (the bench passes the bundle `npm start`
+   * runs, scripts/build-server.mjs, so that its RSS rows are what a user gets).
+   */
+  serverEntry?: string[];
 }
 
 export interface LoadResult {
@@ -76,7 +81,8 @@ function cpuSeconds(pid: number): number {
 async function startServer(opts: LoadOptions, dir: string): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   copyFileSync(opts.templateDb, path.join(dir, "tandem.db"));
-  const child = spawn(process.execPath, [...(opts.serverNodeArgs ?? []), "--import", "tsx", "server/main.ts"], {
+  const entry = opts.serverEntry ?? ["--import", "tsx", "server/main.ts"];
+  const child = spawn(process.execPath, [...(opts.serverNodeArgs ?? []), ...entry], {
     cwd: ROOT,
     env: {
       ...process.env,
