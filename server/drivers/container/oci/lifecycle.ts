@@ -119,21 +119,15 @@ export class Lifecycle {
     const uuid = rec.uuid;
     const paths = layout.paths(uuid);
     await process.killAndWait(uuid, 0);
-    await process.release(uuid);
-    for (const d of cgroupDirs(this.d.cgroups, layout.cgroupRel(uuid))) {
-      try {
-        if (existsSync(d)) rmSync(d, { recursive: false, force: true });
-      } catch {
-        // crun delete already removed it, or it is busy; reported by tests, not fatal here.
-      }
-    }
-    // The mounts, the netns and veth, and the held ports with the tables are independent of each
-    // other: all go at once, and all settle before anything else is decided (a failure is thrown
-    // only then; the record stays, and counts for the ports again at the next sync).
+    // The init is gone: crun's state with conmon and the cgroups, the mounts, the netns and veth,
+    // and the held ports with the tables are independent of each other now. All go at once, and
+    // all settle before anything else is decided (a failure is thrown only then; the record
+    // stays, and counts for the ports again at the next sync).
+    const released = process.release(uuid).then(() => this.removeCgroups(uuid));
     const synced = this.d.ports
       .leave(uuid)
       .catch((e: unknown) => this.d.log.warn({ err: String(e) }, "port sync failed"));
-    const gone = await Promise.allSettled([rootFs.unmount(uuid), this.d.network.detach(uuid), synced]);
+    const gone = await Promise.allSettled([released, rootFs.unmount(uuid), this.d.network.detach(uuid), synced]);
     const failed = gone.find((r) => r.status === "rejected");
     if (!failed) this.d.store.forget(uuid);
     this.d.ports.left(uuid);
@@ -146,6 +140,17 @@ export class Lifecycle {
     );
     rmSync(paths.dir, { recursive: true, force: true });
     return kept;
+  }
+
+  /** The container's cgroups, where crun's delete left one (it normally removes them). */
+  private removeCgroups(uuid: string): void {
+    for (const d of cgroupDirs(this.d.cgroups, this.d.layout.cgroupRel(uuid))) {
+      try {
+        if (existsSync(d)) rmSync(d, { recursive: false, force: true });
+      } catch {
+        // busy; reported by tests, not fatal here.
+      }
+    }
   }
 
   /** Moves what a delete without purge keeps out of the container's directory (renames only). */
