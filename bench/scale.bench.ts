@@ -98,6 +98,30 @@ const bench: Bench = {
     const ids: string[] = [];
     const rows: BenchRow[] = [];
     const load = () => `load ${os.loadavg()[0]!.toFixed(1)}`;
+    // Everything goes, even after a failure or an interrupt: through the API first, then whatever
+    // the driver still holds, then the bridge, nft table and cgroup parent. Once only.
+    let cleaning: Promise<void> | null = null;
+    const cleanup = () =>
+      (cleaning ??= (async () => {
+        await removeAll(admin, ids.splice(0), concurrency).catch(() => {});
+        // A create still under way (an interrupt does not wait for them) is removed once it is made.
+        for (let round = 0; round < 10; round++) {
+          const left = await ct.list().catch(() => []);
+          for (const g of left) await ct.remove(g.id, { purgeDisks: true }).catch(() => {});
+          if (!left.some((g) => g.state === "creating")) break;
+          await sleep(2000);
+        }
+        await stop();
+        await ct.network.destroy();
+        removeCgroupParent(`tandem-${TAG}`);
+      })());
+    // Ctrl-C or a timeout's SIGTERM during the minutes of creates must not leave 500 containers.
+    const interrupted = (signal: NodeJS.Signals) => {
+      console.error(`scale bench: ${signal}, removing its containers first`);
+      void cleanup().finally(() => process.exit(130));
+    };
+    process.once("SIGINT", interrupted);
+    process.once("SIGTERM", interrupted);
     try {
       await sleep(2000);
       const idleRss = process.memoryUsage().rss / 2 ** 20;
@@ -107,6 +131,7 @@ const bench: Bench = {
         Array.from({ length: n }, (_, i) => i),
         concurrency,
         async (i) => {
+          if (cleaning) throw new Error("interrupted");
           const res = await admin.json<{ guest: Guest; taskId: string }>("POST", "/api/v1/guests", {
             kind: "container",
             name: `scale-${i}`,
@@ -199,12 +224,9 @@ const bench: Bench = {
       });
       return rows;
     } finally {
-      // Everything goes, even after a failure: through the API first, then whatever the driver still holds.
-      await removeAll(admin, ids, concurrency).catch(() => {});
-      for (const g of await ct.list().catch(() => [])) await ct.remove(g.id, { purgeDisks: true }).catch(() => {});
-      await stop();
-      await ct.network.destroy();
-      removeCgroupParent(`tandem-${TAG}`);
+      await cleanup();
+      process.off("SIGINT", interrupted);
+      process.off("SIGTERM", interrupted);
     }
   },
 };

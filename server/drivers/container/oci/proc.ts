@@ -53,13 +53,15 @@ export class ContainerProcs {
   }
 
   private checkAlive(uuid: string): boolean {
-    if (this.hasExitFile(uuid)) return false;
     const known = this.inits.get(uuid);
     if (known) {
+      // That very process, not a zombie: it has not exited, so no exit file can be its (a start
+      // removes the last one before it launches).
       const st = procStat(known.pid);
-      if (st && st.startTime === known.startTime) return st.state !== "Z" && st.state !== "X";
+      if (st && st.startTime === known.startTime && st.state !== "Z" && st.state !== "X") return true;
       this.inits.delete(uuid);
     }
+    if (this.hasExitFile(uuid)) return false;
     const pid = this.readPid(uuid);
     if (!pid) return false;
     const st = procStat(pid);
