@@ -6,12 +6,14 @@
 // withheld one is in the log under its ref.
 // Under load the log's writes are group-committed: a write joins the batch being gathered while
 // the previous one commits, so N tasks starting or ending together cost one commit, not N (each
-// SQLite commit runs on the event loop). A task still running is read from memory, and so is one
-// that finished lately: a client following its task reads it once more after the end (no other
-// code writes a task row of this process, so the copy is the row).
+// SQLite commit runs on the event loop), each as raw SQL (db/task-rows.ts: this service holds
+// the row it writes, so no plan is compiled and nothing read back). A task still running is read
+// from memory, and so is one that finished lately: a client following its task reads it once
+// more after the end (no other code writes a task row of this process, so the copy is the row).
 import { randomUUID } from "node:crypto";
 import { TaskKind, TaskState, type Task } from "../contract/task";
 import type { Db } from "../db/client";
+import { insertTaskRow, updateTaskRow, type TaskRow } from "../db/task-rows";
 import { isAppError, notFound } from "../domain/errors";
 import { publicError } from "../domain/public-error";
 import type { Bus } from "./bus";
@@ -55,9 +57,8 @@ export interface InterruptedTask {
   targetName: string | null;
 }
 
-type Row = Awaited<ReturnType<Db["task"]["findFirstOrThrow"]>>;
 /** One write of a task row, made when its batch commits (Prisma runs a batch as one transaction). */
-type RowWrite = () => ReturnType<Db["task"]["update"]>;
+type RowWrite = () => ReturnType<typeof updateTaskRow>;
 
 export const INTERRUPTED = "interrupted: Tandem stopped before the task finished";
 /** Finished tasks kept for get(), newest last: a follower's last poll comes within seconds. */
@@ -68,7 +69,7 @@ export class TaskService {
   private readonly live = new Map<string, Task>();
   /** Tasks of this process that finished lately, as recorded (insertion order = age). */
   private readonly finished = new Map<string, Task>();
-  private readonly queue: { write: RowWrite; resolve: (r: Row) => void; reject: (e: unknown) => void }[] = [];
+  private readonly queue: { write: RowWrite; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private committing = false;
 
   constructor(
@@ -116,25 +117,36 @@ export class TaskService {
   ): Promise<string> {
     const id = randomUUID();
     const { action } = spec;
+    const now = new Date();
+    // The row as the database has it: updates are written whole from here, nothing read back.
+    let row: TaskRow = {
+      id,
+      userId: actor.userId,
+      username: actor.username,
+      kind: spec.kind,
+      action,
+      params: spec.params ? JSON.stringify(spec.params) : null,
+      targetKind: target.kind,
+      targetId: target.id ?? null,
+      targetName: target.name ?? null,
+      state: "running",
+      progress: 0,
+      message: "",
+      error: null,
+      createdAt: now,
+      startedAt: now,
+      finishedAt: null,
+    };
     // Recorded before the work starts (recovery depends on it): this waits for its batch.
-    const created = await this.write(() =>
-      this.db.task.create({
-        data: {
-          id,
-          userId: actor.userId,
-          username: actor.username,
-          kind: spec.kind,
-          action,
-          params: spec.params ? JSON.stringify(spec.params) : null,
-          targetKind: target.kind,
-          targetId: target.id ?? null,
-          targetName: target.name ?? null,
-          state: "running",
-          startedAt: new Date(),
-        },
-      }),
-    );
-    this.publish(created);
+    await this.write(() => insertTaskRow(this.db, row));
+    this.publish(row);
+    /** Writes the row with `change` applied; the held copy moves on once the database has it. */
+    const update = async (change: Partial<TaskRow>): Promise<TaskRow> => {
+      const next = { ...row, ...change };
+      await this.write(() => updateTaskRow(this.db, next));
+      row = next;
+      return next;
+    };
     // Progress writes are coalesced: the latest value wins, one write in flight at a time.
     let pending: { percent: number; message?: string } | null = null;
     let writing: Promise<void> = Promise.resolve();
@@ -143,16 +155,11 @@ export class TaskService {
         if (!pending) return;
         const p = pending;
         pending = null;
-        const row = await this.write(() =>
-          this.db.task.update({
-            where: { id },
-            data: {
-              progress: Math.max(0, Math.min(100, Math.round(p.percent))),
-              ...(p.message ? { message: p.message } : {}),
-            },
-          }),
-        );
-        this.publish(row);
+        const next = await update({
+          progress: Math.max(0, Math.min(100, Math.round(p.percent))),
+          ...(p.message ? { message: p.message } : {}),
+        });
+        this.publish(next);
       });
     };
     const progress = (percent: number, message?: string) => {
@@ -161,10 +168,8 @@ export class TaskService {
     };
     const setTarget = (t: TaskTarget) => {
       writing = writing.then(async () => {
-        const row = await this.write(() =>
-          this.db.task.update({ where: { id }, data: { targetId: t.id ?? null, targetName: t.name ?? null } }),
-        );
-        if (this.live.has(id)) this.live.set(id, toTask(row));
+        const next = await update({ targetId: t.id ?? null, targetName: t.name ?? null });
+        if (this.live.has(id)) this.live.set(id, toTask(next));
       });
     };
     void (async () => {
@@ -179,18 +184,13 @@ export class TaskService {
         if (shown.ref || !isAppError(e)) this.log.error({ err: e, taskId: id, action, ref: shown.ref }, "task failed");
       }
       await writing.catch(() => {});
-      await this.write(() =>
-        this.db.task.update({
-          where: { id },
-          data: {
-            state: error ? "failed" : "succeeded",
-            progress: error ? undefined : 100,
-            error,
-            finishedAt: new Date(),
-          },
-        }),
-      )
-        .then((row) => this.publish(row))
+      await update({
+        state: error ? "failed" : "succeeded",
+        progress: error ? row.progress : 100,
+        error,
+        finishedAt: new Date(),
+      })
+        .then((done) => this.publish(done))
         .catch((e) => this.log.error({ err: e, taskId: id }, "could not record task result"))
         .finally(() => this.live.delete(id));
     })();
@@ -215,7 +215,7 @@ export class TaskService {
   }
 
   /** Pushes a row to every browser; an unfinished task is kept for get(). */
-  private publish(row: Row): void {
+  private publish(row: TaskRow): void {
     const task = toTask(row);
     if (task.state === "running" || task.state === "queued") this.live.set(task.id, task);
     else {
@@ -232,7 +232,7 @@ export class TaskService {
   }
 
   /** Queues one row write; resolves once its batch has committed. */
-  private write(write: RowWrite): Promise<Row> {
+  private write(write: RowWrite): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ write, resolve, reject });
       if (!this.committing) void this.commit();
@@ -246,15 +246,15 @@ export class TaskService {
       while (this.queue.length) {
         const batch = this.queue.splice(0);
         if (batch.length === 1) {
-          await batch[0]!.write().then(batch[0]!.resolve, batch[0]!.reject);
+          await batch[0]!.write().then(() => batch[0]!.resolve(), batch[0]!.reject);
           continue;
         }
         try {
-          const rows = await this.db.$transaction(batch.map((w) => w.write()));
-          batch.forEach((w, i) => w.resolve(rows[i]!));
+          await this.db.$transaction(batch.map((w) => w.write()));
+          batch.forEach((w) => w.resolve());
         } catch {
           // One failing write must not fail the others: each again on its own, with its own result.
-          for (const w of batch) await w.write().then(w.resolve, w.reject);
+          for (const w of batch) await w.write().then(() => w.resolve(), w.reject);
         }
       }
     } finally {
@@ -289,7 +289,7 @@ function parseParams(raw: string | null): TaskParams {
   }
 }
 
-function toTask(r: Row): Task {
+function toTask(r: TaskRow): Task {
   return {
     id: r.id,
     username: r.username,
