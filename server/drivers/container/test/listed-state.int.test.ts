@@ -1,7 +1,8 @@
-// The guest list answers from what the driver last saw of each container (no file read per
-// container per list): against real conmon + crun, a pause, an init killed under a live conmon
-// (exit file) and an init killed together with its conmon (no exit file: the watchdog) each show
-// in list(), not only in get().
+// What the driver remembers instead of reading it again, against real conmon + crun. The guest
+// list answers from what was last seen of each container: a pause, an init killed under a live
+// conmon (exit file) and an init killed together with its conmon (no exit file: the watchdog)
+// each show in list(), not only in get(). The metrics sample keeps the cgroup limits it read:
+// a live resize shows in the next sample.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -40,6 +41,16 @@ describe.skipIf(!HAVE_BACKEND)("container list state (conmon + crun)", () => {
     expect((await env.driver.list()).find((x) => x.id === g.id)?.state).toBe("running");
     await env.driver.remove(g.id, { purgeDisks: true });
     expect((await env.driver.list()).find((x) => x.id === g.id)).toBeUndefined();
+  });
+
+  it("samples the new limits after a live resize", async () => {
+    const g = await env.driver.create(env.spec({ command: ["sleep", "1000"], vcpus: 1, memoryMiB: 64 }), () => {});
+    const [a] = await env.driver.sample([g.id]);
+    expect(a).toMatchObject({ cpuCount: 1, memoryLimitBytes: 64 * 2 ** 20 });
+    await env.driver.resize(g.id, { vcpus: 0.5, memoryMiB: 96 });
+    const [b] = await env.driver.sample([g.id]);
+    expect(b).toMatchObject({ cpuCount: 0.5, memoryLimitBytes: 96 * 2 ** 20 });
+    await env.driver.remove(g.id, { purgeDisks: true });
   });
 
   it("lists an init killed under a live conmon as crashed", async () => {
