@@ -11,7 +11,10 @@ describe("network helpers", () => {
     expect(allocateIp(s, ["10.89.0.2", "10.89.0.4"])).toBe("10.89.0.3");
     const tiny = parseSubnet("10.1.1.0/29");
     expect(() => allocateIp(tiny, ["10.1.1.2", "10.1.1.3", "10.1.1.4", "10.1.1.5", "10.1.1.6"])).toThrow(
-      /no free address/,
+      expect.objectContaining({
+        code: "INSUFFICIENT_RESOURCES",
+        message: expect.stringMatching(/10\.1\.1\.0\/29 has no free address left: all 5 are in use/),
+      }),
     );
     expect(() => parseSubnet("10.1.1.0")).toThrow(/must look like/);
     expect(() => parseSubnet("10.1.1.0/31")).toThrow(/between/);

@@ -6,6 +6,7 @@
 // veth pinned to its own MAC and IPv4 address), both rewritten together in one atomic `nft -f`.
 // Published ports are also held open on the host by port-holder.ts, which serves local clients.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { AppError } from "../../../domain/errors";
 import { PortHolder, portKey, type HeldPort } from "./port-holder";
 import { run } from "./run";
 
@@ -54,7 +55,11 @@ export function allocateIp(subnet: Subnet, used: Iterable<string>): string {
     const ip = intToIp(subnet.network + i);
     if (!taken.has(ip)) return ip;
   }
-  throw new Error("the container subnet has no free address left");
+  // A limit a user meets at scale (a /24 holds 253 containers): said as such, with the way out.
+  throw new AppError(
+    "INSUFFICIENT_RESOURCES",
+    `the container subnet ${intToIp(subnet.network)}/${subnet.prefix} has no free address left: all ${subnet.size - 3} are in use (TANDEM_CONTAINER_SUBNET sets a larger one)`,
+  );
 }
 
 /** True when two CIDRs share any address. */
