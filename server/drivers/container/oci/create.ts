@@ -99,9 +99,10 @@ export class Creator {
       progress({ percent: 10, message: "preparing network" });
       const netMode = rec.network.mode;
       if (rec.idRange) {
-        // The netns is made by crun at each start (process-control.ts); only the address now.
-        const ip = netMode === "bridge" ? await this.allocate(uuid) : null;
-        rec = store.update(uuid, { network: { mode: netMode, netns: null, hostVeth: null, ip } });
+        // The netns is made by crun at each start (process-control.ts); only the address now
+        // (saved by allocate: the planned record has no netns, veth or address yet).
+        if (netMode === "bridge") await this.allocate(uuid);
+        rec = store.get(uuid);
       } else if (netMode === "bridge") {
         const ip = await this.allocate(uuid);
         const { netns, hostVeth } = await network.attach(uuid, ip);
