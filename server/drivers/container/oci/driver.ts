@@ -169,26 +169,16 @@ export class ContainerDriver implements GuestDriver {
     return p.uuid;
   }
 
-  /** The state now, from what the kernel says (and remembered for the list). */
-  private stateOf(rec: ContainerRecord): GuestState {
-    const { procs, lifecycle } = this.parts;
-    const seen = rec.creating ? null : procs.observe(rec.uuid);
-    return deriveState(rec, {
-      transition: lifecycle.transition(rec.uuid),
-      alive: !!seen?.alive,
-      frozen: () => !!seen?.frozen,
-    });
-  }
-
   /**
-   * The state as last seen, from memory: what the list shows. Every change of a container's
-   * process is seen when it happens (its action or the supervisor reports it through changed(),
-   * conmon's exit file is watched) and the watchdog looks at every container wanted running once
-   * a second, so an init killed together with its conmon shows stopped within that second.
+   * The state now, from what the kernel says (and remembered); with `lastSeen`, as last seen,
+   * from memory: what the list shows. Every change of a container's process is seen when it
+   * happens (its action or the supervisor reports it through changed(), conmon's exit file is
+   * watched) and the watchdog looks at every container wanted running once a second, so an init
+   * killed together with its conmon shows stopped within that second.
    */
-  private listedStateOf(rec: ContainerRecord): GuestState {
+  private stateOf(rec: ContainerRecord, lastSeen = false): GuestState {
     const { procs, lifecycle } = this.parts;
-    const seen = rec.creating ? null : procs.lastSeen(rec.uuid);
+    const seen = rec.creating ? null : lastSeen ? procs.lastSeen(rec.uuid) : procs.observe(rec.uuid);
     return deriveState(rec, {
       transition: lifecycle.transition(rec.uuid),
       alive: !!seen?.alive,
@@ -209,7 +199,7 @@ export class ContainerDriver implements GuestDriver {
 
   async list(): Promise<DriverGuest[]> {
     await this.ensureReady();
-    return this.store.all().map((r) => toDriverGuest(r, this.opts.hostId, this.listedStateOf(r)));
+    return this.store.all().map((r) => toDriverGuest(r, this.opts.hostId, this.stateOf(r, true)));
   }
 
   async get(id: string): Promise<DriverGuest> {
