@@ -4,7 +4,7 @@
 // per container. Opt-in (`npm run bench -- scale`): it takes minutes and most of the machine.
 // TANDEM_SCALE_N and TANDEM_SCALE_CONCURRENCY override the count and the create concurrency.
 import { execFileSync } from "node:child_process";
-import { readFileSync, statfsSync } from "node:fs";
+import { readdirSync, readFileSync, statfsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
@@ -125,6 +125,7 @@ const bench: Bench = {
     try {
       await sleep(2000);
       const idleRss = process.memoryUsage().rss / 2 ** 20;
+      const idleFds = readdirSync("/proc/self/fd").length;
 
       const t0 = performance.now();
       await inPool(
@@ -202,6 +203,19 @@ const bench: Bench = {
         unit: "MiB",
         baseline: { name: "same server idle, before the creates", value: idleRss },
         note: "server and bench client in one process; target ≤ 400 MiB",
+      });
+
+      // What N running containers cost the server when nobody asks anything: the watchdog's
+      // look at each container every second and the metrics ticks, over 10 s.
+      const idle0 = process.cpuUsage();
+      const idleT0 = performance.now();
+      await sleep(10_000);
+      const idleCpu = process.cpuUsage(idle0);
+      rows.push({
+        name: `server CPU with ${n} running, no requests`,
+        value: ((idleCpu.user + idleCpu.system) / 1000 / (performance.now() - idleT0)) * 100,
+        unit: "% of a core",
+        note: `over 10 s: the supervisor's watchdog (one /proc read per container each second) and the 1 s metrics ticks; open fds ${readdirSync("/proc/self/fd").length} (idle ${idleFds}); ${load()}`,
       });
 
       const rss = ids.map((id) => conmonRssKiB(path.join(ct.debugPaths(id).dir, "conmon.pid")));
