@@ -3,8 +3,13 @@
 // burst of N packets to one socket (a metrics tick's points, guest and task updates) cost N
 // writev system calls; under 100 watching sockets they were the largest single cost on the
 // event loop. Corking the TCP socket around the transport's send makes it one.
-// This reaches into engine.io's transport (`send`) and ws's TCP socket (`_socket`): both are
-// checked before use, and without them sending works as before, one call per frame.
+// A burst was still cut in two or more: engine.io hands the transport the first packet at once
+// (the transport is idle) and the rest only after that write's callback, and every broadcast
+// arriving while the socket is idle (each action's task:update and guest:upsert go to all sockets)
+// was a write of its own to every socket. So the connection's flush is deferred to the end of the
+// event-loop turn (setImmediate): everything queued for a socket in one turn is one write.
+// This reaches into engine.io's socket (`flush`) and transport (`send`) and ws's TCP socket
+// (`_socket`): all are checked before use, and without them sending works as before.
 import type { Socket as NetSocket } from "node:net";
 
 interface CorkableTransport {
@@ -16,7 +21,25 @@ interface CorkableTransport {
 
 interface EngineConnection {
   transport: CorkableTransport;
+  flush?: () => void;
   on(event: "upgrade", fn: (transport: CorkableTransport) => void): void;
+}
+
+/** Coalesces a websocket connection's flushes within one event-loop turn into one. */
+function deferFlush(conn: EngineConnection): void {
+  if (typeof conn.flush !== "function") return;
+  const flush = conn.flush.bind(conn);
+  let scheduled = false;
+  conn.flush = () => {
+    // Polling answers a waiting request: nothing to coalesce there.
+    if (conn.transport?.name !== "websocket") return flush();
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      flush(); // engine.io's own checks: a connection closed meanwhile sends nothing
+    });
+  };
 }
 
 function batch(transport: CorkableTransport): void {
@@ -37,6 +60,7 @@ function batch(transport: CorkableTransport): void {
 
 /** Batches each websocket's bursts, now and after a polling connection upgrades. */
 export function batchWebsocketWrites(conn: EngineConnection): void {
+  deferFlush(conn);
   batch(conn.transport);
   conn.on("upgrade", batch);
 }
