@@ -12,4 +12,7 @@ bash scripts/migrate.sh
 # Its own container bridge and subnet, so it never meets a developer's running Tandem.
 export TANDEM_CONTAINER_BRIDGE=tdme2e0 TANDEM_CONTAINER_SUBNET=10.231.13.0/24
 export NODE_ENV=production
-exec tsx server/main.ts
+# The same bundle under plain node that `npm start` runs (scripts/build-server.mjs), so the
+# browser tests exercise what users run, not the tsx development path.
+node scripts/build-server.mjs build/e2e/main.mjs >/dev/null
+exec node build/e2e/main.mjs
