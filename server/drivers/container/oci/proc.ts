@@ -19,7 +19,7 @@ import {
 import type { ContainerLayout } from "./layout";
 
 /** What was last seen of a container; `frozen` null: not read since it was last seen alive. */
-export interface Seen {
+interface Seen {
   alive: boolean;
   frozen: boolean | null;
 }
