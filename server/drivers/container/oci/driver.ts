@@ -43,6 +43,9 @@ import { GiB, sweepTrash } from "./writable-layer";
 export type { ContainerSample } from "./stats";
 export type { ContainerDriverOptions } from "./options";
 
+/** Containers sampled in one synchronous pass (~6 small files each). */
+const SAMPLE_CHUNK = 64;
+
 export interface ContainerDetails {
   guest: DriverGuest;
   record: ContainerRecord;
@@ -297,9 +300,18 @@ export class ContainerDriver implements GuestDriver {
 
   // ---------------------------------------------------------------- stats, consoles, exec, logs
 
+  /**
+   * One sample of each container, SAMPLE_CHUNK at a time with the event loop let through in
+   * between: at 500 containers the ~3,000 file reads of one pass held it ~50–100 ms every second.
+   */
   async sample(ids: string[]): Promise<ContainerSample[]> {
     const { procs, host } = await this.ensureReady();
-    return sampleContainers(ids, this.store, procs, host.memTotalBytes);
+    const out: ContainerSample[] = [];
+    for (let i = 0; i < ids.length; i += SAMPLE_CHUNK) {
+      if (i > 0) await new Promise((r) => setImmediate(r));
+      out.push(...sampleContainers(ids.slice(i, i + SAMPLE_CHUNK), this.store, procs, host.memTotalBytes));
+    }
+    return out;
   }
 
   async openConsole(id: string, size: TermSize): Promise<ConsoleStream> {

@@ -50,6 +50,9 @@ describe.skipIf(!HAVE_BACKEND)("container list state (conmon + crun)", () => {
     await env.driver.resize(g.id, { vcpus: 0.5, memoryMiB: 96 });
     const [b] = await env.driver.sample([g.id]);
     expect(b).toMatchObject({ cpuCount: 0.5, memoryLimitBytes: 96 * 2 ** 20 });
+    // Sampled in chunks: a container past the first chunks is still sampled (unknown ids are skipped).
+    const far = await env.driver.sample([...Array.from({ length: 200 }, (_, i) => `nope-${i}`), g.id]);
+    expect(far.map((x) => x.id)).toEqual([g.id]);
     await env.driver.remove(g.id, { purgeDisks: true });
   });
 
