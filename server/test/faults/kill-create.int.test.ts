@@ -216,16 +216,18 @@ describe.skipIf(!haveLibvirt())("kill -9 mid VM create (libvirt)", () => {
     }
   });
 
+  // The one process a demo VM's create runs: `qemu-img create` of its overlay (the first on its
+  // base in a Tandem process; later ones are written from its bytes, and the size and backing
+  // chain are no longer read back with `qemu-img info`).
   it("while creating its disk: the task failed, no domain, no process", async () => {
     disk.push(await killDuringDisk("?create *", "disk"));
-    disk.push(await killDuringDisk("?info *", "disk2"));
     for (const d of disk) expect(d.leftovers.filter((x) => !x.startsWith("directory"))).toEqual([]);
   });
 
   // LibvirtDriver makes vms/<uuid>/ before the domain exists; its first listing after a restart
   // sweeps directories that no domain owns.
   it("while creating its disk: no orphan directory or disk either", () => {
-    expect(disk.length).toBe(2);
+    expect(disk.length).toBe(1);
     for (const d of disk) expect(d.leftovers).toEqual([]);
   });
 
