@@ -388,16 +388,4 @@ export class Network {
     });
     if (this.hasBridge()) await run(["ip", "link", "del", this.cfg.bridge]);
   }
-
-  /** Host-side veth counters: what the container received is what the host end sent. */
-  static readCounters(hostVeth: string): { rx: number; tx: number } {
-    const read = (f: string) => {
-      try {
-        return Number(readFileSync(`/sys/class/net/${hostVeth}/statistics/${f}`, "utf8")) || 0;
-      } catch {
-        return 0;
-      }
-    };
-    return { rx: read("tx_bytes"), tx: read("rx_bytes") };
-  }
 }
