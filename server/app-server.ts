@@ -20,6 +20,7 @@ import { buildOpenApi } from "./http/openapi";
 import { consoleRoutes } from "./http/routes/consoles";
 import { guestRoutes } from "./http/routes/guests";
 import { miscRoutes } from "./http/routes/misc";
+import { networkRoutes } from "./http/routes/networks";
 import { prometheusRoutes } from "./http/routes/prometheus";
 import { API_SECURITY_HEADERS, pageSecurityHeaders } from "./http/security-headers";
 import { clientOf, HSTS_HEADER, readCookie, trustedProxies } from "./transport-shared/connection";
@@ -38,6 +39,7 @@ import { LiveConnections } from "./services/live-connections";
 import { DriverRegistry } from "./services/driver-registry";
 import { HostService } from "./services/host-service";
 import { ImageService } from "./services/image-service";
+import { NetworkService } from "./services/network-service";
 import { assembleGuestServices, type Services } from "./services";
 import { TaskService } from "./services/task-service";
 import type { GuestKind } from "./contract/guest";
@@ -156,12 +158,21 @@ export async function startTandem(opts: {
     log,
   );
 
+  // No realizer is registered yet: the rows and the API come first (issue 12, step 1); the VM
+  // and container drivers add theirs when they can set a network up.
+  const networks = new NetworkService(db, {
+    taken: [{ cidr: config.containerSubnet, what: "the container subnet (TANDEM_CONTAINER_SUBNET)" }],
+    log,
+  });
+  await networks.ensureDefault();
+
   const services: Services = {
     auth,
     guests,
     snapshots,
     consoles,
     images,
+    networks,
     tasks,
     host,
     metrics,
@@ -199,6 +210,7 @@ export async function startTandem(opts: {
     ...sessionRoutes(services),
     ...tokenAndUserRoutes(services),
     ...guestRoutes(services),
+    ...networkRoutes(services),
     ...consoleRoutes(services),
     ...miscRoutes(services, openapi),
     ...prometheusRoutes(registry),

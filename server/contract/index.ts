@@ -7,6 +7,7 @@ export * from "./guest-extras";
 export * from "./host";
 export * from "./image";
 export * from "./metrics";
+export * from "./network";
 export * from "./responses";
 export * from "./result";
 export * from "./states";

@@ -20,6 +20,7 @@ import type { HostService } from "./host-service";
 import type { ImageService } from "./image-service";
 import type { LiveConnections } from "./live-connections";
 import type { Logger } from "./logger";
+import type { NetworkService } from "./network-service";
 import type { ClientInfo } from "./principal";
 import { SnapshotService } from "./snapshot-service";
 import { TaskRecovery } from "./task-recovery";
@@ -31,6 +32,8 @@ export interface Services {
   snapshots: SnapshotService;
   consoles: ConsoleService;
   images: ImageService;
+  /** Networks VMs and containers plug into (rows, validation, realizers). */
+  networks: NetworkService;
   tasks: TaskService;
   host: HostService;
   metrics: MetricsService;
