@@ -11,7 +11,10 @@
         "src/events.cc",
         "src/stream.cc",
         "src/stats.cc",
-        "src/network.cc"
+        "src/network.cc",
+        "src/storage.cc",
+        "src/volume.cc",
+        "src/devices.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "include_dirs": ["../common"],

@@ -1,19 +1,25 @@
 // Connecting to libvirtd and the Connection object: host queries, domain listing, lookup and
-// define, stats, event subscription and networks (addressed by name).
+// define, stats, event subscription, networks (addressed by name), storage pools (by name) and
+// volumes (by pool + name, or by path).
 import {
   closeReasonName,
   domainStateName,
+  networkUpdateCommand,
+  networkUpdateSection,
   statsGroupsMask,
   type CloseReasonName,
   type DomainStateName,
+  type NetworkUpdateCommandName,
+  type NetworkUpdateSectionName,
   type StatsGroupName,
 } from "./constants";
 import { Domain } from "./domain";
 import { subscribeDomainEvents, type DomainEvent } from "./events";
 import { load } from "./loader";
 import type { Flags, NativeConnection } from "./native";
-import { NetworkOp } from "./ops.gen";
-import type { DhcpLease, DomainStatsRecord, NameUuid, NetworkInfo } from "./shapes";
+import { NetworkOp, StoragePoolOp } from "./ops.gen";
+import type { DhcpLease, DomainStatsRecord, NameUuid, NetworkInfo, StoragePoolInfo, StorageVolInfo } from "./shapes";
+import { toPoolInfo, toVolInfo } from "./storage";
 
 export interface DomainDetails {
   domain: Domain;
@@ -170,5 +176,113 @@ export class Connection {
    */
   networkGetDHCPLeases(name: string, mac: string | null = null): Promise<DhcpLease[]> {
     return this.n.networkGetDHCPLeases(name, mac);
+  }
+  /**
+   * virNetworkUpdate: `command` one element of `section` (e.g. add_last a dns_host
+   * `<host ip='10.0.0.5'><hostname>web</hostname></host>`) without restarting the network.
+   * flags: NetworkUpdateFlag.LIVE | CONFIG (CURRENT = live if running, else config). parentIndex
+   * picks the <ip> element for the DHCP sections (-1: the one whose subnet fits).
+   */
+  networkUpdate(
+    name: string,
+    command: NetworkUpdateCommandName,
+    section: NetworkUpdateSectionName,
+    xml: string,
+    flags: Flags = 0,
+    parentIndex = -1,
+  ): Promise<void> {
+    const cmd = networkUpdateCommand(command);
+    const sec = networkUpdateSection(section);
+    return this.n.networkUpdate(name, cmd, sec, parentIndex, xml, flags);
+  }
+
+  // storage pools -------------------------------------------------------------------------
+  /** Every pool with state, sizes, type and target path, in one worker round. */
+  listStoragePools(): Promise<StoragePoolInfo[]> {
+    return this.n.listStoragePools(0).then((l) => l.map(toPoolInfo));
+  }
+  storagePoolGetInfo(name: string): Promise<StoragePoolInfo> {
+    return this.n.storagePoolGetInfo(name).then(toPoolInfo);
+  }
+  /** A persistent pool, neither built nor started. */
+  storagePoolDefineXML(xml: string, flags: Flags = 0): Promise<NameUuid> {
+    return this.n.storagePoolDefineXML(xml, flags);
+  }
+  /** A transient pool, started at once. */
+  storagePoolCreateXML(xml: string, flags: Flags = 0): Promise<NameUuid> {
+    return this.n.storagePoolCreateXML(xml, flags);
+  }
+  /** Starts a defined pool. */
+  storagePoolCreate(name: string, flags: Flags = 0): Promise<void> {
+    return this.n.storagePoolOp(name, StoragePoolOp.CREATE, flags);
+  }
+  /** Makes the pool's storage (a dir pool: its directory); flags: StoragePoolBuildFlag. */
+  storagePoolBuild(name: string, flags: Flags = 0): Promise<void> {
+    return this.n.storagePoolOp(name, StoragePoolOp.BUILD, flags);
+  }
+  /** Stops the pool (its volumes stay on disk). */
+  storagePoolDestroy(name: string): Promise<void> {
+    return this.n.storagePoolOp(name, StoragePoolOp.DESTROY);
+  }
+  storagePoolUndefine(name: string): Promise<void> {
+    return this.n.storagePoolOp(name, StoragePoolOp.UNDEFINE);
+  }
+  /** Rescans the pool's volumes and sizes (after changes made outside libvirt). */
+  storagePoolRefresh(name: string): Promise<void> {
+    return this.n.storagePoolOp(name, StoragePoolOp.REFRESH);
+  }
+  /** Removes the pool's storage (a dir pool: its empty directory); the pool must be stopped. */
+  storagePoolDelete(name: string, flags: Flags = 0): Promise<void> {
+    return this.n.storagePoolOp(name, StoragePoolOp.DELETE, flags);
+  }
+  storagePoolSetAutostart(name: string, on: boolean): Promise<void> {
+    return this.n.storagePoolOp(name, on ? StoragePoolOp.AUTOSTART_ON : StoragePoolOp.AUTOSTART_OFF);
+  }
+  storagePoolGetXMLDesc(name: string, flags: Flags = 0): Promise<string> {
+    return this.n.storagePoolGetXMLDesc(name, flags);
+  }
+
+  // storage volumes -----------------------------------------------------------------------
+  listStorageVolumes(pool: string): Promise<StorageVolInfo[]> {
+    return this.n.listStorageVolumes(pool).then((l) => l.map(toVolInfo));
+  }
+  storageVolGetInfo(pool: string, name: string): Promise<StorageVolInfo> {
+    return this.n.storageVolGetInfo(pool, name).then(toVolInfo);
+  }
+  /** The volume at a host path (e.g. a domain disk's source), with its pool's name. */
+  storageVolLookupByPath(path: string): Promise<StorageVolInfo> {
+    return this.n.storageVolLookupByPath(path).then(toVolInfo);
+  }
+  /** A new volume from `<volume>` XML (name, capacity, target format); flags: StorageVolCreateFlag. */
+  storageVolCreateXML(pool: string, xml: string, flags: Flags = 0): Promise<StorageVolInfo> {
+    return this.n.storageVolCreateXML(pool, xml, flags).then(toVolInfo);
+  }
+  /** A new volume in `pool` holding a copy of srcPool/srcName, converted to the XML's format. */
+  storageVolCreateXMLFrom(
+    pool: string,
+    xml: string,
+    srcPool: string,
+    srcName: string,
+    flags: Flags = 0,
+  ): Promise<StorageVolInfo> {
+    return this.n.storageVolCreateXMLFrom(pool, xml, srcPool, srcName, flags).then(toVolInfo);
+  }
+  storageVolDelete(pool: string, name: string, flags: Flags = 0): Promise<void> {
+    return this.n.storageVolDelete(pool, name, flags);
+  }
+  /**
+   * Sets the volume's capacity in bytes; resolves with its info afterwards. libvirt refuses a
+   * smaller size unless flags has StorageVolResizeFlag.SHRINK. A running guest using the volume
+   * does not see the change: use Domain.blockResize for that.
+   */
+  storageVolResize(pool: string, name: string, capacity: number, flags: Flags = 0): Promise<StorageVolInfo> {
+    return this.n.storageVolResize(pool, name, capacity, flags).then(toVolInfo);
+  }
+  storageVolGetXMLDesc(pool: string, name: string, flags: Flags = 0): Promise<string> {
+    return this.n.storageVolGetXMLDesc(pool, name, flags);
+  }
+  /** Streams a local file into an existing volume (the daemon may be remote); resolves with the bytes sent. */
+  storageVolUpload(pool: string, name: string, filePath: string): Promise<number> {
+    return this.n.storageVolUpload(pool, name, filePath);
   }
 }

@@ -167,6 +167,109 @@ export const InterfaceAddressSource = {
   ARP: 2,
 } as const;
 
+/** virNetworkXMLFlags. */
+export const NetworkXMLFlag = {
+  INACTIVE: 1,
+} as const;
+
+/** virNetworkUpdateCommand: what networkUpdate does with the XML snippet. */
+export const NetworkUpdateCommand = {
+  MODIFY: 1,
+  DELETE: 2,
+  ADD_LAST: 3,
+  ADD_FIRST: 4,
+} as const;
+
+/** virNetworkUpdateSection: which part of <network> networkUpdate changes. */
+export const NetworkUpdateSection = {
+  BRIDGE: 1,
+  DOMAIN: 2,
+  IP: 3,
+  IP_DHCP_HOST: 4,
+  IP_DHCP_RANGE: 5,
+  FORWARD: 6,
+  FORWARD_INTERFACE: 7,
+  FORWARD_PF: 8,
+  PORTGROUP: 9,
+  DNS_HOST: 10,
+  DNS_TXT: 11,
+  DNS_SRV: 12,
+} as const;
+
+/** virNetworkUpdateFlags: the running network, its persistent config, or both. */
+export const NetworkUpdateFlag = {
+  CURRENT: 0,
+  LIVE: 1,
+  CONFIG: 2,
+} as const;
+
+/** virDomainDeviceModifyFlags: attach/detach/update on the running domain, its config, or both. */
+export const DeviceModifyFlag = {
+  CURRENT: 0,
+  LIVE: 1,
+  CONFIG: 2,
+  FORCE: 4,
+} as const;
+
+/** virDomainBlockResizeFlags. */
+export const BlockResizeFlag = {
+  BYTES: 1,
+} as const;
+
+/** virStoragePoolState. */
+export const StoragePoolState = {
+  INACTIVE: 0,
+  BUILDING: 1,
+  RUNNING: 2,
+  DEGRADED: 3,
+  INACCESSIBLE: 4,
+} as const;
+
+/** virStoragePoolBuildFlags. */
+export const StoragePoolBuildFlag = {
+  NEW: 0,
+  REPAIR: 1,
+  RESIZE: 2,
+  NO_OVERWRITE: 4,
+  OVERWRITE: 8,
+} as const;
+
+/** virStorageXMLFlags. */
+export const StorageXMLFlag = {
+  INACTIVE: 1,
+} as const;
+
+/** virStorageVolType. */
+export const StorageVolType = {
+  FILE: 0,
+  BLOCK: 1,
+  DIR: 2,
+  NETWORK: 3,
+  NETDIR: 4,
+  PLOOP: 5,
+} as const;
+
+/** virStorageVolCreateFlags. */
+export const StorageVolCreateFlag = {
+  PREALLOC_METADATA: 1,
+  REFLINK: 2,
+  VALIDATE: 4,
+} as const;
+
+/** virStorageVolDeleteFlags. */
+export const StorageVolDeleteFlag = {
+  NORMAL: 0,
+  ZEROED: 1,
+  WITH_SNAPSHOTS: 2,
+} as const;
+
+/** virStorageVolResizeFlags. */
+export const StorageVolResizeFlag = {
+  ALLOCATE: 1,
+  DELTA: 2,
+  SHRINK: 4,
+} as const;
+
 /** virConnectCloseReason: why the connection closed. */
 export const CloseReason = {
   ERROR: 0,

@@ -1,7 +1,17 @@
 // libvirt's numeric constants (generated from its headers into constants.gen.ts) and the
-// lower-case names Tandem uses for them: state, event and close-reason names, stats groups and
-// address sources.
-import { CloseReason, DomainEventType, DomainState, InterfaceAddressSource, StatsGroup } from "./constants.gen";
+// lower-case names Tandem uses for them: state, event and close-reason names, stats groups,
+// address sources, pool states, volume types and networkUpdate's commands and sections.
+import {
+  CloseReason,
+  DomainEventType,
+  DomainState,
+  InterfaceAddressSource,
+  NetworkUpdateCommand,
+  NetworkUpdateSection,
+  StatsGroup,
+  StoragePoolState,
+  StorageVolType,
+} from "./constants.gen";
 
 export * from "./constants.gen";
 
@@ -10,6 +20,10 @@ export type DomainEventName = Lowercase<keyof typeof DomainEventType>;
 export type StatsGroupName = keyof typeof StatsGroup;
 export type InterfaceAddressSourceName = Lowercase<keyof typeof InterfaceAddressSource>;
 export type CloseReasonName = Lowercase<keyof typeof CloseReason>;
+export type StoragePoolStateName = Lowercase<keyof typeof StoragePoolState>;
+export type StorageVolTypeName = Lowercase<keyof typeof StorageVolType>;
+export type NetworkUpdateCommandName = Lowercase<keyof typeof NetworkUpdateCommand>;
+export type NetworkUpdateSectionName = Lowercase<keyof typeof NetworkUpdateSection>;
 
 const lower = <T extends Record<string, number>>(o: T) =>
   new Map<number, Lowercase<keyof T & string>>(
@@ -18,10 +32,14 @@ const lower = <T extends Record<string, number>>(o: T) =>
 const stateNames = lower(DomainState);
 const eventNames = lower(DomainEventType);
 const closeNames = lower(CloseReason);
+const poolStateNames = lower(StoragePoolState);
+const volTypeNames = lower(StorageVolType);
 
 export const domainStateName = (s: number): DomainStateName => stateNames.get(s) ?? "nostate";
 export const domainEventName = (e: number): DomainEventName | "unknown" => eventNames.get(e) ?? "unknown";
 export const closeReasonName = (r: number): CloseReasonName => closeNames.get(r) ?? "error";
+export const storagePoolStateName = (s: number): StoragePoolStateName | "unknown" => poolStateNames.get(s) ?? "unknown";
+export const storageVolTypeName = (t: number): StorageVolTypeName | "unknown" => volTypeNames.get(t) ?? "unknown";
 
 /** The bit mask virConnectGetAllDomainStats takes for these groups; throws on an unknown name. */
 export function statsGroupsMask(groups: readonly StatsGroupName[]): number {
@@ -34,10 +52,20 @@ export function statsGroupsMask(groups: readonly StatsGroupName[]): number {
   return mask >>> 0;
 }
 
-/** The virDomainInterfaceAddressesSource number of a source name; throws on an unknown one. */
-export function interfaceAddressSource(source: InterfaceAddressSourceName): number {
-  const key = String(source).toUpperCase();
-  if (source !== key.toLowerCase() || !Object.hasOwn(InterfaceAddressSource, key))
-    throw new TypeError(`unknown address source '${String(source)}'`);
-  return InterfaceAddressSource[key as keyof typeof InterfaceAddressSource];
+/** The number of `name` (a lower-case key) in `table`; TypeError naming `what` otherwise. */
+function codeOf(table: Record<string, number>, name: string, what: string): number {
+  const key = String(name).toUpperCase();
+  if (name !== key.toLowerCase() || !Object.hasOwn(table, key))
+    throw new TypeError(`unknown ${what} '${String(name)}'`);
+  return table[key]!;
 }
+
+/** The virDomainInterfaceAddressesSource number of a source name; throws on an unknown one. */
+export const interfaceAddressSource = (source: InterfaceAddressSourceName): number =>
+  codeOf(InterfaceAddressSource, source, "address source");
+/** virNetworkUpdateCommand of a name ("add_last", "delete", ...); throws on an unknown one. */
+export const networkUpdateCommand = (c: NetworkUpdateCommandName): number =>
+  codeOf(NetworkUpdateCommand, c, "network update command");
+/** virNetworkUpdateSection of a name ("dns_host", "ip_dhcp_host", ...); throws on an unknown one. */
+export const networkUpdateSection = (s: NetworkUpdateSectionName): number =>
+  codeOf(NetworkUpdateSection, s, "network update section");

@@ -1,7 +1,9 @@
-// A domain handle: lifecycle, XML, state, consoles, snapshots and guest addresses. Name, UUID
-// and id are cached in the handle; every other call is one worker round in the addon.
+// A domain handle: lifecycle, XML, state, consoles, snapshots, guest addresses and device
+// hotplug. Name, UUID and id are cached in the handle; every other call is one worker round in
+// the addon.
 import { Console } from "./console";
 import {
+  BlockResizeFlag,
   ConsoleFlag,
   domainStateName,
   interfaceAddressSource,
@@ -128,5 +130,29 @@ export class Domain {
   /** virDomainInterfaceAddresses: the running guest's NICs and addresses from `source`. */
   interfaceAddresses(source: InterfaceAddressSourceName = "lease"): Promise<DomainInterface[]> {
     return this.n.interfaceAddresses(interfaceAddressSource(source));
+  }
+
+  /** virDomainAttachDeviceFlags: a <disk>, <interface>, ... ; flags: DeviceModifyFlag.LIVE | CONFIG. */
+  attachDevice(xml: string, flags: Flags = 0): Promise<void> {
+    return this.n.attachDeviceFlags(xml, flags);
+  }
+  /**
+   * virDomainDetachDeviceFlags: the device matching `xml`. A live detach needs the guest to
+   * release the device; libvirt waits a few seconds and resolves even if the guest has not yet.
+   */
+  detachDevice(xml: string, flags: Flags = 0): Promise<void> {
+    return this.n.detachDeviceFlags(xml, flags);
+  }
+  /** virDomainUpdateDeviceFlags: change a device in place (NIC link state, cdrom media, ...). */
+  updateDevice(xml: string, flags: Flags = 0): Promise<void> {
+    return this.n.updateDeviceFlags(xml, flags);
+  }
+  /** virDomainDetachDeviceAlias: the device with <alias name=...> (user aliases start "ua-"). */
+  detachDeviceAlias(alias: string, flags: Flags = 0): Promise<void> {
+    return this.n.detachDeviceAlias(alias, flags);
+  }
+  /** virDomainBlockResize: grows a running guest's disk (target "vda" or source path) to `bytes`. */
+  blockResize(disk: string, bytes: number): Promise<void> {
+    return this.n.blockResize(disk, bytes, BlockResizeFlag.BYTES);
   }
 }

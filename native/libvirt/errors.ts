@@ -37,6 +37,8 @@ export function isLibvirtError(e: unknown): e is LibvirtError {
 const hasCode = (e: unknown, ...codes: number[]) => isLibvirtError(e) && codes.includes(e.code);
 export const isNoDomain = (e: unknown) => hasCode(e, ErrorCode.NO_DOMAIN);
 export const isNoNetwork = (e: unknown) => hasCode(e, ErrorCode.NO_NETWORK);
+export const isNoStoragePool = (e: unknown) => hasCode(e, ErrorCode.NO_STORAGE_POOL);
+export const isNoStorageVol = (e: unknown) => hasCode(e, ErrorCode.NO_STORAGE_VOL);
 export const isNoSnapshot = (e: unknown) => hasCode(e, ErrorCode.NO_DOMAIN_SNAPSHOT);
 /** The domain's state refuses the call (e.g. suspend a shut-off domain). */
 export const isOperationInvalid = (e: unknown) => hasCode(e, ErrorCode.OPERATION_INVALID);

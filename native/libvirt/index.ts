@@ -3,9 +3,10 @@
 //   errors.ts      LibvirtError and the predicates callers branch on (error-codes.gen.ts)
 //   constants.ts   libvirt's flags and enums (constants.gen.ts) and their lower-case names
 //   loader.ts      finding and loading the addon; library version
-//   connection.ts  connect() and Connection: host, domain lookup/define, stats, networks
+//   connection.ts  connect() and Connection: host, domain lookup/define, stats, networks,
+//                  storage pools and volumes (storage.ts shapes their records)
 //   events.ts      domain lifecycle/reboot event subscription
-//   domain.ts      Domain: lifecycle, XML, state, snapshots, guest addresses
+//   domain.ts      Domain: lifecycle, XML, state, snapshots, guest addresses, device hotplug
 //   console.ts     Console: a domain's serial console as a stream
 //   shapes.ts      the plain result objects
 // native.ts types the raw addon and ops.gen.ts holds the op codes shared with src/ops.h; both
@@ -18,24 +19,39 @@ export {
   isNoDomain,
   isNoNetwork,
   isNoSnapshot,
+  isNoStoragePool,
+  isNoStorageVol,
   isOperationInvalid,
 } from "./errors";
 export {
+  BlockResizeFlag,
   CloseReason,
   ConsoleFlag,
   CreateFlag,
   DefineFlag,
   DestroyFlag,
+  DeviceModifyFlag,
   DomainEventType,
   DomainState,
   InterfaceAddressSource,
   ListFlag,
+  NetworkUpdateCommand,
+  NetworkUpdateFlag,
+  NetworkUpdateSection,
+  NetworkXMLFlag,
   ShutdownFlag,
   SnapshotCreateFlag,
   SnapshotDeleteFlag,
   SnapshotRevertFlag,
   StatsFlag,
   StatsGroup,
+  StoragePoolBuildFlag,
+  StoragePoolState,
+  StorageVolCreateFlag,
+  StorageVolDeleteFlag,
+  StorageVolResizeFlag,
+  StorageVolType,
+  StorageXMLFlag,
   UndefineFlag,
   XMLFlag,
   domainEventName,
@@ -44,7 +60,11 @@ export {
   type DomainEventName,
   type DomainStateName,
   type InterfaceAddressSourceName,
+  type NetworkUpdateCommandName,
+  type NetworkUpdateSectionName,
   type StatsGroupName,
+  type StoragePoolStateName,
+  type StorageVolTypeName,
 } from "./constants";
 export { formatVersion, libraryVersion } from "./loader";
 export { Connection, connect, type ConnectOptions, type DomainDetails } from "./connection";
@@ -60,5 +80,7 @@ export type {
   NameUuid,
   NetworkInfo,
   SnapshotDetails,
+  StoragePoolInfo,
+  StorageVolInfo,
   TypedParamValue,
 } from "./shapes";

@@ -49,6 +49,11 @@ export interface NativeDomain {
   snapshotCurrentName(): Promise<string | null>;
   listSnapshotsDetailed(flags?: Flags, xmlFlags?: Flags): Promise<SnapshotDetails[]>;
   interfaceAddresses(source: number): Promise<DomainInterface[]>;
+  attachDeviceFlags(xml: string, flags?: Flags): Promise<void>;
+  detachDeviceFlags(xml: string, flags?: Flags): Promise<void>;
+  updateDeviceFlags(xml: string, flags?: Flags): Promise<void>;
+  detachDeviceAlias(alias: string, flags?: Flags): Promise<void>;
+  blockResize(disk: string, size: number, flags?: Flags): Promise<void>;
 }
 export interface NativeStream {
   write(data: Uint8Array | string): number;
@@ -100,6 +105,59 @@ export interface NativeConnection {
   networkOp(name: string, op: number): Promise<void>;
   networkGetXMLDesc(name: string, flags?: Flags): Promise<string>;
   networkGetDHCPLeases(name: string, mac: string | null): Promise<DhcpLease[]>;
+  /** command, section: NetworkUpdateCommand, NetworkUpdateSection (constants.gen.ts). */
+  networkUpdate(
+    name: string,
+    command: number,
+    section: number,
+    parentIndex: number,
+    xml: string,
+    flags?: Flags,
+  ): Promise<void>;
+  listStoragePools(flags?: Flags): Promise<NativePoolInfo[]>;
+  storagePoolGetInfo(name: string): Promise<NativePoolInfo>;
+  storagePoolDefineXML(xml: string, flags?: Flags): Promise<NameUuid>;
+  storagePoolCreateXML(xml: string, flags?: Flags): Promise<NameUuid>;
+  /** op: a StoragePoolOp (ops.gen.ts). */
+  storagePoolOp(name: string, op: number, flags?: Flags): Promise<void>;
+  storagePoolGetXMLDesc(name: string, flags?: Flags): Promise<string>;
+  listStorageVolumes(pool: string): Promise<NativeVolInfo[]>;
+  storageVolGetInfo(pool: string, name: string): Promise<NativeVolInfo>;
+  storageVolLookupByPath(path: string): Promise<NativeVolInfo>;
+  storageVolCreateXML(pool: string, xml: string, flags?: Flags): Promise<NativeVolInfo>;
+  storageVolCreateXMLFrom(
+    pool: string,
+    xml: string,
+    srcPool: string,
+    srcName: string,
+    flags?: Flags,
+  ): Promise<NativeVolInfo>;
+  storageVolDelete(pool: string, name: string, flags?: Flags): Promise<void>;
+  storageVolResize(pool: string, name: string, capacity: number, flags?: Flags): Promise<NativeVolInfo>;
+  storageVolGetXMLDesc(pool: string, name: string, flags?: Flags): Promise<string>;
+  storageVolUpload(pool: string, name: string, filePath: string): Promise<number>;
+}
+/** A pool as the addon reports it: libvirt's state number and the XML storage.ts reads. */
+export interface NativePoolInfo extends NameUuid {
+  active: boolean;
+  persistent: boolean;
+  autostart: boolean;
+  /** virStoragePoolState; -1 when unknown. */
+  state: number;
+  capacity: number;
+  allocation: number;
+  available: number;
+  xml: string;
+}
+export interface NativeVolInfo {
+  name: string;
+  key: string;
+  path: string;
+  pool: string;
+  /** virStorageVolType; -1 when unknown. */
+  type: number;
+  capacity: number;
+  allocation: number;
 }
 export interface NativeBinding {
   open(

@@ -11,6 +11,18 @@ export const NetworkOp = {
   AUTOSTART_OFF: 4,
 } as const;
 
+/** Connection.storagePoolOp(name, op, flags): what to do to the named pool. kDelete removes the pool's storage (e.g. its directory); flags go to build/create/refresh/delete. */
+export const StoragePoolOp = {
+  CREATE: 0,
+  BUILD: 1,
+  DESTROY: 2,
+  UNDEFINE: 3,
+  REFRESH: 4,
+  DELETE: 5,
+  AUTOSTART_ON: 6,
+  AUTOSTART_OFF: 7,
+} as const;
+
 /** The console stream's callback (type, payload): what happened on the stream. */
 export const StreamEvent = {
   DATA: 0,

@@ -1,5 +1,7 @@
 // The plain objects the addon resolves with, as the public API hands them on: domain info,
-// stats records, networks and their DHCP leases, guest interfaces, snapshots.
+// stats records, networks and their DHCP leases, storage pools and volumes, guest interfaces,
+// snapshots.
+import type { StoragePoolStateName, StorageVolTypeName } from "./constants";
 
 export interface DomainInfo {
   state: number;
@@ -57,4 +59,32 @@ export interface SnapshotDetails {
   /** virDomainSnapshotGetXMLDesc: <domainsnapshot> with creationTime, state, parent, ... */
   xml: string;
   current: boolean;
+}
+/** A storage pool as listStoragePools/storagePoolGetInfo report it (sizes in bytes). */
+export interface StoragePoolInfo extends NameUuid {
+  active: boolean;
+  persistent: boolean;
+  autostart: boolean;
+  /** virStoragePoolState by name; "unknown" when libvirt could not say. */
+  state: StoragePoolStateName | "unknown";
+  capacity: number;
+  allocation: number;
+  available: number;
+  /** The pool's backend, <pool type=...>: dir, fs, logical, disk, iscsi, rbd, zfs, ... */
+  type: string;
+  /** <target><path>: where the pool's volumes appear on the host; null when it has none. */
+  targetPath: string | null;
+}
+/** A storage volume (sizes in bytes). */
+export interface StorageVolInfo {
+  name: string;
+  /** libvirt's unique key (for file volumes, the path). */
+  key: string;
+  path: string;
+  /** The pool it lives in. */
+  pool: string;
+  /** virStorageVolType by name; "unknown" when libvirt could not say. */
+  type: StorageVolTypeName | "unknown";
+  capacity: number;
+  allocation: number;
 }

@@ -86,6 +86,59 @@ const libvirtTables = {
     prefix: "VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_",
     keys: "LEASE AGENT ARP",
   },
+  NetworkXMLFlag: { doc: "virNetworkXMLFlags.", prefix: "VIR_NETWORK_XML_", keys: "INACTIVE" },
+  NetworkUpdateCommand: {
+    doc: "virNetworkUpdateCommand: what networkUpdate does with the XML snippet.",
+    prefix: "VIR_NETWORK_UPDATE_COMMAND_",
+    keys: "MODIFY DELETE ADD_LAST ADD_FIRST",
+  },
+  NetworkUpdateSection: {
+    doc: "virNetworkUpdateSection: which part of <network> networkUpdate changes.",
+    prefix: "VIR_NETWORK_SECTION_",
+    keys: "BRIDGE DOMAIN IP IP_DHCP_HOST IP_DHCP_RANGE FORWARD FORWARD_INTERFACE FORWARD_PF PORTGROUP DNS_HOST DNS_TXT DNS_SRV",
+  },
+  NetworkUpdateFlag: {
+    doc: "virNetworkUpdateFlags: the running network, its persistent config, or both.",
+    prefix: "VIR_NETWORK_UPDATE_AFFECT_",
+    keys: "CURRENT LIVE CONFIG",
+  },
+  DeviceModifyFlag: {
+    doc: "virDomainDeviceModifyFlags: attach/detach/update on the running domain, its config, or both.",
+    prefix: "VIR_DOMAIN_",
+    keys: "CURRENT=AFFECT_CURRENT LIVE=AFFECT_LIVE CONFIG=AFFECT_CONFIG FORCE=DEVICE_MODIFY_FORCE",
+  },
+  BlockResizeFlag: { doc: "virDomainBlockResizeFlags.", prefix: "VIR_DOMAIN_BLOCK_RESIZE_", keys: "BYTES" },
+  StoragePoolState: {
+    doc: "virStoragePoolState.",
+    prefix: "VIR_STORAGE_POOL_",
+    keys: "INACTIVE BUILDING RUNNING DEGRADED INACCESSIBLE",
+  },
+  StoragePoolBuildFlag: {
+    doc: "virStoragePoolBuildFlags.",
+    prefix: "VIR_STORAGE_POOL_BUILD_",
+    keys: "NEW REPAIR RESIZE NO_OVERWRITE OVERWRITE",
+  },
+  StorageXMLFlag: { doc: "virStorageXMLFlags.", prefix: "VIR_STORAGE_XML_", keys: "INACTIVE" },
+  StorageVolType: {
+    doc: "virStorageVolType.",
+    prefix: "VIR_STORAGE_VOL_",
+    keys: "FILE BLOCK DIR NETWORK NETDIR PLOOP",
+  },
+  StorageVolCreateFlag: {
+    doc: "virStorageVolCreateFlags.",
+    prefix: "VIR_STORAGE_VOL_CREATE_",
+    keys: "PREALLOC_METADATA REFLINK VALIDATE",
+  },
+  StorageVolDeleteFlag: {
+    doc: "virStorageVolDeleteFlags.",
+    prefix: "VIR_STORAGE_VOL_DELETE_",
+    keys: "NORMAL ZEROED WITH_SNAPSHOTS",
+  },
+  StorageVolResizeFlag: {
+    doc: "virStorageVolResizeFlags.",
+    prefix: "VIR_STORAGE_VOL_RESIZE_",
+    keys: "ALLOCATE DELTA SHRINK",
+  },
   CloseReason: {
     doc: "virConnectCloseReason: why the connection closed.",
     prefix: "VIR_CONNECT_CLOSE_REASON_",

@@ -22,6 +22,14 @@ bool LvErr::Capture() {
   return false;
 }
 
+bool LvErr::Custom(const std::string& msg) {
+  set = true;
+  code = -1;
+  domain = 0;
+  message = msg;
+  return false;
+}
+
 AddonData* Data(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
 
 Napi::Value MakeError(Napi::Env env, const LvErr& e) {
@@ -134,6 +142,42 @@ Napi::Function ArgFunction(const Napi::CallbackInfo& info, size_t i, const char*
   if (info.Length() <= i || !info[i].IsFunction())
     throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a function");
   return info[i].As<Napi::Function>();
+}
+
+double ArgInteger(const Napi::CallbackInfo& info, size_t i, const char* what, double lo, double hi) {
+  if (info.Length() <= i || !info[i].IsNumber())
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
+  double d = info[i].As<Napi::Number>().DoubleValue();
+  if (!IsIntegerIn(d, lo, hi))
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be an integer in " + std::to_string((long long)lo) +
+                                               ".." + std::to_string((long long)hi));
+  return d;
+}
+
+Napi::Object NameUuidObj(Napi::Env env, const NameUuid& n) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("name", n.name);
+  o.Set("uuid", n.uuid);
+  return o;
+}
+
+Napi::Value StringResult(Napi::Env env, virConnectPtr c, std::function<char*(LvErr&, bool*)> fn) {
+  auto out = std::make_shared<std::string>();
+  return RunAsync(
+      env,
+      [fn, out](LvErr& e) {
+        bool failed = false;
+        char* s = fn(e, &failed);
+        if (failed) return false;
+        *out = s ? s : "";
+        free(s);
+        return true;
+      },
+      [out](Napi::Env env) { return Napi::String::New(env, *out); }, {HoldConn(c)});
+}
+
+Napi::Value VoidResult(Napi::Env env, virConnectPtr c, std::function<bool(LvErr&)> fn) {
+  return RunAsync(env, fn, nullptr, {HoldConn(c)});
 }
 
 Release HoldConn(virConnectPtr c) {

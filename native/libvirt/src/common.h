@@ -32,6 +32,8 @@ struct LvErr {
   std::string str1;
   // Always returns false so that `return e.Capture();` reads naturally in a failing branch.
   bool Capture();
+  // A failure outside libvirt (e.g. opening a local file): code -1, like LibvirtError's SYSTEM.
+  bool Custom(const std::string& msg);
 };
 
 struct AddonData {
@@ -59,6 +61,17 @@ unsigned int ArgFlags(const Napi::CallbackInfo& info, size_t i);
 uint32_t ArgUint(const Napi::CallbackInfo& info, size_t i, const char* what);
 double ArgNumber(const Napi::CallbackInfo& info, size_t i, const char* what, double dflt);
 Napi::Function ArgFunction(const Napi::CallbackInfo& info, size_t i, const char* what);
+// An integer in [lo, hi] (TypeError otherwise); a byte count passes lo 0, hi 2^53-1.
+double ArgInteger(const Napi::CallbackInfo& info, size_t i, const char* what, double lo, double hi);
+
+// Shared by the by-name calls on networks, pools and volumes (network.cc, storage.cc, volume.cc).
+struct NameUuid {
+  std::string name, uuid;
+};
+Napi::Object NameUuidObj(Napi::Env env, const NameUuid& n);
+// Resolves with the malloc'd string `fn` returns (freed here); `fn` sets *failed after capturing.
+Napi::Value StringResult(Napi::Env env, virConnectPtr c, std::function<char*(LvErr&, bool*)> fn);
+Napi::Value VoidResult(Napi::Env env, virConnectPtr c, std::function<bool(LvErr&)> fn);
 
 struct ConnState {
   virConnectPtr conn = nullptr;
@@ -106,6 +119,24 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value NetworkOp(const Napi::CallbackInfo& info);
   Napi::Value NetworkGetXMLDesc(const Napi::CallbackInfo& info);
   Napi::Value NetworkGetDHCPLeases(const Napi::CallbackInfo& info);
+  Napi::Value NetworkUpdate(const Napi::CallbackInfo& info);
+  // storage pools (storage.cc)
+  Napi::Value ListStoragePools(const Napi::CallbackInfo& info);
+  Napi::Value StoragePoolGetInfo(const Napi::CallbackInfo& info);
+  Napi::Value StoragePoolDefineXML(const Napi::CallbackInfo& info);
+  Napi::Value StoragePoolCreateXML(const Napi::CallbackInfo& info);
+  Napi::Value StoragePoolOp(const Napi::CallbackInfo& info);
+  Napi::Value StoragePoolGetXMLDesc(const Napi::CallbackInfo& info);
+  // storage volumes (volume.cc)
+  Napi::Value ListStorageVolumes(const Napi::CallbackInfo& info);
+  Napi::Value StorageVolGetInfo(const Napi::CallbackInfo& info);
+  Napi::Value StorageVolLookupByPath(const Napi::CallbackInfo& info);
+  Napi::Value StorageVolCreateXML(const Napi::CallbackInfo& info);
+  Napi::Value StorageVolCreateXMLFrom(const Napi::CallbackInfo& info);
+  Napi::Value StorageVolDelete(const Napi::CallbackInfo& info);
+  Napi::Value StorageVolResize(const Napi::CallbackInfo& info);
+  Napi::Value StorageVolGetXMLDesc(const Napi::CallbackInfo& info);
+  Napi::Value StorageVolUpload(const Napi::CallbackInfo& info);
 };
 
 class Domain : public Napi::ObjectWrap<Domain> {
@@ -151,6 +182,14 @@ class Domain : public Napi::ObjectWrap<Domain> {
   Napi::Value ListSnapshotsDetailed(const Napi::CallbackInfo& info);
   Napi::Value InterfaceAddresses(const Napi::CallbackInfo& info);
   Napi::Value Rename(const Napi::CallbackInfo& info);
+  // devices.cc: hotplug and live disk resize
+  enum class DeviceAction { kAttach, kDetach, kUpdate };
+  Napi::Value Device(const Napi::CallbackInfo& info, DeviceAction op);
+  Napi::Value AttachDeviceFlags(const Napi::CallbackInfo& info) { return Device(info, DeviceAction::kAttach); }
+  Napi::Value DetachDeviceFlags(const Napi::CallbackInfo& info) { return Device(info, DeviceAction::kDetach); }
+  Napi::Value UpdateDeviceFlags(const Napi::CallbackInfo& info) { return Device(info, DeviceAction::kUpdate); }
+  Napi::Value DetachDeviceAlias(const Napi::CallbackInfo& info);
+  Napi::Value BlockResize(const Napi::CallbackInfo& info);
 
   virDomainPtr dom_ = nullptr;
   ConnRef cs_;

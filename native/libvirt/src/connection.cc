@@ -1,5 +1,6 @@
 // The Connection object: open/close, host queries, domain listing/lookup/define and the
-// registration points for events and stats. Networks live in network.cc.
+// registration points for events and stats. Networks live in network.cc, storage pools in
+// storage.cc, volumes in volume.cc.
 #include "common.h"
 
 namespace tlv {
@@ -31,6 +32,22 @@ Napi::Function Connection::Define(Napi::Env env) {
           InstanceMethod("networkOp", &Connection::NetworkOp),
           InstanceMethod("networkGetXMLDesc", &Connection::NetworkGetXMLDesc),
           InstanceMethod("networkGetDHCPLeases", &Connection::NetworkGetDHCPLeases),
+          InstanceMethod("networkUpdate", &Connection::NetworkUpdate),
+          InstanceMethod("listStoragePools", &Connection::ListStoragePools),
+          InstanceMethod("storagePoolGetInfo", &Connection::StoragePoolGetInfo),
+          InstanceMethod("storagePoolDefineXML", &Connection::StoragePoolDefineXML),
+          InstanceMethod("storagePoolCreateXML", &Connection::StoragePoolCreateXML),
+          InstanceMethod("storagePoolOp", &Connection::StoragePoolOp),
+          InstanceMethod("storagePoolGetXMLDesc", &Connection::StoragePoolGetXMLDesc),
+          InstanceMethod("listStorageVolumes", &Connection::ListStorageVolumes),
+          InstanceMethod("storageVolGetInfo", &Connection::StorageVolGetInfo),
+          InstanceMethod("storageVolLookupByPath", &Connection::StorageVolLookupByPath),
+          InstanceMethod("storageVolCreateXML", &Connection::StorageVolCreateXML),
+          InstanceMethod("storageVolCreateXMLFrom", &Connection::StorageVolCreateXMLFrom),
+          InstanceMethod("storageVolDelete", &Connection::StorageVolDelete),
+          InstanceMethod("storageVolResize", &Connection::StorageVolResize),
+          InstanceMethod("storageVolGetXMLDesc", &Connection::StorageVolGetXMLDesc),
+          InstanceMethod("storageVolUpload", &Connection::StorageVolUpload),
       });
 }
 

@@ -1,6 +1,6 @@
 // The Domain handle: lifecycle calls, XML/info/state, consoles and guest addresses (snapshots:
-// snapshots.cc). Each call takes its own libvirt reference for the worker, so free() while a call
-// runs is safe.
+// snapshots.cc, device hotplug: devices.cc). Each call takes its own libvirt reference for the
+// worker, so free() while a call runs is safe.
 #include "common.h"
 
 namespace tlv {
@@ -45,6 +45,11 @@ Napi::Function Domain::Define(Napi::Env env) {
                          InstanceMethod("listSnapshotsDetailed", &Domain::ListSnapshotsDetailed),
                          InstanceMethod("interfaceAddresses", &Domain::InterfaceAddresses),
                          InstanceMethod("rename", &Domain::Rename),
+                         InstanceMethod("attachDeviceFlags", &Domain::AttachDeviceFlags),
+                         InstanceMethod("detachDeviceFlags", &Domain::DetachDeviceFlags),
+                         InstanceMethod("updateDeviceFlags", &Domain::UpdateDeviceFlags),
+                         InstanceMethod("detachDeviceAlias", &Domain::DetachDeviceAlias),
+                         InstanceMethod("blockResize", &Domain::BlockResize),
                      });
 }
 

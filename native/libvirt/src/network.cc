@@ -1,41 +1,8 @@
 // Networks, addressed by name. They are rarely touched, so each call looks its network up inside
-// the worker and frees it there.
+// the worker and frees it there (pools and volumes do the same: storage.cc, volume.cc).
 #include "common.h"
 
 namespace tlv {
-
-namespace {
-struct NameUuid {
-  std::string name, uuid;
-};
-
-Napi::Object NameUuidObj(Napi::Env env, const NameUuid& n) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("name", n.name);
-  o.Set("uuid", n.uuid);
-  return o;
-}
-
-Napi::Value StringResult(Napi::Env env, virConnectPtr c, std::function<char*(LvErr&, bool*)> fn) {
-  auto out = std::make_shared<std::string>();
-  return RunAsync(
-      env,
-      [fn, out](LvErr& e) {
-        bool failed = false;
-        char* s = fn(e, &failed);
-        if (failed) return false;
-        *out = s ? s : "";
-        free(s);
-        return true;
-      },
-      [out](Napi::Env env) { return Napi::String::New(env, *out); }, {HoldConn(c)});
-}
-
-Napi::Value VoidResult(Napi::Env env, virConnectPtr c, std::function<bool(LvErr&)> fn) {
-  return RunAsync(env, fn, nullptr, {HoldConn(c)});
-}
-}  // namespace
-
 
 Napi::Value Connection::ListNetworks(const Napi::CallbackInfo& info) {
   unsigned int flags = ArgFlags(info, 0);
@@ -223,6 +190,27 @@ Napi::Value Connection::NetworkGetDHCPLeases(const Napi::CallbackInfo& info) {
         return a;
       },
       {HoldConn(c)});
+}
+
+// networkUpdate(name, command, section, parentIndex, xml, flags): virNetworkUpdate — add, modify or
+// delete one element (a DNS host, a DHCP static host, ...) of a network, live and/or in its config,
+// without restarting it. parentIndex picks the <ip> for DHCP sections (-1 = the first that fits).
+Napi::Value Connection::NetworkUpdate(const Napi::CallbackInfo& info) {
+  std::string name = ArgString(info, 0, "name");
+  unsigned int command = ArgUint(info, 1, "command");
+  unsigned int section = ArgUint(info, 2, "section");
+  int parentIndex = static_cast<int>(ArgInteger(info, 3, "parentIndex", -1, INT32_MAX));
+  std::string xml = ArgString(info, 4, "xml");
+  unsigned int flags = ArgFlags(info, 5);
+  virConnectPtr c = Check(info.Env());
+  return VoidResult(info.Env(), c, [c, name, command, section, parentIndex, xml, flags](LvErr& e) {
+    virNetworkPtr n = virNetworkLookupByName(c, name.c_str());
+    if (n == nullptr) return e.Capture();
+    int r = virNetworkUpdate(n, command, section, parentIndex, xml.c_str(), flags);
+    if (r < 0) e.Capture();
+    virNetworkFree(n);
+    return r == 0;
+  });
 }
 
 }  // namespace tlv

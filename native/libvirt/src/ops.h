@@ -15,6 +15,19 @@ enum class NetworkOp : int {
   kAutostartOff = 4,
 };
 
+// Connection.storagePoolOp(name, op, flags): what to do to the named pool. kDelete removes the
+// pool's storage (e.g. its directory); flags go to build/create/refresh/delete.
+enum class StoragePoolOp : int {
+  kCreate = 0,
+  kBuild = 1,
+  kDestroy = 2,
+  kUndefine = 3,
+  kRefresh = 4,
+  kDelete = 5,
+  kAutostartOn = 6,
+  kAutostartOff = 7,
+};
+
 // The console stream's callback (type, payload): what happened on the stream.
 enum class StreamEvent : int {
   kData = 0,    // payload: a Buffer with bytes from the guest

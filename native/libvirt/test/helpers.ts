@@ -58,7 +58,7 @@ export function tinyDomainXml(name: string, opts: { kernel?: string | null; disk
 </domain>`;
 }
 
-/** Destroys and undefines every domain and network whose name starts with RUN. */
+/** Destroys and undefines every domain, network and storage pool whose name starts with RUN. */
 export async function sweep(conn: Connection | null): Promise<void> {
   if (conn && !conn.isClosed()) {
     for (const d of await conn.listAllDomains().catch(() => [])) {
@@ -71,6 +71,14 @@ export async function sweep(conn: Connection | null): Promise<void> {
       if (!n.name.startsWith(RUN)) continue;
       await conn.networkDestroy(n.name).catch(() => undefined);
       await conn.networkUndefine(n.name).catch(() => undefined);
+    }
+    for (const p of await conn.listStoragePools().catch(() => [])) {
+      if (!p.name.startsWith(RUN)) continue;
+      // Volumes first, while the pool runs: the directory removal below catches the rest.
+      for (const v of await conn.listStorageVolumes(p.name).catch(() => []))
+        await conn.storageVolDelete(p.name, v.name).catch(() => undefined);
+      await conn.storagePoolDestroy(p.name).catch(() => undefined);
+      await conn.storagePoolUndefine(p.name).catch(() => undefined);
     }
   }
   for (const f of readdirSync(tmpdir()))
