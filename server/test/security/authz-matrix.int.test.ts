@@ -45,7 +45,14 @@ let vnc: Awaited<ReturnType<typeof startVncStandIn>>;
 let who: Principals;
 let admin: Client;
 /** Shared targets of refused requests: they must be untouched at the end. */
-let shared: { guest: Guest; taskId: string; imageId: string; tokenId: string; victimId: string };
+let shared: {
+  guest: Guest;
+  taskId: string;
+  imageId: string;
+  tokenId: string;
+  victimId: string;
+  networkId: string;
+};
 let seq = 0;
 const uniq = (p: string) => `${p}-${++seq}-${Math.random().toString(36).slice(2, 6)}`;
 const sockets: TestSocket[] = [];
@@ -59,7 +66,15 @@ beforeAll(async () => {
   const img = await upload(admin, uniq("shared-img"));
   const victim = await server.services.auth.createUser(uniq("victim"), "victim-password", "viewer");
   const tok = await server.services.auth.createToken(who.users.admin.id, "shared");
-  shared = { guest: created.guest, taskId: created.taskId, imageId: img, tokenId: tok.info.id, victimId: victim.id };
+  const net = await isolatedNetwork("shared");
+  shared = {
+    guest: created.guest,
+    taskId: created.taskId,
+    imageId: img,
+    tokenId: tok.info.id,
+    victimId: victim.id,
+    networkId: net,
+  };
   await snapshotDriver().createSnapshot(shared.guest.id, "base");
 });
 
@@ -90,6 +105,11 @@ async function stoppedGuest(): Promise<Guest> {
   );
   await until(async () => (await server.services.guests.get(res.guest.id)).state === "stopped", 5000, 10);
   return server.services.guests.get(res.guest.id);
+}
+
+/** An isolated network without addresses: as many as the matrix needs, none clashing. */
+async function isolatedNetwork(prefix: string): Promise<string> {
+  return (await server.services.networks.create("admin", { name: uniq(prefix), type: "isolated", ipv4: null })).id;
 }
 
 async function upload(c: Client, name: string): Promise<string> {
@@ -243,6 +263,23 @@ const fixtures: Record<string, Fixture> = {
       return { path: `/api/v1/guests/${g()}/snapshots/${name}` };
     },
   },
+  "GET /api/v1/networks": { ok: 200, req: () => ({ path: "/api/v1/networks" }) },
+  "POST /api/v1/networks": {
+    ok: 201,
+    req: (c) => ({ path: "/api/v1/networks", body: { name: uniq(c.allowed ? "net" : "denied"), type: "isolated" } }),
+  },
+  "GET /api/v1/networks/:id": { ok: 200, req: () => ({ path: `/api/v1/networks/${shared.networkId}` }) },
+  "PATCH /api/v1/networks/:id": {
+    ok: 200,
+    req: async (c) => ({
+      path: `/api/v1/networks/${c.allowed ? await isolatedNetwork("patched") : shared.networkId}`,
+      body: { dnsNames: false },
+    }),
+  },
+  "DELETE /api/v1/networks/:id": {
+    ok: 204,
+    req: async (c) => ({ path: `/api/v1/networks/${c.allowed ? await isolatedNetwork("doomed") : shared.networkId}` }),
+  },
   "GET /api/v1/guests/:id/logs": { ok: 200, req: () => ({ path: `/api/v1/guests/${g()}/logs?tail=10` }) },
   "GET /api/v1/host": { ok: 200, req: () => ({ path: "/api/v1/host" }) },
   "GET /api/v1/host/metrics": { ok: 200, req: () => ({ path: "/api/v1/host/metrics" }) },
@@ -366,6 +403,8 @@ describe("REST matrix", () => {
     expect((await server.services.auth.listTokens(who.users.admin.id)).some((t) => t.id === shared.tokenId)).toBe(true);
     expect((await server.services.images.get(shared.imageId)).id).toBe(shared.imageId);
     expect((await snapshotDriver().listSnapshots(shared.guest.id)).some((s) => s.name === "base")).toBe(true);
+    expect((await server.services.networks.get(shared.networkId)).dnsNames).toBe(true);
+    expect((await server.services.networks.list()).some((n) => n.name.startsWith("denied-"))).toBe(false);
     // The admin's own session survived every refused sign-out.
     expect((await who.admin.raw("GET", "/api/v1/session")).status).toBe(200);
   });

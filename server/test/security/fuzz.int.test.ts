@@ -33,6 +33,7 @@ const UPLOAD_LIMIT = 128 * 1024;
 let server: CustomServer;
 let who: Principals;
 let guestIds: string[] = [];
+let networkIds: string[] = [];
 const protoBefore = Object.getOwnPropertyNames(Object.prototype).sort();
 const stats = {
   rest: new Map<number, number>(),
@@ -78,6 +79,7 @@ async function refreshGuests() {
     });
   }
   guestIds = (await server.services.guests.list()).map((g) => g.id);
+  networkIds = (await server.services.networks.list()).map((n) => n.id);
 }
 
 async function signIn(role: "viewer" | "operator" | "admin"): Promise<string> {
@@ -121,6 +123,22 @@ const validBodies: Record<string, Record<string, unknown>[]> = {
   "PATCH /api/v1/guests/:id": [{ tags: ["x", "y"], notes: "n" }],
   "POST /api/v1/guests/:id/actions": [{ action: "pause" }, { action: "stop" }, { action: "start" }],
   "POST /api/v1/guests/:id/snapshots": [{ name: "s1", description: "d" }],
+  "POST /api/v1/networks": [
+    {
+      name: "fz-net",
+      type: "nat",
+      ipv4: { subnet: "10.253.0.0/24", gateway: "10.253.0.1", dhcp: { start: "10.253.0.10", end: "10.253.0.99" } },
+      ipv6: { subnet: "fd00:253::/64", gateway: "fd00:253::1" },
+      dnsForwarders: ["192.0.2.53"],
+      dnsNames: true,
+    },
+    { name: "fz-vlan", type: "vlan", ipv4: null, vlan: { id: 42, parent: "lo" } },
+    { name: "fz-br", type: "bridged", uplink: "lo" },
+  ],
+  "PATCH /api/v1/networks/:id": [
+    { ipv4: { subnet: "10.253.1.0/24", gateway: "10.253.1.1", dhcp: null }, dnsNames: false },
+    { dnsForwarders: ["192.0.2.1"] },
+  ],
 };
 
 const QUERY_KEYS = ["range", "limit", "targetId", "purge", "follow", "tail", "name", "kind", "format"];
@@ -160,8 +178,10 @@ function enc(s: string): string {
   return encodeURIComponent(out);
 }
 
-function pathParam(r: Rng, name: string): string {
-  if (name === "id" && r.chance(0.4) && guestIds.length) return enc(r.pick(guestIds));
+function pathParam(r: Rng, name: string, routePath: string): string {
+  // Real ids of the route's own kind, so that the handler itself is reached.
+  const ids = routePath.startsWith("/api/v1/networks") ? networkIds : guestIds;
+  if (name === "id" && r.chance(0.4) && ids.length) return enc(r.pick(ids));
   if (name === "name" && r.chance(0.3)) return "s1";
   const s = randomString(r).slice(0, r.chance(0.9) ? 300 : 5000);
   // Mostly encoded; sometimes raw (fetch normalises what it must), sometimes broken escapes.
@@ -279,7 +299,7 @@ function makeCase(routes: readonly AnyRoute[], index: number): Case {
   const route = routes[index % routes.length]!;
   const key = `${route.method.toUpperCase()} ${route.path}`;
   const method = r.chance(0.05) ? r.pick(METHODS) : route.method.toUpperCase();
-  const path = route.path.replace(/:(\w+)/g, (_m, name: string) => pathParam(r, name));
+  const path = route.path.replace(/:(\w+)/g, (_m, name: string) => pathParam(r, name, route.path));
   const url = path + query(r);
   const { headers, label } = credentials(r, method, key);
   const c: Case = { method, url, headers: { ...headers }, label: `#${index} ${label} ${method} ${url.slice(0, 120)}` };
