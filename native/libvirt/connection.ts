@@ -285,4 +285,8 @@ export class Connection {
   storageVolUpload(pool: string, name: string, filePath: string): Promise<number> {
     return this.n.storageVolUpload(pool, name, filePath);
   }
+  /** Streams the volume's bytes into a local file (created 0600 or truncated); resolves with the bytes received. */
+  storageVolDownload(pool: string, name: string, filePath: string): Promise<number> {
+    return this.n.storageVolDownload(pool, name, filePath);
+  }
 }

@@ -136,6 +136,7 @@ export interface NativeConnection {
   storageVolResize(pool: string, name: string, capacity: number, flags?: Flags): Promise<NativeVolInfo>;
   storageVolGetXMLDesc(pool: string, name: string, flags?: Flags): Promise<string>;
   storageVolUpload(pool: string, name: string, filePath: string): Promise<number>;
+  storageVolDownload(pool: string, name: string, filePath: string): Promise<number>;
 }
 /** A pool as the addon reports it: libvirt's state number and the XML storage.ts reads. */
 export interface NativePoolInfo extends NameUuid {

@@ -137,6 +137,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value StorageVolResize(const Napi::CallbackInfo& info);
   Napi::Value StorageVolGetXMLDesc(const Napi::CallbackInfo& info);
   Napi::Value StorageVolUpload(const Napi::CallbackInfo& info);
+  Napi::Value StorageVolDownload(const Napi::CallbackInfo& info);
 };
 
 class Domain : public Napi::ObjectWrap<Domain> {

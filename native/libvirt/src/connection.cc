@@ -48,6 +48,7 @@ Napi::Function Connection::Define(Napi::Env env) {
           InstanceMethod("storageVolResize", &Connection::StorageVolResize),
           InstanceMethod("storageVolGetXMLDesc", &Connection::StorageVolGetXMLDesc),
           InstanceMethod("storageVolUpload", &Connection::StorageVolUpload),
+          InstanceMethod("storageVolDownload", &Connection::StorageVolDownload),
       });
 }
 

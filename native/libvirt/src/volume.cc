@@ -1,6 +1,6 @@
 // Storage volumes, addressed by pool name + volume name (or by path): list with info, create
-// (empty or as a copy of another volume), delete, resize, XML, lookup by path and upload of a
-// local file. Each call looks its pool/volume up inside the worker and frees it there.
+// (empty or as a copy of another volume), delete, resize, XML, lookup by path, and upload from /
+// download to a local file. Each call looks its pool/volume up inside the worker and frees it there.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -246,6 +246,24 @@ int ReadFd(virStreamPtr, char* data, size_t nbytes, void* opaque) {
   } while (n < 0 && errno == EINTR);
   return static_cast<int>(n);
 }
+
+struct Sink {
+  int fd;
+  double total = 0;
+};
+
+int WriteFd(virStreamPtr, const char* data, size_t nbytes, void* opaque) {
+  auto* sink = static_cast<Sink*>(opaque);
+  size_t done = 0;
+  while (done < nbytes) {
+    ssize_t n = write(sink->fd, data + done, nbytes - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    done += static_cast<size_t>(n);
+  }
+  sink->total += static_cast<double>(nbytes);
+  return static_cast<int>(nbytes);
+}
 }  // namespace
 
 // storageVolUpload(pool, name, filePath) → bytes sent. The file is read here and streamed to the
@@ -285,6 +303,40 @@ Napi::Value Connection::StorageVolUpload(const Napi::CallbackInfo& info) {
         return ok;
       },
       [sent](Napi::Env env) { return Napi::Number::New(env, *sent); }, {HoldConn(c)});
+}
+
+// storageVolDownload(pool, name, filePath) → bytes received. Writes the volume's raw bytes (for a
+// qcow2 volume: the qcow2 file) to filePath, created 0600 or truncated.
+Napi::Value Connection::StorageVolDownload(const Napi::CallbackInfo& info) {
+  std::string pool = ArgString(info, 0, "pool");
+  std::string name = ArgString(info, 1, "name");
+  std::string file = ArgString(info, 2, "filePath");
+  virConnectPtr c = Check(info.Env());
+  auto got = std::make_shared<double>(0);
+  return RunAsync(
+      info.Env(),
+      [c, pool, name, file, got](LvErr& e) {
+        virStorageVolPtr v = LookupVol(c, pool, name, e);
+        if (v == nullptr) return false;
+        Sink sink{open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
+        if (sink.fd < 0) {
+          virStorageVolFree(v);
+          return e.Custom("cannot open '" + file + "': " + strerror(errno));
+        }
+        virStreamPtr st = virStreamNew(c, 0);
+        bool ok = st != nullptr && virStorageVolDownload(v, st, 0, 0, 0) == 0 &&
+                  virStreamRecvAll(st, WriteFd, &sink) == 0 && virStreamFinish(st) == 0;
+        if (!ok) {
+          e.Capture();
+          if (st) virStreamAbort(st);
+        }
+        if (st) virStreamFree(st);
+        virStorageVolFree(v);
+        if (close(sink.fd) < 0 && ok) ok = e.Custom("cannot write '" + file + "': " + strerror(errno));
+        if (ok) *got = sink.total;
+        return ok;
+      },
+      [got](Napi::Env env) { return Napi::Number::New(env, *got); }, {HoldConn(c)});
 }
 
 }  // namespace tlv

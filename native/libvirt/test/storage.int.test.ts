@@ -1,7 +1,7 @@
 // Integration test of storage pools and volumes against the real daemon: a `dir` pool in a temp
 // directory taken through its whole life (define, build, start, volumes raw and qcow2, upload,
-// copy, resize, delete, stop, delete storage, undefine). Everything is named with RUN and swept
-// in afterAll even when a step failed.
+// copy, download, resize, delete, stop, delete storage, undefine). Everything is named with RUN
+// and swept in afterAll even when a step failed.
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -91,6 +91,10 @@ describe("storage pools and volumes", () => {
     const head = readFileSync(copy.path).subarray(0, 65537);
     expect(head.subarray(0, 65536).equals(Buffer.alloc(65536, 0x5a))).toBe(true);
     expect(head[65536]).toBe(0);
+    const back = path.join(path.dirname(dir), "back.bin");
+    expect(await conn.storageVolDownload(pool, "c.raw", back)).toBe(2 * MiB);
+    expect(readFileSync(back).equals(readFileSync(copy.path))).toBe(true);
+    expect((statSync(back).mode & 0o777).toString(8)).toBe("600");
     const noFile = await conn.storageVolUpload(pool, "a.raw", path.join(dir, "missing")).catch((e: unknown) => e);
     expect(isLibvirtError(noFile) && noFile.message).toMatch(/cannot open/);
 
