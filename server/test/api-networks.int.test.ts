@@ -103,6 +103,16 @@ describe("default network", () => {
 });
 
 describe("create, read, edit, delete", () => {
+  it("are in the OpenAPI document with their bodies", async () => {
+    const doc = await admin.json<{ paths: Record<string, Record<string, { requestBody?: unknown }>> }>(
+      "GET",
+      "/api/v1/openapi.json",
+    );
+    expect(Object.keys(doc.body.paths["/api/v1/networks"] ?? {}).sort()).toEqual(["get", "post"]);
+    expect(Object.keys(doc.body.paths["/api/v1/networks/{id}"] ?? {}).sort()).toEqual(["delete", "get", "patch"]);
+    expect(doc.body.paths["/api/v1/networks"]!.post!.requestBody).toBeDefined();
+  });
+
   it("round-trips a network", async () => {
     const made = await create(operator, nat({ ipv6: { subnet: "fd00:252::/64", gateway: "fd00:252::1" } }));
     expect(made).toMatchObject({ type: "nat", dnsNames: true, dnsForwarders: [], usedBy: [] });
