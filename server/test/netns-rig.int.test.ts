@@ -56,6 +56,9 @@ describe.skipIf(!backend("root, iproute2, busybox and dnsmasq (scripts/host/pack
       expect(up.hostIf).toMatch(/^tdt-up-[0-9a-f]{6}$/);
       const got = await httpGet(up.httpUrl);
       expect(got).toEqual({ status: 200, body: up.body });
+      // The readiness probe and this GET, both from the host's end of the veth.
+      expect(up.requests().at(-1)).toEqual({ from: up.hostAddress, status: 200 });
+      expect(new Set(up.requests().map((r) => r.from))).toEqual(new Set([up.hostAddress]));
       const resolver = resolverFor(up.dnsServer);
       expect(await resolver.resolve4(up.name)).toEqual([up.upstreamAddress]);
       await expect(resolver.resolve4("elsewhere.tandem.test")).rejects.toThrow();

@@ -14,7 +14,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { Resolver } from "node:dns/promises";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -33,6 +33,8 @@ export interface Upstream {
   body: string;
   dnsServer: string; // address of the DNS server inside the upstream netns
   pids: number[]; // the HTTP and DNS servers' processes
+  /** Each request the HTTP server answered so far: the source address it saw (after any NAT). */
+  requests(): { from: string; status: number }[];
   stop(): Promise<void>;
 }
 
@@ -186,17 +188,33 @@ function makeNamespace(prefix: string, base: string, bits: number): Namespace {
 
 const running = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
 
-/** Starts argv inside the netns as a tracked child (`ip netns exec` execs it: same PID). */
-function startIn(ns: Namespace, argv: string[]): { child: ChildProcess; stderr: () => string } {
-  const child = spawn("ip", ["netns", "exec", ns.netns, ...argv], { stdio: ["ignore", "ignore", "pipe"] });
+/**
+ * Starts argv inside the netns as a tracked child (`ip netns exec` execs it: same PID). Its
+ * stderr goes to <dir>/<label>.log, read on demand: a file, not a pipe, so what the process wrote
+ * before answering a request is there when the answer arrives.
+ */
+function startIn(ns: Namespace, label: string, argv: string[]): { child: ChildProcess; stderr: () => string } {
+  const log = path.join(ns.dir, `${label}.log`);
+  const fd = openSync(log, "w");
+  let spawnError = "";
+  let child: ChildProcess;
+  try {
+    child = spawn("ip", ["netns", "exec", ns.netns, ...argv], { stdio: ["ignore", "ignore", fd] });
+  } finally {
+    closeSync(fd);
+  }
   ns.children.push(child);
-  let stderr = "";
-  child.stderr!.on("data", (d) => (stderr += d.toString()));
-  child.on("error", (e) => (stderr += String(e)));
+  child.on("error", (e) => (spawnError = String(e)));
   // The rig must not keep a test process alive on its own; exit handlers end these.
   child.unref();
-  (child.stderr as unknown as { unref?: () => void }).unref?.();
-  return { child, stderr: () => stderr };
+  const stderr = () => {
+    try {
+      return readFileSync(log, "utf8") + spawnError;
+    } catch {
+      return spawnError; // stop() removed the dir
+    }
+  };
+  return { child, stderr };
 }
 
 /** SIGTERM each child by PID, SIGKILL one that is still there after 5 s, then remove the rest. */
@@ -278,8 +296,8 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Upstrea
     const www = path.join(ns.dir, "www");
     mkdirSync(www);
     writeFileSync(path.join(www, "index.html"), body);
-    const httpd = startIn(ns, ["busybox", "httpd", "-f", "-p", `${ns.peerAddress}:80`, "-h", www]);
-    const dns = startIn(ns, [
+    const httpd = startIn(ns, "httpd", ["busybox", "httpd", "-f", "-v", "-p", `${ns.peerAddress}:80`, "-h", www]);
+    const dns = startIn(ns, "dnsmasq", [
       "dnsmasq",
       `--pid-file=${path.join(ns.dir, "dnsmasq.pid")}`, // first: leftovers.sh shows 120 characters
       "--no-daemon",
@@ -307,6 +325,12 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Upstrea
       body,
       dnsServer: ns.peerAddress,
       pids: [httpd.child.pid!, dns.child.pid!],
+      // httpd -v logs "<addr>:<port>: response:<status>" on stderr before it sends the response.
+      requests: () =>
+        [...httpd.stderr().matchAll(/^(\S+):\d+: response:(\d+)$/gm)].map((m) => ({
+          from: m[1]!,
+          status: Number(m[2]),
+        })),
       stop,
     };
   } catch (e) {
