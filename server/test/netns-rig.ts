@@ -151,6 +151,7 @@ interface Namespace {
 function makeNamespace(prefix: string, base: string, bits: number): Namespace {
   const netns = `${prefix}${randomBytes(3).toString("hex")}`;
   const [, hostN, peerN] = pickSlash30(base, bits);
+  const made = { netns: false, link: false }; // never remove a same-named object this rig did not make
   const ns: Namespace = {
     netns,
     hostIf: netns,
@@ -160,10 +161,10 @@ function makeNamespace(prefix: string, base: string, bits: number): Namespace {
     children: [],
     teardown: () => {
       for (const c of ns.children) if (c.pid && running(c)) quietly(() => process.kill(c.pid!, "SIGKILL"));
-      quietly(() => ip(["netns", "del", netns]));
+      if (made.netns) quietly(() => ip(["netns", "del", netns]));
       // Deleting the netns takes the veth pair with it once its last process is gone; the host
       // end is removed here as well in case one was still on its way out.
-      quietly(() => ip(["link", "del", netns]));
+      if (made.link) quietly(() => ip(["link", "del", netns]));
       rmSync(ns.dir, { recursive: true, force: true });
       untrack(ns.teardown);
     },
@@ -171,7 +172,9 @@ function makeNamespace(prefix: string, base: string, bits: number): Namespace {
   track(ns.teardown);
   try {
     ip(["netns", "add", netns]);
+    made.netns = true;
     ip(["link", "add", netns, "type", "veth", "peer", "name", "eth0", "netns", netns]);
+    made.link = true;
     ip(["addr", "add", `${ns.hostAddress}/30`, "dev", netns]);
     ip(["link", "set", netns, "up"]);
     const inNs = (args: string[]) => ip(["-n", netns, ...args]);
