@@ -39,7 +39,7 @@ import { LiveConnections } from "./services/live-connections";
 import { DriverRegistry } from "./services/driver-registry";
 import { HostService } from "./services/host-service";
 import { ImageService } from "./services/image-service";
-import { NetworkService } from "./services/network-service";
+import { NetworkService, type NetworkRealizer } from "./services/network-service";
 import { assembleGuestServices, type Services } from "./services";
 import { TaskService } from "./services/task-service";
 import type { GuestKind } from "./contract/guest";
@@ -158,12 +158,16 @@ export async function startTandem(opts: {
     log,
   );
 
-  // No realizer is registered yet: the rows and the API come first (issue 12, step 1); the VM
-  // and container drivers add theirs when they can set a network up.
+  // Each driver that can set a network up on the host registers its realizer (the VM driver's
+  // libvirt networks when it manages networks) before the default network is made.
   const networks = new NetworkService(db, {
     taken: [{ cidr: config.containerSubnet, what: "the container subnet (TANDEM_CONTAINER_SUBNET)" }],
     log,
   });
+  for (const d of drivers.drivers()) {
+    const realizer = (d as { networkRealizer?: NetworkRealizer | null }).networkRealizer;
+    if (realizer) networks.addRealizer(realizer);
+  }
   await networks.ensureDefault();
 
   const services: Services = {

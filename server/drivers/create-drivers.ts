@@ -35,6 +35,7 @@ export function createDrivers(
           dataDir: config.dataDir,
           accel: config.vmAccel,
           logger: log.child({ driver: "libvirt" }),
+          manageNetworks: true,
           ...overrides.vm,
         }),
       );

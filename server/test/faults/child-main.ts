@@ -22,7 +22,8 @@ async function main() {
   const names = faultNames(tag);
   const log = pino({ level: config.logLevel, base: { svc: "tandem-fault" } });
   const { drivers, importer } = createDrivers(config, LOCAL_HOST_ID, log, {
-    vm: { shutdownTimeoutMs: 5000, isolatedNetwork: names.vmNetwork },
+    // No libvirt networks for Tandem networks: the fault runs must not leave a default NAT network.
+    vm: { shutdownTimeoutMs: 5000, isolatedNetwork: names.vmNetwork, manageNetworks: false },
     container: {
       bridge: names.bridge,
       subnet: names.subnet,

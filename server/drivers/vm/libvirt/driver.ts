@@ -41,6 +41,7 @@ import { inspectDiskImage } from "./disk-inspect";
 import { Lifecycle } from "./lifecycle";
 import type { ConnectFn } from "./link";
 import { IsolatedNetwork } from "./network";
+import { LibvirtNetworkRealizer } from "./network-realizer";
 import { OrphanSweep } from "./orphans";
 import { GuestReader } from "./reads";
 import { sampleVms } from "./sampler";
@@ -70,6 +71,11 @@ export interface LibvirtDriverOptions {
   reconnect?: { minDelayMs?: number; maxDelayMs?: number };
   /** For tests: how to open a connection. */
   connect?: ConnectFn;
+  /**
+   * Realize Tandem's networks as libvirt networks (network-realizer.ts). Off unless asked:
+   * createDrivers turns it on for the server; tests that only run guests leave host networks alone.
+   */
+  manageNetworks?: boolean;
 }
 
 export class LibvirtDriver
@@ -98,6 +104,8 @@ export class LibvirtDriver
   private readonly consoles: Consoles;
   private versions: string | null = null;
   private closed = false;
+  /** Sets Tandem's networks up as libvirt networks; null unless `manageNetworks`. */
+  readonly networkRealizer: LibvirtNetworkRealizer | null;
 
   constructor(opts: LibvirtDriverOptions) {
     this.accel = detectAccel(opts.accel ?? "auto");
@@ -111,6 +119,7 @@ export class LibvirtDriver
     this.lifecycle = new Lifecycle(ctx, this.reads, this.templates, this.startPrep, opts.shutdownTimeoutMs ?? 60_000);
     this.snapshots = new Snapshots(ctx, this.templates, this.startPrep);
     this.consoles = new Consoles(ctx);
+    this.networkRealizer = opts.manageNetworks ? new LibvirtNetworkRealizer(ctx) : null;
   }
 
   // ------------------------------------------------------------------------------ reads
