@@ -3,7 +3,7 @@
 // the bridge and reach each other through it; a second NIC brings no second default route; a
 // batch that fails half-way leaves nothing; detach takes the NIC away. The bridge carries no
 // address, so nothing here adds a route on the host or sends a packet outside the namespaces.
-import { execFileSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readlinkSync } from "node:fs";
 import path from "node:path";
@@ -19,6 +19,7 @@ const tag = hex();
 const BRIDGE = `tdt-br-${tag}`;
 const NS_A = `tdt-ns-${hex()}`;
 const NS_B = `tdt-ns-${hex()}`;
+const NS_C = `tdt-ns-${hex()}`;
 const veth = (n: string) => `tdt-v${tag}${n}`;
 // Documentation addresses (RFC 5737), only ever inside the two namespaces.
 const NET = { prefix: 24, gateway: "192.0.2.1" };
@@ -42,12 +43,15 @@ function nic(netns: string, v: string, ifname: string, address: string, primary:
 describe.skipIf(!backend("root, iproute2 and busybox (scripts/host/packages.sh)", present))(
   "a container NIC on a bridge Tandem does not own",
   () => {
+    /** Stands in for a user-namespaced container's init, in a netns nobody has named yet. */
+    let holder: ChildProcess | null = null;
     afterAll(() => {
+      if (holder?.pid && holder.exitCode === null) holder.kill("SIGKILL");
       // Everything this file made, each on its own: one that is already gone does not stop the rest.
-      for (const v of ["a0", "a1", "a2", "b0", "x0"]) {
+      for (const v of ["a0", "a1", "a2", "b0", "c0", "x0"]) {
         if (existsSync(`/sys/class/net/${veth(v)}`)) execFileSync("ip", ["link", "del", veth(v)]);
       }
-      for (const ns of [NS_A, NS_B]) if (existsSync(`/run/netns/${ns}`)) ip("netns", "del", ns);
+      for (const ns of [NS_A, NS_B, NS_C]) if (existsSync(`/run/netns/${ns}`)) ip("netns", "del", ns);
       if (existsSync(`/sys/class/net/${BRIDGE}`)) ip("link", "del", BRIDGE);
     });
 
@@ -85,6 +89,24 @@ describe.skipIf(!backend("root, iproute2 and busybox (scripts/host/packages.sh)"
         expect.objectContaining({ gateway: "192.0.2.1", dev: "eth0" }),
       ]);
       expect(pings(NS_B, "192.0.2.12")).toBe(true);
+    });
+
+    it("names a process's unnamed netns and plugs it in, in the same run", async () => {
+      // It says "ready" from inside its new netns: no waiting for a time, no polling.
+      holder = spawn("unshare", ["--net", BUSYBOX!, "sh", "-c", "echo ready; exec sleep 600"], {
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      const pid = holder.pid!;
+      await new Promise<void>((resolve, reject) => {
+        holder!.stdout!.once("data", () => resolve());
+        holder!.once("exit", () => reject(new Error("unshare ended before it was ready")));
+        holder!.once("error", reject);
+      });
+      const hostNs = readlinkSync("/proc/self/ns/net");
+      expect(readlinkSync(`/proc/${pid}/ns/net`)).not.toBe(hostNs);
+      await attachNic({ ...nic(NS_C, "c0", "eth0", "192.0.2.20", true, "0a:58:c0:00:02:14"), fromPid: pid });
+      expect(ip("netns", "identify", String(pid)).trim()).toBe(NS_C);
+      expect(pings(NS_B, "192.0.2.20")).toBe(true);
     });
 
     it("leaves nothing behind when the batch fails half-way, or the bridge is missing", async () => {

@@ -48,6 +48,12 @@ describe("attachBatch", () => {
     expect(lines.filter((l) => l.includes("default") || l.includes(" lo "))).toEqual([]);
   });
 
+  it("names a process's netns first when asked (a user-namespaced container's, made by crun)", () => {
+    expect(attachBatch(nic({ fromPid: 4242 })).split("\n")[0]).toBe("netns attach tandem-c-1234 4242");
+    expect(() => checkAttachment(nic({ fromPid: 1 }))).toThrow(/^fromPid:/);
+    expect(() => checkAttachment(nic({ fromPid: 2.5 }))).toThrow(/^fromPid:/);
+  });
+
   it("routes IPv6 by default through the first NIC when the network has an IPv6 gateway", () => {
     const lines = attachBatch(nic({ ipv6: { address: "fd00:88::5", prefix: 64, gateway: "fd00:88::1" } })).split("\n");
     expect(lines).toContain("netns exec tandem-c-1234 ip -6 route add default via fd00:88::1 dev eth0");

@@ -27,6 +27,11 @@ export interface NicAttachment {
   ipv6?: { address: string; prefix: number; gateway?: string | null } | null;
   /** The first NIC: lo comes up and the default routes go through this one. */
   primary: boolean;
+  /**
+   * The netns is this process's (a user-namespaced container's, made by crun) and is named
+   * `netns` in the same run, as network.ts's attach does; absent: it is named already.
+   */
+  fromPid?: number;
 }
 
 // Names and addresses end up in an `ip -batch` script, one command per line: anything with a
@@ -56,6 +61,9 @@ export function checkAttachment(a: NicAttachment): void {
     if (!IFNAME.test(a[f])) throw bad(f, `'${a[f]}' is not an interface name (1-15 of a-z A-Z 0-9 _ . -)`);
   }
   if (a.ifname === "lo") throw bad("ifname", "'lo' is the loopback");
+  if (a.fromPid !== undefined && !(Number.isInteger(a.fromPid) && a.fromPid > 1)) {
+    throw bad("fromPid", `${a.fromPid} is not a container's process id`);
+  }
   if (!MAC.test(a.mac)) throw bad("mac", `'${a.mac}' is not a MAC address (lower-case aa:bb:cc:dd:ee:ff)`);
   if (parseInt(a.mac.slice(0, 2), 16) & 1) throw bad("mac", `'${a.mac}' is a multicast address`);
   const { address, prefix, gateway } = a.ipv4;
@@ -91,6 +99,7 @@ export function attachBatch(a: NicAttachment, replace = false): string {
   checkAttachment(a);
   const inNs = (cmd: string) => `netns exec ${a.netns} ip ${cmd}`;
   return [
+    ...(a.fromPid !== undefined ? [`netns attach ${a.netns} ${a.fromPid}`] : []),
     ...(replace ? [`link del ${a.hostVeth}`] : []),
     `link add ${a.hostVeth} master ${a.bridge} up type veth peer name ${a.ifname} address ${a.mac} netns ${a.netns}`,
     ...(a.primary ? [inNs("link set lo up")] : []),
