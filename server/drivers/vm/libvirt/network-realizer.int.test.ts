@@ -1,9 +1,11 @@
 // The libvirt network realizer against the real libvirtd: a NAT network whose uplink is the
 // netns rig's upstream veth and whose DNS forwarder is the upstream's dnsmasq (a name only the
 // upstream knows resolves through the network's own dnsmasq), its DHCP range changed live,
-// its forwarder changed by a restart, VLAN refused, remove; an isolated network with no
-// forwarders. Every libvirt network is named tandem-net-<RUN>-…, and afterAll destroys and
+// its forwarder stored for later while in use and applied by a restart when not, remove; an
+// isolated network with IPv6 and no forwarders; a bridged one on a host bridge the test makes;
+// VLAN and a non-bridge uplink refused. Every libvirt network is named tandem-net-<RUN>-…, and afterAll destroys and
 // undefines them by name and stops the rig even when a step failed.
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { Resolver } from "node:dns/promises";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -22,6 +24,8 @@ import { haveBackend, URI } from "./test/support";
 const run = haveBackend();
 const RUN = randomBytes(3).toString("hex");
 const octet = 100 + (process.pid % 100);
+/** A host bridge the bridged test makes and deletes (tdt-… like the rig's links). */
+const hostBridge = `tdt-hb-${RUN}`;
 
 function network(o: Partial<Network> & { id: string }): Network {
   return {
@@ -66,6 +70,7 @@ describe.skipIf(!run)("libvirt networks for Tandem networks", () => {
       await conn?.networkUndefine(name).catch(() => undefined);
     }
     await upstream?.stop();
+    if (existsSync(`/sys/class/net/${hostBridge}`)) execFileSync("ip", ["link", "del", hostBridge]);
     await ctx?.close();
     await conn?.close();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -110,10 +115,20 @@ describe.skipIf(!run)("libvirt networks for Tandem networks", () => {
         { start: `10.218.${octet}.50`, end: `10.218.${octet}.90` },
       ]);
     }
-    // Forwarders cannot change live: unused, the network is redefined and restarted.
+    // Forwarders cannot change live. In use: stored in the config, the running network (and
+    // the guests' NICs on its bridge) left alone until it next starts.
+    const inUse = { ...ranged, dnsForwarders: ["198.18.0.254"], usedBy: [{ id: "vm-x", name: "x" }] };
+    await realizer.update(inUse);
+    expect(summarize(await conn.networkGetXMLDesc(libvirtNetworkName(nat))).forwarders).toEqual([upstream!.dnsServer]);
+    expect(
+      summarize(await conn.networkGetXMLDesc(libvirtNetworkName(nat), NetworkXMLFlag.INACTIVE)).forwarders,
+    ).toEqual(["198.18.0.254"]);
+    // Unused: redefined and restarted, so live and config agree.
     const noForwarders = { ...ranged, dnsForwarders: [] };
     await realizer.update(noForwarders);
-    expect(summarize(await conn.networkGetXMLDesc(libvirtNetworkName(nat))).forwarders).toEqual([]);
+    for (const flags of [0, NetworkXMLFlag.INACTIVE]) {
+      expect(summarize(await conn.networkGetXMLDesc(libvirtNetworkName(nat), flags)).forwarders).toEqual([]);
+    }
     expect((await info(nat))?.active).toBe(true);
 
     await realizer.remove(noForwarders);
@@ -127,6 +142,7 @@ describe.skipIf(!run)("libvirt networks for Tandem networks", () => {
       id: `${RUN}-iso`,
       type: "isolated",
       ipv4: { subnet: `10.219.${octet}.0/24`, gateway: `10.219.${octet}.1`, dhcp: null },
+      ipv6: { subnet: `fd00:219:${octet}::/64`, gateway: `fd00:219:${octet}::1` },
     });
     made.push(iso);
     await realizer.ensure(iso);
@@ -135,9 +151,24 @@ describe.skipIf(!run)("libvirt networks for Tandem networks", () => {
     expect(live.forward).toBeNull();
     expect(live.forwarders).toEqual([]);
     expect(live.dhcp).toEqual([]);
-    expect(live.ips).toEqual([{ family: "ipv4", address: `10.219.${octet}.1`, prefix: 24 }]);
+    expect(live.ips).toEqual([
+      { family: "ipv4", address: `10.219.${octet}.1`, prefix: 24 },
+      { family: "ipv6", address: `fd00:219:${octet}::1`, prefix: 64 },
+    ]);
     await realizer.remove(iso);
     expect(await info(iso)).toBeUndefined();
+  });
+
+  it("a bridged network plugs into an existing host bridge and leaves it there on remove", async () => {
+    execFileSync("ip", ["link", "add", hostBridge, "type", "bridge"]);
+    const bridged = network({ id: `${RUN}-bridged`, type: "bridged", uplink: hostBridge, dnsNames: false });
+    made.push(bridged);
+    await realizer.ensure(bridged);
+    expect(await info(bridged)).toMatchObject({ active: true, autostart: true, bridge: hostBridge });
+    expect(summarize(await conn.networkGetXMLDesc(libvirtNetworkName(bridged))).forward?.mode).toBe("bridge");
+    await realizer.remove(bridged);
+    expect(await info(bridged)).toBeUndefined();
+    expect(existsSync(`/sys/class/net/${hostBridge}/bridge`)).toBe(true);
   });
 
   it("refuses VLAN networks and bridged ones whose uplink is not a bridge, naming the field", async () => {
