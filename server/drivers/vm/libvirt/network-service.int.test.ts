@@ -1,0 +1,93 @@
+// NetworkService with the libvirt realizer registered, on a real SQLite database and libvirtd:
+// a row and its libvirt network come and go together, and a network the realizer refuses
+// (VLAN) leaves no row behind. The default network is not made here (it would take 10.88/16
+// on the host while the test runs); every libvirt network made is removed by name in afterAll.
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, type Connection } from "../../../../native/libvirt/index";
+import { openDb, type Db } from "../../../db/client";
+import { silentLogger } from "../../../domain/logger";
+import { NetworkService } from "../../../services/network-service";
+import { VmContext } from "./context";
+import { LibvirtNetworkRealizer } from "./network-realizer";
+import { libvirtNetworkName } from "./network-xml";
+import { haveBackend, URI } from "./test/support";
+
+const run = haveBackend();
+const octet = 100 + (process.pid % 100);
+/** A link (a bridge: this kernel has no dummy module) the VLAN case names as its parent (made and deleted here). */
+const parent = `tdt-dm-${randomBytes(3).toString("hex")}`;
+
+describe.skipIf(!run)("networks service with the libvirt realizer", () => {
+  let tmp: string;
+  let db: Db;
+  let ctx: VmContext;
+  let conn: Connection;
+  let service: NetworkService;
+  const names = new Set<string>();
+
+  beforeAll(async () => {
+    const template = process.env.TANDEM_TEST_TEMPLATE_DB;
+    if (!template) throw new Error("globalSetup did not prepare a template database");
+    tmp = mkdtempSync(path.join(os.tmpdir(), `tandem-netsvc-${randomBytes(3).toString("hex")}-`));
+    copyFileSync(template, path.join(tmp, "tandem.db"));
+    db = await openDb(`file:${path.join(tmp, "tandem.db")}`);
+    ctx = new VmContext({ uri: URI, hostId: "local", dataDir: tmp, accel: "qemu" });
+    conn = await connect(URI);
+    service = new NetworkService(db, { taken: [], log: silentLogger });
+    service.addRealizer(new LibvirtNetworkRealizer(ctx));
+  });
+
+  afterAll(async () => {
+    for (const n of (await db?.network.findMany()) ?? []) names.add(libvirtNetworkName(n));
+    for (const name of names) {
+      await conn?.networkDestroy(name).catch(() => undefined);
+      await conn?.networkUndefine(name).catch(() => undefined);
+    }
+    if (existsSync(`/sys/class/net/${parent}`)) execFileSync("ip", ["link", "del", parent]);
+    await ctx?.close();
+    await conn?.close();
+    await db?.$disconnect();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const libvirtNet = async (id: string) =>
+    (await conn.listNetworks()).find((x) => x.name === libvirtNetworkName({ id }));
+
+  it("create makes the libvirt network, a DHCP change reaches it, delete removes both", async () => {
+    const n = await service.create("operator", {
+      name: `svc-${octet}`,
+      type: "isolated",
+      ipv4: {
+        subnet: `10.220.${octet}.0/24`,
+        gateway: `10.220.${octet}.1`,
+        dhcp: { start: `10.220.${octet}.100`, end: `10.220.${octet}.150` },
+      },
+    });
+    names.add(libvirtNetworkName(n));
+    expect(await libvirtNet(n.id)).toMatchObject({ active: true, bridge: n.bridge });
+
+    await service.update("operator", n.id, {
+      ipv4: { ...n.ipv4!, dhcp: { start: `10.220.${octet}.160`, end: `10.220.${octet}.200` } },
+    });
+    expect(await conn.networkGetXMLDesc(libvirtNetworkName(n))).toContain(`start='10.220.${octet}.160'`);
+
+    await service.remove("operator", n.id);
+    expect(await libvirtNet(n.id)).toBeUndefined();
+    expect(await db.network.findUnique({ where: { id: n.id } })).toBeNull();
+  });
+
+  it("a VLAN network the realizer refuses leaves no row and no libvirt network", async () => {
+    execFileSync("ip", ["link", "add", parent, "type", "bridge"]);
+    const before = await db.network.count();
+    const err = await service
+      .create("admin", { name: `vlan-${octet}`, type: "vlan", vlan: { id: 9, parent } })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "VALIDATION", details: { field: "type" } });
+    expect(await db.network.count()).toBe(before);
+  });
+});
