@@ -5,7 +5,8 @@
 import { networkInterfaces } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Network } from "../contract/network";
-import type { NetworkRealizer } from "../services/network-service";
+import { overlaps, parseCidr } from "../services/network-addresses";
+import { DEFAULT_CANDIDATES, type NetworkRealizer } from "../services/network-service";
 import { backend } from "./backends";
 import { Client, startTestServer, until, type TestServer } from "./harness";
 
@@ -74,14 +75,31 @@ async function guestOn(networkId: string, name: string): Promise<string> {
   return res.body.guest.id;
 }
 
+/**
+ * The default subnet this host should get: the first candidate that overlaps no address on a host
+ * interface (10.88.0.0/16 unless something here, e.g. another Tandem's default network, holds it).
+ */
+function expectedDefaultSubnet(): string {
+  const held = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a && a.family === "IPv4" && !a.internal)
+    .map((a) => parseCidr(a!.cidr!))
+    .filter((c) => c !== null);
+  const free = DEFAULT_CANDIDATES.find((cand) => !held.some((h) => overlaps(parseCidr(cand)!, h!)));
+  if (!free) throw new Error("every default-network candidate overlaps a host address here");
+  return free;
+}
+
 describe("default network", () => {
-  it("exists on first start: NAT, 10.88.0.0/16, DHCP in the upper half, names resolved", async () => {
+  it("exists on first start: NAT on the first free candidate /16, DHCP in the upper half, names resolved", async () => {
+    const subnet = expectedDefaultSubnet(); // "10.88.0.0/16" on a host without another Tandem
+    const ab = subnet.split(".").slice(0, 2).join(".");
     const res = await admin.json<{ networks: Network[] }>("GET", "/api/v1/networks");
     expect(res.status).toBe(200);
     const def = res.body.networks.find((n) => n.name === "default");
     expect(def).toMatchObject({
       type: "nat",
-      ipv4: { subnet: "10.88.0.0/16", gateway: "10.88.0.1", dhcp: { start: "10.88.128.1", end: "10.88.255.254" } },
+      ipv4: { subnet, gateway: `${ab}.0.1`, dhcp: { start: `${ab}.128.1`, end: `${ab}.255.254` } },
       ipv6: null,
       uplink: null,
       vlan: null,

@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { holdIpForward } from "./ip-forward";
 import { connect, type Connection } from "../../native/libvirt/index";
 import { openDb, type Db } from "../db/client";
 import { silentLogger } from "../domain/logger";
@@ -29,6 +30,7 @@ describe.skipIf(!run)("networks service with the libvirt realizer", () => {
   let conn: Connection;
   let service: NetworkService;
   const names = new Set<string>();
+  const forwarding = holdIpForward();
 
   beforeAll(async () => {
     const template = process.env.TANDEM_TEST_TEMPLATE_DB;
@@ -48,6 +50,7 @@ describe.skipIf(!run)("networks service with the libvirt realizer", () => {
       await conn?.networkDestroy(name).catch(() => undefined);
       await conn?.networkUndefine(name).catch(() => undefined);
     }
+    await forwarding.restore(conn); // libvirt turned ip_forward on for a NAT network
     if (existsSync(`/sys/class/net/${parent}`)) execFileSync("ip", ["link", "del", parent]);
     await ctx?.close();
     await conn?.close();

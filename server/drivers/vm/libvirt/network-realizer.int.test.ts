@@ -8,10 +8,11 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { Resolver } from "node:dns/promises";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { holdIpForward, ipForward } from "../../../test/ip-forward";
 import { connect, NetworkXMLFlag, type Connection } from "../../../../native/libvirt/index";
 import type { Network } from "../../../contract/network";
 import { AppError } from "../../../domain/errors";
@@ -44,8 +45,6 @@ function network(o: Partial<Network> & { id: string }): Network {
   };
 }
 
-const ipForward = () => readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim();
-
 describe.skipIf(!run)("libvirt networks for Tandem networks", () => {
   let tmp: string;
   let ctx: VmContext;
@@ -53,7 +52,7 @@ describe.skipIf(!run)("libvirt networks for Tandem networks", () => {
   let upstream: Upstream | null = null;
   let realizer: LibvirtNetworkRealizer;
   const made: Network[] = [];
-  const forwardBefore = run ? ipForward() : "";
+  const forwarding = run ? holdIpForward() : null;
 
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), `tandem-netreal-${RUN}-`));
@@ -69,13 +68,13 @@ describe.skipIf(!run)("libvirt networks for Tandem networks", () => {
       await conn?.networkDestroy(name).catch(() => undefined);
       await conn?.networkUndefine(name).catch(() => undefined);
     }
+    // libvirt turned ip_forward on (host-wide) for the NAT network and leaves it on: put it back.
+    await forwarding?.restore(conn);
     await upstream?.stop();
     if (existsSync(`/sys/class/net/${hostBridge}`)) execFileSync("ip", ["link", "del", hostBridge]);
     await ctx?.close();
     await conn?.close();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
-    // libvirt turns ip_forward on (host-wide) for a NAT network and leaves it on: said, not undone.
-    console.info(`net.ipv4.ip_forward: ${forwardBefore} before, ${ipForward()} after`);
   });
 
   const info = async (n: Network) => (await conn.listNetworks()).find((x) => x.name === libvirtNetworkName(n));
