@@ -18,4 +18,20 @@ if [ -n "${1:-}" ] && [ -r "$1" ]; then
     grep -qx "nft $table" "$1" || nft delete table $table 2>/dev/null
   done
 fi
+# The e2e server starts on a fresh database, so it makes its default NAT network (a libvirt
+# network, tandem-net-<id>) each run: remove the ones that did not exist before the run. libvirt
+# turned ip_forward on for it; put the setting back once no NAT network is active.
+if [ -n "${1:-}" ] && [ -r "$1" ] && command -v virsh >/dev/null; then
+  for net in $(virsh -q net-list --all --name 2>/dev/null | grep '^tandem-net-'); do
+    grep -qx "libvirt-network $net" "$1" && continue
+    virsh -q net-destroy "$net" >/dev/null 2>&1
+    virsh -q net-undefine "$net" >/dev/null 2>&1
+  done
+  before=$(sed -n 's/^sysctl net.ipv4.ip_forward=//p' "$1")
+  nat_active=0
+  for net in $(virsh -q net-list --name 2>/dev/null); do
+    virsh net-dumpxml "$net" 2>/dev/null | grep -Eq "<forward( mode='nat'|>|/>)" && nat_active=1
+  done
+  [ -n "$before" ] && [ "$nat_active" = 0 ] && echo "$before" >/proc/sys/net/ipv4/ip_forward
+fi
 exit 0

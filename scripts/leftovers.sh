@@ -12,10 +12,11 @@
 # One line per object, "<kind> <name>". The kinds cover what tests and the drivers make: network
 # namespaces, links (bridges, veths), mounts under the repo, the temp dir, /run/netns or with
 # "tandem" in the path, loop devices, cgroups and nft tables with "tandem" in the name, libvirt
-# domains and networks, conmon and Tandem server processes (by pid, so a restart is new), the
+# domains and networks, conmon and Tandem server processes (tsx or the bundle; by pid, so a
+# restart is new), the
 # netns test rig's servers (server/test/netns-rig.ts: tdt-up-/tdt-cl- in their arguments),
 # tandem-* entries in the temp dir (tests make theirs with mkdtemp(os.tmpdir()/tandem-…)) and
-# guest directories in the e2e server's data dir (data/e2e). Tables libvirt or iptables make as
+# guest directories in the e2e server's data dir (data/e2e), and net.ipv4.ip_forward. Tables libvirt or iptables make as
 # a side effect (ip filter, ip nat) are not Tandem's and not listed.
 set -u # no -e/pipefail: a probe that fails (a tool or directory missing) lists nothing
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,8 +39,10 @@ inventory() {
       virsh -q net-list --all --name 2>/dev/null | awk 'NF {print "libvirt-network " $1}'
     fi
     ps -eo pid=,comm=,args= 2>/dev/null | awk '
-      $2 == "conmon" || /server\/main\.ts/ || /tdt-(up|cl)-/ {pid = $1; $1 = ""; $2 = ""; sub(/^ +/, ""); print "process " pid " " substr($0, 1, 120)}'
+      $2 == "conmon" || /server\/main\.ts/ || /build\/[a-z]+\/main\.mjs/ || /tdt-(up|cl)-/ {pid = $1; $1 = ""; $2 = ""; sub(/^ +/, ""); print "process " pid " " substr($0, 1, 120)}'
     find "$TMP" -mindepth 1 -maxdepth 1 -name 'tandem-*' 2>/dev/null | sed 's|^|tmp |'
+    # libvirt turns forwarding on host-wide for a NAT network and never off: a change is a leftover.
+    echo "sysctl net.ipv4.ip_forward=$(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null)"
     find "$ROOT/data/e2e/containers" "$ROOT/data/e2e/vms" -mindepth 1 -maxdepth 1 2>/dev/null | sed 's|^|guest-dir |'
   } | LC_ALL=C sort -u
 }
