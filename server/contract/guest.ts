@@ -1,5 +1,6 @@
 // Guest shapes shared by server and browser: what a VM or a container looks like on the wire.
 import { z } from "zod";
+import { NetworkId } from "./network";
 
 export const guestKinds = ["vm", "container"] as const;
 export const GuestKind = z.enum(guestKinds);
@@ -99,6 +100,10 @@ export const CloudInit = z.object({
   sshKeys: z.array(z.string().max(16384)).max(32).optional(),
 });
 
+/** One NIC of a new guest: a Tandem network by id or name, and a fixed address (or DHCP). */
+export const GuestNic = z.strictObject({ network: NetworkId, address: z.ipv4().optional() });
+export type GuestNic = z.infer<typeof GuestNic>;
+
 /** What every create body has, whatever the kind. */
 const createCommon = {
   name: GuestName,
@@ -111,7 +116,10 @@ const createCommon = {
     .min(16)
     .max(4 * 1024 * 1024),
   diskGiB: z.number().int().min(1).max(65536).optional(),
+  /** The older single-NIC choice; `nics` replaces it (never both). */
   network: z.enum(["isolated", "user", "none"]).optional(),
+  /** NICs on Tandem networks, in order (the first is the guest's first NIC). */
+  nics: z.array(GuestNic).min(1).max(8, "at most 8 NICs").optional(),
   start: z.boolean().optional(),
   tags: z.array(z.string().min(1).max(64)).max(32).optional(),
   /** The guest's host name (a VM's cloud-init hostname wins over it). */
@@ -142,6 +150,15 @@ export const CreateGuestBody = z
   .refine((b) => !cpuUnits[b.kind].whole || Number.isInteger(b.vcpus), {
     message: "a VM's vcpus must be a whole number",
     path: ["vcpus"],
+  })
+  .refine((b) => b.nics === undefined || b.network === undefined, {
+    message: "give either nics or network, not both",
+    path: ["nics"],
+  })
+  // Containers' NICs on Tandem networks come with the container side of issue 12.
+  .refine((b) => b.nics === undefined || b.kind !== "container", {
+    message: "nics are not yet for containers",
+    path: ["nics"],
   });
 export type CreateGuestBody = z.infer<typeof CreateGuestBody>;
 export type CreateBodyOf<K extends GuestKind> = Extract<CreateGuestBody, { kind: K }>;

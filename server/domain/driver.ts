@@ -48,7 +48,18 @@ export type GuestSpec<K extends GuestKind = GuestKind> = CreateBodyOf<K> & {
   /** Chosen by the service so the API can name the guest before the driver finishes. */
   uuid: string;
   resolvedImage: ResolvedImage;
+  /** The body's `nics`, resolved by the service: network row ids and Tandem-chosen MACs, in order. */
+  resolvedNics?: ResolvedNic[];
 };
+
+/** One NIC on a Tandem network as the service hands it to a driver. */
+export interface ResolvedNic {
+  networkId: string;
+  /** 52:54:00:xx:xx:xx (the QEMU/KVM prefix), unique among Tandem's NICs. */
+  mac: string;
+  /** A fixed address, or null for DHCP. */
+  address: string | null;
+}
 
 export interface Progress {
   /** 0–100 */

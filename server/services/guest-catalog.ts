@@ -139,10 +139,16 @@ export class GuestCatalog {
     for (const d of data) rows.set(d.guestId, { ...d, tags: "[]", notes: "" });
   }
 
-  /** Drops Tandem's row. Best effort where the caller's own error matters more (a full disk). */
+  /**
+   * Drops Tandem's rows: the metadata and the guest's NICs (which hold its networks). Best effort
+   * where the caller's own error matters more (a full disk).
+   */
   async forget(id: string): Promise<void> {
     const rows = await this.rows();
-    await this.db.guestMeta.deleteMany({ where: { guestId: id } });
+    await this.db.$transaction([
+      this.db.nic.deleteMany({ where: { guestId: id } }),
+      this.db.guestMeta.deleteMany({ where: { guestId: id } }),
+    ]);
     rows.delete(id);
   }
 

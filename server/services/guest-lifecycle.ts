@@ -12,6 +12,7 @@ import { assertFits, type HostCapacity } from "./capacity";
 import type { DriverRegistry } from "./driver-registry";
 import type { GuestCatalog } from "./guest-catalog";
 import type { GuestLocks } from "./guest-locks";
+import type { GuestNics } from "./guest-nics";
 import type { GuestTasks } from "./guest-tasks";
 import type { ImageService } from "./image-service";
 import type { Actor, TaskService, TaskSpec } from "./task-service";
@@ -43,6 +44,7 @@ export class GuestLifecycle {
     private readonly tasks: TaskService,
     private readonly images: ImageService,
     private readonly capacity: () => HostCapacity,
+    private readonly nics: GuestNics,
   ) {}
 
   async create(actor: Actor, body: CreateGuestBody): Promise<{ guest: Guest; taskId: string }> {
@@ -54,12 +56,14 @@ export class GuestLifecycle {
     }
     assertFits(this.capacity(), body);
     await this.catalog.assertNameFree(hostId, body.kind, body.name);
+    const resolvedNics = body.nics ? await this.nics.resolve(body.nics) : undefined;
     const uuid = randomUUID();
+    const id = makeGuestId(hostId, body.kind, uuid);
     return this.build(
       actor,
       { kind: "create", action: "create" },
       {
-        id: makeGuestId(hostId, body.kind, uuid),
+        id,
         hostId,
         kind: body.kind,
         name: body.name,
@@ -68,7 +72,12 @@ export class GuestLifecycle {
         diskGiB: body.diskGiB ?? null,
         image: body.image,
         tags: body.tags ?? [],
-        work: (progress) => driver.create({ ...body, uuid, resolvedImage: image }, progress),
+        work: async (progress) => {
+          // Rows first, so the networks cannot be deleted while the guest is made; a failed
+          // create drops them with its metadata (build's catalog.removed).
+          if (resolvedNics) await this.nics.record(id, resolvedNics);
+          return driver.create({ ...body, uuid, resolvedImage: image, resolvedNics }, progress);
+        },
       },
     );
   }

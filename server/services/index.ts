@@ -13,6 +13,7 @@ import type { DriverRegistry } from "./driver-registry";
 import { GuestCatalog } from "./guest-catalog";
 import { GuestLifecycle } from "./guest-lifecycle";
 import { GuestLocks } from "./guest-locks";
+import { GuestNics } from "./guest-nics";
 import { GuestService } from "./guest-service";
 import { GuestTasks } from "./guest-tasks";
 import { GuestWatcher } from "./guest-watcher";
@@ -60,7 +61,7 @@ export function assembleGuestServices(deps: {
   const locks = new GuestLocks();
   const catalog = new GuestCatalog(drivers, db, bus, log);
   const guestTasks = new GuestTasks(locks, tasks, catalog);
-  const lifecycle = new GuestLifecycle(drivers, catalog, locks, guestTasks, tasks, images, capacity);
+  const lifecycle = new GuestLifecycle(drivers, catalog, locks, guestTasks, tasks, images, capacity, new GuestNics(db));
   const watcher = new GuestWatcher(drivers, catalog, db, bus, log);
   return {
     guests: new GuestService(catalog, lifecycle, watcher),

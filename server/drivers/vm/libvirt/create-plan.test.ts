@@ -65,7 +65,7 @@ describe("planCreate", () => {
       vcpus: 2,
       memoryMiB: 256,
       boot: { kind: "kernel", kernel: "/img/demo/vmlinuz", initrd: "/img/demo/initrd", cmdline: "quiet" },
-      nic: { kind: "user" },
+      nics: [{ kind: "user" }],
       serialLog: `${DIR}/serial.log`,
       vnc: true,
       meta: { image: "demo-vm", createdAt: env.now, diskBytes: null, network: "user" },
@@ -101,8 +101,34 @@ describe("planCreate", () => {
       target: "sda",
       readonly: true,
     });
-    expect(plan.domain.nic).toEqual({ kind: "network", network: "tandem-isolated" });
+    expect(plan.domain.nics).toEqual([{ kind: "network", network: "tandem-isolated" }]);
     expect(plan.domain.meta.network).toBe("isolated");
+  });
+
+  it("nics on Tandem networks: one libvirt network NIC each, in order, with its MAC", () => {
+    const resolvedNics = [
+      { networkId: "n-b", mac: "52:54:00:0a:0b:0c", address: null },
+      { networkId: "n-a", mac: "52:54:00:01:02:03", address: null },
+    ];
+    const plan = planCreate(spec({ resolvedNics }), env);
+    expect(plan.network).toBe("networks");
+    expect(plan.domain.meta.network).toBe("networks");
+    expect(plan.domain.nics).toEqual([
+      { kind: "network", network: "tandem-net-n-b", mac: "52:54:00:0a:0b:0c" },
+      { kind: "network", network: "tandem-net-n-a", mac: "52:54:00:01:02:03" },
+    ]);
+    // An empty list is no NIC choice at all: the older `network` default applies.
+    expect(planCreate(spec({ resolvedNics: [] }), env).domain.nics).toEqual([{ kind: "user" }]);
+  });
+
+  it("nics: refused together with network, or with a MAC libvirt would not take", () => {
+    const nic = { networkId: "n-a", mac: "52:54:00:01:02:03", address: null };
+    expect(refusal(() => planCreate(spec({ resolvedNics: [nic], network: "isolated" }), env))).toBe(
+      "VALIDATION: nics: give either nics or network, not both",
+    );
+    expect(refusal(() => planCreate(spec({ resolvedNics: [{ ...nic, mac: "52:54:00:01:02" }] }), env))).toBe(
+      "VALIDATION: nics[0]: MAC '52:54:00:01:02' is not a lowercase unicast MAC",
+    );
   });
 
   it("disk image: the hostname comes from cloud-init, then the spec, then the name", () => {
@@ -133,7 +159,7 @@ describe("planCreate", () => {
       ["disk", `${DIR}/disk.qcow2`],
       ["cdrom", "/img/debian.iso"],
     ]);
-    expect(plan.domain.nic).toBeNull();
+    expect(plan.domain.nics).toEqual([]);
     expect(plan.start).toBe(false);
     expect(planCreate(spec({ resolvedImage: iso, diskGiB: 8 }), env).disk).toMatchObject({ sizeBytes: 8 * GiB });
   });

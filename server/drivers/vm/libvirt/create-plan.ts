@@ -9,7 +9,8 @@ import type { GuestSpec } from "../../../domain/driver";
 import { AppError } from "../../../domain/errors";
 import type { CloudInitConfig } from "./cloud-init";
 import { UUID_RE, type VmLayout } from "./layout";
-import type { DiskDef, DomainDef, NicDef } from "./xml-build";
+import { libvirtNetworkName } from "./network-xml";
+import { MAC_RE, type DiskDef, type DomainDef, type NicDef, type TandemMeta } from "./xml-build";
 
 const GiB = 1024 ** 3;
 /** The blank disk an installer ISO gets when the spec names no size. */
@@ -27,7 +28,7 @@ export type MainDiskJob =
 
 export interface CreatePlan {
   uuid: string;
-  network: "user" | "isolated" | "none";
+  network: TandemMeta["network"];
   /** Image files that must exist on this host before anything is made. */
   mustExist: { path: string; message: string }[];
   disk: MainDiskJob;
@@ -67,7 +68,14 @@ export function planCreate(spec: GuestSpec<"vm">, env: CreateEnv): CreatePlan {
   validate(spec);
   const image = spec.resolvedImage;
   const uuid = spec.uuid;
-  const network = spec.network ?? "user";
+  const tandemNics = spec.resolvedNics ?? [];
+  if (tandemNics.length && spec.network !== undefined)
+    throw new AppError("VALIDATION", "nics: give either nics or network, not both");
+  for (const [i, n] of tandemNics.entries()) {
+    if (!MAC_RE.test(n.mac))
+      throw new AppError("VALIDATION", `nics[${i}]: MAC '${n.mac}' is not a lowercase unicast MAC`);
+  }
+  const network: TandemMeta["network"] = tandemNics.length ? "networks" : (spec.network ?? "user");
   const wanted = spec.diskGiB !== undefined ? spec.diskGiB * GiB : undefined;
   const main = env.layout.disk(uuid);
   const mainDisk = (backing?: DiskDef["backing"]): DiskDef => ({
@@ -143,12 +151,15 @@ export function planCreate(spec: GuestSpec<"vm">, env: CreateEnv): CreatePlan {
     default:
       throw new AppError("VALIDATION", `image format '${image.format}' cannot make a VM`);
   }
-  const nic: NicDef | null =
-    network === "user"
-      ? { kind: "user" }
-      : network === "isolated"
-        ? { kind: "network", network: env.isolatedNetwork }
-        : null;
+  // Tandem networks: one libvirt network each (network-realizer.ts), NICs in the order asked.
+  const nics: NicDef[] =
+    network === "networks"
+      ? tandemNics.map((n) => ({ kind: "network", network: libvirtNetworkName({ id: n.networkId }), mac: n.mac }))
+      : network === "user"
+        ? [{ kind: "user" }]
+        : network === "isolated"
+          ? [{ kind: "network", network: env.isolatedNetwork }]
+          : [];
   return {
     uuid,
     network,
@@ -165,7 +176,7 @@ export function planCreate(spec: GuestSpec<"vm">, env: CreateEnv): CreatePlan {
       vcpus: spec.vcpus,
       boot,
       disks,
-      nic,
+      nics,
       serialLog: env.layout.serialLog(uuid),
       vnc: true,
       meta: { image: image.id, createdAt: env.now, diskBytes, network },

@@ -38,7 +38,7 @@ function def(
     vcpus: 1,
     boot: { kind: "firmware", order: ["hd"] },
     disks: [{ path: path.join(dir, "disk.qcow2"), format: "qcow2", device: "disk", bus: "virtio", target: "vda" }],
-    nic: { kind: "network", network: "tandem-isolated" },
+    nics: [{ kind: "network", network: "tandem-isolated" }],
     serialLog: path.join(dir, "serial.log"),
     vnc: false,
     ...o,
@@ -243,7 +243,7 @@ describe("LibvirtDriver decisions", () => {
       { uuid: U(11), name: "run-11", state: 1, xml: def("run-11", U(11)) },
       { uuid: U(12), name: "run-12", state: 1, xml: def("run-12", U(12)) },
       { uuid: U(13), name: "off-13", state: 5, xml: def("off-13", U(13)) },
-      { uuid: U(14), name: "usr-14", state: 1, xml: def("usr-14", U(14), { nic: { kind: "user" } }) },
+      { uuid: U(14), name: "usr-14", state: 1, xml: def("usr-14", U(14), { nics: [{ kind: "user" }] }) },
     ];
     const { driver, calls } = fakeLibvirt(doms, {
       "tandem-isolated": [

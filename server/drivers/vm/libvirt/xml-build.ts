@@ -12,8 +12,8 @@ export interface TandemMeta {
   createdAt: string;
   /** Virtual size of the main disk when Tandem made it. */
   diskBytes: number | null;
-  /** Which Tandem network mode the guest was made with. */
-  network: "user" | "isolated" | "none";
+  /** Which Tandem network mode the guest was made with ("networks": NICs on Tandem networks). */
+  network: "user" | "isolated" | "none" | "networks";
   /** Clones: the guest id this one was copied from. */
   clonedFrom?: string | null;
   cloneMode?: "linked" | "full" | null;
@@ -45,7 +45,11 @@ export type BootDef =
   | { kind: "kernel"; kernel: string; initrd?: string; cmdline?: string }
   | { kind: "firmware"; order: ("hd" | "cdrom" | "network")[] };
 
-export type NicDef = { kind: "user" } | { kind: "network"; network: string };
+/** A NIC: QEMU's user-mode stack, or a port on a libvirt network (with a fixed MAC when given). */
+export type NicDef = { kind: "user" } | { kind: "network"; network: string; mac?: string };
+
+/** A unicast MAC as libvirt writes it: six lowercase hex pairs. */
+export const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 export interface DomainDef {
   type: "kvm" | "qemu";
@@ -56,7 +60,8 @@ export interface DomainDef {
   vcpus: number;
   boot: BootDef;
   disks: DiskDef[];
-  nic: NicDef | null;
+  /** In order: the first is the guest's first NIC (eth0 / ens3). */
+  nics: NicDef[];
   /** Serial output is logged here from power-on. */
   serialLog: string;
   /** A VNC display on a unix socket (see devices.graphics below). */
@@ -123,6 +128,17 @@ function diskNode(d: DiskDef): Node {
   };
 }
 
+function nicNode(n: NicDef): Node {
+  if (n.kind === "user") return { "@_type": "user", model: { "@_type": "virtio" } };
+  if (n.mac !== undefined && !MAC_RE.test(n.mac)) throw new RangeError(`MAC '${n.mac}' is not a lowercase unicast MAC`);
+  return {
+    "@_type": "network",
+    ...(n.mac !== undefined ? { mac: { "@_address": n.mac } } : {}),
+    source: { "@_network": xmlText(n.network, "network name") },
+    model: { "@_type": "virtio" },
+  };
+}
+
 /** The <tandem:guest> element (a child of <metadata>) in the builder's object form. */
 export function metadataNode(meta: TandemMeta): Node {
   const p = (k: string) => `${TANDEM_PREFIX}:${k}`;
@@ -165,16 +181,7 @@ export function buildDomainXml(def: DomainDef): string {
   const devices: Node = {
     disk: def.disks.map(diskNode),
   };
-  if (def.nic) {
-    devices.interface =
-      def.nic.kind === "user"
-        ? { "@_type": "user", model: { "@_type": "virtio" } }
-        : {
-            "@_type": "network",
-            source: { "@_network": xmlText(def.nic.network, "network name") },
-            model: { "@_type": "virtio" },
-          };
-  }
+  if (def.nics.length) devices.interface = def.nics.map(nicNode);
   devices.serial = {
     "@_type": "pty",
     log: { "@_file": xmlText(def.serialLog, "serial log path"), "@_append": "off" },

@@ -134,7 +134,7 @@ function parseTandem(metadata: Node | null): TandemMeta | null {
       image: field("image"),
       createdAt: field("created-at") ?? "",
       diskBytes: disk,
-      network: network === "isolated" || network === "none" ? network : "user",
+      network: network === "isolated" || network === "none" || network === "networks" ? network : "user",
       clonedFrom: field("cloned-from"),
       cloneMode: mode === "linked" || mode === "full" ? mode : null,
       backing,

@@ -11,7 +11,7 @@ const base: DomainDef = {
   vcpus: 2,
   boot: { kind: "kernel", kernel: "/img/vmlinuz", initrd: "/img/initramfs.img", cmdline: "console=ttyS0 quiet" },
   disks: [{ path: "/data/vms/x/disk.qcow2", format: "qcow2", device: "disk", bus: "virtio", target: "vda" }],
-  nic: { kind: "user" },
+  nics: [{ kind: "user" }],
   serialLog: "/data/vms/x/serial.log",
   vnc: true,
   meta: { image: "demo-vm", createdAt: "2026-01-02T03:04:05.000Z", diskBytes: 1073741824, network: "user" },
@@ -106,13 +106,37 @@ describe("domain XML builder", () => {
         ...base.disks,
         { path: "/iso/debian.iso", format: "raw", device: "cdrom", bus: "sata", target: "sda", readonly: true },
       ],
-      nic: { kind: "network", network: "tandem-isolated" },
+      nics: [{ kind: "network", network: "tandem-isolated" }],
     });
     expect(xml).toMatch(/<boot dev="cdrom"\/>\s*<boot dev="hd"\/>/);
     expect(xml).toMatch(/<disk type="file" device="cdrom">[\s\S]*<readonly\/>/);
     const p = parseDomainXml(xml);
     expect(p.nics).toEqual([{ type: "network", mac: null, network: "tandem-isolated" }]);
     expect(p.disks[1]).toMatchObject({ device: "cdrom", path: "/iso/debian.iso" });
+  });
+
+  it("builds one interface per NIC on Tandem networks, in order, each with its MAC and virtio", () => {
+    const xml = buildDomainXml({
+      ...base,
+      nics: [
+        { kind: "network", network: "tandem-net-b", mac: "52:54:00:0a:0b:0c" },
+        { kind: "network", network: "tandem-net-a", mac: "52:54:00:01:02:03" },
+      ],
+      meta: { ...base.meta, network: "networks" },
+    });
+    expect(xml).toMatch(
+      /<interface type="network">\s*<mac address="52:54:00:0a:0b:0c"\/>\s*<source network="tandem-net-b"\/>\s*<model type="virtio"\/>/,
+    );
+    const p = parseDomainXml(xml);
+    expect(p.nics).toEqual([
+      { type: "network", mac: "52:54:00:0a:0b:0c", network: "tandem-net-b" },
+      { type: "network", mac: "52:54:00:01:02:03", network: "tandem-net-a" },
+    ]);
+    expect(p.tandem?.network).toBe("networks");
+    // A MAC is an attribute libvirt parses: anything but six lowercase hex pairs is refused here.
+    for (const mac of ["52:54:00:0A:0B:0C", "52:54:00:01:02", '52:54:00:01:02:03"/><x']) {
+      expect(() => buildDomainXml({ ...base, nics: [{ kind: "network", network: "n", mac }] })).toThrow(RangeError);
+    }
   });
 
   it("keeps hostile strings as text: quotes, <, &, ../ and 300 characters never change the structure", () => {
