@@ -2,14 +2,19 @@
 // A test that starts one records the setting first and puts it back at the end, unless a NAT
 // network is still active (someone else's: then forwarding is theirs and stays on).
 import { readFileSync, writeFileSync } from "node:fs";
-import type { Connection } from "../../native/libvirt/index";
+
+/** What restore needs of a libvirt connection (by shape: only drivers import the binding). */
+interface NetworkLister {
+  listNetworks(): Promise<{ name: string; active: boolean }[]>;
+  networkGetXMLDesc(name: string): Promise<string>;
+}
 
 const SYSCTL = "/proc/sys/net/ipv4/ip_forward";
 
 export const ipForward = (): string => readFileSync(SYSCTL, "utf8").trim();
 
 /** Takes the setting now; `restore(conn)` writes it back when no active libvirt network forwards with NAT. */
-export function holdIpForward(): { before: string; restore(conn: Connection | undefined): Promise<void> } {
+export function holdIpForward(): { before: string; restore(conn: NetworkLister | undefined): Promise<void> } {
   const before = ipForward();
   return {
     before,
