@@ -155,9 +155,10 @@ export const CreateGuestBody = z
     message: "give either nics or network, not both",
     path: ["nics"],
   })
-  // Containers' NICs on Tandem networks come with the container side of issue 12.
-  .refine((b) => b.nics === undefined || b.kind !== "container", {
-    message: "nics are not yet for containers",
+  // A container's published ports are forwarded to its address on Tandem's own bridge; forwards to
+  // an address on a Tandem network come with issue 12's port forwards.
+  .refine((b) => b.nics === undefined || b.kind !== "container" || !("ports" in b) || !b.ports?.length, {
+    message: "a container with nics cannot publish ports yet",
     path: ["nics"],
   });
 export type CreateGuestBody = z.infer<typeof CreateGuestBody>;

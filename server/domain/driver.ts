@@ -59,6 +59,11 @@ export interface ResolvedNic {
   mac: string;
   /** A fixed address, or null for DHCP. */
   address: string | null;
+  /**
+   * What a driver that wires NICs itself (containers: a veth on the bridge) needs of the network;
+   * the service fills it so drivers never read the database.
+   */
+  network?: { name: string; bridge: string; ipv4Subnet: string | null; ipv4Gateway: string | null };
 }
 
 export interface Progress {

@@ -29,7 +29,12 @@ export class GuestNics {
       if (n.address !== undefined) {
         throw new AppError("VALIDATION", `nics[${i}].address: fixed addresses are not supported yet (DHCP only)`);
       }
-      out.push({ networkId: row.id, mac: await this.freeMac(out), address: null });
+      out.push({
+        networkId: row.id,
+        mac: await this.freeMac(out),
+        address: null,
+        network: { name: row.name, bridge: row.bridge, ipv4Subnet: row.ipv4Subnet, ipv4Gateway: row.ipv4Gateway },
+      });
     }
     return out;
   }

@@ -134,7 +134,15 @@ export function planRecord(spec: GuestSpec<"container">, plan: RecordPlan): Cont
       guestPort: p.guestPort,
       protocol: p.protocol ?? "tcp",
     })),
-    network: { mode: spec.network === "none" ? "none" : "bridge", netns: null, hostVeth: null, ip: null },
+    // With nics, no NIC on Tandem's own bridge: the NICs are the container's network (addresses
+    // are given by create.ts).
+    network: {
+      mode: spec.network === "none" || spec.resolvedNics?.length ? "none" : "bridge",
+      netns: null,
+      hostVeth: null,
+      ip: null,
+    },
+    nics: [],
     desired: spec.start === false ? "stopped" : "running",
     creating: true,
     restartCount: 0,

@@ -15,6 +15,7 @@ import { hostnameFor, planRecord, uuidFor, validateCreate, type CreateRules } fr
 import type { HostRuntime } from "./host";
 import { allocateIdRange, hostSubIdRanges } from "./idmap-ranges";
 import type { DiskSpares } from "./disk-spares";
+import { attachNics, nicsResolvConf, planNics } from "./container-nics";
 import { resolveImageLayers } from "./image-layout";
 import type { ContainerLayout } from "./layout";
 import type { Lifecycle } from "./lifecycle";
@@ -98,6 +99,7 @@ export class Creator {
     try {
       progress({ percent: 10, message: "preparing network" });
       const netMode = rec.network.mode;
+      if (spec.resolvedNics?.length) rec = await this.allocateNics(uuid, spec.resolvedNics);
       if (rec.idRange) {
         // The netns is made by crun at each start (process-control.ts); only the address now
         // (saved by allocate: the planned record has no netns, veth or address yet).
@@ -110,6 +112,7 @@ export class Creator {
       } else {
         const { netns } = await network.isolated(uuid);
         rec = store.update(uuid, { network: { mode: "none", netns, hostVeth: null, ip: null } });
+        await attachNics(rec, netns);
       }
       // Ports held (or refused) and the address pinned before anything of the container runs; the
       // nft transaction overlaps the root file system's preparation (awaited below).
@@ -126,7 +129,14 @@ export class Creator {
       for (const r of steps) if (r.status === "rejected") throw r.reason;
       await published;
       const hostname = hostnameFor(spec);
-      writeEtc(paths, hostname, rec.network.ip, network.subnet.gateway, rec.idRange?.start ?? null);
+      writeEtc(
+        paths,
+        hostname,
+        rec.network.ip ?? rec.nics[0]?.ip ?? null,
+        network.subnet.gateway,
+        rec.idRange?.start ?? null,
+        rec.nics.length ? nicsResolvConf(paths, rec) : undefined,
+      );
       const oci = buildSpec({
         image: layers.config,
         rootfs: paths.rootfs,
@@ -190,6 +200,17 @@ export class Creator {
       const ip = allocateIp(network.subnet, used);
       store.update(uuid, { network: { ...store.get(uuid).network, ip } });
       return ip;
+    });
+    this.ipLock = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Addresses for the NICs on Tandem networks, saved before the next create picks any. */
+  private allocateNics(uuid: string, nics: NonNullable<GuestSpec["resolvedNics"]>) {
+    const { store } = this.d;
+    const next = this.ipLock.then(() => {
+      const others = store.all().filter((r) => r.uuid !== uuid);
+      return store.update(uuid, { nics: planNics(uuid, nics, others) });
     });
     this.ipLock = next.catch(() => undefined);
     return next;

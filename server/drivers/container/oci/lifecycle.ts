@@ -10,6 +10,7 @@ import { invalidState } from "../../../domain/errors";
 import type { Logger } from "../../../domain/logger";
 import { cgroupDirs, type CgroupLayout } from "./cgroups";
 import type { ContainerLayout } from "./layout";
+import { detachNics } from "./container-nics";
 import type { Network } from "./network";
 import type { ProcessControl } from "./process-control";
 import type { PublishedPorts } from "./published-ports";
@@ -127,7 +128,13 @@ export class Lifecycle {
     const synced = this.d.ports
       .leave(uuid)
       .catch((e: unknown) => this.d.log.warn({ err: String(e) }, "port sync failed"));
-    const gone = await Promise.allSettled([released, rootFs.unmount(uuid), this.d.network.detach(uuid), synced]);
+    const gone = await Promise.allSettled([
+      released,
+      rootFs.unmount(uuid),
+      this.d.network.detach(uuid),
+      detachNics(rec),
+      synced,
+    ]);
     const failed = gone.find((r) => r.status === "rejected");
     if (!failed) this.d.store.forget(uuid);
     this.d.ports.left(uuid);

@@ -7,6 +7,7 @@ import { AppError } from "../../../domain/errors";
 import { launchConmon } from "./conmon";
 import type { HostRuntime } from "./host";
 import type { ContainerLayout } from "./layout";
+import { attachNics } from "./container-nics";
 import type { Network } from "./network";
 import type { ContainerProcs } from "./proc";
 import type { PublishedPorts } from "./published-ports";
@@ -56,6 +57,10 @@ export class ProcessControl {
       }
     } else if (!existsSync(network.netnsPath(uuid))) {
       await network.isolated(uuid);
+      await attachNics(rec, network.netnsName(uuid));
+    } else {
+      // The netns outlived the last run; a NIC whose host end went (deleted by hand) comes back.
+      await attachNics(rec, network.netnsName(uuid), true);
     }
     try {
       const pid = await launchConmon({
@@ -88,7 +93,7 @@ export class ProcessControl {
       store.update(uuid, { network: { ...store.get(uuid).network, netns, hostVeth } });
     } else {
       const { netns } = await network.isolated(uuid, pid);
-      store.update(uuid, { network: { ...store.get(uuid).network, netns } });
+      await attachNics(store.update(uuid, { network: { ...store.get(uuid).network, netns } }), netns);
     }
   }
 

@@ -32,6 +32,24 @@ export const ContainerRecord = z.object({
     hostVeth: z.string().nullable(),
     ip: z.string().nullable(),
   }),
+  /**
+   * NICs on Tandem networks (issue 12), in order (eth0, eth1 …): each a veth whose host end joins
+   * the network's bridge, with the static address Tandem gave it. A container with nics has
+   * network mode "none" (no NIC on Tandem's own container bridge).
+   */
+  nics: z
+    .array(
+      z.object({
+        networkId: z.string(),
+        bridge: z.string(),
+        mac: z.string(),
+        ip: z.string(),
+        prefix: z.number().int(),
+        gateway: z.string(),
+        hostVeth: z.string(),
+      }),
+    )
+    .default([]),
   /** What the user last asked for; the restart policy acts only while this is "running". */
   desired: z.enum(["running", "stopped"]),
   /** Set while create() has not finished. */

@@ -76,6 +76,8 @@ export function writeEtc(
   ip: string | null,
   gateway: string,
   mappedRoot: number | null,
+  /** resolv.conf's text when the container's resolvers are not the bridge's (NICs on networks). */
+  resolv?: string,
 ): void {
   mkdirSync(paths.etc, { recursive: true });
   writeFileSync(path.join(paths.etc, "hostname"), `${hostname}\n`);
@@ -84,7 +86,7 @@ export function writeEtc(
     `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${ip ? `${ip}\t${hostname}\n` : `127.0.1.1\t${hostname}\n`}`,
   );
   // No uplink: the gateway is the only resolver a container could reach, and it runs none.
-  writeFileSync(path.join(paths.etc, "resolv.conf"), ip ? `nameserver ${gateway}\n` : "");
+  writeFileSync(path.join(paths.etc, "resolv.conf"), resolv ?? (ip ? `nameserver ${gateway}\n` : ""));
   // Readable by every user inside (Tandem's umask would make them 0600); owned by the
   // container's own root when it has a user namespace, which must also reach the directory.
   for (const f of ["hostname", "hosts", "resolv.conf"]) {

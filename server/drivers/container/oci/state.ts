@@ -33,6 +33,6 @@ export function toDriverGuest(rec: ContainerRecord, hostId: string, state: Guest
     image: rec.image,
     createdAt: rec.createdAt,
     adopted: false,
-    ipAddresses: rec.network.ip ? [rec.network.ip] : [],
+    ipAddresses: [...(rec.network.ip ? [rec.network.ip] : []), ...rec.nics.map((n) => n.ip)],
   };
 }

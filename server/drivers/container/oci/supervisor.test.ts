@@ -21,6 +21,7 @@ function record(uuid: string, o: Partial<ContainerRecord> = {}): ContainerRecord
     restartPolicy: "no",
     ports: [],
     network: { mode: "none", netns: null, hostVeth: null, ip: null },
+    nics: [],
     desired: "running",
     creating: false,
     restartCount: 0,
