@@ -3,7 +3,8 @@
 // the network's DHCP leaves alone), plugging them into the container's netns (at create and at
 // each start that made a new netns) and unplugging them, and the resolv.conf naming the networks'
 // resolvers. The veth work itself is network-attach.ts's.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { ResolvedNic } from "../../../domain/driver";
 import { AppError } from "../../../domain/errors";
 import { allocateNicAddress, attachNic, detachNic, nicVethName, resolvConf } from "./network-attach";
@@ -65,6 +66,24 @@ export async function attachNics(rec: ContainerRecord, netns: string, onlyMissin
       primary: i === 0,
     });
   }
+  await forwarding(rec.nics.map((n) => n.hostVeth));
+}
+
+/**
+ * Waits (at most 5 s) until each port forwards. libvirt's bridges run STP (delay 0): a new port
+ * passes through listening and learning first, and what the container sends meanwhile (its first
+ * ARP) is dropped. The process starts only once its NICs carry frames.
+ */
+async function forwarding(veths: readonly string[]): Promise<void> {
+  const state = (v: string) => {
+    try {
+      return readFileSync(`/sys/class/net/${v}/brport/state`, "utf8").trim();
+    } catch {
+      return "gone";
+    }
+  };
+  // 3 = BR_STATE_FORWARDING; anything else but 1/2 (listening/learning) will not change by waiting.
+  for (let i = 0; i < 100 && veths.some((v) => ["1", "2"].includes(state(v))); i++) await sleep(50);
 }
 
 /** Unplugs every NIC (deleting the netns would take them too; this also covers a netns kept elsewhere). */
