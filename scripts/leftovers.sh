@@ -12,7 +12,7 @@
 # One line per object, "<kind> <name>". The kinds cover what tests and the drivers make: network
 # namespaces, links (bridges, veths), mounts under the repo, the temp dir, /run/netns or with
 # "tandem" in the path, loop devices, cgroups and nft tables with "tandem" in the name, libvirt
-# domains and networks, conmon and Tandem server processes (by pid, so a restart is new),
+# domains and networks, conmon and Tandem server processes (tsx, or the bundle npm start and e2e run; by pid),
 # tandem-* entries in the temp dir (tests make theirs with mkdtemp(os.tmpdir()/tandem-…)) and
 # guest directories in the e2e server's data dir (data/e2e). Tables libvirt or iptables make as
 # a side effect (ip filter, ip nat) are not Tandem's and not listed.
@@ -37,7 +37,7 @@ inventory() {
       virsh -q net-list --all --name 2>/dev/null | awk 'NF {print "libvirt-network " $1}'
     fi
     ps -eo pid=,comm=,args= 2>/dev/null | awk '
-      $2 == "conmon" || /server\/main\.ts/ {pid = $1; $1 = ""; $2 = ""; sub(/^ +/, ""); print "process " pid " " substr($0, 1, 120)}'
+      $2 == "conmon" || /server\/main\.ts/ || /build\/[a-z]+\/main\.mjs/ {pid = $1; $1 = ""; $2 = ""; sub(/^ +/, ""); print "process " pid " " substr($0, 1, 120)}'
     find "$TMP" -mindepth 1 -maxdepth 1 -name 'tandem-*' 2>/dev/null | sed 's|^|tmp |'
     find "$ROOT/data/e2e/containers" "$ROOT/data/e2e/vms" -mindepth 1 -maxdepth 1 2>/dev/null | sed 's|^|guest-dir |'
   } | LC_ALL=C sort -u
