@@ -12,9 +12,8 @@
 # One line per object, "<kind> <name>". The kinds cover what tests and the drivers make: network
 # namespaces, links (bridges, veths), mounts under the repo, the temp dir, /run/netns or with
 # "tandem" in the path, loop devices, cgroups and nft tables with "tandem" in the name, libvirt
-# domains and networks, conmon and Tandem server processes (tsx or the bundle; by pid, so a
-# restart is new), the
-# netns test rig's servers (server/test/netns-rig.ts: tdt-up-/tdt-cl- in their arguments),
+# domains and networks, conmon and Tandem server processes (tsx, or the bundle npm start and e2e
+# run; by pid, so a restart is new), the netns test rig's servers (server/test/netns-rig.ts: tdt-up-/tdt-cl- in their arguments),
 # tandem-* entries in the temp dir (tests make theirs with mkdtemp(os.tmpdir()/tandem-…)) and
 # guest directories in the e2e server's data dir (data/e2e), and net.ipv4.ip_forward. Tables libvirt or iptables make as
 # a side effect (ip filter, ip nat) are not Tandem's and not listed.
