@@ -8,6 +8,8 @@ export * from "./host";
 export * from "./image";
 export * from "./metrics";
 export * from "./network";
+export * from "./storage";
+export * from "./forwards";
 export * from "./responses";
 export * from "./result";
 export * from "./states";
