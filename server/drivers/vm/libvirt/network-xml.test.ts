@@ -29,11 +29,13 @@ const base: Network = {
 const net = (o: Partial<Network>): Network => ({ ...base, ...o });
 
 describe("buildLibvirtNetworkXml", () => {
-  it("a NAT network: forward nat out of the uplink, the bridge, forwarders, a local-only domain, DHCP", () => {
+  it("a NAT network: forward open (no libvirt firewall rules), the bridge without STP, forwarders, a local-only domain, DHCP", () => {
     const xml = buildLibvirtNetworkXml(net({ uplink: "tdt-up-1", dnsForwarders: ["198.18.0.2", "198.18.0.6"] }));
     expect(xml).toContain(`<name>${libvirtNetworkName(base)}</name>`);
-    expect(xml).toContain(`<forward mode="nat" dev="tdt-up-1"/>`);
-    expect(xml).toContain(`<bridge name="tdn0a1b2c3d" stp="on" delay="0"/>`);
+    // The uplink is Tandem's masquerade's business (server/drivers/netfilter), not libvirt's.
+    expect(xml).toContain(`<forward mode="open"/>`);
+    expect(xml).not.toContain("tdt-up-1");
+    expect(xml).toContain(`<bridge name="tdn0a1b2c3d" stp="off"/>`);
     expect(xml).toMatch(/<dns>\s*<forwarder addr="198.18.0.2"\/>\s*<forwarder addr="198.18.0.6"\/>/);
     expect(xml).toContain(`<domain name="${GUEST_DOMAIN}" localOnly="yes"/>`);
     expect(xml).toMatch(
@@ -42,9 +44,10 @@ describe("buildLibvirtNetworkXml", () => {
     expect(xml).not.toContain("<uuid>");
   });
 
-  it("NAT without an uplink leaves the device to the default route; IPv6 is masqueraded too", () => {
+  it("NAT with IPv6: still forward open (Tandem's nft table masquerades both families)", () => {
     const xml = buildLibvirtNetworkXml(net({ ipv6: { subnet: "fd00:88::/64", gateway: "fd00:88::1" } }));
-    expect(xml).toMatch(/<forward mode="nat">\s*<nat ipv6="yes"\/>\s*<\/forward>/);
+    expect(xml).toContain(`<forward mode="open"/>`);
+    expect(xml).not.toContain("<nat");
     expect(xml).toContain(`<ip family="ipv6" address="fd00:88::1" prefix="64"/>`);
   });
 
@@ -53,6 +56,7 @@ describe("buildLibvirtNetworkXml", () => {
       net({ type: "isolated", dnsNames: false, ipv4: { subnet: "10.9.0.0/24", gateway: "10.9.0.1", dhcp: null } }),
     );
     expect(xml).not.toContain("<forward");
+    expect(xml).toContain(`stp="off"`);
     expect(xml).not.toContain("<domain");
     expect(xml).not.toContain("<dns");
     expect(xml).not.toContain("<dhcp");
@@ -75,9 +79,9 @@ describe("buildLibvirtNetworkXml", () => {
   });
 
   it("escapes what it is given and refuses what XML cannot carry", () => {
-    const xml = buildLibvirtNetworkXml(net({ uplink: `a"<b` }));
-    expect(xml).toContain(`dev="a&quot;&lt;b"`);
-    expect(() => buildLibvirtNetworkXml(net({ uplink: "a\u0001" }))).toThrow(/uplink/);
+    const xml = buildLibvirtNetworkXml(net({ type: "bridged", uplink: `a"<b` }));
+    expect(xml).toContain(`name="a&quot;&lt;b"`);
+    expect(() => buildLibvirtNetworkXml(net({ type: "bridged", uplink: "a\u0001" }))).toThrow(/uplink/);
   });
 });
 
@@ -86,11 +90,8 @@ describe("summarize / summaryDiff", () => {
   const stored = `<network>
   <name>tandem-net-x</name>
   <uuid>6a1d3b7e-0000-4000-8000-000000000001</uuid>
-  <forward dev='tdt-up-1' mode='nat'>
-    <nat ipv6='yes'><port start='1024' end='65535'/></nat>
-    <interface dev='tdt-up-1'/>
-  </forward>
-  <bridge name='tdn0a1b2c3d' stp='on' delay='0'/>
+  <forward mode='open'/>
+  <bridge name='tdn0a1b2c3d' stp='off' delay='0'/>
   <mac address='52:54:00:12:34:56'/>
   <domain name='tandem.internal' localOnly='yes'/>
   <dns><forwarder addr='198.18.0.2'/></dns>
@@ -107,7 +108,8 @@ describe("summarize / summaryDiff", () => {
 
   it("reads the Tandem-decided parts and ignores what libvirt adds; IPv6 in one spelling", () => {
     expect(summaryDiff(summarize(buildLibvirtNetworkXml(want)), summarize(stored))).toEqual([]);
-    expect(summarize(stored).forward).toEqual({ mode: "nat", dev: "tdt-up-1", natIpv6: true });
+    expect(summarize(stored).forward).toEqual({ mode: "open", dev: null, natIpv6: false });
+    expect(summarize(stored).stp).toBe(false);
   });
 
   it("names each field that differs", () => {
@@ -121,6 +123,9 @@ describe("summarize / summaryDiff", () => {
     expect(summaryDiff(summarize(buildLibvirtNetworkXml(net({ type: "isolated" }))), summarize(stored))).toContain(
       "forward",
     );
+    // A network made by an earlier Tandem (mode nat, STP on) differs in both: it is redefined.
+    const old = stored.replace("<forward mode='open'/>", "<forward mode='nat'/>").replace("stp='off'", "stp='on'");
+    expect(summaryDiff(summarize(buildLibvirtNetworkXml(want)), summarize(old))).toEqual(["forward", "stp"]);
   });
 
   it("one DHCP range for virNetworkUpdate", () => {

@@ -1,8 +1,8 @@
 // libvirt network XML for a Tandem network (pure: no libvirt calls), and the reading back of the
 // parts Tandem sets from what libvirt stored, so the realizer can check a definition took as
 // asked and tell which parts of a running network a change touches.
-// Types: isolated (no <forward>), nat (<forward mode='nat'>, optionally out of one uplink),
-// bridged (<forward mode='bridge'> onto an existing host bridge: libvirt runs no dnsmasq and
+// Types: isolated (no <forward>), nat (<forward mode='open'>: libvirt adds no firewall rules;
+// Tandem's own nft table masquerades and filters, see server/drivers/netfilter/), bridged (<forward mode='bridge'> onto an existing host bridge: libvirt runs no dnsmasq and
 // assigns no address). VLAN networks are refused by the realizer (see network-realizer.ts).
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
 import type { Network } from "../../../contract/network";
@@ -24,6 +24,8 @@ export const GUEST_DOMAIN = "tandem.internal";
 export interface NetworkSummary {
   forward: { mode: string; dev: string | null; natIpv6: boolean } | null;
   bridge: string | null;
+  /** STP on the bridge (libvirt's default is on); null for a bridged network (not libvirt's bridge). */
+  stp: boolean | null;
   ips: { family: "ipv4" | "ipv6"; address: string; prefix: number }[];
   dhcp: { start: string; end: string }[];
   forwarders: string[];
@@ -54,14 +56,15 @@ export function buildLibvirtNetworkXml(n: Network, uuid?: string): string {
     net.bridge = { "@_name": xmlText(n.uplink, "uplink") };
     return builder.build({ network: net }) as string;
   }
-  if (n.type === "nat") {
-    const forward: Node = { "@_mode": "nat" };
-    if (n.uplink) forward["@_dev"] = xmlText(n.uplink, "uplink");
-    // Without this libvirt routes IPv6 unmasqueraded, which a ULA prefix cannot use upstream.
-    if (n.ipv6) forward.nat = { "@_ipv6": "yes" };
-    net.forward = forward;
-  }
-  net.bridge = { "@_name": xmlText(n.bridge, "bridge"), "@_stp": "on", "@_delay": "0" };
+  // nat: mode='open' rather than 'nat'. With 'nat' libvirt writes its own iptables chains
+  // (LIBVIRT_FWI rejects every new inbound connection, so a DNAT'd port forward could never reach
+  // a guest) and they are not Tandem's to change. 'open' adds no rule at all; Tandem's nft table
+  // does the masquerade (out of the uplink), the forward filter and the port forwards. libvirt
+  // still runs dnsmasq (DHCP, DNS) and turns ip_forward on when the network starts.
+  if (n.type === "nat") net.forward = { "@_mode": "open" };
+  // STP off: the bridge is host-internal (guests' ports and no uplink port), so it cannot loop,
+  // and STP's learning state held every new port for ~2 s (a container's first packets lost).
+  net.bridge = { "@_name": xmlText(n.bridge, "bridge"), "@_stp": "off" };
   const dns: Node = {};
   if (n.dnsForwarders.length) dns.forwarder = n.dnsForwarders.map((a) => ({ "@_addr": xmlText(a, "dnsForwarders") }));
   if (Object.keys(dns).length) net.dns = dns;
@@ -122,6 +125,7 @@ export function summarize(xml: string): NetworkSummary {
         }
       : null,
     bridge: (net.bridge as Node | undefined)?.["@_name"] ? String((net.bridge as Node)["@_name"]) : null,
+    stp: fwd?.["@_mode"] === "bridge" ? null : (net.bridge as Node | undefined)?.["@_stp"] !== "off",
     ips: ipNodes.map((ip) => ({
       family: ip["@_family"] === "ipv6" ? "ipv6" : "ipv4",
       address: canonicalIp(String(ip["@_address"])),
