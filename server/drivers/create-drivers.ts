@@ -36,6 +36,7 @@ export function createDrivers(
           accel: config.vmAccel,
           logger: log.child({ driver: "libvirt" }),
           manageNetworks: true,
+          manageStorage: true,
           ...overrides.vm,
         }),
       );

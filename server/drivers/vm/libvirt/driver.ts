@@ -29,6 +29,7 @@ import type {
 } from "../../../domain/driver";
 import { specOfKind } from "../../../domain/driver";
 import { AppError } from "../../../domain/errors";
+import type { DiskCapable, DriverDisk, VolumeRef } from "../../../domain/guest-disks";
 import type { Logger } from "../../../domain/logger";
 import { detectAccel, type Accel } from "./accel";
 import { cloneVm } from "./clone";
@@ -38,10 +39,12 @@ import { VmContext, type IsolatedNetworkOptions } from "./context";
 import { createVm } from "./create";
 import { renameVm, resizeVm } from "./definition";
 import { inspectDiskImage } from "./disk-inspect";
+import { GuestDisks } from "./guest-disks";
 import { Lifecycle } from "./lifecycle";
 import type { ConnectFn } from "./link";
 import { IsolatedNetwork } from "./network";
 import { LibvirtNetworkRealizer } from "./network-realizer";
+import { LibvirtStoragePools } from "./storage-pools";
 import { OrphanSweep } from "./orphans";
 import { GuestReader } from "./reads";
 import { sampleVms } from "./sampler";
@@ -76,6 +79,13 @@ export interface LibvirtDriverOptions {
    * createDrivers turns it on for the server; tests that only run guests leave host networks alone.
    */
   manageNetworks?: boolean;
+  /**
+   * Offer libvirt's storage pools (storage-pools.ts) with Tandem's default directory pool,
+   * named `storagePool` (default `tandem`), made under the data directory on first use.
+   * createDrivers turns it on; tests that make pools name their own and remove it.
+   */
+  manageStorage?: boolean;
+  storagePool?: string;
 }
 
 export class LibvirtDriver
@@ -88,7 +98,8 @@ export class LibvirtDriver
     ConsoleHistoryCapable,
     DiskInspectCapable,
     RenameCapable,
-    ResizeCapable
+    ResizeCapable,
+    DiskCapable
 {
   readonly kind = "vm" as const;
   /** How this host runs VMs: the one detection Tandem makes (the host summary shows it). */
@@ -102,10 +113,13 @@ export class LibvirtDriver
   private readonly lifecycle: Lifecycle;
   private readonly snapshots: Snapshots;
   private readonly consoles: Consoles;
+  private readonly disks: GuestDisks;
   private versions: string | null = null;
   private closed = false;
   /** Sets Tandem's networks up as libvirt networks; null unless `manageNetworks`. */
   readonly networkRealizer: LibvirtNetworkRealizer | null;
+  /** Storage pools and volumes (domain/storage.ts StorageBackend); null unless `manageStorage`. */
+  readonly storage: LibvirtStoragePools | null;
 
   constructor(opts: LibvirtDriverOptions) {
     this.accel = detectAccel(opts.accel ?? "auto");
@@ -119,7 +133,9 @@ export class LibvirtDriver
     this.lifecycle = new Lifecycle(ctx, this.reads, this.templates, this.startPrep, opts.shutdownTimeoutMs ?? 60_000);
     this.snapshots = new Snapshots(ctx, this.templates, this.startPrep);
     this.consoles = new Consoles(ctx);
+    this.disks = new GuestDisks(ctx);
     this.networkRealizer = opts.manageNetworks ? new LibvirtNetworkRealizer(ctx) : null;
+    this.storage = opts.manageStorage ? new LibvirtStoragePools(ctx, opts.storagePool) : null;
   }
 
   // ------------------------------------------------------------------------------ reads
@@ -198,6 +214,28 @@ export class LibvirtDriver
   /** New vCPUs and memory for a stopped VM (its inactive definition is rewritten). */
   resize(id: string, size: { vcpus?: number; memoryMiB?: number }): Promise<void> {
     return resizeVm(this.ctx, id, size);
+  }
+
+  // ------------------------------------------------------------------------------ disks (guest-disks.ts)
+
+  listDisks(id: string): Promise<DriverDisk[]> {
+    return this.disks.listDisks(id);
+  }
+
+  attachDisk(id: string, volume: VolumeRef): Promise<{ target: string }> {
+    return this.disks.attachDisk(id, volume);
+  }
+
+  detachDisk(id: string, target: string): Promise<void> {
+    return this.disks.detachDisk(id, target);
+  }
+
+  growDiskLive(id: string, target: string, bytes: number): Promise<void> {
+    return this.disks.growDiskLive(id, target, bytes);
+  }
+
+  switchDisk(id: string, target: string, to: VolumeRef): Promise<void> {
+    return this.disks.switchDisk(id, target, to);
   }
 
   // ------------------------------------------------------------------------------ snapshots
