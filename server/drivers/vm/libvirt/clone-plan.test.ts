@@ -29,6 +29,7 @@ const disk = (o: Partial<ParsedDisk>): ParsedDisk => ({
   target: "vda",
   readonly: false,
   shareable: false,
+  alias: null,
   ...o,
 });
 const source = (o: Partial<ParsedDomain> = {}): ParsedDomain => ({

@@ -39,6 +39,8 @@ export interface DiskDef {
   bus: "virtio" | "sata";
   target: string;
   readonly?: boolean;
+  /** A user alias (`ua-…`): the device can then be detached by alias, live or in the config. */
+  alias?: string;
 }
 
 export type BootDef =
@@ -125,7 +127,13 @@ function diskNode(d: DiskDef): Node {
     ...(d.backing?.length ? { backingStore: backingStoreNode(d.backing) } : {}),
     target: { "@_dev": xmlText(d.target, "disk target"), "@_bus": d.bus },
     ...(d.readonly || d.device === "cdrom" ? { readonly: "" } : {}),
+    ...(d.alias ? { alias: { "@_name": xmlText(d.alias, "disk alias") } } : {}),
   };
+}
+
+/** One `<disk>` element on its own (hotplug: virDomainAttachDeviceFlags). */
+export function buildDiskXml(d: DiskDef): string {
+  return builder.build({ disk: diskNode(d) }) as string;
 }
 
 function nicNode(n: NicDef): Node {

@@ -14,6 +14,8 @@ export interface ParsedDisk {
   target: string | null;
   readonly: boolean;
   shareable: boolean;
+  /** <alias name>: libvirt's own (virtio-disk1) on a live domain, a user alias (ua-…) in both. */
+  alias: string | null;
 }
 
 export interface ParsedNic {
@@ -172,6 +174,7 @@ export function parseDomainXml(xml: string): ParsedDomain {
       target: attr(obj(disk.target), "dev"),
       readonly: "readonly" in disk,
       shareable: "shareable" in disk,
+      alias: attr(obj(disk.alias), "name"),
     };
   });
   const nics = list(devices.interface).map((n) => ({

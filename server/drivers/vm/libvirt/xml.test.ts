@@ -92,6 +92,7 @@ describe("domain XML builder", () => {
         target: "vda",
         readonly: false,
         shareable: false,
+        alias: null,
       },
     ]);
     expect(p.nvram).toBeNull();
