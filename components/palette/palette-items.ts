@@ -16,6 +16,8 @@ const pages: { label: string; href: string; hint?: string }[] = [
   { label: "Create a container", href: "/guests/new?kind=container" },
   { label: "Images", href: "/images", hint: "g i" },
   { label: "Upload an image", href: "/images#upload" },
+  { label: "Networks", href: "/networks", hint: "g n" },
+  { label: "Storage", href: "/storage", hint: "g d" },
   { label: "Activity", href: "/activity", hint: "g a" },
   { label: "Settings", href: "/settings", hint: "g s" },
   { label: "API tokens", href: "/settings#tokens" },

@@ -16,11 +16,13 @@ export const shortcutList: [string, string][] = [
   ["n", "Create a guest"],
   ["g o", "Go to the guests overview"],
   ["g i", "Go to images"],
+  ["g n", "Go to networks"],
+  ["g d", "Go to storage (disks and volumes)"],
   ["g a", "Go to activity"],
   ["g s", "Go to settings"],
   ["j / k", "Next / previous guest in the list"],
   ["x", "Select the focused guest"],
-  ["1 – 4", "On a guest page: Overview, Console, Snapshots or Logs, Settings"],
+  ["1 – 7", "On a guest page: its tabs in order (Overview, Console, …, Settings)"],
   ["t", "Toggle dark mode"],
   ["?", "This help"],
 ];
@@ -40,7 +42,7 @@ export function Hotkeys() {
       const now = Date.now();
       if (now - pendingG.current < 1200) {
         pendingG.current = 0;
-        const to = { o: "/", i: "/images", a: "/activity", s: "/settings" }[e.key];
+        const to = { o: "/", i: "/images", n: "/networks", d: "/storage", a: "/activity", s: "/settings" }[e.key];
         if (to) {
           e.preventDefault();
           router.push(to);
