@@ -1,6 +1,7 @@
 // Guest shapes shared by server and browser: what a VM or a container looks like on the wire.
 import { z } from "zod";
 import { NetworkId } from "./network";
+import { BindMount, VolumeMount } from "./storage";
 
 export const guestKinds = ["vm", "container"] as const;
 export const GuestKind = z.enum(guestKinds);
@@ -139,6 +140,10 @@ export const CreateContainerBody = z.object({
   pidsLimit: z.number().int().min(8).max(1_000_000).optional(),
   restartPolicy: z.enum(["no", "on-failure", "always"]).optional(),
   ports: z.array(PublishedPort).max(64).optional(),
+  /** Named volumes (contract/storage.ts) mounted at paths; kept when the container goes unless purged. */
+  volumes: z.array(VolumeMount).max(32, "at most 32 volumes").optional(),
+  /** Host directories bound in: only under the roots an admin allow-listed (TANDEM_BIND_MOUNT_ROOTS). */
+  binds: z.array(BindMount).max(32, "at most 32 binds").optional(),
 });
 
 /**
