@@ -67,6 +67,13 @@ const EnvSchema = z.object({
     .string()
     .regex(/^\d{1,5}-\d{1,5}$/, "a range such as 1024-65535")
     .default("1024-65535"),
+  /**
+   * Host directories (absolute, comma-separated) under which containers may get bind mounts;
+   * none by default, so no host path reaches a container unless an admin names its root.
+   */
+  TANDEM_BIND_MOUNT_ROOTS: commaList("").refine((l) => l.every((p) => p.startsWith("/") && p !== "/"), {
+    message: "absolute directories other than /",
+  }),
   /** Build the Next app in-process? Off for API-only test servers. */
   TANDEM_UI: z.enum(["on", "off"]).default("on"),
   DATABASE_URL: z.string().optional(),
@@ -96,6 +103,8 @@ export type Config = {
   diskReserveBytes: number;
   containerDiskGiB: number;
   publishPortRange: { first: number; last: number };
+  /** Roots bind mounts must stay under (normalized, no trailing slash); empty: no binds. */
+  bindMountRoots: string[];
 };
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -137,5 +146,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     diskReserveBytes: e.TANDEM_DISK_RESERVE_MIB * 1024 * 1024,
     containerDiskGiB: e.TANDEM_CONTAINER_DISK_GIB,
     publishPortRange: { first, last },
+    bindMountRoots: e.TANDEM_BIND_MOUNT_ROOTS.map((p) => path.resolve(p)),
   };
 }

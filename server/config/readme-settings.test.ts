@@ -29,6 +29,7 @@ const stated: Record<string, (c: Config) => string> = {
   TANDEM_DISK_RESERVE_MIB: (c) => `\`${c.diskReserveBytes / 2 ** 20}\``,
   TANDEM_CONTAINER_DISK_GIB: (c) => `\`${c.containerDiskGiB}\``,
   TANDEM_PUBLISH_PORT_RANGE: (c) => `\`${c.publishPortRange.first}-${c.publishPortRange.last}\``,
+  TANDEM_BIND_MOUNT_ROOTS: (c) => (c.bindMountRoots.length === 0 ? "none" : c.bindMountRoots.join(",")),
   TANDEM_FAKE_GUESTS: (c) => `\`${c.fakeGuests}\``,
   TANDEM_LOG_LEVEL: (c) => `\`${c.logLevel}\``,
 };
@@ -89,6 +90,7 @@ describe("README settings table", () => {
       TANDEM_DISK_RESERVE_MIB: "512",
       TANDEM_CONTAINER_DISK_GIB: "1",
       TANDEM_PUBLISH_PORT_RANGE: "20000-30000",
+      TANDEM_BIND_MOUNT_ROOTS: "/srv/shared",
       TANDEM_FAKE_GUESTS: "10",
       TANDEM_LOG_LEVEL: "debug",
     };
