@@ -72,8 +72,25 @@ describe("buildLibvirtNetworkXml", () => {
     expect(() => buildLibvirtNetworkXml(net({ type: "bridged", uplink: null }))).toThrow(/uplink/);
   });
 
-  it("vlan networks have no XML here, and a redefinition keeps the uuid", () => {
-    expect(() => buildLibvirtNetworkXml(net({ type: "vlan", vlan: { id: 5, parent: "eth0" } }))).toThrow(/vlan/);
+  it("a vlan network joins its own bridge (the 802.1Q link's, vlan-bridge.ts) with no address, DHCP or DNS", () => {
+    const vlan = net({
+      type: "vlan",
+      vlan: { id: 5, parent: "eth0" },
+      ipv4: { subnet: "10.5.0.0/24", gateway: "10.5.0.254", dhcp: null },
+      dnsNames: false,
+    });
+    const xml = buildLibvirtNetworkXml(vlan);
+    expect(xml).toContain(`<forward mode="bridge"/>`);
+    expect(xml).toContain(`<bridge name="tdn0a1b2c3d"/>`);
+    // The VLAN's router has the gateway address, not the host; libvirt runs no dnsmasq for it.
+    expect(xml).not.toContain("<ip");
+    expect(xml).not.toContain("<dns");
+    expect(xml).not.toContain("<domain");
+    expect(xml).not.toContain("eth0");
+    expect(summarize(xml)).toMatchObject({ forward: { mode: "bridge" }, bridge: "tdn0a1b2c3d", stp: null, ips: [] });
+  });
+
+  it("a redefinition keeps the uuid", () => {
     const xml = buildLibvirtNetworkXml(base, "6a1d3b7e-0000-4000-8000-000000000001");
     expect(uuidOf(xml)).toBe("6a1d3b7e-0000-4000-8000-000000000001");
   });

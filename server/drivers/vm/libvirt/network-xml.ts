@@ -3,7 +3,8 @@
 // asked and tell which parts of a running network a change touches.
 // Types: isolated (no <forward>), nat (<forward mode='open'>: libvirt adds no firewall rules;
 // Tandem's own nft table masquerades and filters, see server/drivers/netfilter/), bridged (<forward mode='bridge'> onto an existing host bridge: libvirt runs no dnsmasq and
-// assigns no address). VLAN networks are refused by the realizer (see network-realizer.ts).
+// assigns no address), vlan (<forward mode='bridge'> onto the network's own bridge, which
+// vlan-bridge.ts makes with the 802.1Q link in it: no dnsmasq, no address either).
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
 import type { Network } from "../../../contract/network";
 import { xmlText } from "./xml-build";
@@ -46,9 +47,15 @@ const prefixOf = (cidr: string) => Number(cidr.split("/")[1]);
 
 /** The desired network XML; `uuid` is the existing network's when redefining it. */
 export function buildLibvirtNetworkXml(n: Network, uuid?: string): string {
-  if (n.type === "vlan") throw new RangeError("vlan networks have no libvirt network XML here");
   const net: Node = { name: xmlText(libvirtNetworkName(n), "network name") };
   if (uuid) net.uuid = xmlText(uuid, "uuid");
+  if (n.type === "vlan") {
+    // libvirt tags VLANs only on Open vSwitch; on a Linux bridge the tagging is the 802.1Q link
+    // that is the bridge's uplink port (vlan-bridge.ts). libvirt only plugs guests in.
+    net.forward = { "@_mode": "bridge" };
+    net.bridge = { "@_name": xmlText(n.bridge, "bridge") };
+    return builder.build({ network: net }) as string;
+  }
   if (n.type === "bridged") {
     // The uplink is the host bridge itself; libvirt only plugs guests into it.
     if (!n.uplink) throw new RangeError("uplink: a bridged network needs the host bridge to join");
