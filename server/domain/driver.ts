@@ -5,6 +5,7 @@ import { AppError } from "./errors";
 import type { CreateBodyOf, GuestAction, GuestKind, GuestState } from "../contract/guest";
 import type { LogLine, Snapshot } from "../contract/guest-extras";
 import type { DiskFormat } from "../contract/image";
+import type { VolumeRef } from "./guest-disks";
 
 /** What the driver knows about a guest. Tandem-only fields (tags, notes) are added by services. */
 export interface DriverGuest {
@@ -50,6 +51,8 @@ export type GuestSpec<K extends GuestKind = GuestKind> = CreateBodyOf<K> & {
   resolvedImage: ResolvedImage;
   /** The body's `nics`, resolved by the service: network row ids and Tandem-chosen MACs, in order. */
   resolvedNics?: ResolvedNic[];
+  /** VMs: the body's `disks`, made as pool volumes by the service, plugged in as vdb, vdc, … in order. */
+  resolvedDisks?: VolumeRef[];
 };
 
 /** One NIC on a Tandem network as the service hands it to a driver. */

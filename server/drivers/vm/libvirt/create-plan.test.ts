@@ -191,4 +191,24 @@ describe("planCreate", () => {
       "VALIDATION: image format 'oci' cannot make a VM",
     );
   });
+
+  it("extra disks: the service's volumes as vdb, vdc, … in order, each with its alias, after the seed", () => {
+    const vols = [
+      { path: "/pool/a.qcow2", format: "qcow2" as const },
+      { path: "/pool/b.raw", format: "raw" as const },
+    ];
+    const plan = planCreate(spec({ resolvedImage: cloud, resolvedDisks: vols }), env);
+    expect(plan.domain.disks.map((d) => [d.target, d.path, d.format, d.alias ?? null])).toEqual([
+      ["vda", `${DIR}/disk.qcow2`, "qcow2", null],
+      ["sda", `${DIR}/seed.iso`, "raw", null],
+      ["vdb", "/pool/a.qcow2", "qcow2", "ua-disk-vdb"],
+      ["vdc", "/pool/b.raw", "raw", "ua-disk-vdc"],
+    ]);
+    expect(plan.domain.disks.slice(2).every((d) => d.device === "disk" && d.bus === "virtio" && !d.backing)).toBe(true);
+    const many = Array.from({ length: 26 }, (_, i) => ({ path: `/pool/${i}`, format: "qcow2" as const }));
+    expect(refusal(() => planCreate(spec({ resolvedDisks: many }), env))).toBe("VALIDATION: disks: at most 25 disks");
+    expect(refusal(() => planCreate(spec({ resolvedDisks: [{ path: "rel", format: "qcow2" }] }), env))).toBe(
+      "VALIDATION: disks[0]: no volume path",
+    );
+  });
 });

@@ -9,6 +9,7 @@ import type { GuestSpec } from "../../../domain/driver";
 import { AppError } from "../../../domain/errors";
 import type { CloudInitConfig } from "./cloud-init";
 import { UUID_RE, type VmLayout } from "./layout";
+import { diskAlias, MAX_EXTRA_DISKS } from "./guest-disks";
 import { libvirtNetworkName } from "./network-xml";
 import { MAC_RE, type DiskDef, type DomainDef, type NicDef, type TandemMeta } from "./xml-build";
 
@@ -150,6 +151,15 @@ export function planCreate(spec: GuestSpec<"vm">, env: CreateEnv): CreatePlan {
     }
     default:
       throw new AppError("VALIDATION", `image format '${image.format}' cannot make a VM`);
+  }
+  // The body's extra disks (pool volumes the service made): vdb, vdc, … in order, each with the
+  // alias guest-disks.ts detaches by.
+  const extra = spec.resolvedDisks ?? [];
+  if (extra.length > MAX_EXTRA_DISKS) throw new AppError("VALIDATION", `disks: at most ${MAX_EXTRA_DISKS} disks`);
+  for (const [i, v] of extra.entries()) {
+    if (!absPath.safeParse(v.path).success) throw new AppError("VALIDATION", `disks[${i}]: no volume path`);
+    const target = `vd${String.fromCharCode(98 + i)}`;
+    disks.push({ path: v.path, format: v.format, device: "disk", bus: "virtio", target, alias: diskAlias(target) });
   }
   // Tandem networks: one libvirt network each (network-realizer.ts), NICs in the order asked.
   const nics: NicDef[] =

@@ -14,8 +14,9 @@ import { makeReachable } from "./qemu-access";
 import { buildDiskXml } from "./xml-build";
 import { parseDomainXml, type ParsedDisk } from "./xml-parse";
 
-/** Targets a hot-added disk may take: vdb … vdz (vda is the VM's own disk). */
-const TARGETS = Array.from({ length: 25 }, (_, i) => `vd${String.fromCharCode(98 + i)}`);
+/** Targets an added disk may take: vdb … vdz (vda is the VM's own disk). */
+export const MAX_EXTRA_DISKS = 25;
+const TARGETS = Array.from({ length: MAX_EXTRA_DISKS }, (_, i) => `vd${String.fromCharCode(98 + i)}`);
 /** How long a live detach may take before Tandem reports the guest kept the disk. */
 const DETACH_WAIT_MS = 30_000;
 
