@@ -4,10 +4,12 @@
 // other machines, a drop of loopback addresses arriving from the bridge, an input filter so
 // containers reach on the host only what was published) and one `bridge` table (each container's
 // veth pinned to its own MAC and IPv4 address), both rewritten together in one atomic `nft -f`.
-// Published ports are also held open on the host by port-holder.ts, which serves local clients.
+// Published ports are also held open on the host by netfilter/port-holder.ts, which serves local
+// clients. The pin and loopback pieces are shared with the Tandem networks' tables (netfilter/).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { AppError } from "../../../domain/errors";
-import { PortHolder, portKey, type HeldPort } from "./port-holder";
+import { loopbackGuard, pinChain } from "../../netfilter/nft-pieces";
+import { PortHolder, portKey, type HeldPort } from "../../netfilter/port-holder";
 import { run } from "./run";
 
 export interface NetworkConfig {
@@ -119,13 +121,10 @@ export function renderNftRuleset(table: string, bridge: string, rules: { ports: 
     `table bridge ${table} {}`,
     `delete table bridge ${table}`,
     `table ip ${table} {`,
-    // CVE-2020-8558: with route_localnet anywhere, a container could reach services bound to the
-    // host's loopback. route_localnet stays off on the bridge; this drop holds even if someone
-    // turns it on (kube-proxy's fix), before conntrack sees the packet.
+    // The loopback guard (CVE-2020-8558), see nft-pieces.ts.
     "  chain guard {",
     "    type filter hook prerouting priority raw; policy accept;",
-    `    iifname ${br} ip daddr 127.0.0.0/8 drop`,
-    `    iifname ${br} ip saddr 127.0.0.0/8 drop`,
+    ...loopbackGuard(`iifname ${br}`, false),
     "  }",
     // Published ports for other machines. Packets from the bridge are not rewritten: containers
     // reach published ports through the port holder (accepted below), which needs no forwarding.
@@ -155,14 +154,7 @@ export function renderNftRuleset(table: string, bridge: string, rules: { ports: 
     "    type filter hook prerouting priority -300; policy accept;",
     ...rules.pins.map((p) => `    iifname ${JSON.stringify(p.veth)} jump pin_${p.veth}`),
     "  }",
-    ...rules.pins.flatMap((p) => [
-      `  chain pin_${p.veth} {`,
-      `    ether saddr != ${p.mac} drop`,
-      `    ether type arp arp htype 1 arp ptype ip arp hlen 6 arp plen 4 arp saddr ether ${p.mac} arp saddr ip ${p.ip} accept`,
-      `    ether type ip ip saddr ${p.ip} accept`,
-      "    drop",
-      "  }",
-    ]),
+    ...rules.pins.flatMap((p) => pinChain({ chain: `pin_${p.veth}`, mac: p.mac, ipv4: p.ip, dhcp: false, ipv6: [] })),
     "}",
     "",
   ].join("\n");

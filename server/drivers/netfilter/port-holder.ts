@@ -1,4 +1,5 @@
-// Holds the host ports that containers publish: for as long as a container publishes a port,
+// Holds the host ports that guests publish (a container's published ports, a port forward to a
+// VM or container on a Tandem network): for as long as a guest publishes a port,
 // Tandem keeps a socket bound to it on the wildcard address (what docker-proxy and conmon's port
 // reservation do). A port something on the host already uses cannot be bound, so it is refused
 // instead of silently shadowed by the DNAT rule, and nothing can take a held port meanwhile.

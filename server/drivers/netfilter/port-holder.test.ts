@@ -4,7 +4,7 @@
 import dgram from "node:dgram";
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort } from "../../../test/support";
+import { freePort } from "../../test/support";
 import { PortHolder } from "./port-holder";
 
 const cleanups: (() => void)[] = [];
