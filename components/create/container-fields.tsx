@@ -40,7 +40,9 @@ export function ContainerFields({
         />
       </Field>
       <fieldset>
-        <legend className="mb-1 text-sm font-medium">Published ports</legend>
+        <legend className="mb-1 text-sm font-medium">
+          {draft.nics.length ? "Port forwards (to the first NIC)" : "Published ports"}
+        </legend>
         <div className="space-y-2">
           {draft.ports.map((p, i) => (
             <div key={i} className="flex flex-wrap items-start gap-2">

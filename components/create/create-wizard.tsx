@@ -2,18 +2,19 @@
 // One wizard for both kinds: source → resources → configuration → review. Each step checks
 // its own fields with the server's schema; the last one submits and follows the task.
 import { useRouter, useSearchParams } from "next/navigation";
-import { useEffect, useMemo, useState, type FormEvent } from "react";
+import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import type { GuestKind, Image } from "@/server/contract";
 import { errorMessage } from "../api/client";
 import { createGuest } from "../api/guests";
 import { listImages } from "../api/images";
+import { createVolume } from "../api/storage";
 import { useHost } from "../guests/use-host";
 import { useHasRole } from "../session-provider";
 import { Field } from "../ui/field";
 import { TagInput } from "../ui/tag-input";
 import { ContainerFields } from "./container-fields";
 import { CreateProgress } from "./create-progress";
-import { defaultDraft, stepOf, steps, validate, type Draft, type Step } from "./form-model";
+import { defaultDraft, newVolumes, stepOf, steps, validate, type Draft, type Step } from "./form-model";
 import { ImagePicker } from "./image-picker";
 import { KindSwitch } from "./kind-switch";
 import { ResourceFields } from "./resource-fields";
@@ -36,6 +37,8 @@ export function CreateWizard() {
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<{ taskId: string; guestId: string; name: string } | null>(null);
   const { host } = useHost();
+  // New volumes already made by an earlier attempt, so a retry after a failed create reuses them.
+  const madeVolumes = useRef(new Set<string>());
 
   useEffect(() => {
     listImages().then(setImages, (e) => setImagesError(errorMessage(e)));
@@ -77,6 +80,11 @@ export function CreateWizard() {
     setBusy(true);
     setSubmitError(null);
     try {
+      for (const v of newVolumes(effective)) {
+        if (madeVolumes.current.has(v.name)) continue;
+        await createVolume({ name: v.name, sizeGiB: v.sizeGiB, use: "filesystem" });
+        madeVolumes.current.add(v.name);
+      }
       const r = await createGuest(body);
       setCreated({ taskId: r.taskId, guestId: r.guest.id, name: r.guest.name });
     } catch (err) {
@@ -159,7 +167,11 @@ export function CreateWizard() {
         )}
         {step === "Review" &&
           (body ? (
-            <Review body={body} image={images?.find((i) => i.id === body.image)} />
+            <Review
+              body={body}
+              image={images?.find((i) => i.id === body.image)}
+              newNames={newVolumes(effective).map((v) => v.name)}
+            />
           ) : (
             <p role="alert" className="text-sm text-red-600">
               Some fields need attention:{" "}

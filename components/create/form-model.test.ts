@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { HostInfo } from "@/server/contract";
-import { defaultDraft, splitCommand, stepOf, toBody, validate } from "./form-model";
+import { defaultDraft, newVolumes, splitCommand, stepOf, toBody, validate } from "./form-model";
 
 const host: HostInfo = {
   id: "local",
@@ -69,5 +69,82 @@ describe("the create form", () => {
   it("points env errors at the line", () => {
     const d = { ...defaultDraft("container"), name: "c", image: "i", env: "OK=1\nbroken" };
     expect(validate(d, null).errors.env).toMatch(/^line 2: /);
+  });
+});
+
+describe("NICs, disks and volumes in the create form", () => {
+  it("sends nics instead of the older network field, a fixed address only when given", () => {
+    const d = {
+      ...defaultDraft("vm"),
+      name: "vm1",
+      image: "demo-vm",
+      network: "user" as const,
+      nics: [
+        { network: "lan", address: "" },
+        { network: "back", address: " 10.90.0.5 " },
+      ],
+    };
+    const body = toBody(d);
+    expect(body.network).toBeUndefined();
+    expect(body.nics).toEqual([
+      { network: "lan", address: undefined },
+      { network: "back", address: "10.90.0.5" },
+    ]);
+    expect(validate(d, host).errors).toEqual({});
+    expect(stepOf("nics.1.address")).toBe("Resources");
+  });
+
+  it("points a bad NIC address at its row", () => {
+    const d = { ...defaultDraft("vm"), name: "vm1", image: "demo-vm", nics: [{ network: "lan", address: "10.1" }] };
+    expect(Object.keys(validate(d, host).errors)).toEqual(["nics.0.address"]);
+  });
+
+  it("sends a VM's extra disks, each checked on its own row", () => {
+    const d = {
+      ...defaultDraft("vm"),
+      name: "vm1",
+      image: "demo-vm",
+      disks: [
+        { sizeGiB: "2", pool: "" },
+        { sizeGiB: "4", pool: "fast" },
+      ],
+    };
+    const { body, errors } = validate(d, host);
+    expect(errors).toEqual({});
+    expect((body as { disks?: unknown }).disks).toEqual([{ sizeGiB: 2 }, { sizeGiB: 4, pool: "fast" }]);
+    const bad = validate({ ...d, disks: [{ sizeGiB: "0", pool: "" }] }, host);
+    expect(bad.body).toBeNull();
+    expect(Object.keys(bad.errors)).toEqual(["disks.0.sizeGiB"]);
+    expect(stepOf("disks.0.sizeGiB")).toBe("Resources");
+  });
+
+  it("sends a container's volumes and lists the new ones to make first", () => {
+    const d = {
+      ...defaultDraft("container"),
+      name: "c",
+      image: "demo-busybox",
+      volumes: [
+        { source: "new" as const, volume: "data", sizeGiB: "2", path: "/data", readOnly: false },
+        { source: "existing" as const, volume: "shared", sizeGiB: "", path: "/srv", readOnly: true },
+      ],
+    };
+    const { body, errors } = validate(d, host);
+    expect(errors).toEqual({});
+    expect((body as { volumes?: unknown }).volumes).toEqual([
+      { volume: "data", path: "/data" },
+      { volume: "shared", path: "/srv", readOnly: true },
+    ]);
+    expect(newVolumes(d)).toEqual([{ name: "data", sizeGiB: 2 }]);
+    expect(newVolumes({ ...d, kind: "vm" })).toEqual([]);
+  });
+
+  it("refuses a volume path the contract refuses, and a new volume without a size", () => {
+    const d = {
+      ...defaultDraft("container"),
+      name: "c",
+      image: "demo-busybox",
+      volumes: [{ source: "new" as const, volume: "data", sizeGiB: "", path: "/proc/x", readOnly: false }],
+    };
+    expect(Object.keys(validate(d, host).errors).sort()).toEqual(["volumes.0.path", "volumes.0.sizeGiB"]);
   });
 });

@@ -1,8 +1,21 @@
 // The create form as the user edits it (strings in inputs), how it becomes a CreateGuestBody,
 // and where each validation message belongs. Validation is the server's own zod schema.
-import { CreateGuestBody, type GuestKind, type HostInfo } from "@/server/contract";
+import type { z } from "zod";
+import { CreateGuestBody, NewDisk, VolumeMount, type GuestKind, type HostInfo } from "@/server/contract";
 
 export type PortDraft = { hostPort: string; guestPort: string; protocol: "tcp" | "udp" };
+/** A NIC on a Tandem network (by name); an empty address means DHCP / Tandem picks one. */
+export type NicDraft = { network: string; address: string };
+/** An extra VM disk: a new volume of this size in this pool ("" = the default pool). */
+export type DiskDraft = { sizeGiB: string; pool: string };
+/** A container volume: an existing one by name, or a new one the wizard makes first. */
+export type VolumeDraft = {
+  source: "existing" | "new";
+  volume: string;
+  sizeGiB: string;
+  path: string;
+  readOnly: boolean;
+};
 
 export type Draft = {
   kind: GuestKind;
@@ -23,6 +36,9 @@ export type Draft = {
   ports: PortDraft[];
   workingDir: string;
   restartPolicy: "" | "no" | "on-failure" | "always";
+  nics: NicDraft[];
+  disks: DiskDraft[];
+  volumes: VolumeDraft[];
 };
 
 export function defaultDraft(kind: GuestKind): Draft {
@@ -46,6 +62,9 @@ export function defaultDraft(kind: GuestKind): Draft {
     ports: [],
     workingDir: "",
     restartPolicy: "",
+    nics: [],
+    disks: [],
+    volumes: [],
   };
 }
 
@@ -94,7 +113,8 @@ export function toBody(d: Draft): Record<string, unknown> {
     vcpus: num(d.vcpus),
     memoryMiB: num(d.memoryMiB),
     diskGiB: num(d.diskGiB),
-    network: d.network || undefined,
+    network: d.nics.length ? undefined : d.network || undefined,
+    nics: d.nics.length ? d.nics.map((n) => ({ network: n.network, address: opt(n.address) })) : undefined,
     start: d.start,
     tags: d.tags.length ? d.tags : undefined,
   };
@@ -105,7 +125,11 @@ export function toBody(d: Draft): Record<string, unknown> {
       password: d.ciPassword || undefined,
       sshKeys: lines(d.ciSshKeys).length ? lines(d.ciSshKeys) : undefined,
     };
-    return { ...common, cloudInit: Object.values(ci).some((v) => v !== undefined) ? ci : undefined };
+    return {
+      ...common,
+      cloudInit: Object.values(ci).some((v) => v !== undefined) ? ci : undefined,
+      disks: d.disks.length ? d.disks.map((x) => ({ sizeGiB: num(x.sizeGiB), pool: opt(x.pool) })) : undefined,
+    };
   }
   const command = splitCommand(d.command);
   return {
@@ -117,17 +141,55 @@ export function toBody(d: Draft): Record<string, unknown> {
       : undefined,
     workingDir: opt(d.workingDir),
     restartPolicy: d.restartPolicy || undefined,
+    volumes: d.volumes.length
+      ? d.volumes.map((v) => ({ volume: v.volume.trim(), path: v.path.trim(), readOnly: v.readOnly || undefined }))
+      : undefined,
   };
+}
+
+/** The volumes the wizard creates before the guest: those marked new (name and size). */
+export function newVolumes(d: Draft): { name: string; sizeGiB: number }[] {
+  if (d.kind !== "container") return [];
+  return d.volumes
+    .filter((v) => v.source === "new")
+    .map((v) => ({ name: v.volume.trim(), sizeGiB: Number(v.sizeGiB) }));
 }
 
 export type Errors = Partial<Record<string, string>>;
 
-/** Field key of an issue path: "name", "vcpus", "cloudInit.user", "env", "ports.0.hostPort". */
+/**
+ * Field key of an issue path: "name", "vcpus", "cloudInit.user", "env", "ports.0.hostPort",
+ * "nics.1.network", "disks.0.sizeGiB", "volumes.0.path".
+ */
 function fieldOf(path: PropertyKey[]): string {
   const [a, b, c] = path.map(String);
   if (a === "cloudInit") return `cloudInit.${b ?? ""}`;
-  if (a === "ports" && b !== undefined) return `ports.${b}.${c ?? ""}`;
+  if ((a === "ports" || a === "nics" || a === "disks" || a === "volumes") && b !== undefined)
+    return `${a}.${b}.${c ?? ""}`;
   return a ?? "";
+}
+
+/**
+ * Disks and volumes checked with their own contract shapes, item by item, so each row gets its
+ * message (and so they are sent even where the create body's schema does not list them yet).
+ */
+function checkItems(d: Draft, errors: Errors): { disks?: NewDisk[]; volumes?: VolumeMount[] } {
+  const body = toBody(d);
+  function each<T>(key: "disks" | "volumes", schema: z.ZodType<T>): T[] | undefined {
+    const items = body[key] as unknown[] | undefined;
+    if (!items) return undefined;
+    return items.flatMap((item, i) => {
+      const r = schema.safeParse(item);
+      if (r.success) return [r.data];
+      for (const issue of r.error.issues) errors[`${key}.${i}.${String(issue.path[0] ?? "")}`] ??= issue.message;
+      return [];
+    });
+  }
+  if (d.kind === "container")
+    d.volumes.forEach((v, i) => {
+      if (v.source === "new" && !(Number(v.sizeGiB) >= 1)) errors[`volumes.${i}.sizeGiB`] ??= "size is at least 1 GiB";
+    });
+  return { disks: each("disks", NewDisk), volumes: each("volumes", VolumeMount) };
 }
 
 export function validate(d: Draft, host: HostInfo | null): { body: CreateGuestBody | null; errors: Errors } {
@@ -139,6 +201,7 @@ export function validate(d: Draft, host: HostInfo | null): { body: CreateGuestBo
       errors[f] ??= i.path[0] === "env" ? `line ${Number(i.path[1]) + 1}: ${i.message}` : i.message;
     }
   }
+  const items = checkItems(d, errors);
   if (!d.image) errors.image = "pick an image";
   if (host) {
     const v = Number(d.vcpus);
@@ -148,8 +211,12 @@ export function validate(d: Draft, host: HostInfo | null): { body: CreateGuestBo
     const g = Number(d.diskGiB) * 1024 ** 3;
     if (g > host.diskFreeBytes) errors.diskGiB ??= "more than the free disk space";
   }
-  return { body: r.success && Object.keys(errors).length === 0 ? r.data : null, errors };
+  const ok = r.success && Object.keys(errors).length === 0;
+  return { body: ok ? ({ ...r.data, ...definedOnly(items) } as CreateGuestBody) : null, errors };
 }
+
+const definedOnly = (o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
 export const steps = ["Source", "Resources", "Configure", "Review"] as const;
 export type Step = (typeof steps)[number];
@@ -157,6 +224,7 @@ export type Step = (typeof steps)[number];
 /** Which fields each step owns, so a step's Next checks only its own. */
 export function stepOf(field: string): Step {
   if (field === "kind" || field === "name" || field === "image") return "Source";
-  if (["vcpus", "memoryMiB", "diskGiB", "network"].includes(field)) return "Resources";
+  if (["vcpus", "memoryMiB", "diskGiB", "network", "nics"].includes(field)) return "Resources";
+  if (/^(nics|disks|volumes)\./.test(field) || field === "disks" || field === "volumes") return "Resources";
   return "Configure";
 }

@@ -1,9 +1,12 @@
 "use client";
-// vCPUs, memory, disk and network, each with what the host has.
+// vCPUs, memory, disk and network, each with what the host has; NICs on Tandem networks and
+// the extra disks or volumes.
 import { cpuUnits, type HostInfo } from "@/server/contract";
 import { Field } from "../ui/field";
 import { formatBytes } from "../ui/format";
 import type { Draft, Errors } from "./form-model";
+import { NicFields } from "./nic-fields";
+import { StorageFields } from "./storage-fields";
 
 export function ResourceFields({
   draft,
@@ -76,22 +79,26 @@ export function ResourceFields({
           />
         </Field>
       )}
-      <Field
-        label="Network"
-        error={errors.network}
-        hint="NAT gives outbound access; isolated guests see only each other."
-      >
-        <select
-          className="input"
-          value={draft.network}
-          onChange={(e) => set("network", e.target.value as Draft["network"])}
+      {draft.nics.length === 0 && (
+        <Field
+          label="Network"
+          error={errors.network}
+          hint="NAT gives outbound access; isolated guests see only each other."
         >
-          <option value="">Default</option>
-          <option value="user">NAT (outbound access)</option>
-          <option value="isolated">Isolated</option>
-          <option value="none">None</option>
-        </select>
-      </Field>
+          <select
+            className="input"
+            value={draft.network}
+            onChange={(e) => set("network", e.target.value as Draft["network"])}
+          >
+            <option value="">Default</option>
+            <option value="user">NAT (outbound access)</option>
+            <option value="isolated">Isolated</option>
+            <option value="none">None</option>
+          </select>
+        </Field>
+      )}
+      <NicFields draft={draft} set={set} errors={errors} />
+      <StorageFields draft={draft} set={set} errors={errors} />
     </div>
   );
 }

@@ -139,8 +139,18 @@ function check<T>(
   return { body: null, errors };
 }
 
-export const validateCreate = (d: NetworkDraft) => check(CreateNetworkBody.safeParse(toCreateBody(d)));
-export const validateUpdate = (d: NetworkDraft, n: Network) => check(UpdateNetworkBody.safeParse(toUpdateBody(d, n)));
+/** A bad subnet leaves the defaults unknown: blame the subnet, not the empty fields after it. */
+function blameSubnet(d: NetworkDraft, r: { body: unknown; errors: FieldErrors }) {
+  if (r.errors["ipv4.subnet"]) {
+    if (!d.gateway.trim()) delete r.errors["ipv4.gateway"];
+    if (!d.dhcpStart.trim() && !d.dhcpEnd.trim()) delete r.errors["ipv4.dhcp"];
+  }
+  return r;
+}
+
+export const validateCreate = (d: NetworkDraft) => blameSubnet(d, check(CreateNetworkBody.safeParse(toCreateBody(d))));
+export const validateUpdate = (d: NetworkDraft, n: Network) =>
+  blameSubnet(d, check(UpdateNetworkBody.safeParse(toUpdateBody(d, n))));
 
 export const typeLabels: Record<NetworkType, string> = {
   isolated: "Isolated",

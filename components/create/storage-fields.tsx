@@ -1,0 +1,186 @@
+"use client";
+// The wizard's storage beyond the root disk: a VM's extra disks (new volumes, size and pool);
+// a container's volumes (an existing one, or a new one the wizard makes just before the
+// container), each mounted at a path, read-only or not.
+import { useEffect, useState } from "react";
+import type { Pool, Volume } from "@/server/contract";
+import { errorMessage } from "../api/client";
+import { listPools, listVolumes } from "../api/storage";
+import { Field } from "../ui/field";
+import { formatBytes } from "../ui/format";
+import type { DiskDraft, Draft, Errors, VolumeDraft } from "./form-model";
+
+type Props = { draft: Draft; set: <K extends keyof Draft>(k: K, v: Draft[K]) => void; errors: Errors };
+
+export function StorageFields(props: Props) {
+  const [pools, setPools] = useState<Pool[]>([]);
+  const [volumes, setVolumes] = useState<Volume[]>([]);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  useEffect(() => {
+    Promise.all([listPools(), listVolumes()]).then(
+      ([p, v]) => {
+        setPools(p);
+        setVolumes(v);
+      },
+      (e) => setLoadError(errorMessage(e)),
+    );
+  }, []);
+  return (
+    <fieldset className="sm:col-span-2">
+      <legend className="mb-1 text-sm font-medium">{props.draft.kind === "vm" ? "Extra disks" : "Volumes"}</legend>
+      {loadError && <p className="text-xs text-red-600">Could not list storage: {loadError}</p>}
+      {props.draft.kind === "vm" ? (
+        <DiskRows {...props} pools={pools} />
+      ) : (
+        <VolumeRows {...props} volumes={volumes.filter((v) => v.use === "filesystem")} />
+      )}
+    </fieldset>
+  );
+}
+
+function DiskRows({ draft, set, errors, pools }: Props & { pools: Pool[] }) {
+  const setDisk = (i: number, p: Partial<DiskDraft>) =>
+    set(
+      "disks",
+      draft.disks.map((x, j) => (j === i ? { ...x, ...p } : x)),
+    );
+  return (
+    <div className="space-y-2">
+      {draft.disks.map((d, i) => (
+        <div key={i} className="flex flex-wrap items-start gap-2">
+          <Field label={`Disk ${i + 2} size (GiB)`} error={errors[`disks.${i}.sizeGiB`]} className="w-40">
+            <input
+              className="input"
+              type="number"
+              min={1}
+              value={d.sizeGiB}
+              onChange={(e) => setDisk(i, { sizeGiB: e.target.value })}
+            />
+          </Field>
+          <Field label={`Disk ${i + 2} pool`} error={errors[`disks.${i}.pool`]} className="min-w-44 flex-1">
+            <select className="input" value={d.pool} onChange={(e) => setDisk(i, { pool: e.target.value })}>
+              <option value="">Default pool</option>
+              {pools.map((p) => (
+                <option key={p.name} value={p.name}>
+                  {p.name} ({formatBytes(p.availableBytes)} free)
+                </option>
+              ))}
+            </select>
+          </Field>
+          <button
+            type="button"
+            className="btn mt-6"
+            aria-label={`Remove disk ${i + 2}`}
+            onClick={() =>
+              set(
+                "disks",
+                draft.disks.filter((_, j) => j !== i),
+              )
+            }
+          >
+            Remove
+          </button>
+        </div>
+      ))}
+      <button type="button" className="btn" onClick={() => set("disks", [...draft.disks, { sizeGiB: "1", pool: "" }])}>
+        Add a disk
+      </button>
+    </div>
+  );
+}
+
+function VolumeRows({ draft, set, errors, volumes }: Props & { volumes: Volume[] }) {
+  const setVol = (i: number, p: Partial<VolumeDraft>) =>
+    set(
+      "volumes",
+      draft.volumes.map((x, j) => (j === i ? { ...x, ...p } : x)),
+    );
+  return (
+    <div className="space-y-3">
+      {draft.volumes.map((v, i) => (
+        <div key={i} className="flex flex-wrap items-start gap-2 border-l-2 border-zinc-200 pl-2 dark:border-zinc-700">
+          <Field label={`Volume ${i + 1} source`} className="w-40">
+            <select
+              className="input"
+              value={v.source}
+              onChange={(e) => setVol(i, { source: e.target.value as VolumeDraft["source"], volume: "" })}
+            >
+              <option value="new">New volume</option>
+              <option value="existing">Existing volume</option>
+            </select>
+          </Field>
+          {v.source === "new" ? (
+            <>
+              <Field label={`Volume ${i + 1} name`} error={errors[`volumes.${i}.volume`]} className="min-w-36 flex-1">
+                <input
+                  className="input"
+                  value={v.volume}
+                  autoComplete="off"
+                  onChange={(e) => setVol(i, { volume: e.target.value })}
+                />
+              </Field>
+              <Field label={`Volume ${i + 1} size (GiB)`} error={errors[`volumes.${i}.sizeGiB`]} className="w-32">
+                <input
+                  className="input"
+                  type="number"
+                  min={1}
+                  value={v.sizeGiB}
+                  onChange={(e) => setVol(i, { sizeGiB: e.target.value })}
+                />
+              </Field>
+            </>
+          ) : (
+            <Field label={`Volume ${i + 1}`} error={errors[`volumes.${i}.volume`]} className="min-w-44 flex-1">
+              <select className="input" value={v.volume} onChange={(e) => setVol(i, { volume: e.target.value })}>
+                <option value="">Pick a volume</option>
+                {volumes.map((x) => (
+                  <option key={x.id} value={x.name}>
+                    {x.name} ({formatBytes(x.capacityBytes)}
+                    {x.attachedTo.length ? `, used by ${x.attachedTo.map((a) => a.guestName).join(", ")}` : ""})
+                  </option>
+                ))}
+              </select>
+            </Field>
+          )}
+          <Field label={`Volume ${i + 1} mount path`} error={errors[`volumes.${i}.path`]} className="min-w-44 flex-1">
+            <input
+              className="input font-mono"
+              value={v.path}
+              placeholder="/data"
+              onChange={(e) => setVol(i, { path: e.target.value })}
+            />
+          </Field>
+          <label className="mt-7 flex items-center gap-1.5 text-sm">
+            <input type="checkbox" checked={v.readOnly} onChange={(e) => setVol(i, { readOnly: e.target.checked })} />
+            Read-only<span className="sr-only"> volume {i + 1}</span>
+          </label>
+          <button
+            type="button"
+            className="btn mt-6"
+            aria-label={`Remove volume ${i + 1}`}
+            onClick={() =>
+              set(
+                "volumes",
+                draft.volumes.filter((_, j) => j !== i),
+              )
+            }
+          >
+            Remove
+          </button>
+        </div>
+      ))}
+      <button
+        type="button"
+        className="btn"
+        onClick={() =>
+          set("volumes", [
+            ...draft.volumes,
+            { source: "new", volume: "", sizeGiB: "1", path: draft.volumes.length ? "" : "/data", readOnly: false },
+          ])
+        }
+      >
+        Add a volume
+      </button>
+    </div>
+  );
+}
