@@ -17,6 +17,23 @@ export function networkRole(type: NetworkType): Role {
   return type === "bridged" || type === "vlan" ? "admin" : "operator";
 }
 
+/**
+ * The bridge guests' NICs join: a bridged network's uplink (the host bridge libvirt plugs VMs
+ * into), else the network's own bridge (libvirt's for isolated/NAT, vlan-bridge.ts's for a VLAN).
+ */
+export function guestBridge(n: { type: NetworkType; bridge: string; uplink: string | null }): string {
+  return n.type === "bridged" && n.uplink ? n.uplink : n.bridge;
+}
+
+/**
+ * Whether Tandem picks a container NIC's address on this type. Isolated and NAT networks are
+ * Tandem's own subnets; on bridged and vlan networks the LAN decides (its DHCP, its admin), so a
+ * container there needs a fixed address (Tandem runs no DHCP client inside containers).
+ */
+export function tandemAssignsAddresses(type: NetworkType): boolean {
+  return type === "isolated" || type === "nat";
+}
+
 export const NetworkName = z
   .string()
   .min(1, "name is required")

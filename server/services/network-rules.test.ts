@@ -175,12 +175,12 @@ describe("overlaps", () => {
       message: "uplink: network 'lab' is already bridged to br-lan",
     });
     const vlan = {
-      ...spec({ name: "v10", type: "vlan", ipv4: null, vlan: { id: 10, parent: "eth0" } }),
+      ...spec({ name: "v10", type: "vlan", ipv4: null, dnsNames: false, vlan: { id: 10, parent: "eth0" } }),
       bridge: "tdn3",
     };
     expect(
       refusal(
-        spec({ name: "v10b", type: "vlan", ipv4: null, vlan: { id: 10, parent: "eth0" } }),
+        spec({ name: "v10b", type: "vlan", ipv4: null, dnsNames: false, vlan: { id: 10, parent: "eth0" } }),
         ctx({ others: [vlan] }),
       ),
     ).toEqual({
@@ -212,7 +212,18 @@ describe("types and interfaces", () => {
     [{ type: "nat", uplink: "wlan9" }, "uplink: no host interface is named wlan9"],
     [{ type: "nat", uplink: "lo" }, "uplink: lo is the loopback interface"],
     [{ type: "nat", uplink: "tdnabc12345" }, "uplink: tdnabc12345 is the bridge of a Tandem network"],
-    [{ type: "vlan", vlan: { id: 7, parent: "eth9" } }, "vlan.parent: no host interface is named eth9"],
+    [
+      { type: "vlan", vlan: { id: 7, parent: "eth0" }, dnsNames: false },
+      "ipv4.dhcp: the VLAN's own DHCP serves it; Tandem runs none on a VLAN",
+    ],
+    [
+      { type: "vlan", vlan: { id: 7, parent: "eth0" }, ipv4: null },
+      "dnsNames: a vlan network has no Tandem DNS (the VLAN's DNS answers)",
+    ],
+    [
+      { type: "vlan", vlan: { id: 7, parent: "eth9" }, ipv4: null, dnsNames: false },
+      "vlan.parent: no host interface is named eth9",
+    ],
   ])("refuses %j", (over, message) => {
     expect(refusal(spec(over))).toEqual({ code: "VALIDATION", message });
   });
@@ -222,7 +233,14 @@ describe("types and interfaces", () => {
       spec({ type: "isolated", ipv4: null }),
       spec({ type: "nat", uplink: "eth0", dnsForwarders: ["192.0.2.53"] }),
       spec({ type: "bridged", uplink: "br-lan", ipv4: null, dnsNames: false }),
-      spec({ type: "vlan", vlan: { id: 4094, parent: "eth0" } }),
+      spec({ type: "vlan", vlan: { id: 4094, parent: "eth0" }, ipv4: null, dnsNames: false }),
+      // The VLAN's LAN described for fixed addresses: its router is the gateway, no DHCP of ours.
+      spec({
+        type: "vlan",
+        vlan: { id: 5, parent: "eth0" },
+        ipv4: { subnet: "10.51.0.0/24", gateway: "10.51.0.254", dhcp: null },
+        dnsNames: false,
+      }),
     ]) {
       expect(() => checkNetwork(s, ctx()), s.type).not.toThrow();
     }

@@ -70,6 +70,9 @@ export function checkShape(s: NetworkSpec): void {
     case "vlan":
       if (!s.vlan) throw bad("vlan", "a vlan network needs {id, parent}");
       if (s.uplink) throw bad("uplink", "a vlan network leaves by vlan.parent; uplink is not used");
+      // Like bridged: the VLAN's own router and DHCP serve it; the host takes no address there.
+      if (s.ipv4?.dhcp) throw bad("ipv4.dhcp", "the VLAN's own DHCP serves it; Tandem runs none on a VLAN");
+      if (s.dnsNames) throw bad("dnsNames", "a vlan network has no Tandem DNS (the VLAN's DNS answers)");
       break;
   }
 }
