@@ -1,7 +1,7 @@
 // Guest shapes shared by server and browser: what a VM or a container looks like on the wire.
 import { z } from "zod";
 import { NetworkId } from "./network";
-import { BindMount, VolumeMount } from "./storage";
+import { BindMount, VolumeMount, NewDisk } from "./storage";
 
 export const guestKinds = ["vm", "container"] as const;
 export const GuestKind = z.enum(guestKinds);
@@ -125,9 +125,14 @@ const createCommon = {
   tags: z.array(z.string().min(1).max(64)).max(32).optional(),
   /** The guest's host name (a VM's cloud-init hostname wins over it). */
   hostname: z.string().max(63).optional(),
+  /**
+   * VMs: more disks, vdb, vdc, … in order — a new volume ({sizeGiB, pool?}) or an unattached one
+   * ({volume}). In both shapes (one type for both kinds) so a container's is refused by name below.
+   */
+  disks: z.array(NewDisk).max(25, "at most 25 disks").optional(),
 };
 
-/** A VM: a disk from the image, optionally a cloud-init seed. */
+/** A VM: a disk from the image (and `disks`), optionally a cloud-init seed. */
 export const CreateVmBody = z.object({ kind: z.literal("vm"), ...createCommon, cloudInit: CloudInit.optional() });
 
 /** A container: the image's process, or `command`, with its environment and published ports. */
@@ -159,6 +164,10 @@ export const CreateGuestBody = z
   .refine((b) => b.nics === undefined || b.network === undefined, {
     message: "give either nics or network, not both",
     path: ["nics"],
+  })
+  .refine((b) => b.kind !== "container" || b.disks === undefined, {
+    message: "disks are VM disks; a container takes volumes",
+    path: ["disks"],
   })
   // A container's published ports are forwarded to its address on Tandem's own bridge; forwards to
   // an address on a Tandem network come with issue 12's port forwards.

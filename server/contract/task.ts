@@ -18,6 +18,10 @@ export const taskKinds = [
   "snapshot-create",
   "snapshot-revert",
   "snapshot-delete",
+  "disk-add",
+  "disk-detach",
+  "disk-resize",
+  "disk-move",
   "recover",
 ] as const;
 export const TaskKind = z.enum(taskKinds);

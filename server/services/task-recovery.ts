@@ -123,6 +123,11 @@ export class TaskRecovery {
       if (!exists) return { none: `snapshot ${name} no longer exists; nothing was reverted` };
       return { verb: "finish", guestGone: false, work: () => driver.revertSnapshot(id, name) };
     }
+    // A disk change (guest-disks.ts) is not redone: the guest's disk list shows where it stopped.
+    // A move cut short may leave its copy in the target pool; the original is what the VM uses.
+    if (kind === "disk-add" || kind === "disk-detach" || kind === "disk-resize" || kind === "disk-move") {
+      return { none: "a disk change is not repeated; the guest's disk list shows its state" };
+    }
     // A lifecycle action: done again where the guest's state still allows it.
     if (kind === "reboot") return { none: `the guest is ${current.state}; a reboot is not repeated` };
     if (!canAct(current.state, kind)) return { none: `the guest is ${current.state}; nothing left to do` };
