@@ -29,9 +29,9 @@ async function main() {
   const log = pino({ level: config.logLevel, base: { svc: "tandem" } });
   // This process serves one host, the local one; its drivers and guest ids carry its id.
   const hostId = LOCAL_HOST_ID;
-  const { drivers, importer } = createDrivers(config, hostId, log);
+  const { drivers, importer, hostFirewall } = createDrivers(config, hostId, log);
   const pages = config.ui ? await createPages(config) : null;
-  const server = await startTandem({ config, drivers, hostId, containerImporter: importer, pages, log });
+  const server = await startTandem({ config, drivers, hostId, containerImporter: importer, pages, log, hostFirewall });
   if (server.generatedAdminPassword) {
     // Printed once, on the first start only; it is not stored anywhere in clear.
     process.stdout.write(

@@ -12,8 +12,8 @@ export const PortForward = z.object({
   guestName: z.string(),
   nicId: z.string(),
   networkId: z.string(),
-  /** The guest address the forward reaches (the NIC's). */
-  guestAddress: z.string(),
+  /** The guest address the forward reaches (the NIC's); null until the NIC's address is known. */
+  guestAddress: z.string().nullable(),
   protocol: Protocol,
   hostPort: z.number().int(),
   guestPort: z.number().int(),
@@ -49,5 +49,6 @@ export const FirewallBody = z.strictObject({ rules: z.array(FirewallRule).max(64
 export type FirewallBody = z.infer<typeof FirewallBody>;
 
 export const ForwardParams = z.object({ id: z.string().min(1).max(200), forwardId: z.string().min(1).max(200) });
+export const ForwardResponse = z.object({ forward: PortForward });
 export const ForwardList = z.object({ forwards: z.array(PortForward) });
 export const FirewallResponse = z.object({ rules: z.array(FirewallRule) });

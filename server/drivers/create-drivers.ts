@@ -8,6 +8,8 @@ import type { ContainerImageImporter } from "../domain/images";
 import { ContainerDriver, OciImageStore } from "./container";
 import { containerImporter } from "./container/importer";
 import { FakeDriver } from "./fake/fake-driver";
+import { NftHostFirewall } from "./netfilter/host-firewall";
+import type { HostFirewall } from "../domain/host-firewall";
 import { LibvirtDriver } from "./vm";
 
 type VmOptions = ConstructorParameters<typeof LibvirtDriver>[0];
@@ -23,7 +25,7 @@ export function createDrivers(
   hostId: string,
   log: Logger,
   overrides: DriverOverrides = {},
-): { drivers: GuestDriver[]; importer: ContainerImageImporter | null } {
+): { drivers: GuestDriver[]; importer: ContainerImageImporter | null; hostFirewall: HostFirewall | null } {
   const drivers: GuestDriver[] = [];
   let importer: ContainerImageImporter | null = null;
   for (const name of config.drivers) {
@@ -64,5 +66,7 @@ export function createDrivers(
       throw new Error(`driver '${name}' is not available in this build`);
     }
   }
-  return { drivers, importer };
+  // Real guests on Tandem networks need the host firewall (netfilter/); fake ones do not.
+  const real = config.drivers.some((d) => d !== "fake");
+  return { drivers, importer, hostFirewall: real ? new NftHostFirewall() : null };
 }
