@@ -326,8 +326,9 @@ test("j/k move through the list and Enter opens the guest", async ({ page }) => 
   await page.keyboard.press("Enter");
   await expect(page.getByRole("heading", { level: 1, name: "vm-0100" })).toBeVisible();
   await page.locator("body").click({ position: { x: 5, y: 300 } });
-  // Number keys pick tabs by position; the fake backend's VM has Overview, Console, Settings.
-  await page.keyboard.press("3");
+  // Number keys pick tabs by position; the fake backend's VM has Overview, Console, Network,
+  // Storage, Settings.
+  await page.keyboard.press("5");
   await expect(page.getByRole("tab", { name: "Settings" })).toHaveAttribute("aria-selected", "true");
   await page.keyboard.press("1");
   await expect(page.getByRole("tab", { name: "Overview" })).toHaveAttribute("aria-selected", "true");

@@ -11,16 +11,17 @@ import {
 import { api, apiParsed, apiPath } from "./client";
 
 /**
- * One NIC as GET /guests/{id}/nics lists it. The contract has no list shape yet (H2's routes
- * are landing), so this reads only the fields the page shows and lets others through.
+ * One NIC as GET /guests/{id}/nics lists it: the fields of the contract's GuestNicInfo the page
+ * shows (read loosely here until that shape is committed with its routes).
  */
 export const NicInfo = z.looseObject({
   id: z.string(),
-  networkId: z.string(),
-  networkName: z.string().optional(),
-  mac: z.string().nullable().optional(),
-  address: z.string().nullable().optional(),
-  addressFixed: z.boolean().optional(),
+  index: z.number().int(),
+  network: z.object({ id: z.string(), name: z.string() }),
+  mac: z.string(),
+  address: z.string().nullable(),
+  addressFixed: z.boolean(),
+  iface: z.string().nullable().optional(),
 });
 export type NicInfo = z.infer<typeof NicInfo>;
 const NicList = z.object({ nics: z.array(NicInfo) });

@@ -38,8 +38,17 @@ export const resizeDisk = (guestId: string, volumeId: string, sizeGiB: number) =
 export const moveDisk = (guestId: string, volumeId: string, pool: string) =>
   api<unknown>("POST", apiPath`/api/v1/guests/${guestId}/disks/${volumeId}/move`, { pool });
 
+/** The server's answer to a mount change: `message` says when it applies (a container's next start). */
+type MountAnswer = { message?: string } | undefined;
+
 export const mountVolume = (guestId: string, mount: VolumeMount) =>
-  api<unknown>("POST", apiPath`/api/v1/guests/${guestId}/volumes`, mount);
+  api<MountAnswer>("POST", apiPath`/api/v1/guests/${guestId}/volumes`, mount);
 
 export const unmountVolume = (guestId: string, volumeId: string) =>
-  api<unknown>("DELETE", apiPath`/api/v1/guests/${guestId}/volumes/${volumeId}`);
+  api<MountAnswer>("DELETE", apiPath`/api/v1/guests/${guestId}/volumes/${volumeId}`);
+
+/** The task a disk change started, when the server runs it as one (disk-add, disk-resize, …). */
+export const taskIdOf = (answer: unknown): string | null =>
+  typeof answer === "object" && answer !== null && typeof (answer as { taskId?: unknown }).taskId === "string"
+    ? (answer as { taskId: string }).taskId
+    : null;

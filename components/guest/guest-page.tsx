@@ -15,11 +15,13 @@ import { GuestCharts } from "./guest-charts";
 import { GuestDetails } from "./guest-details";
 import { GuestHeader } from "./guest-header";
 import { LogsTab } from "./logs-tab";
+import { NetworkTab } from "./network-tab";
 import { SettingsTab } from "./settings-tab";
 import { SnapshotsTab } from "./snapshots-tab";
+import { StorageTab } from "./storage-tab";
 import { CreatingNotice } from "./creating-notice";
 
-type TabKey = "overview" | "console" | "snapshots" | "logs" | "settings";
+type TabKey = "overview" | "console" | "snapshots" | "logs" | "network" | "storage" | "settings";
 
 function tabsFor(g: Guest): TabDef<TabKey>[] {
   return [
@@ -27,6 +29,8 @@ function tabsFor(g: Guest): TabDef<TabKey>[] {
     { key: "console", label: "Console" },
     ...(g.capabilities.snapshots ? [{ key: "snapshots" as const, label: "Snapshots" }] : []),
     ...(g.capabilities.logs ? [{ key: "logs" as const, label: "Logs" }] : []),
+    { key: "network", label: "Network" },
+    { key: "storage", label: "Storage" },
     { key: "settings", label: "Settings" },
   ];
 }
@@ -94,6 +98,8 @@ export function GuestPage({ id }: { id: string }) {
         {tab === "console" && <ConsoleTab guest={guest} />}
         {tab === "snapshots" && <SnapshotsTab guest={guest} />}
         {tab === "logs" && <LogsTab guest={guest} />}
+        {tab === "network" && <NetworkTab guest={guest} />}
+        {tab === "storage" && <StorageTab guest={guest} />}
         {tab === "settings" && <SettingsTab guest={guest} />}
       </TabPanel>
     </div>
