@@ -3,7 +3,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
-import { GuestList, LoginResponse } from "../server/contract";
+import { GuestList, LoginResponse, NetworkList, VolumeList } from "../server/contract";
 
 const artifacts = path.resolve(import.meta.dirname, "artifacts");
 
@@ -79,4 +79,23 @@ export async function cleanupGuests(request: APIRequestContext, password: string
     await request.delete(`/api/v1/guests/${encodeURIComponent(g.id)}?purge=true`, { headers });
     await expect.poll(async () => (await list()).some((x) => x.id === g.id), { timeout: 60_000 }).toBe(false);
   }
+}
+
+/**
+ * Deletes the volumes and networks whose names start with `prefix` (after their guests are gone:
+ * the server refuses both while a guest uses them). Networks and volumes outlive the server too.
+ */
+export async function cleanupNetworksAndVolumes(request: APIRequestContext, password: string, prefix: string) {
+  const login = await request.post("/api/v1/session", { data: { username: "admin", password } });
+  if (!login.ok()) return;
+  const { csrfToken } = LoginResponse.parse(await login.json());
+  const headers = { "x-csrf-token": csrfToken };
+  const volumes = await request.get("/api/v1/volumes");
+  if (volumes.ok())
+    for (const v of VolumeList.parse(await volumes.json()).volumes.filter((x) => x.name.startsWith(prefix)))
+      await request.delete(`/api/v1/volumes/${encodeURIComponent(v.id)}`, { headers });
+  const networks = await request.get("/api/v1/networks");
+  if (networks.ok())
+    for (const n of NetworkList.parse(await networks.json()).networks.filter((x) => x.name.startsWith(prefix)))
+      await request.delete(`/api/v1/networks/${encodeURIComponent(n.id)}`, { headers });
 }

@@ -11,3 +11,7 @@ export const updateNetwork = async (id: string, body: UpdateNetworkBody) =>
   (await apiParsed(NetworkResponse, "PATCH", apiPath`/api/v1/networks/${id}`, body)).network;
 
 export const deleteNetwork = (id: string) => api<void>("DELETE", apiPath`/api/v1/networks/${id}`);
+
+/** The host ports forwarded to guests through this network. */
+export const listNetworkForwards = async (id: string) =>
+  (await apiParsed(ForwardList, "GET", apiPath`/api/v1/networks/${id}/forwards`)).forwards;

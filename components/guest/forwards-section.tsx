@@ -43,7 +43,7 @@ export function ForwardsSection({
           {forwards.map((f) => (
             <li key={f.id} className="flex items-center gap-3" data-forward={f.hostPort}>
               <span className="font-mono text-xs">
-                host {f.hostPort}/{f.protocol} → {f.guestAddress}:{f.guestPort}
+                host {f.hostPort}/{f.protocol} → {f.guestAddress ?? "(address pending)"}:{f.guestPort}
               </span>
               {canOperate && (
                 <button type="button" className="btn" onClick={() => remove(f)}>

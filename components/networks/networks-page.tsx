@@ -6,8 +6,7 @@ import Link from "next/link";
 import { Fragment, useCallback, useEffect, useState } from "react";
 import type { Network, PortForward } from "@/server/contract";
 import { errorMessage } from "../api/client";
-import { listForwards } from "../api/guest-network";
-import { deleteNetwork, listNetworks } from "../api/networks";
+import { deleteNetwork, listNetworkForwards, listNetworks } from "../api/networks";
 import { guestHref } from "../guest/links";
 import { useHasRole } from "../session-provider";
 import { ConfirmDialog } from "../ui/dialog";
@@ -171,10 +170,7 @@ function NetworkDetails({ network }: { network: Network }) {
   const [forwards, setForwards] = useState<PortForward[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    // No per-network forward list in the API: each guest's forwards, those through this network.
-    Promise.all(network.usedBy.map((g) => listForwards(g.id)))
-      .then((lists) => setForwards(lists.flat().filter((f) => f.networkId === network.id)))
-      .catch((e) => setError(errorMessage(e)));
+    listNetworkForwards(network.id).then(setForwards, (e) => setError(errorMessage(e)));
   }, [network]);
   const dhcp = network.ipv4?.dhcp;
   return (
@@ -217,7 +213,7 @@ function NetworkDetails({ network }: { network: Network }) {
           <ul className="space-y-0.5 font-mono text-xs">
             {forwards.map((f) => (
               <li key={f.id}>
-                host {f.hostPort}/{f.protocol} → {f.guestName} {f.guestAddress}:{f.guestPort}
+                host {f.hostPort}/{f.protocol} → {f.guestName} {f.guestAddress ?? "(address pending)"}:{f.guestPort}
               </li>
             ))}
           </ul>
