@@ -21,6 +21,7 @@ import { consoleRoutes } from "./http/routes/consoles";
 import { guestRoutes } from "./http/routes/guests";
 import { miscRoutes } from "./http/routes/misc";
 import { networkRoutes } from "./http/routes/networks";
+import { storageRoutes } from "./http/routes/storage";
 import { prometheusRoutes } from "./http/routes/prometheus";
 import { API_SECURITY_HEADERS, pageSecurityHeaders } from "./http/security-headers";
 import { clientOf, HSTS_HEADER, readCookie, trustedProxies } from "./transport-shared/connection";
@@ -40,6 +41,8 @@ import { DriverRegistry } from "./services/driver-registry";
 import { HostService } from "./services/host-service";
 import { ImageService } from "./services/image-service";
 import { NetworkService, type NetworkRealizer } from "./services/network-service";
+import { StorageService } from "./services/storage-service";
+import { canMountVolumes, type StorageBackend } from "./domain/storage";
 import { assembleGuestServices, type Services } from "./services";
 import { TaskService } from "./services/task-service";
 import type { GuestKind } from "./contract/guest";
@@ -122,14 +125,28 @@ export async function startTandem(opts: {
   );
   await images.registerDemoImages(opts.demoImageDir ?? path.join(config.dataDir, "images", "demo"));
 
+  // Storage: the pools of the driver that has them (the VM driver's libvirt pools) and the
+  // container driver's mounts for file-system volumes.
+  const storage = new StorageService({
+    db,
+    backend:
+      drivers
+        .drivers()
+        .map((d) => (d as { storage?: StorageBackend | null }).storage ?? null)
+        .find((s) => s !== null) ?? null,
+    mounter: drivers.drivers().find(canMountVolumes) ?? null,
+    bindRoots: config.bindMountRoots,
+    log,
+  });
   let host: HostService | null = null;
-  const { guests, snapshots, consoles, recovery } = assembleGuestServices({
+  const { guestVolumes, guests, snapshots, consoles, recovery } = assembleGuestServices({
     drivers,
     db,
     tasks,
     images,
     bus,
     capacity: () => host!.capacity(),
+    storage,
     log,
   });
   host = new HostService(hostId, config.dataDir, drivers.drivers(), guests);
@@ -171,6 +188,8 @@ export async function startTandem(opts: {
   await networks.ensureDefault();
 
   const services: Services = {
+    storage,
+    guestVolumes,
     auth,
     guests,
     snapshots,
@@ -215,6 +234,7 @@ export async function startTandem(opts: {
     ...tokenAndUserRoutes(services),
     ...guestRoutes(services),
     ...networkRoutes(services),
+    ...storageRoutes(services),
     ...consoleRoutes(services),
     ...miscRoutes(services, openapi),
     ...prometheusRoutes(registry),

@@ -130,3 +130,10 @@ export const PoolList = z.object({ pools: z.array(Pool) });
 export const VolumeList = z.object({ volumes: z.array(Volume) });
 export const VolumeResponse = z.object({ volume: Volume });
 export const GuestDiskList = z.object({ disks: z.array(GuestDisk) });
+
+/** POST/DELETE /guests/{id}/volumes answer: the volume as it is now, and when the change applies. */
+export const GuestVolumeResponse = z.object({
+  volume: Volume,
+  /** Containers mount and unmount volumes at their next start; this says so. */
+  message: z.string(),
+});

@@ -5,6 +5,7 @@ import { AppError } from "./errors";
 import type { CreateBodyOf, GuestAction, GuestKind, GuestState } from "../contract/guest";
 import type { LogLine, Snapshot } from "../contract/guest-extras";
 import type { DiskFormat } from "../contract/image";
+import type { ResolvedBind, ResolvedVolume } from "./storage";
 import type { VolumeRef } from "./guest-disks";
 
 /** What the driver knows about a guest. Tandem-only fields (tags, notes) are added by services. */
@@ -53,6 +54,9 @@ export type GuestSpec<K extends GuestKind = GuestKind> = CreateBodyOf<K> & {
   resolvedNics?: ResolvedNic[];
   /** VMs: the body's `disks`, made as pool volumes by the service, plugged in as vdb, vdc, … in order. */
   resolvedDisks?: VolumeRef[];
+  /** Containers: the body's `volumes` and `binds`, resolved and checked by the storage service. */
+  resolvedVolumes?: ResolvedVolume[];
+  resolvedBinds?: ResolvedBind[];
 };
 
 /** One NIC on a Tandem network as the service hands it to a driver. */

@@ -60,3 +60,42 @@ export interface StorageBackend {
   /** A copy of the volume at `path` as a new volume `name` in `pool` (format converted if asked). */
   copyVolume(path: string, pool: string, name: string, format?: VolumeFormat): Promise<StorageVolume>;
 }
+
+/** A named volume mounted into a container, as the storage service resolves it for the driver. */
+export interface ResolvedVolume {
+  volumeId: string;
+  name: string;
+  /** The volume's file (raw, ext4 inside) on this host. */
+  path: string;
+  /** Absolute path inside the container. */
+  target: string;
+  readOnly: boolean;
+}
+
+/** A host directory bound into a container, checked against TANDEM_BIND_MOUNT_ROOTS. */
+export interface ResolvedBind {
+  /** The allow-listed root it lies under; the driver opens hostPath beneath it again at each start. */
+  root: string;
+  /** hostPath relative to root (no symlink on the way, checked). */
+  relative: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/**
+ * A driver that mounts file-system volumes into its guests (containers): it makes the file
+ * system of a new `filesystem` volume, keeps each guest's mounts for its next start, and says
+ * which volume files are mounted right now (a volume detached from a running container stays
+ * mounted until it stops, and must not be given to a writer meanwhile).
+ */
+export interface VolumeMountCapable {
+  makeFilesystem(volumePath: string): Promise<void>;
+  setMounts(id: string, mounts: { volumes: ResolvedVolume[]; binds?: ResolvedBind[] }): Promise<void>;
+  mountedVolumes(): Promise<{ path: string; guestId: string }[]>;
+  /** Each bind opened beneath its root with no symlink followed; VALIDATION naming binds[i].hostPath. */
+  checkBinds(binds: ResolvedBind[]): void;
+}
+
+export const canMountVolumes = <T extends object>(d: T): d is T & VolumeMountCapable =>
+  typeof (d as Partial<VolumeMountCapable>).makeFilesystem === "function" &&
+  typeof (d as Partial<VolumeMountCapable>).setMounts === "function";

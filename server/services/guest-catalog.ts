@@ -147,6 +147,8 @@ export class GuestCatalog {
     const rows = await this.rows();
     await this.db.$transaction([
       this.db.nic.deleteMany({ where: { guestId: id } }),
+      // Its volumes stay (detached) unless a purge deleted them first (storage-service.ts).
+      this.db.volumeAttachment.deleteMany({ where: { guestId: id } }),
       this.db.guestMeta.deleteMany({ where: { guestId: id } }),
     ]);
     rows.delete(id);

@@ -15,6 +15,7 @@ import type { GuestLocks } from "./guest-locks";
 import type { GuestNics } from "./guest-nics";
 import type { GuestTasks } from "./guest-tasks";
 import type { ImageService } from "./image-service";
+import type { StorageService } from "./storage-service";
 import type { Actor, TaskService, TaskSpec } from "./task-service";
 
 /** Stops the guest if it runs (unless its driver does that itself), then removes it (and its disks when `purge`) and forgets it. */
@@ -47,6 +48,13 @@ export class GuestLifecycle {
     private readonly nics: GuestNics,
   ) {}
 
+  private storage: StorageService | null = null;
+
+  /** Volumes and binds for containers, and a delete's purge of a guest's volumes. */
+  useStorage(storage: StorageService): void {
+    this.storage = storage;
+  }
+
   async create(actor: Actor, body: CreateGuestBody): Promise<{ guest: Guest; taskId: string }> {
     const hostId = this.drivers.localHostId;
     const driver = this.drivers.forKind(body.kind, hostId);
@@ -59,6 +67,9 @@ export class GuestLifecycle {
     const resolvedNics = body.nics ? await this.nics.resolve(body.nics) : undefined;
     const uuid = randomUUID();
     const id = makeGuestId(hostId, body.kind, uuid);
+    const mounts = await this.resolveMounts(id, body);
+    // The driver reads them from its spec (GuestSpec.resolvedVolumes / resolvedBinds).
+    if (mounts) Object.assign(body, mounts);
     return this.build(
       actor,
       { kind: "create", action: "create" },
@@ -73,6 +84,8 @@ export class GuestLifecycle {
         image: body.image,
         tags: body.tags ?? [],
         work: async (progress) => {
+          // A volume is held by its attachment row from here on (one writer at a time).
+          if (mounts?.resolvedVolumes.length) await this.storage!.recordMounts(id, mounts.resolvedVolumes);
           // Rows first, so the networks cannot be deleted while the guest is made; a failed
           // create drops them with its metadata (build's catalog.removed).
           if (resolvedNics) await this.nics.record(id, resolvedNics);
@@ -195,13 +208,34 @@ export class GuestLifecycle {
     const guest = await this.catalog.get(id);
     if (!canDelete(guest.state)) throw invalidState(`cannot delete ${guest.name}: it is ${guest.state}`);
     const spec: TaskSpec = { kind: "delete", action: purge ? "delete+purge" : "delete", params: { purge } };
-    return this.guestTasks.run(
-      actor,
-      guest,
-      spec,
-      (progress) => removeGuest(this.drivers.forGuest(id), this.catalog, id, purge, progress),
-      { publish: false },
-    );
+    return this.guestTasks.run(actor, guest, spec, (progress) => this.removeWithVolumes(id, purge, progress), {
+      publish: false,
+    });
+  }
+
+  /**
+   * A container's `volumes` and `binds` checked before anything is made: 400/409 naming the
+   * field. Null when the body has neither.
+   */
+  private async resolveMounts(id: string, body: CreateGuestBody) {
+    if (body.kind !== "container" || (!body.volumes?.length && !body.binds?.length)) return null;
+    if (!this.storage) throw new AppError("BACKEND_UNAVAILABLE", "volumes: no storage on this server");
+    const resolvedBinds = this.storage.resolveBinds(body.binds ?? []);
+    const resolvedVolumes = await this.storage.resolveMounts(id, body.volumes ?? [], body.binds ?? []);
+    return { resolvedVolumes, resolvedBinds };
+  }
+
+  /**
+   * Removes the guest; with purge also the volumes attached to it alone (container volumes, a
+   * VM's Tandem volume disks), after the guest is gone. Without purge they are kept, detached.
+   */
+  private async removeWithVolumes(id: string, purge: boolean, progress: (p: number, m?: string) => void) {
+    const owned = purge && this.storage ? await this.storage.purgeable(id) : [];
+    await removeGuest(this.drivers.forGuest(id), this.catalog, id, purge, progress);
+    if (owned.length) {
+      progress(90, `deleting its volumes (${owned.map((v) => v.name).join(", ")})`);
+      await this.storage!.purge(owned);
+    }
   }
 
   /** Tags and notes (Tandem's own), and a new name or size (the backend's). */

@@ -22,6 +22,8 @@ import type { ImageService } from "./image-service";
 import type { LiveConnections } from "./live-connections";
 import type { Logger } from "./logger";
 import type { NetworkService } from "./network-service";
+import { GuestVolumes } from "./guest-volumes";
+import type { StorageService } from "./storage-service";
 import type { ClientInfo } from "./principal";
 import { SnapshotService } from "./snapshot-service";
 import { TaskRecovery } from "./task-recovery";
@@ -35,6 +37,9 @@ export interface Services {
   images: ImageService;
   /** Networks VMs and containers plug into (rows, validation, realizers). */
   networks: NetworkService;
+  /** Pools and volumes (storage-service.ts) and a container's volumes (guest-volumes.ts). */
+  storage: StorageService;
+  guestVolumes: GuestVolumes;
   tasks: TaskService;
   host: HostService;
   metrics: MetricsService;
@@ -55,6 +60,7 @@ export function assembleGuestServices(deps: {
   images: ImageService;
   bus: Bus;
   capacity: () => HostCapacity;
+  storage: StorageService;
   log: Logger;
 }) {
   const { drivers, db, tasks, images, bus, capacity, log } = deps;
@@ -62,11 +68,13 @@ export function assembleGuestServices(deps: {
   const catalog = new GuestCatalog(drivers, db, bus, log);
   const guestTasks = new GuestTasks(locks, tasks, catalog);
   const lifecycle = new GuestLifecycle(drivers, catalog, locks, guestTasks, tasks, images, capacity, new GuestNics(db));
+  lifecycle.useStorage(deps.storage);
   const watcher = new GuestWatcher(drivers, catalog, db, bus, log);
   return {
     guests: new GuestService(catalog, lifecycle, watcher),
     snapshots: new SnapshotService(drivers, catalog, guestTasks),
     consoles: new ConsoleService(drivers, catalog),
     recovery: new TaskRecovery(drivers, catalog, guestTasks, tasks, log),
+    guestVolumes: new GuestVolumes(catalog, locks, deps.storage),
   };
 }
