@@ -1,5 +1,11 @@
-// Network calls: the one list of Tandem networks, create, edit and delete.
-import { NetworkList, NetworkResponse, type CreateNetworkBody, type UpdateNetworkBody } from "@/server/contract";
+// Network calls: the one list of Tandem networks, create, edit, delete, and the forwards through one.
+import {
+  ForwardList,
+  NetworkList,
+  NetworkResponse,
+  type CreateNetworkBody,
+  type UpdateNetworkBody,
+} from "@/server/contract";
 import { api, apiParsed, apiPath } from "./client";
 
 export const listNetworks = async () => (await apiParsed(NetworkList, "GET", "/api/v1/networks")).networks;
