@@ -9,6 +9,7 @@ import { startTandem, type TandemServer } from "../app-server";
 import { loadConfig } from "../config/env";
 import type { ClientToServerEvents, ServerToClientEvents } from "../contract/events";
 import type { GuestDriver } from "../domain/driver";
+import type { HostFirewall } from "../domain/host-firewall";
 import { LOCAL_HOST_ID } from "../domain/ids";
 import { FakeDriver } from "../drivers/fake/fake-driver";
 import { ContainerDriver, OciImageStore } from "../drivers/container";
@@ -27,6 +28,8 @@ export async function startTestServer(
     driverFactory?: (dataDir: string) => GuestDriver[];
     /** Use the OCI image store as the container importer (real container tests). */
     containers?: boolean;
+    /** The host firewall of Tandem networks (a test's own NftHostFirewall table); none by default. */
+    hostFirewall?: HostFirewall;
     demoImageDir?: string;
     /** Reuse this data directory (a restart); it is left in place on stop. */
     dataDir?: string;
@@ -57,6 +60,7 @@ export async function startTestServer(
     log: pino({ level: "silent" }),
     containerImporter: opts.containers ? containerImporter(new OciImageStore(dataDir)) : null,
     demoImageDir: opts.demoImageDir,
+    hostFirewall: opts.hostFirewall ?? null,
   });
   return {
     ...server,

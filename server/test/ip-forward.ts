@@ -23,8 +23,9 @@ export function holdIpForward(): { before: string; restore(conn: NetworkLister |
       for (const n of await conn.listNetworks()) {
         if (!n.active) continue;
         const xml = await conn.networkGetXMLDesc(n.name).catch(() => "");
-        // <forward/> without a mode is NAT too.
-        if (/<forward(?![^>]*mode=)|<forward[^>]*mode=['"]nat['"]/.test(xml)) return;
+        // <forward/> without a mode is NAT too; Tandem's NAT networks are mode 'open' (its own
+        // nft table masquerades, server/drivers/netfilter).
+        if (/<forward(?![^>]*mode=)|<forward[^>]*mode=['"](nat|open)['"]/.test(xml)) return;
       }
       writeFileSync(SYSCTL, before);
     },

@@ -1,0 +1,406 @@
+// The host firewall of Tandem networks through the whole server (real libvirtd networks, real
+// conmon + crun containers, real nft, the netns rig's client namespace), each attack played
+// first with the test's firewall table removed (it succeeds: what a guest on a Tandem network
+// could do before issue 12's firewall) and then with it in place (refused):
+// - a container on an isolated network reaches a host service on the gateway address; forges a
+//   connection to the host's 127.0.0.1 with route_localnet turned on (CVE-2020-8558); sends from
+//   an address that is not its own. DNS to the gateway keeps working.
+// - a container on a NAT network: a port forward is reached from the client netns and from the
+//   host (port holder); nothing else comes in; a firewall deny blocks the forward and an allow
+//   lets another port in; taken, repeated and out-of-range ports are refused naming hostPort;
+//   forwards and rules go with the guest.
+// Everything made (guests, networks, libvirt networks, the nft table, the client netns, sysctls)
+// is removed in afterAll, also after a failure.
+import { execFile, execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, type Connection } from "../../native/libvirt/index";
+import type { PortForward } from "../contract/forwards";
+import type { Guest } from "../contract/guest";
+import type { Network } from "../contract/network";
+import { openDb } from "../db/client";
+import { LOCAL_HOST_ID } from "../domain/ids";
+import { ContainerDriver } from "../drivers/container";
+import { page } from "../drivers/container/test/net-helpers";
+import { NftHostFirewall } from "../drivers/netfilter/host-firewall";
+import { LibvirtDriver } from "../drivers/vm";
+import { removeHostGuard } from "../drivers/vm/libvirt/host-guard";
+import { libvirtNetworkName } from "../drivers/vm/libvirt/network-xml";
+import { haveBackend, URI } from "../drivers/vm/libvirt/test/support";
+import { Client, removeCgroupParent, startTestServer, until, type TestServer } from "./harness";
+import { holdIpForward } from "./ip-forward";
+import { runIn, startClient, type Client as RigClient } from "./netns-rig";
+
+const exec = promisify(execFile);
+const demoDir = path.resolve(import.meta.dirname, "../../data/images/demo");
+const suffix = Math.random().toString(36).slice(2, 7);
+const TABLE = `tdt_fw_${suffix}`;
+const GUARD = `tvt_fw_${suffix}`;
+const octet = 100 + (process.pid % 100);
+const NETNS_PREFIX = `tdfw${suffix}-`;
+const RANGE = { first: 20000, last: 45000 };
+const busybox = ["/usr/bin/busybox", "/bin/busybox"].find((p) => existsSync(p)) ?? "busybox";
+
+describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd, conmon + crun, nft", () => {
+  let dataDir = "";
+  let server: TestServer | undefined;
+  let admin: Client;
+  let conn: Connection | undefined;
+  let containers: ContainerDriver | undefined;
+  let client: RigClient | undefined;
+  const firewall = new NftHostFirewall({ table: TABLE });
+  const ipForward = holdIpForward();
+  const guests: string[] = [];
+  const networks: string[] = [];
+  const listeners: net.Server[] = [];
+  const bridges: string[] = [];
+
+  beforeAll(async () => {
+    expect(existsSync(path.join(demoDir, "manifest.json")), "setup builds the demo images first").toBe(true);
+    const template = process.env.TANDEM_TEST_TEMPLATE_DB;
+    if (!template) throw new Error("globalSetup did not prepare a template database");
+    dataDir = mkdtempSync(path.join(os.tmpdir(), "tandem-fw-"));
+    copyFileSync(template, path.join(dataDir, "tandem.db"));
+    const db = await openDb(`file:${path.join(dataDir, "tandem.db")}`);
+    // Never realized: it only stops the default network from being made.
+    await db.network.create({
+      data: {
+        id: randomUUID(),
+        name: `held-${suffix}`,
+        type: "isolated",
+        bridge: `tdnh${suffix}`,
+        dnsForwarders: "[]",
+      },
+    });
+    await db.$disconnect();
+    conn = await connect(URI);
+    client = await startClient();
+    server = await startTestServer({
+      dataDir,
+      driverFactory: (dir) => [
+        new LibvirtDriver({
+          uri: URI,
+          hostId: LOCAL_HOST_ID,
+          dataDir: dir,
+          accel: "auto",
+          logger: pino({ level: "silent" }),
+          shutdownTimeoutMs: 30_000,
+          isolatedNetwork: { name: `tandem-test-fw-${suffix}`, bridge: `tdmfw${suffix}`, prefix: `10.237.${octet}` },
+          hostGuard: { table: GUARD },
+          manageNetworks: true,
+        }),
+        (containers = new ContainerDriver({
+          hostId: LOCAL_HOST_ID,
+          dataDir: dir,
+          logger: pino({ level: "silent" }),
+          bridge: `tdcf${suffix}`,
+          subnet: `10.238.${octet}.0/24`,
+          nftTable: `tandem_fw_${suffix}`,
+          cgroupParent: `tandem-fw-${suffix}`,
+          netnsPrefix: NETNS_PREFIX,
+          shutdownTimeoutMs: 3000,
+        })),
+      ],
+      containers: true,
+      demoImageDir: demoDir,
+      hostFirewall: firewall,
+      env: { TANDEM_PUBLISH_PORT_RANGE: `${RANGE.first}-${RANGE.last}` },
+    });
+    admin = new Client(server.url);
+    await admin.login();
+  });
+
+  afterAll(async () => {
+    for (const s of listeners) s.close();
+    for (const id of guests) {
+      await admin?.raw("DELETE", `/api/v1/guests/${id}?purge=true`).catch(() => {});
+      await until(async () => (await admin.raw("GET", `/api/v1/guests/${id}`)).status === 404, 30_000).catch(() => {});
+    }
+    for (const id of networks) await admin?.raw("DELETE", `/api/v1/networks/${id}`).catch(() => {});
+    await server?.stop();
+    await firewall.destroy().catch(() => undefined);
+    await containers?.network.destroy().catch(() => undefined);
+    removeCgroupParent(`tandem-fw-${suffix}`);
+    for (const id of networks) {
+      const name = libvirtNetworkName({ id });
+      await conn?.networkDestroy(name).catch(() => undefined);
+      await conn?.networkUndefine(name).catch(() => undefined);
+    }
+    await ipForward.restore(conn);
+    await conn?.close();
+    await removeHostGuard(GUARD);
+    await client?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const guest = async (id: string) => (await admin.json<{ guest: Guest }>("GET", `/api/v1/guests/${id}`)).body.guest;
+  const netnsOf = (id: string) => `${NETNS_PREFIX}${id.split(".")[2]}`;
+  const inNs = (id: string, argv: string[]) => runIn(netnsOf(id), argv, 15_000);
+
+  async function network(type: "isolated" | "nat", third: number): Promise<Network> {
+    const made = await admin.json<{ network: Network }>("POST", "/api/v1/networks", {
+      name: `fw-${type}-${suffix}`,
+      type,
+      ipv4: {
+        subnet: `10.${third}.${octet}.0/24`,
+        gateway: `10.${third}.${octet}.1`,
+        dhcp: { start: `10.${third}.${octet}.200`, end: `10.${third}.${octet}.250` },
+      },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    networks.push(made.body.network.id);
+    bridges.push(made.body.network.bridge);
+    return made.body.network;
+  }
+
+  async function container(name: string, nw: Network, command: string[]): Promise<Guest> {
+    const res = await admin.json<{ guest: Guest }>("POST", "/api/v1/guests", {
+      kind: "container",
+      name: `${name}-${suffix}`,
+      image: "demo-busybox",
+      vcpus: 1,
+      memoryMiB: 64,
+      command,
+      nics: [{ network: nw.name }],
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    guests.push(res.body.guest.id);
+    await until(async () => (await guest(res.body.guest.id)).state === "running", 30_000, 200);
+    // The firewall pins need the NIC's address and host interface in its row.
+    await until(async () => {
+      const nic = await server!.db.nic.findFirst({ where: { guestId: res.body.guest.id } });
+      return !!nic?.address && !!nic.iface;
+    }, 10_000);
+    await server!.services.netFirewall.refresh();
+    return guest(res.body.guest.id);
+  }
+
+  /** A TCP listener that greets each connection with a marker and counts them. */
+  async function listen(host: string): Promise<{ port: number; marker: string; hits: () => number }> {
+    const marker = `tandem-host-${Math.random().toString(36).slice(2, 8)}`;
+    let hits = 0;
+    const s = net.createServer((sock) => {
+      hits++;
+      sock.on("error", () => undefined);
+      sock.end(`${marker}\n`);
+    });
+    await new Promise<void>((resolve, reject) => {
+      s.once("error", reject);
+      s.listen(0, host, () => resolve());
+    });
+    listeners.push(s);
+    return { port: (s.address() as net.AddressInfo).port, marker, hits: () => hits };
+  }
+
+  /** Without the test's table (as before the firewall), then with it (the server's state). */
+  async function withoutFirewall<T>(fn: () => Promise<T>): Promise<T> {
+    await firewall.destroy();
+    try {
+      return await fn();
+    } finally {
+      await server!.services.netFirewall.refresh();
+    }
+  }
+
+  it("a container on an isolated network reaches on the host only DNS/DHCP/ping on the gateway", async () => {
+    const nw = await network("isolated", 239);
+    const g = await container("fwiso", nw, ["sleep", "3600"]);
+    const gw = nw.ipv4!.gateway;
+    const svc = await listen("0.0.0.0");
+    const nc = async () => (await inNs(g.id, [busybox, "nc", "-w", "3", gw, String(svc.port)])).stdout;
+
+    const before = await withoutFirewall(nc);
+    expect(before, "the attack works without the firewall (else this test proves nothing)").toContain(svc.marker);
+    const hitsBefore = svc.hits();
+    expect(await nc()).not.toContain(svc.marker);
+    expect(svc.hits()).toBe(hitsBefore);
+
+    // DNS on the gateway answers (NXDOMAIN is an answer); a timeout would mean it was dropped.
+    const dns = await inNs(g.id, [busybox, "nslookup", `nothing-${suffix}.tandem.internal`, gw]);
+    expect(`${dns.stdout}${dns.stderr}`).not.toMatch(/timed out|can't connect|no servers/i);
+    expect(`${dns.stdout}${dns.stderr}`).toMatch(/NXDOMAIN|can't find|Address/i);
+    // Ping to the gateway is allowed.
+    expect((await inNs(g.id, [busybox, "ping", "-c1", "-W3", gw])).stdout).toMatch(/1 packets received/);
+  });
+
+  it("a container cannot forge a connection to the host's 127.0.0.1 even with route_localnet on", async () => {
+    const nw = (await admin.json<{ networks: Network[] }>("GET", "/api/v1/networks")).body.networks.find(
+      (n) => n.name === `fw-isolated-${suffix}`,
+    )!;
+    const g = (await admin.json<{ guests: Guest[] }>("GET", "/api/v1/guests")).body.guests.find(
+      (x) => x.name === `fwiso-${suffix}`,
+    )!;
+    const bin = path.join(dataDir, "loopback-tcp");
+    execFileSync("gcc", [
+      "-static",
+      "-O2",
+      "-o",
+      bin,
+      path.join(import.meta.dirname, "security/attacks/fixtures/loopback-tcp.c"),
+    ]);
+    const local = await listen("127.0.0.1");
+    const gwMac = readFileSync(`/sys/class/net/${nw.bridge}/address`, "utf8").trim();
+    const localnet = `/proc/sys/net/ipv4/conf/${nw.bridge}/route_localnet`;
+    const poke = async () => {
+      // An ordinary packet first, so the host knows the container's MAC for its answer.
+      await inNs(g.id, [busybox, "ping", "-c1", "-W2", nw.ipv4!.gateway]);
+      return exec(
+        "nsenter",
+        [`--net=/run/netns/${netnsOf(g.id)}`, bin, "eth0", gwMac, "127.0.0.1", String(local.port), "hi"],
+        {
+          timeout: 20_000,
+        },
+      ).then(
+        (r) => r.stdout,
+        (e: { stdout?: string }) => e.stdout ?? "",
+      );
+    };
+    try {
+      const before = await withoutFirewall(async () => {
+        writeFileSync(localnet, "1");
+        return poke();
+      });
+      expect(before, "with route_localnet on and no guard the forged connection works").toContain(local.marker);
+      // The firewall's apply turned route_localnet off again; turn it on to test the nft guard alone.
+      expect(readFileSync(localnet, "utf8").trim()).toBe("0");
+      writeFileSync(localnet, "1");
+      const after = await poke();
+      expect(after).not.toContain(local.marker);
+      expect(after).toContain("synack=none");
+    } finally {
+      writeFileSync(localnet, "0");
+    }
+  });
+
+  it("a container's frames from an address that is not its own are dropped", async () => {
+    const nw = (await admin.json<{ networks: Network[] }>("GET", "/api/v1/networks")).body.networks.find(
+      (n) => n.name === `fw-isolated-${suffix}`,
+    )!;
+    const g = (await admin.json<{ guests: Guest[] }>("GET", "/api/v1/guests")).body.guests.find(
+      (x) => x.name === `fwiso-${suffix}`,
+    )!;
+    const spoofed = `10.239.${octet}.99`;
+    await inNs(g.id, ["ip", "addr", "add", `${spoofed}/24`, "dev", "eth0"]);
+    const ping = async () =>
+      (await inNs(g.id, [busybox, "ping", "-c1", "-W3", "-I", spoofed, nw.ipv4!.gateway])).stdout;
+    try {
+      expect(await withoutFirewall(ping), "without the pins the spoofed source gets an answer").toMatch(
+        /1 packets received/,
+      );
+      expect(await ping()).toMatch(/0 packets received/);
+      // Its own address still works.
+      expect((await inNs(g.id, [busybox, "ping", "-c1", "-W3", nw.ipv4!.gateway])).stdout).toMatch(
+        /1 packets received/,
+      );
+    } finally {
+      await inNs(g.id, ["ip", "addr", "del", `${spoofed}/24`, "dev", "eth0"]);
+    }
+  });
+
+  it("forwards reach a container on a NAT network; its firewall decides what else comes in", async () => {
+    const nw = await network("nat", 240);
+    const web = [
+      "sh",
+      "-c",
+      "mkdir -p /www && echo fwd-page > /www/index.html && httpd -p 8081 -h /www && exec httpd -f -p 8080 -h /www",
+    ];
+    const g = await container("fwnat", nw, web);
+    const addr = g.ipAddresses[0]!;
+    const hostPort = RANGE.first + 1000 + (process.pid % 1000);
+    // busybox nc, not wget (this host's busybox wget crashes): the page's body, "" when refused.
+    const get = async (host: string, port: number) => {
+      const r = await client!.run(
+        ["sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | ${busybox} nc -w 4 ${host} ${port}`],
+        15_000,
+      );
+      return r.stdout.split("\r\n\r\n")[1]?.trim() ?? "";
+    };
+    // The client reaches the container's subnet through the host (its own netns, its own route).
+    await client!.run(["ip", "route", "add", nw.ipv4!.subnet, "via", client!.hostAddress]);
+
+    // Refused: outside the range, taken on the host, bad NIC, a rule's ports on icmp.
+    const outside = await admin.json<{ error: { message: string } }>("POST", `/api/v1/guests/${g.id}/forwards`, {
+      hostPort: 80,
+      guestPort: 8080,
+    });
+    expect(outside.status).toBe(400);
+    expect(outside.body.error.message).toMatch(/^hostPort: .*TANDEM_PUBLISH_PORT_RANGE/);
+    const busy = await listen("0.0.0.0");
+    const busyPort = busy.port >= RANGE.first && busy.port <= RANGE.last ? busy.port : null;
+    if (busyPort !== null) {
+      const taken = await admin.json<{ error: { message: string } }>("POST", `/api/v1/guests/${g.id}/forwards`, {
+        hostPort: busyPort,
+        guestPort: 8080,
+      });
+      expect(taken.status).toBe(409);
+      expect(taken.body.error.message).toMatch(/^hostPort: .*in use on the host/);
+    }
+    const badNic = await admin.json("POST", `/api/v1/guests/${g.id}/forwards`, { hostPort, guestPort: 8080, nic: 5 });
+    expect(badNic.status).toBe(400);
+    const badRule = await admin.json<{ error: { message: string } }>("PUT", `/api/v1/guests/${g.id}/firewall`, {
+      rules: [{ action: "allow", protocol: "icmp", ports: { start: 1, end: 2 } }],
+    });
+    expect(badRule.status).toBe(400);
+    expect(badRule.body.error.message).toMatch(/rules\[0\]\.ports/);
+
+    const made = await admin.json<{ forward: PortForward }>("POST", `/api/v1/guests/${g.id}/forwards`, {
+      hostPort,
+      guestPort: 8080,
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    expect(made.body.forward).toMatchObject({ hostPort, guestPort: 8080, protocol: "tcp", guestAddress: addr });
+    const again = await admin.json<{ error: { message: string } }>("POST", `/api/v1/guests/${g.id}/forwards`, {
+      hostPort,
+      guestPort: 8081,
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.error.message).toMatch(/^hostPort: .*already forwarded/);
+    expect(
+      (await admin.json<{ forwards: PortForward[] }>("GET", `/api/v1/networks/${nw.id}/forwards`)).body.forwards.map(
+        (f) => f.id,
+      ),
+    ).toEqual([made.body.forward.id]);
+
+    // From the client netns (DNAT) and from the host itself (the port holder).
+    expect(await get(client!.hostAddress, hostPort)).toBe("fwd-page");
+    expect(await page(hostPort)).toBe("fwd-page");
+    // Straight to the container's other port: nothing comes in but forwards...
+    expect(await withoutFirewall(() => get(addr, 8081)), "reachable without the firewall").toBe("fwd-page");
+    expect(await get(addr, 8081)).toBe("");
+    // ...unless its firewall allows it; a deny on the forward's guest port closes the forward.
+    const put = await admin.json<{ rules: unknown[] }>("PUT", `/api/v1/guests/${g.id}/firewall`, {
+      rules: [
+        { action: "deny", protocol: "tcp", ports: { start: 8080, end: 8080 } },
+        { action: "allow", protocol: "tcp", ports: { start: 8081, end: 8081 }, source: `${client!.clientAddress}/32` },
+      ],
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect(put.body.rules).toHaveLength(2);
+    expect(await get(addr, 8081)).toBe("fwd-page");
+    expect(await get(client!.hostAddress, hostPort)).toBe("");
+
+    // Removing the forward releases the host port.
+    expect((await admin.raw("DELETE", `/api/v1/guests/${g.id}/forwards/${made.body.forward.id}`)).status).toBe(204);
+    const probe = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      probe.once("error", reject);
+      probe.listen(hostPort, "0.0.0.0", () => resolve());
+    });
+    await new Promise((r) => probe.close(r));
+    expect((await admin.raw("DELETE", `/api/v1/guests/${g.id}/forwards/${made.body.forward.id}`)).status).toBe(404);
+
+    // Forwards and rules go with the guest.
+    const second = await admin.json("POST", `/api/v1/guests/${g.id}/forwards`, { hostPort, guestPort: 8080 });
+    expect(second.status).toBe(201);
+    expect((await admin.raw("DELETE", `/api/v1/guests/${g.id}?purge=true`)).status).toBeLessThan(300);
+    await until(async () => (await admin.raw("GET", `/api/v1/guests/${g.id}`)).status === 404, 30_000, 200);
+    await until(async () => (await server!.db.firewallRule.count({ where: { guestId: g.id } })) === 0, 10_000);
+    expect(await server!.db.portForward.count({ where: { guestId: g.id } })).toBe(0);
+  });
+});
