@@ -3,12 +3,13 @@
 // upstream knows resolves through the network's own dnsmasq), its DHCP range changed live,
 // its forwarder stored for later while in use and applied by a restart when not, remove; an
 // isolated network with IPv6 and no forwarders; a bridged one on a host bridge the test makes;
-// VLAN and a non-bridge uplink refused. Every libvirt network is named tandem-net-<RUN>-…, and afterAll destroys and
+// a VLAN one on Tandem's VLAN bridge over the upstream veth (or, on a kernel without 802.1Q, its
+// clear refusal); a non-bridge uplink refused. Every libvirt network is named tandem-net-<RUN>-…, and afterAll destroys and
 // undefines them by name and stops the rig even when a step failed.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { Resolver } from "node:dns/promises";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,6 +21,7 @@ import { startUpstream, UPSTREAM_NAME, type Upstream } from "../../../test/netns
 import { VmContext } from "./context";
 import { LibvirtNetworkRealizer } from "./network-realizer";
 import { libvirtNetworkName, summarize } from "./network-xml";
+import { removeVlanBridge, vlanBridgeOf, vlanLinkName } from "./vlan-bridge";
 import { haveBackend, URI } from "./test/support";
 
 const run = haveBackend();
@@ -67,6 +69,7 @@ describe.skipIf(!run)("libvirt networks for Tandem networks", () => {
       const name = libvirtNetworkName(n);
       await conn?.networkDestroy(name).catch(() => undefined);
       await conn?.networkUndefine(name).catch(() => undefined);
+      if (n.type === "vlan") await removeVlanBridge(vlanBridgeOf(n)).catch(() => undefined);
     }
     // libvirt turned ip_forward on (host-wide) for the NAT network and leaves it on: put it back.
     await forwarding?.restore(conn);
@@ -173,18 +176,43 @@ describe.skipIf(!run)("libvirt networks for Tandem networks", () => {
     expect(existsSync(`/sys/class/net/${hostBridge}/bridge`)).toBe(true);
   });
 
-  it("refuses VLAN networks and bridged ones whose uplink is not a bridge, naming the field", async () => {
-    const vlan = network({ id: `${RUN}-vlan`, type: "vlan", vlan: { id: 7, parent: upstream!.hostIf } });
+  it("a VLAN network joins Tandem's VLAN bridge in libvirt's bridge mode (without 802.1Q in the kernel: refused, naming type, nothing left)", async () => {
+    const vlan = network({
+      id: `${RUN}-vlan`,
+      type: "vlan",
+      vlan: { id: 7, parent: upstream!.hostIf },
+      dnsNames: false,
+    });
     made.push(vlan);
+    const link = vlanLinkName(vlan.bridge);
     const e1 = await realizer.ensure(vlan).catch((e: unknown) => e);
-    expect(e1).toBeInstanceOf(AppError);
-    expect(e1).toMatchObject({ code: "VALIDATION", details: { field: "type" } });
-    expect((e1 as Error).message).toMatch(/^type: /);
+    if (e1 === undefined) {
+      // This kernel tags: the 802.1Q link on the parent is the bridge's port, libvirt joins the bridge.
+      expect(await info(vlan)).toMatchObject({ active: true, autostart: true, bridge: vlan.bridge });
+      expect(summarize(await conn.networkGetXMLDesc(libvirtNetworkName(vlan))).forward?.mode).toBe("bridge");
+      expect(path.basename(readlinkSync(`/sys/class/net/${link}/master`))).toBe(vlan.bridge);
+      // Gone after a reboot: ensure makes it again and the network runs.
+      execFileSync("ip", ["link", "del", vlan.bridge]);
+      await realizer.ensure(vlan);
+      expect(path.basename(readlinkSync(`/sys/class/net/${link}/master`))).toBe(vlan.bridge);
+      await realizer.remove(vlan);
+      expect(await info(vlan)).toBeUndefined();
+    } else {
+      expect(e1).toBeInstanceOf(AppError);
+      expect(e1).toMatchObject({ code: "VALIDATION", details: { field: "type" } });
+      expect((e1 as Error).message).toMatch(/^type: this host's kernel has no 802\.1Q VLAN support/);
+      expect(await info(vlan)).toBeUndefined();
+    }
+    expect(existsSync(`/sys/class/net/${vlan.bridge}`)).toBe(false);
+    expect(existsSync(`/sys/class/net/${link}`)).toBe(false);
+    expect(existsSync(`/sys/class/net/${upstream!.hostIf}`)).toBe(true);
+  });
+
+  it("refuses a bridged network whose uplink is not a bridge, naming the field", async () => {
     const bridged = network({ id: `${RUN}-br`, type: "bridged", uplink: upstream!.hostIf, dnsNames: false });
     made.push(bridged);
     const e2 = await realizer.ensure(bridged).catch((e: unknown) => e);
     expect(e2).toMatchObject({ code: "VALIDATION", details: { field: "uplink" } });
-    expect(await info(vlan)).toBeUndefined();
     expect(await info(bridged)).toBeUndefined();
   });
 });
