@@ -20,6 +20,7 @@ import { buildOpenApi } from "./http/openapi";
 import { consoleRoutes } from "./http/routes/consoles";
 import { guestRoutes } from "./http/routes/guests";
 import { miscRoutes } from "./http/routes/misc";
+import { guestNicRoutes } from "./http/routes/guest-nics";
 import { networkRoutes } from "./http/routes/networks";
 import { storageRoutes } from "./http/routes/storage";
 import { prometheusRoutes } from "./http/routes/prometheus";
@@ -138,14 +139,25 @@ export async function startTandem(opts: {
     bindRoots: config.bindMountRoots,
     log,
   });
+  // Each driver that can set a network up on the host registers its realizer (the VM driver's
+  // libvirt networks when it manages networks) before the default network is made.
+  const networks = new NetworkService(db, {
+    taken: [{ cidr: config.containerSubnet, what: "the container subnet (TANDEM_CONTAINER_SUBNET)" }],
+    log,
+  });
+  for (const d of drivers.drivers()) {
+    const realizer = (d as { networkRealizer?: NetworkRealizer | null }).networkRealizer;
+    if (realizer) networks.addRealizer(realizer);
+  }
   let host: HostService | null = null;
-  const { guestVolumes, guests, snapshots, consoles, recovery } = assembleGuestServices({
+  const { guestVolumes, guests, snapshots, consoles, recovery, nics } = assembleGuestServices({
     drivers,
     db,
     tasks,
     images,
     bus,
     capacity: () => host!.capacity(),
+    networks,
     storage,
     log,
   });
@@ -175,16 +187,6 @@ export async function startTandem(opts: {
     log,
   );
 
-  // Each driver that can set a network up on the host registers its realizer (the VM driver's
-  // libvirt networks when it manages networks) before the default network is made.
-  const networks = new NetworkService(db, {
-    taken: [{ cidr: config.containerSubnet, what: "the container subnet (TANDEM_CONTAINER_SUBNET)" }],
-    log,
-  });
-  for (const d of drivers.drivers()) {
-    const realizer = (d as { networkRealizer?: NetworkRealizer | null }).networkRealizer;
-    if (realizer) networks.addRealizer(realizer);
-  }
   await networks.ensureDefault();
 
   const services: Services = {
@@ -196,6 +198,7 @@ export async function startTandem(opts: {
     consoles,
     images,
     networks,
+    nics,
     tasks,
     host,
     metrics,
@@ -234,6 +237,7 @@ export async function startTandem(opts: {
     ...tokenAndUserRoutes(services),
     ...guestRoutes(services),
     ...networkRoutes(services),
+    ...guestNicRoutes(services),
     ...storageRoutes(services),
     ...consoleRoutes(services),
     ...miscRoutes(services, openapi),

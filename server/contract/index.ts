@@ -4,6 +4,7 @@ export * from "./errors";
 export * from "./events";
 export * from "./guest";
 export * from "./guest-extras";
+export * from "./guest-nics";
 export * from "./host";
 export * from "./image";
 export * from "./metrics";

@@ -64,8 +64,21 @@ export interface ResolvedNic {
   networkId: string;
   /** 52:54:00:xx:xx:xx (the QEMU/KVM prefix), unique among Tandem's NICs. */
   mac: string;
-  /** A fixed address, or null for DHCP. */
+  /**
+   * The NIC's IPv4 address, chosen by the service (Nic.address): a VM gets it from the network's
+   * DHCP (a reservation for its MAC), a container is configured with it. Null: the network has
+   * no Tandem-assigned addresses (bridged, or no IPv4).
+   */
   address: string | null;
+  /** The address was asked for in the body rather than chosen by Tandem. */
+  addressFixed?: boolean;
+  /**
+   * The host-side interface name the driver must use: a container's veth (`vn…`), a VM's tap
+   * (`tn…`, libvirt's <target dev>); known before the guest runs so firewall rules can name it.
+   */
+  iface?: string;
+  /** Position among the guest's NICs (0 = first); the array order when absent. */
+  index?: number;
   /**
    * What a driver that wires NICs itself (containers: a veth on the bridge) needs of the network;
    * the service fills it so drivers never read the database.
@@ -214,6 +227,20 @@ export const canClone = (d: GuestDriver): d is GuestDriver & CloneCapable =>
   typeof (d as Partial<CloneCapable>).clone === "function";
 export const hasConsoleHistory = (d: GuestDriver): d is GuestDriver & ConsoleHistoryCapable =>
   typeof (d as Partial<ConsoleHistoryCapable>).consoleHistory === "function";
+
+/**
+ * NICs on Tandem networks added to and removed from an existing guest: live on a running guest
+ * (VMs: device hotplug, also stored in the definition; containers: a veth into its netns) and
+ * kept for its next start. The NIC's index, MAC, address and host interface come from the service.
+ */
+export interface NicHotplugCapable {
+  attachNic(id: string, nic: ResolvedNic & { index: number; iface: string }): Promise<void>;
+  detachNic(id: string, nic: { index: number; mac: string; iface: string | null; networkId: string }): Promise<void>;
+}
+
+export const canHotplugNics = (d: GuestDriver): d is GuestDriver & NicHotplugCapable =>
+  typeof (d as Partial<NicHotplugCapable>).attachNic === "function" &&
+  typeof (d as Partial<NicHotplugCapable>).detachNic === "function";
 
 /** A new name for a guest (the backend's own name, not just a label). */
 export interface RenameCapable {

@@ -29,6 +29,14 @@ export class GuestCatalog {
     private readonly log: Logger,
   ) {}
 
+  /** Told which NIC rows forget dropped (guest-nics.ts removes their DHCP/DNS entries). */
+  private nicsReleased: (rows: { networkId: string; mac: string; address: string | null }[]) => Promise<void> = () =>
+    Promise.resolve();
+
+  onNicsReleased(fn: (rows: { networkId: string; mac: string; address: string | null }[]) => Promise<void>): void {
+    this.nicsReleased = fn;
+  }
+
   /** The truth from every driver, joined with Tandem's metadata. A failing backend is skipped. */
   async list(): Promise<Guest[]> {
     const metas = await this.rows();
@@ -145,6 +153,8 @@ export class GuestCatalog {
    */
   async forget(id: string): Promise<void> {
     const rows = await this.rows();
+    const nics = await this.db.nic.findMany({ where: { guestId: id }, select: { networkId: true, mac: true, address: true } });
+
     await this.db.$transaction([
       this.db.nic.deleteMany({ where: { guestId: id } }),
       // Its volumes stay (detached) unless a purge deleted them first (storage-service.ts).
@@ -152,6 +162,7 @@ export class GuestCatalog {
       this.db.guestMeta.deleteMany({ where: { guestId: id } }),
     ]);
     rows.delete(id);
+    if (nics.length) await this.nicsReleased(nics);
   }
 
   /** Forgets a guest that is gone and tells every browser. */

@@ -64,8 +64,8 @@ export class GuestLifecycle {
     }
     assertFits(this.capacity(), body);
     await this.catalog.assertNameFree(hostId, body.kind, body.name);
-    const resolvedNics = body.nics ? await this.nics.resolve(body.nics) : undefined;
     const uuid = randomUUID();
+    const resolvedNics = body.nics ? await this.nics.resolve(body.nics, { kind: body.kind, uuid }) : undefined;
     const id = makeGuestId(hostId, body.kind, uuid);
     const mounts = await this.resolveMounts(id, body);
     // The driver reads them from its spec (GuestSpec.resolvedVolumes / resolvedBinds).
@@ -87,9 +87,16 @@ export class GuestLifecycle {
           // A volume is held by its attachment row from here on (one writer at a time).
           if (mounts?.resolvedVolumes.length) await this.storage!.recordMounts(id, mounts.resolvedVolumes);
           // Rows first, so the networks cannot be deleted while the guest is made; a failed
-          // create drops them with its metadata (build's catalog.removed).
-          if (resolvedNics) await this.nics.record(id, resolvedNics);
-          return driver.create({ ...body, uuid, resolvedImage: image, resolvedNics }, progress);
+          // create drops them with its metadata (build's catalog.removed), and their entries.
+          // The addresses are chosen as the rows are written; the DHCP reservations and DNS
+          // names are in place before the guest first asks for them.
+          const nics = resolvedNics ? await this.nics.record(id, resolvedNics) : undefined;
+          if (nics) await this.nics.syncGuest(id);
+          const make = (resolvedDisks?: VolumeRef[]) =>
+            driver.create({ ...body, uuid, resolvedImage: image, resolvedNics: nics, resolvedDisks }, progress);
+          const made = plannedDisks ? await this.disks!.withCreateDisks(id, plannedDisks, make) : await make();
+          if (nics) await this.nics.notify();
+          return made;
         },
       },
     );
@@ -264,6 +271,8 @@ export class GuestLifecycle {
         if (renamer && rename !== undefined) {
           await renamer.rename(id, rename);
           await this.catalog.renamed(id, rename);
+          // Its DNS names follow; the rename itself is done, so a failure here is only logged.
+          await this.nics.resync(id);
         }
         if (resizer) await resizer.resize(id, size);
       } finally {

@@ -13,6 +13,7 @@ import type { DriverRegistry } from "./driver-registry";
 import { GuestCatalog } from "./guest-catalog";
 import { GuestLifecycle } from "./guest-lifecycle";
 import { GuestLocks } from "./guest-locks";
+import { GuestNicService } from "./guest-nic-service";
 import { GuestNics } from "./guest-nics";
 import { GuestService } from "./guest-service";
 import { GuestTasks } from "./guest-tasks";
@@ -37,6 +38,8 @@ export interface Services {
   images: ImageService;
   /** Networks VMs and containers plug into (rows, validation, realizers). */
   networks: NetworkService;
+  /** Guests' NICs on those networks: list, hotplug, removal. */
+  nics: GuestNicService;
   /** Pools and volumes (storage-service.ts) and a container's volumes (guest-volumes.ts). */
   storage: StorageService;
   guestVolumes: GuestVolumes;
@@ -61,13 +64,16 @@ export function assembleGuestServices(deps: {
   bus: Bus;
   capacity: () => HostCapacity;
   storage: StorageService;
+  networks: NetworkService;
   log: Logger;
 }) {
-  const { drivers, db, tasks, images, bus, capacity, log } = deps;
+  const { drivers, db, tasks, images, bus, capacity, networks, log } = deps;
   const locks = new GuestLocks();
   const catalog = new GuestCatalog(drivers, db, bus, log);
   const guestTasks = new GuestTasks(locks, tasks, catalog);
-  const lifecycle = new GuestLifecycle(drivers, catalog, locks, guestTasks, tasks, images, capacity, new GuestNics(db));
+  const nics = new GuestNics(db, networks, log);
+  catalog.onNicsReleased((rows) => nics.released(rows));
+  const lifecycle = new GuestLifecycle(drivers, catalog, locks, guestTasks, tasks, images, capacity, nics);
   lifecycle.useStorage(deps.storage);
   const watcher = new GuestWatcher(drivers, catalog, db, bus, log);
   return {
@@ -75,6 +81,7 @@ export function assembleGuestServices(deps: {
     snapshots: new SnapshotService(drivers, catalog, guestTasks),
     consoles: new ConsoleService(drivers, catalog),
     recovery: new TaskRecovery(drivers, catalog, guestTasks, tasks, log),
+    nics: new GuestNicService(drivers, catalog, locks, nics),
     guestVolumes: new GuestVolumes(catalog, locks, deps.storage),
   };
 }

@@ -16,22 +16,12 @@ import {
 } from "../contract/network";
 import type { Db } from "../db/client";
 import { AppError, notFound } from "../domain/errors";
+import type { NetworkRealizer, NicHostEntry } from "../domain/network-realizer";
 import type { Logger } from "./logger";
 import { checkNetwork, type HostView, type NetworkSpec } from "./network-rules";
 
-/**
- * Sets a network up on the host for one kind of guest. The service calls every registered
- * realizer after the row is written and undoes the row (and the realizers already done) when
- * one throws; each method must be idempotent (a retry after a crash calls it again).
- */
-export interface NetworkRealizer {
-  /** Make the network exist on the host as described (created or adopted). */
-  ensure(network: Network): Promise<void>;
-  /** Apply a change to an existing network (DHCP range, DNS, addressing). */
-  update(network: Network): Promise<void>;
-  /** Remove what ensure made; no guest uses the network any more. */
-  remove(network: Network): Promise<void>;
-}
+// The realizer interface lives in domain/ so drivers can declare theirs; re-exported for callers.
+export type { NetworkRealizer, NicHostEntry } from "../domain/network-realizer";
 
 /** What the host has now: every interface (up or down, with or without addresses). */
 export function readHost(): HostView {
@@ -104,6 +94,7 @@ export class NetworkService {
   private readonly realizers: NetworkRealizer[] = [];
   /** One change at a time: two creates must not both pass the overlap check. */
   private chain: Promise<unknown> = Promise.resolve();
+  private hostSync: ((networkId: string) => Promise<void>) | null = null;
 
   constructor(
     private readonly db: Db,
@@ -115,9 +106,37 @@ export class NetworkService {
     },
   ) {}
 
-  /** The drivers register theirs at start; none is registered yet (issue 12, step 1). */
+  /** The drivers register theirs at start. */
   addRealizer(r: NetworkRealizer): void {
     this.realizers.push(r);
+  }
+
+  /**
+   * Called after a network changed (its dnsNames may have): the guests' NICs (guest-nics.ts)
+   * set their host entries again.
+   */
+  onChanged(sync: (networkId: string) => Promise<void>): void {
+    this.hostSync = sync;
+  }
+
+  /** A NIC's DHCP reservation / DNS names on network `networkId`, at every realizer that keeps them. */
+  async setHost(networkId: string, entry: NicHostEntry): Promise<void> {
+    const network = await this.rowAsNetwork(networkId);
+    for (const r of this.realizers) await r.setHost?.(network, entry);
+  }
+
+  /** Drops a NIC's entries; a network that is gone has none left. */
+  async removeHost(networkId: string, entry: NicHostEntry): Promise<void> {
+    const row = await this.db.network.findUnique({ where: { id: networkId } });
+    if (!row) return;
+    const network = this.toNetwork(row, []);
+    for (const r of this.realizers) await r.removeHost?.(network, entry);
+  }
+
+  private async rowAsNetwork(id: string): Promise<Network> {
+    const row = await this.db.network.findUnique({ where: { id } });
+    if (!row) throw notFound("network", id);
+    return this.toNetwork(row, []);
   }
 
   async list(): Promise<Network[]> {
@@ -141,8 +160,8 @@ export class NetworkService {
       uplink: body.uplink ?? null,
       vlan: body.vlan ?? null,
       dnsForwarders: body.dnsForwarders ?? [],
-      // Name resolution comes from the network's dnsmasq, which a bridged network has not.
-      dnsNames: body.dnsNames ?? body.type !== "bridged",
+      // Name resolution comes from the network's dnsmasq, which bridged and vlan networks have not.
+      dnsNames: body.dnsNames ?? (body.type !== "bridged" && body.type !== "vlan"),
     };
     this.mayManage(role, spec.type);
     return this.serial(async () => {
@@ -209,6 +228,7 @@ export class NetworkService {
         await this.undo(done.reverse(), (r) => r.update(old), "update");
         throw err;
       }
+      await this.hostSync?.(id);
       return network;
     });
   }
@@ -238,6 +258,24 @@ export class NetworkService {
         throw err;
       }
     });
+  }
+
+  /**
+   * At every start: a VLAN network's host links (its bridge and 802.1Q link, made by the VM
+   * driver's realizer) do not survive a host reboot, and libvirt's autostart cannot make them,
+   * so each realizer sets every VLAN network up again (idempotent: what exists is kept). Other
+   * types are libvirt's to autostart. A failure is logged, not fatal: the rest of Tandem serves.
+   */
+  async restoreVlans(): Promise<void> {
+    const rows = await this.db.network.findMany({ where: { type: "vlan" } });
+    for (const row of rows) {
+      const network = this.toNetwork(row, (await this.usersOf([row.id])).get(row.id) ?? []);
+      for (const r of this.realizers) {
+        await r.ensure(network).catch((err: unknown) => {
+          this.opts.log.warn({ err, network: row.name }, "could not set the VLAN network up again");
+        });
+      }
+    }
   }
 
   /**

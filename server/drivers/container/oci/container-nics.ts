@@ -1,52 +1,46 @@
 // A container's NICs on Tandem networks (issue 12) as its record keeps them: the static address
-// each gets when the container is created (from the lower half of the network's subnet, which
-// the network's DHCP leaves alone), plugging them into the container's netns (at create and at
-// each start that made a new netns) and unplugging them, and the resolv.conf naming the networks'
-// resolvers. The veth work itself is network-attach.ts's.
-import { existsSync, readFileSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
+// the service gave each (Nic.address), plugging them into the container's netns (at create, at
+// each start that made a new netns, and one at a time when added to a running container) and
+// unplugging them, and the resolv.conf naming the networks' resolvers. The veth work itself is
+// network-attach.ts's. No wait for the bridge port: Tandem's bridges run without STP.
+import { existsSync } from "node:fs";
 import type { ResolvedNic } from "../../../domain/driver";
 import { AppError } from "../../../domain/errors";
-import { allocateNicAddress, attachNic, detachNic, nicVethName, resolvConf } from "./network-attach";
-import { intToIp, parseSubnet } from "./network";
+import { attachNic, detachNic, nicVethName, resolvConf, type NicAttachment } from "./network-attach";
+import { parseSubnet } from "./network";
 import type { ContainerPaths } from "./layout";
 import type { ContainerRecord } from "./record";
 
 export type NicRecord = ContainerRecord["nics"][number];
 
 /**
- * Each resolved NIC with its address: the lowest one of the lower half of its network's subnet
- * that no container of this driver (`others`) nor an earlier NIC of this one has.
+ * Each resolved NIC as the record keeps it. The address is the service's (Nic.address, chosen
+ * from the database so VMs and containers never clash); the driver picks none itself.
  */
-export function planNics(uuid: string, nics: readonly ResolvedNic[], others: readonly ContainerRecord[]): NicRecord[] {
-  const out: NicRecord[] = [];
-  for (const [i, n] of nics.entries()) {
-    const net = n.network;
-    if (!net?.ipv4Subnet || !net.ipv4Gateway) {
-      throw new AppError("VALIDATION", `nics[${i}].network: '${net?.name ?? n.networkId}' has no IPv4 subnet`);
-    }
-    const sub = parseSubnet(net.ipv4Subnet);
-    const used = [...others.flatMap((r) => r.nics), ...out].filter((x) => x.networkId === n.networkId).map((x) => x.ip);
-    const ip = allocateNicAddress(
-      {
-        name: net.name,
-        subnet: net.ipv4Subnet,
-        gateway: net.ipv4Gateway,
-        range: { first: intToIp(sub.network + 1), last: intToIp(sub.network + sub.size / 2 - 1) },
-      },
-      used,
+export function planNics(uuid: string, nics: readonly ResolvedNic[]): NicRecord[] {
+  return nics.map((n, i) => planNic(uuid, n, n.index ?? i));
+}
+
+/** One NIC's record entry (at create or hotplug); 400 naming nics[i] when it has no address. */
+export function planNic(uuid: string, n: ResolvedNic, index: number): NicRecord {
+  const net = n.network;
+  if (!net?.ipv4Subnet || !net.ipv4Gateway || !n.address) {
+    throw new AppError(
+      "VALIDATION",
+      `nics[${index}].address: '${net?.name ?? n.networkId}' gives this NIC no IPv4 address`,
     );
-    out.push({
-      networkId: n.networkId,
-      bridge: net.bridge,
-      mac: n.mac,
-      ip,
-      prefix: sub.prefix,
-      gateway: net.ipv4Gateway,
-      hostVeth: nicVethName(uuid, i),
-    });
   }
-  return out;
+  const sub = parseSubnet(net.ipv4Subnet);
+  return {
+    networkId: n.networkId,
+    bridge: net.bridge,
+    mac: n.mac,
+    ip: n.address,
+    prefix: sub.prefix,
+    gateway: net.ipv4Gateway,
+    hostVeth: n.iface ?? nicVethName(uuid, index),
+    index,
+  };
 }
 
 /**
@@ -56,34 +50,45 @@ export function planNics(uuid: string, nics: readonly ResolvedNic[], others: rea
 export async function attachNics(rec: ContainerRecord, netns: string, onlyMissing = false): Promise<void> {
   for (const [i, n] of rec.nics.entries()) {
     if (onlyMissing && existsSync(`/sys/class/net/${n.hostVeth}`)) continue;
-    await attachNic({
-      netns,
-      bridge: n.bridge,
-      hostVeth: n.hostVeth,
-      ifname: `eth${i}`,
-      mac: n.mac,
-      ipv4: { address: n.ip, prefix: n.prefix, gateway: n.gateway },
-      primary: i === 0,
-    });
+    await attachNic(attachment(n, netns, i === 0, n.index ?? i));
   }
-  await forwarding(rec.nics.map((n) => n.hostVeth));
+}
+
+/** What attachNic needs for one recorded NIC; the first NIC brings lo up and carries the default route. */
+function attachment(n: NicRecord, netns: string, primary: boolean, index: number): NicAttachment {
+  return {
+    netns,
+    bridge: n.bridge,
+    hostVeth: n.hostVeth,
+    ifname: `eth${index}`,
+    mac: n.mac,
+    ipv4: { address: n.ip, prefix: n.prefix, gateway: n.gateway },
+    primary,
+  };
 }
 
 /**
- * Waits (at most 5 s) until each port forwards. libvirt's bridges run STP (delay 0): a new port
- * passes through listening and learning first, and what the container sends meanwhile (its first
- * ARP) is dropped. The process starts only once its NICs carry frames.
+ * A NIC added to an existing container: the record's list with it (in index order), plugged
+ * into `netns` at once when the container runs (a veth into a live netns needs nothing of the
+ * container). It is the primary NIC only when it is the container's only one.
  */
-async function forwarding(veths: readonly string[]): Promise<void> {
-  const state = (v: string) => {
-    try {
-      return readFileSync(`/sys/class/net/${v}/brport/state`, "utf8").trim();
-    } catch {
-      return "gone";
-    }
-  };
-  // 3 = BR_STATE_FORWARDING; anything else but 1/2 (listening/learning) will not change by waiting.
-  for (let i = 0; i < 100 && veths.some((v) => ["1", "2"].includes(state(v))); i++) await sleep(50);
+export async function hotAttach(rec: ContainerRecord, nic: NicRecord, netns: string | null): Promise<NicRecord[]> {
+  if (rec.network.mode === "bridge") {
+    throw new AppError(
+      "VALIDATION",
+      "network: a container on Tandem's own bridge (made without nics) cannot get NICs on Tandem networks",
+    );
+  }
+  const nics = [...rec.nics, nic].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+  if (netns) await attachNic(attachment(nic, netns, rec.nics.length === 0, nic.index ?? rec.nics.length));
+  return nics;
+}
+
+/** The record's list without the NIC of `mac`, unplugged (its host end deleted) if it was plugged. */
+export async function hotDetach(rec: ContainerRecord, mac: string): Promise<NicRecord[]> {
+  const gone = rec.nics.find((n) => n.mac === mac);
+  if (gone) await detachNic(gone.hostVeth);
+  return rec.nics.filter((n) => n.mac !== mac);
 }
 
 /** Unplugs every NIC (deleting the netns would take them too; this also covers a netns kept elsewhere). */

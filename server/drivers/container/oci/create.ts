@@ -95,6 +95,10 @@ export class Creator {
       chmodSync(paths.dir, 0o710);
     }
     store.save(rec);
+    // Mounted at each start (process-control.ts); the storage service checked them.
+    if (spec.resolvedVolumes?.length || spec.resolvedBinds?.length) {
+      rec = store.update(uuid, { volumes: spec.resolvedVolumes ?? [], binds: spec.resolvedBinds ?? [] });
+    }
     this.d.emitCreating(id);
     try {
       progress({ percent: 10, message: "preparing network" });
@@ -208,10 +212,7 @@ export class Creator {
   /** Addresses for the NICs on Tandem networks, saved before the next create picks any. */
   private allocateNics(uuid: string, nics: NonNullable<GuestSpec["resolvedNics"]>) {
     const { store } = this.d;
-    const next = this.ipLock.then(() => {
-      const others = store.all().filter((r) => r.uuid !== uuid);
-      return store.update(uuid, { nics: planNics(uuid, nics, others) });
-    });
+    const next = this.ipLock.then(() => store.update(uuid, { nics: planNics(uuid, nics) }));
     this.ipLock = next.catch(() => undefined);
     return next;
   }

@@ -4,7 +4,7 @@
 // supervisor (supervisor.ts: exits, watchdog, restart policy), stats, consoles, and the orphan
 // sweep at start (sweep.ts). The truth is on disk (`${dataDir}/containers/<uuid>/`) and in the
 // kernel; a new instance after a Tandem restart re-adopts whatever is still running.
-import { chmodSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { GuestName, type GuestAction, type GuestState } from "../../../contract/guest";
 import type {
   ConsoleStream,
@@ -13,7 +13,9 @@ import type {
   GuestDriver,
   GuestSpec,
   LogLine,
+  NicHotplugCapable,
   Progress,
+  ResolvedNic,
   TermSize,
 } from "../../../domain/driver";
 import { specOfKind } from "../../../domain/driver";
@@ -23,6 +25,7 @@ import { parseGuestId } from "../../../domain/ids";
 import { silentLogger, type Logger } from "../../../domain/logger";
 import { cgroupDirs } from "./cgroups";
 import { hostConfinement } from "./confinement";
+import { hotAttach, hotDetach, planNic, type NicRecord } from "./container-nics";
 import { checkExecCommand, containerLogs, execConsole, openMainConsole, resizeMainConsole } from "./consoles";
 import { validateLimits } from "./create-plan";
 import { prepareHostRuntime } from "./host";
@@ -36,6 +39,7 @@ import type { ContainerRecord } from "./record";
 import { deriveState, toDriverGuest } from "./state";
 import { sampleContainers, type ContainerSample } from "./stats";
 import { RecordStore } from "./store";
+import { ContainerVolumeMounts } from "./volumes";
 import { watchExitDir } from "./supervisor";
 import { sweepOrphans } from "./sweep";
 import { GiB, sweepTrash } from "./writable-layer";
@@ -53,10 +57,11 @@ export interface ContainerDetails {
   oomKills: number;
 }
 
-export class ContainerDriver implements GuestDriver {
+export class ContainerDriver implements GuestDriver, NicHotplugCapable {
   readonly kind = "container" as const;
   /** remove() SIGKILLs a running container and waits for it, exactly as a stop does. */
   readonly removesRunning = true;
+  readonly volumeMounts = new ContainerVolumeMounts(() => this.store, (u) => this.layout.paths(u).dir);
   readonly network: Network;
   private readonly log: Logger;
   private readonly layout: ContainerLayout;
@@ -282,6 +287,29 @@ export class ContainerDriver implements GuestDriver {
         ...(size.vcpus !== undefined ? { vcpus: size.vcpus } : {}),
         ...(size.memoryMiB !== undefined ? { memoryMiB: size.memoryMiB } : {}),
       });
+    });
+    this.changed(uuid);
+  }
+
+  /** A NIC on a Tandem network added (container-nics.ts): into its netns at once when it runs. */
+  async attachNic(id: string, nic: ResolvedNic & { index: number; iface: string }): Promise<void> {
+    const uuid = this.uuidOf(id);
+    await this.onNics(uuid, (rec, netns) => hotAttach(rec, planNic(uuid, nic, nic.index), netns));
+  }
+
+  /** The NIC unplugged (its veth deleted) and dropped from what later starts plug in. */
+  async detachNic(id: string, nic: { mac: string }): Promise<void> {
+    await this.onNics(this.uuidOf(id), (rec) => hotDetach(rec, nic.mac));
+  }
+
+  private async onNics(uuid: string, change: (r: ContainerRecord, netns: string | null) => Promise<NicRecord[]>) {
+    const { procs } = await this.ensureReady();
+    await this.locks.run(uuid, async () => {
+      const rec = this.store.get(uuid);
+      if (rec.creating) throw invalidState("the container is still being created");
+      const ns = rec.network.netns ?? this.network.netnsName(uuid);
+      const live = procs.isAlive(uuid) && existsSync(`/run/netns/${ns}`);
+      this.store.update(uuid, { nics: await change(rec, live ? ns : null) });
     });
     this.changed(uuid);
   }

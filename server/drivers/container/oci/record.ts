@@ -4,6 +4,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { BindRecord, VolumeRecord } from "./volumes";
 
 export const PortRecord = z.object({
   hostPort: z.number().int(),
@@ -47,6 +48,8 @@ export const ContainerRecord = z.object({
         prefix: z.number().int(),
         gateway: z.string(),
         hostVeth: z.string(),
+        /** ethN inside the container; the list position in records made before hotplug. */
+        index: z.number().int().min(0).max(7).optional(),
       }),
     )
     .default([]),
@@ -70,6 +73,10 @@ export const ContainerRecord = z.object({
   idRange: z.object({ start: z.number().int().positive(), size: z.number().int().positive() }).nullable().default(null),
   /** Size of the writable layer's own file system (disk.ext4); null: no limit (upper/ in the dir). */
   diskGiB: z.number().int().positive().nullable().default(null),
+  /** Named volumes mounted at each start (volumes.ts), as the storage service last set them. */
+  volumes: z.array(VolumeRecord).optional(),
+  /** Host directories bound in at each start, each under an allow-listed root (volumes.ts). */
+  binds: z.array(BindRecord).optional(),
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 

@@ -164,7 +164,12 @@ export function planCreate(spec: GuestSpec<"vm">, env: CreateEnv): CreatePlan {
   // Tandem networks: one libvirt network each (network-realizer.ts), NICs in the order asked.
   const nics: NicDef[] =
     network === "networks"
-      ? tandemNics.map((n) => ({ kind: "network", network: libvirtNetworkName({ id: n.networkId }), mac: n.mac }))
+      ? tandemNics.map((n) => ({
+          kind: "network",
+          network: libvirtNetworkName({ id: n.networkId }),
+          mac: n.mac,
+          ...(n.iface ? { target: n.iface } : {}),
+        }))
       : network === "user"
         ? [{ kind: "user" }]
         : network === "isolated"

@@ -19,8 +19,10 @@ import type {
   GuestDriver,
   GuestSample,
   GuestSpec,
+  NicHotplugCapable,
   Progress,
   RenameCapable,
+  ResolvedNic,
   ResizeCapable,
   SnapshotCapable,
   SnapshotInfo,
@@ -44,6 +46,7 @@ import { Lifecycle } from "./lifecycle";
 import type { ConnectFn } from "./link";
 import { IsolatedNetwork } from "./network";
 import { LibvirtNetworkRealizer } from "./network-realizer";
+import { NicHotplug } from "./nic-hotplug";
 import { LibvirtStoragePools } from "./storage-pools";
 import { OrphanSweep } from "./orphans";
 import { GuestReader } from "./reads";
@@ -99,7 +102,8 @@ export class LibvirtDriver
     DiskInspectCapable,
     RenameCapable,
     ResizeCapable,
-    DiskCapable
+    DiskCapable,
+    NicHotplugCapable
 {
   readonly kind = "vm" as const;
   /** How this host runs VMs: the one detection Tandem makes (the host summary shows it). */
@@ -114,6 +118,7 @@ export class LibvirtDriver
   private readonly snapshots: Snapshots;
   private readonly consoles: Consoles;
   private readonly disks: GuestDisks;
+  private readonly nicPlug: NicHotplug;
   private versions: string | null = null;
   private closed = false;
   /** Sets Tandem's networks up as libvirt networks; null unless `manageNetworks`. */
@@ -134,6 +139,7 @@ export class LibvirtDriver
     this.snapshots = new Snapshots(ctx, this.templates, this.startPrep);
     this.consoles = new Consoles(ctx);
     this.disks = new GuestDisks(ctx);
+    this.nicPlug = new NicHotplug(ctx);
     this.networkRealizer = opts.manageNetworks ? new LibvirtNetworkRealizer(ctx) : null;
     this.storage = opts.manageStorage ? new LibvirtStoragePools(ctx, opts.storagePool) : null;
   }
@@ -190,6 +196,15 @@ export class LibvirtDriver
   clone(id: string, opts: CloneOptions, progress: (p: Progress) => void): Promise<DriverGuest> {
     const parts = { ctx: this.ctx, reads: this.reads, network: this.network };
     return this.orphans.whileBuilding(opts.uuid, () => cloneVm(parts, id, opts, progress));
+  }
+
+  /** NICs on Tandem networks after create (nic-hotplug.ts): live and in the config when running. */
+  attachNic(id: string, nic: ResolvedNic & { index: number; iface: string }): Promise<void> {
+    return this.nicPlug.attachNic(id, nic);
+  }
+
+  detachNic(id: string, nic: { mac: string; networkId: string }): Promise<void> {
+    return this.nicPlug.detachNic(id, nic);
   }
 
   // ------------------------------------------------------------------------------ lifecycle

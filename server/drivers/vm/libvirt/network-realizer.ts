@@ -14,7 +14,10 @@ import {
 } from "../../../../native/libvirt/index";
 import type { Network } from "../../../contract/network";
 import { AppError } from "../../../domain/errors";
+import type { NetworkRealizer, NicHostEntry } from "../../../domain/network-realizer";
 import type { VmContext } from "./context";
+import { removeNetworkHost, restoreHosts, setNetworkHost } from "./network-hosts";
+import { ensureVlanBridge, removeVlanBridge, undoVlanBridge, vlanBridgeOf } from "./vlan-bridge";
 import {
   buildLibvirtNetworkXml,
   dhcpRangeXml,
@@ -26,15 +29,18 @@ import {
 
 const BOTH = NetworkUpdateFlag.LIVE | NetworkUpdateFlag.CONFIG;
 
-/** Has the shape of services/network-service.ts NetworkRealizer (drivers may not import services). */
-export class LibvirtNetworkRealizer {
+export class LibvirtNetworkRealizer implements NetworkRealizer {
   constructor(private readonly ctx: VmContext) {}
 
   async ensure(n: Network): Promise<void> {
     this.refuse(n);
     const c = await this.ctx.conn();
     const name = libvirtNetworkName(n);
+    // A VLAN network's bridge and 802.1Q link come first (libvirt plugs guests into that bridge);
+    // made again here when missing, e.g. after a host reboot. Undone below if libvirt fails.
+    let made: string[] = [];
     try {
+      if (n.type === "vlan") made = await ensureVlanBridge(vlanBridgeOf(n));
       const existing = (await c.listNetworks()).find((x) => x.name === name);
       if (!existing) {
         await this.define(c, n, undefined);
@@ -53,6 +59,7 @@ export class LibvirtNetworkRealizer {
       // Adopted after a crash or a restart: bring it to the row's description, then start it.
       await this.reconcile(c, n, existing.active);
     } catch (e) {
+      await undoVlanBridge(made);
       throw this.ctx.fail(e, `set up the network '${n.name}'`);
     }
   }
@@ -64,6 +71,7 @@ export class LibvirtNetworkRealizer {
     try {
       const existing = (await c.listNetworks()).find((x) => x.name === name);
       if (!existing) return await this.ensure(n);
+      if (n.type === "vlan") await ensureVlanBridge(vlanBridgeOf(n));
       await this.reconcile(c, n, existing.active);
     } catch (e) {
       throw this.ctx.fail(e, `change the network '${n.name}'`);
@@ -75,25 +83,48 @@ export class LibvirtNetworkRealizer {
     const name = libvirtNetworkName(n);
     try {
       const existing = (await c.listNetworks()).find((x) => x.name === name);
-      if (!existing) return;
-      if (existing.active) await c.networkDestroy(name).catch(ignoreGone);
-      await c.networkUndefine(name).catch(ignoreGone);
-      this.ctx.log.info({ network: n.name, libvirt: name }, "removed the libvirt network");
+      if (existing) {
+        if (existing.active) await c.networkDestroy(name).catch(ignoreGone);
+        await c.networkUndefine(name).catch(ignoreGone);
+        this.ctx.log.info({ network: n.name, libvirt: name }, "removed the libvirt network");
+      }
+      // Only the links that carry this network's mark (vlan-bridge.ts); the parent stays.
+      if (n.type === "vlan") await removeVlanBridge(vlanBridgeOf(n));
     } catch (e) {
       throw this.ctx.fail(e, `remove the network '${n.name}'`);
     }
   }
 
+  /** A NIC's DHCP reservation and DNS names in the network's dnsmasq (network-hosts.ts). */
+  async setHost(n: Network, e: NicHostEntry): Promise<void> {
+    const c = await this.ctx.conn();
+    try {
+      await setNetworkHost(c, libvirtNetworkName(n), e);
+    } catch (err) {
+      throw this.ctx.fail(err, `add ${e.address} (${e.mac}) to the network '${n.name}'`);
+    }
+  }
+
+  async removeHost(n: Network, e: NicHostEntry): Promise<void> {
+    const c = await this.ctx.conn();
+    try {
+      await removeNetworkHost(c, libvirtNetworkName(n), e);
+    } catch (err) {
+      if (isNoNetwork(err)) return;
+      throw this.ctx.fail(err, `remove ${e.address} (${e.mac}) from the network '${n.name}'`);
+    }
+  }
+
   /**
-   * VLAN: a libvirt network carries a <vlan> tag only on an Open vSwitch bridge (or SR-IOV /
-   * macvtap passthrough, which containers cannot join); a plain Linux bridge network refuses
-   * it. Bridged: libvirt needs the uplink to be a host bridge already (it makes none).
+   * VLAN: libvirt tags VLANs only on Open vSwitch bridges, so Tandem makes the VLAN's bridge and
+   * 802.1Q link itself (vlan-bridge.ts), which it can only beside a local libvirtd. Bridged:
+   * libvirt needs the uplink to be a host bridge already (it makes none).
    */
   private refuse(n: Network): void {
-    if (n.type === "vlan") {
+    if (n.type === "vlan" && !this.local()) {
       throw new AppError(
         "VALIDATION",
-        "type: vlan networks are not supported for VMs on this host: libvirt tags VLANs only on Open vSwitch bridges",
+        "type: vlan networks need libvirtd on this host: Tandem makes the VLAN's bridge and 802.1Q link beside it",
         { field: "type" },
       );
     }
@@ -154,6 +185,8 @@ export class LibvirtNetworkRealizer {
       return;
     }
     await this.define(c, n, uuidOf(config));
+    // A redefinition is built from the row, which does not list the NICs' entries: carry them over.
+    await restoreHosts(c, name, config);
     if (!active) return void (await c.networkCreate(name));
     if (n.usedBy.length) {
       // Restarting would unplug the guests' NICs from the bridge; libvirt does not replug them.

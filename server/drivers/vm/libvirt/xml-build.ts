@@ -48,7 +48,10 @@ export type BootDef =
   | { kind: "firmware"; order: ("hd" | "cdrom" | "network")[] };
 
 /** A NIC: QEMU's user-mode stack, or a port on a libvirt network (with a fixed MAC when given). */
-export type NicDef = { kind: "user" } | { kind: "network"; network: string; mac?: string };
+export type NicDef =
+  | { kind: "user" }
+  /** `target`: the host-side tap's name (Tandem's `tn…`; libvirt names it vnetN otherwise). */
+  | { kind: "network"; network: string; mac?: string; target?: string };
 
 /** A unicast MAC as libvirt writes it: six lowercase hex pairs. */
 export const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
@@ -143,8 +146,14 @@ function nicNode(n: NicDef): Node {
     "@_type": "network",
     ...(n.mac !== undefined ? { mac: { "@_address": n.mac } } : {}),
     source: { "@_network": xmlText(n.network, "network name") },
+    ...(n.target !== undefined ? { target: { "@_dev": xmlText(n.target, "interface target") } } : {}),
     model: { "@_type": "virtio" },
   };
+}
+
+/** One `<interface>` element on its own (hotplug: virDomainAttachDeviceFlags). */
+export function buildNicXml(n: NicDef): string {
+  return builder.build({ interface: nicNode(n) }) as string;
 }
 
 /** The <tandem:guest> element (a child of <metadata>) in the builder's object form. */
