@@ -20,7 +20,6 @@ import { buildOpenApi } from "./http/openapi";
 import { consoleRoutes } from "./http/routes/consoles";
 import { guestRoutes } from "./http/routes/guests";
 import { miscRoutes } from "./http/routes/misc";
-import { guestNicRoutes } from "./http/routes/guest-nics";
 import { networkRoutes } from "./http/routes/networks";
 import { storageRoutes } from "./http/routes/storage";
 import { prometheusRoutes } from "./http/routes/prometheus";
@@ -42,8 +41,12 @@ import { DriverRegistry } from "./services/driver-registry";
 import { HostService } from "./services/host-service";
 import { ImageService } from "./services/image-service";
 import { NetworkService, type NetworkRealizer } from "./services/network-service";
+import { NetworkFirewall } from "./services/network-firewall";
+import { PortForwards } from "./services/port-forwards";
+import { forwardRoutes } from "./http/routes/forwards";
+import type { HostFirewall } from "./domain/host-firewall";
 import { StorageService } from "./services/storage-service";
-import { canMountVolumes, type StorageBackend } from "./domain/storage";
+import type { StorageBackend, VolumeMountCapable } from "./domain/storage";
 import { assembleGuestServices, type Services } from "./services";
 import { TaskService } from "./services/task-service";
 import type { GuestKind } from "./contract/guest";
@@ -82,6 +85,8 @@ export async function startTandem(opts: {
   pages?: PageHandler | null;
   log?: Logger;
   demoImageDir?: string;
+  /** The host firewall of Tandem networks (server/drivers/netfilter); null: none (fake drivers). */
+  hostFirewall?: HostFirewall | null;
 }): Promise<TandemServer> {
   const { config } = opts;
   const log = opts.log ?? pino({ level: config.logLevel, base: { svc: "tandem" } });
@@ -135,29 +140,22 @@ export async function startTandem(opts: {
         .drivers()
         .map((d) => (d as { storage?: StorageBackend | null }).storage ?? null)
         .find((s) => s !== null) ?? null,
-    mounter: drivers.drivers().find(canMountVolumes) ?? null,
+    mounter:
+      drivers
+        .drivers()
+        .map((d) => (d as { volumeMounts?: VolumeMountCapable | null }).volumeMounts ?? null)
+        .find((m) => m !== null) ?? null,
     bindRoots: config.bindMountRoots,
     log,
   });
-  // Each driver that can set a network up on the host registers its realizer (the VM driver's
-  // libvirt networks when it manages networks) before the default network is made.
-  const networks = new NetworkService(db, {
-    taken: [{ cidr: config.containerSubnet, what: "the container subnet (TANDEM_CONTAINER_SUBNET)" }],
-    log,
-  });
-  for (const d of drivers.drivers()) {
-    const realizer = (d as { networkRealizer?: NetworkRealizer | null }).networkRealizer;
-    if (realizer) networks.addRealizer(realizer);
-  }
   let host: HostService | null = null;
-  const { guestVolumes, guests, snapshots, consoles, recovery, nics } = assembleGuestServices({
+  const { guestVolumes, guests, snapshots, consoles, recovery } = assembleGuestServices({
     drivers,
     db,
     tasks,
     images,
     bus,
     capacity: () => host!.capacity(),
-    networks,
     storage,
     log,
   });
@@ -187,7 +185,29 @@ export async function startTandem(opts: {
     log,
   );
 
+  // Each driver that can set a network up on the host registers its realizer (the VM driver's
+  // libvirt networks when it manages networks) before the default network is made.
+  const networks = new NetworkService(db, {
+    taken: [{ cidr: config.containerSubnet, what: "the container subnet (TANDEM_CONTAINER_SUBNET)" }],
+    log,
+  });
+  for (const d of drivers.drivers()) {
+    const realizer = (d as { networkRealizer?: NetworkRealizer | null }).networkRealizer;
+    if (realizer) networks.addRealizer(realizer);
+  }
+  // The firewall of Tandem networks is the last realizer: a network it cannot cover is refused.
+  // It is applied at start, and again when a guest changes or goes (its NICs may have).
+  const netFirewall = new NetworkFirewall(db, opts.hostFirewall ?? null, log);
+  networks.addRealizer(netFirewall.realizer());
   await networks.ensureDefault();
+  await netFirewall.refresh();
+  const logFailure = (err: unknown) => log.error({ err }, "network firewall");
+  bus.on("guest:upsert", () => void netFirewall.refresh().catch(logFailure));
+  bus.on("guest:removed", ({ id }) => void netFirewall.forgetGuest(id).catch(logFailure));
+  const forwards = new PortForwards(db, netFirewall, {
+    range: config.publishPortRange,
+    guestName: async (id) => (await guests.get(id)).name,
+  });
 
   const services: Services = {
     storage,
@@ -198,7 +218,8 @@ export async function startTandem(opts: {
     consoles,
     images,
     networks,
-    nics,
+    forwards,
+    netFirewall,
     tasks,
     host,
     metrics,
@@ -237,7 +258,7 @@ export async function startTandem(opts: {
     ...tokenAndUserRoutes(services),
     ...guestRoutes(services),
     ...networkRoutes(services),
-    ...guestNicRoutes(services),
+    ...forwardRoutes(services),
     ...storageRoutes(services),
     ...consoleRoutes(services),
     ...miscRoutes(services, openapi),
@@ -349,6 +370,8 @@ export async function startTandem(opts: {
         await metrics.stop();
         // Drivers release their connections; guests keep running (conmon and libvirtd own them).
         await Promise.all(drivers.drivers().map((d) => d.close().catch(() => {})));
+        // Held forward ports are let go; the tables stay, so forwards keep working.
+        netFirewall.close();
         await opts.pages?.close();
         await db.$disconnect();
       })()),

@@ -95,7 +95,3 @@ export interface VolumeMountCapable {
   /** Each bind opened beneath its root with no symlink followed; VALIDATION naming binds[i].hostPath. */
   checkBinds(binds: ResolvedBind[]): void;
 }
-
-export const canMountVolumes = <T extends object>(d: T): d is T & VolumeMountCapable =>
-  typeof (d as Partial<VolumeMountCapable>).makeFilesystem === "function" &&
-  typeof (d as Partial<VolumeMountCapable>).setMounts === "function";

@@ -13,7 +13,6 @@ import type { DriverRegistry } from "./driver-registry";
 import { GuestCatalog } from "./guest-catalog";
 import { GuestLifecycle } from "./guest-lifecycle";
 import { GuestLocks } from "./guest-locks";
-import { GuestNicService } from "./guest-nic-service";
 import { GuestNics } from "./guest-nics";
 import { GuestService } from "./guest-service";
 import { GuestTasks } from "./guest-tasks";
@@ -23,6 +22,8 @@ import type { ImageService } from "./image-service";
 import type { LiveConnections } from "./live-connections";
 import type { Logger } from "./logger";
 import type { NetworkService } from "./network-service";
+import type { NetworkFirewall } from "./network-firewall";
+import type { PortForwards } from "./port-forwards";
 import { GuestVolumes } from "./guest-volumes";
 import type { StorageService } from "./storage-service";
 import type { ClientInfo } from "./principal";
@@ -38,8 +39,10 @@ export interface Services {
   images: ImageService;
   /** Networks VMs and containers plug into (rows, validation, realizers). */
   networks: NetworkService;
-  /** Guests' NICs on those networks: list, hotplug, removal. */
-  nics: GuestNicService;
+  /** Port forwards to guests on Tandem networks and guests' firewall rules. */
+  forwards: PortForwards;
+  /** The host firewall of Tandem networks: `refresh()` after NICs change. */
+  netFirewall: NetworkFirewall;
   /** Pools and volumes (storage-service.ts) and a container's volumes (guest-volumes.ts). */
   storage: StorageService;
   guestVolumes: GuestVolumes;
@@ -64,16 +67,13 @@ export function assembleGuestServices(deps: {
   bus: Bus;
   capacity: () => HostCapacity;
   storage: StorageService;
-  networks: NetworkService;
   log: Logger;
 }) {
-  const { drivers, db, tasks, images, bus, capacity, networks, log } = deps;
+  const { drivers, db, tasks, images, bus, capacity, log } = deps;
   const locks = new GuestLocks();
   const catalog = new GuestCatalog(drivers, db, bus, log);
   const guestTasks = new GuestTasks(locks, tasks, catalog);
-  const nics = new GuestNics(db, networks, log);
-  catalog.onNicsReleased((rows) => nics.released(rows));
-  const lifecycle = new GuestLifecycle(drivers, catalog, locks, guestTasks, tasks, images, capacity, nics);
+  const lifecycle = new GuestLifecycle(drivers, catalog, locks, guestTasks, tasks, images, capacity, new GuestNics(db));
   lifecycle.useStorage(deps.storage);
   const watcher = new GuestWatcher(drivers, catalog, db, bus, log);
   return {
@@ -81,7 +81,6 @@ export function assembleGuestServices(deps: {
     snapshots: new SnapshotService(drivers, catalog, guestTasks),
     consoles: new ConsoleService(drivers, catalog),
     recovery: new TaskRecovery(drivers, catalog, guestTasks, tasks, log),
-    nics: new GuestNicService(drivers, catalog, locks, nics),
     guestVolumes: new GuestVolumes(catalog, locks, deps.storage),
   };
 }

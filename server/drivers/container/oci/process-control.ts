@@ -4,6 +4,7 @@
 // file). What to do when is lifecycle.ts's and supervisor.ts's business.
 import { existsSync, rmSync, watch } from "node:fs";
 import { AppError } from "../../../domain/errors";
+import { applySpecMounts, mountVolumes } from "./volumes";
 import { launchConmon } from "./conmon";
 import type { HostRuntime } from "./host";
 import type { ContainerLayout } from "./layout";
@@ -44,6 +45,10 @@ export class ProcessControl {
     // nothing changed; restarts after Tandem's own restart may come before its first sync).
     await this.d.ports.sync();
     await this.d.rootFs.mount(rec);
+    if (rec.volumes || rec.binds) {
+      // Volumes attached or detached since the spec was written apply now (volumes.ts).
+      applySpecMounts(paths.config, paths.dir, await mountVolumes(paths.dir, rec));
+    }
     if (rec.idRange) {
       // Last start's netns (bound by name, owned by a user namespace that is gone) and veth.
       await network.detach(uuid);

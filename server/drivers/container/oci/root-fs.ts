@@ -12,6 +12,7 @@ import { bindLowers, detachLeftoverBinds, isMountPoint, mountOverlay, unmount, t
 import type { ContainerRecord } from "./record";
 import { readImageFile } from "./rootfs-files";
 import { resolveUser } from "./spec";
+import { assertVolumesUnmounted, unmountVolumes } from "./volumes";
 import { imageRootMode, mountLayer, writableDirs } from "./writable-layer";
 
 export class RootFs {
@@ -52,6 +53,8 @@ export class RootFs {
   /** The overlay, then the disk below it (its loop device goes with it: mounted autoclear). */
   async unmount(uuid: string): Promise<void> {
     const paths = this.layout.paths(uuid);
+    // Volumes and binds first: nothing of the container may stay mounted under its directory.
+    await unmountVolumes(paths.dir);
     detachLeftoverBinds(paths.lowerBinds);
     await unmount(paths.rootfs, paths.layer);
   }
@@ -59,6 +62,7 @@ export class RootFs {
   /** Throws INTERNAL when one of the container's mounts is still there (before its files go). */
   assertUnmounted(uuid: string): void {
     const paths = this.layout.paths(uuid);
+    assertVolumesUnmounted(paths.dir);
     for (const m of [paths.rootfs, paths.layer]) {
       if (isMountPoint(m)) throw new AppError("INTERNAL", `cannot unmount ${m}`);
     }
