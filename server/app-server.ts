@@ -20,6 +20,7 @@ import { buildOpenApi } from "./http/openapi";
 import { consoleRoutes } from "./http/routes/consoles";
 import { guestRoutes } from "./http/routes/guests";
 import { miscRoutes } from "./http/routes/misc";
+import { guestNicRoutes } from "./http/routes/guest-nics";
 import { networkRoutes } from "./http/routes/networks";
 import { storageRoutes } from "./http/routes/storage";
 import { prometheusRoutes } from "./http/routes/prometheus";
@@ -131,6 +132,16 @@ export async function startTandem(opts: {
   );
   await images.registerDemoImages(opts.demoImageDir ?? path.join(config.dataDir, "images", "demo"));
 
+  // Each driver that can set a network up on the host registers its realizer (the VM driver's
+  // libvirt networks when it manages networks) before the default network is made.
+  const networks = new NetworkService(db, {
+    taken: [{ cidr: config.containerSubnet, what: "the container subnet (TANDEM_CONTAINER_SUBNET)" }],
+    log,
+  });
+  for (const d of drivers.drivers()) {
+    const realizer = (d as { networkRealizer?: NetworkRealizer | null }).networkRealizer;
+    if (realizer) networks.addRealizer(realizer);
+  }
   // Storage: the pools of the driver that has them (the VM driver's libvirt pools) and the
   // container driver's mounts for file-system volumes.
   const storage = new StorageService({
@@ -149,7 +160,7 @@ export async function startTandem(opts: {
     log,
   });
   let host: HostService | null = null;
-  const { guestVolumes, guests, snapshots, consoles, recovery } = assembleGuestServices({
+  const { guestVolumes, guests, snapshots, consoles, recovery, nics } = assembleGuestServices({
     drivers,
     db,
     tasks,
@@ -157,6 +168,7 @@ export async function startTandem(opts: {
     bus,
     capacity: () => host!.capacity(),
     storage,
+    networks,
     log,
   });
   host = new HostService(hostId, config.dataDir, drivers.drivers(), guests);
@@ -185,25 +197,18 @@ export async function startTandem(opts: {
     log,
   );
 
-  // Each driver that can set a network up on the host registers its realizer (the VM driver's
-  // libvirt networks when it manages networks) before the default network is made.
-  const networks = new NetworkService(db, {
-    taken: [{ cidr: config.containerSubnet, what: "the container subnet (TANDEM_CONTAINER_SUBNET)" }],
-    log,
-  });
-  for (const d of drivers.drivers()) {
-    const realizer = (d as { networkRealizer?: NetworkRealizer | null }).networkRealizer;
-    if (realizer) networks.addRealizer(realizer);
-  }
   // The firewall of Tandem networks is the last realizer: a network it cannot cover is refused.
   // It is applied at start, and again when a guest changes or goes (its NICs may have).
   const netFirewall = new NetworkFirewall(db, opts.hostFirewall ?? null, log);
   networks.addRealizer(netFirewall.realizer());
   await networks.ensureDefault();
+  await networks.restoreVlans();
   await netFirewall.refresh();
   const logFailure = (err: unknown) => log.error({ err }, "network firewall");
   bus.on("guest:upsert", () => void netFirewall.refresh().catch(logFailure));
   bus.on("guest:removed", ({ id }) => void netFirewall.forgetGuest(id).catch(logFailure));
+  // NICs added, removed or readdressed (guest-nics.ts): the rules keyed on them follow at once.
+  nics.afterChange(async () => void (await netFirewall.refresh()));
   const forwards = new PortForwards(db, netFirewall, {
     range: config.publishPortRange,
     guestName: async (id) => (await guests.get(id)).name,
@@ -218,6 +223,7 @@ export async function startTandem(opts: {
     consoles,
     images,
     networks,
+    nics,
     forwards,
     netFirewall,
     tasks,
@@ -258,6 +264,7 @@ export async function startTandem(opts: {
     ...tokenAndUserRoutes(services),
     ...guestRoutes(services),
     ...networkRoutes(services),
+    ...guestNicRoutes(services),
     ...forwardRoutes(services),
     ...storageRoutes(services),
     ...consoleRoutes(services),

@@ -13,6 +13,7 @@ import type { DriverRegistry } from "./driver-registry";
 import { GuestCatalog } from "./guest-catalog";
 import { GuestLifecycle } from "./guest-lifecycle";
 import { GuestLocks } from "./guest-locks";
+import { GuestNicService } from "./guest-nic-service";
 import { GuestNics } from "./guest-nics";
 import { GuestService } from "./guest-service";
 import { GuestTasks } from "./guest-tasks";
@@ -46,6 +47,8 @@ export interface Services {
   /** Pools and volumes (storage-service.ts) and a container's volumes (guest-volumes.ts). */
   storage: StorageService;
   guestVolumes: GuestVolumes;
+  /** Guests' NICs on those networks: list, hotplug, removal. */
+  nics: GuestNicService;
   tasks: TaskService;
   host: HostService;
   metrics: MetricsService;
@@ -67,13 +70,16 @@ export function assembleGuestServices(deps: {
   bus: Bus;
   capacity: () => HostCapacity;
   storage: StorageService;
+  networks: NetworkService;
   log: Logger;
 }) {
-  const { drivers, db, tasks, images, bus, capacity, log } = deps;
+  const { drivers, db, tasks, images, bus, capacity, networks, log } = deps;
   const locks = new GuestLocks();
   const catalog = new GuestCatalog(drivers, db, bus, log);
   const guestTasks = new GuestTasks(locks, tasks, catalog);
-  const lifecycle = new GuestLifecycle(drivers, catalog, locks, guestTasks, tasks, images, capacity, new GuestNics(db));
+  const nics = new GuestNics(db, networks, log);
+  catalog.onNicsReleased((rows) => nics.released(rows));
+  const lifecycle = new GuestLifecycle(drivers, catalog, locks, guestTasks, tasks, images, capacity, nics);
   lifecycle.useStorage(deps.storage);
   const watcher = new GuestWatcher(drivers, catalog, db, bus, log);
   return {
@@ -82,5 +88,6 @@ export function assembleGuestServices(deps: {
     consoles: new ConsoleService(drivers, catalog),
     recovery: new TaskRecovery(drivers, catalog, guestTasks, tasks, log),
     guestVolumes: new GuestVolumes(catalog, locks, deps.storage),
+    nics: new GuestNicService(drivers, catalog, locks, nics),
   };
 }
