@@ -18,6 +18,7 @@ import { LOCAL_HOST_ID } from "./domain/ids";
 import { createApiApp } from "./http/app";
 import { buildOpenApi } from "./http/openapi";
 import { consoleRoutes } from "./http/routes/consoles";
+import { guestDiskRoutes } from "./http/routes/guest-disks";
 import { guestRoutes } from "./http/routes/guests";
 import { miscRoutes } from "./http/routes/misc";
 import { guestNicRoutes } from "./http/routes/guest-nics";
@@ -160,7 +161,7 @@ export async function startTandem(opts: {
     log,
   });
   let host: HostService | null = null;
-  const { guestVolumes, guests, snapshots, consoles, recovery, nics } = assembleGuestServices({
+  const { disks, guestVolumes, guests, snapshots, consoles, recovery, nics } = assembleGuestServices({
     drivers,
     db,
     tasks,
@@ -217,6 +218,7 @@ export async function startTandem(opts: {
   const services: Services = {
     storage,
     guestVolumes,
+    disks,
     auth,
     guests,
     snapshots,
@@ -267,6 +269,7 @@ export async function startTandem(opts: {
     ...guestNicRoutes(services),
     ...forwardRoutes(services),
     ...storageRoutes(services),
+    ...guestDiskRoutes(services),
     ...consoleRoutes(services),
     ...miscRoutes(services, openapi),
     ...prometheusRoutes(registry),

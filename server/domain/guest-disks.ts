@@ -3,8 +3,6 @@
 // the running guest and point a stopped guest's disk at another volume (a move's switch). The
 // volumes themselves (create, resize while stopped, copy, delete) are the storage backend's
 // (domain/storage.ts); the service keeps the Volume/VolumeAttachment rows and runs each change.
-import type { GuestDriver } from "./driver";
-
 /** A volume as a domain refers to it: its file (or device) and image format. */
 export interface VolumeRef {
   path: string;
@@ -37,5 +35,6 @@ export interface DiskCapable {
   switchDisk(id: string, target: string, to: VolumeRef): Promise<void>;
 }
 
-export const canDisks = (d: GuestDriver): d is GuestDriver & DiskCapable =>
+/** Generic over the driver type: driver.ts imports VolumeRef from here, so no import back. */
+export const canDisks = <D extends object>(d: D): d is D & DiskCapable =>
   typeof (d as Partial<DiskCapable>).attachDisk === "function";

@@ -7,6 +7,7 @@ import { cpuUnits, type CreateGuestBody, type Guest, type GuestAction, type Gues
 import { canAct, canDelete } from "../contract/states";
 import { canClone, canRename, canResize, type GuestDriver, type Progress } from "../domain/driver";
 import { AppError, invalidState } from "../domain/errors";
+import type { VolumeRef } from "../domain/guest-disks";
 import { makeGuestId } from "../domain/ids";
 import { assertFits, type HostCapacity } from "./capacity";
 import type { DriverRegistry } from "./driver-registry";
@@ -16,6 +17,7 @@ import type { GuestNics } from "./guest-nics";
 import type { GuestTasks } from "./guest-tasks";
 import type { ImageService } from "./image-service";
 import type { StorageService } from "./storage-service";
+import type { GuestDiskService } from "./guest-disks";
 import type { Actor, TaskService, TaskSpec } from "./task-service";
 
 /** Stops the guest if it runs (unless its driver does that itself), then removes it (and its disks when `purge`) and forgets it. */
@@ -55,6 +57,13 @@ export class GuestLifecycle {
     this.storage = storage;
   }
 
+  private disks: GuestDiskService | null = null;
+
+  /** A VM create body's `disks` (guest-disks.ts). */
+  useDisks(disks: GuestDiskService): void {
+    this.disks = disks;
+  }
+
   async create(actor: Actor, body: CreateGuestBody): Promise<{ guest: Guest; taskId: string }> {
     const hostId = this.drivers.localHostId;
     const driver = this.drivers.forKind(body.kind, hostId);
@@ -68,6 +77,7 @@ export class GuestLifecycle {
     const resolvedNics = body.nics ? await this.nics.resolve(body.nics, { kind: body.kind, uuid }) : undefined;
     const id = makeGuestId(hostId, body.kind, uuid);
     const mounts = await this.resolveMounts(id, body);
+    const plannedDisks = await this.planDisks(id, body);
     // The driver reads them from its spec (GuestSpec.resolvedVolumes / resolvedBinds).
     if (mounts) Object.assign(body, mounts);
     return this.build(
@@ -218,6 +228,13 @@ export class GuestLifecycle {
     return this.guestTasks.run(actor, guest, spec, (progress) => this.removeWithVolumes(id, purge, progress), {
       publish: false,
     });
+  }
+
+  /** A VM's `disks` checked before anything is made (4xx naming disks[i].…); null when none. */
+  private async planDisks(id: string, body: CreateGuestBody) {
+    if (body.kind !== "vm" || !body.disks?.length) return null;
+    if (!this.disks) throw new AppError("BACKEND_UNAVAILABLE", "disks: no storage on this server");
+    return this.disks.plan(id, body.name, body.disks);
   }
 
   /**

@@ -11,6 +11,7 @@ import { ConsoleService } from "./console-service";
 import type { ConsoleTickets } from "./console-tickets";
 import type { DriverRegistry } from "./driver-registry";
 import { GuestCatalog } from "./guest-catalog";
+import { GuestDiskService } from "./guest-disks";
 import { GuestLifecycle } from "./guest-lifecycle";
 import { GuestLocks } from "./guest-locks";
 import { GuestNicService } from "./guest-nic-service";
@@ -47,6 +48,8 @@ export interface Services {
   /** Pools and volumes (storage-service.ts) and a container's volumes (guest-volumes.ts). */
   storage: StorageService;
   guestVolumes: GuestVolumes;
+  /** A VM's disks: list, add, detach, grow, move (guest-disks.ts). */
+  disks: GuestDiskService;
   /** Guests' NICs on those networks: list, hotplug, removal. */
   nics: GuestNicService;
   tasks: TaskService;
@@ -81,6 +84,8 @@ export function assembleGuestServices(deps: {
   catalog.onNicsReleased((rows) => nics.released(rows));
   const lifecycle = new GuestLifecycle(drivers, catalog, locks, guestTasks, tasks, images, capacity, nics);
   lifecycle.useStorage(deps.storage);
+  const disks = new GuestDiskService(drivers, catalog, guestTasks, deps.storage, db);
+  lifecycle.useDisks(disks);
   const watcher = new GuestWatcher(drivers, catalog, db, bus, log);
   return {
     guests: new GuestService(catalog, lifecycle, watcher),
@@ -88,6 +93,7 @@ export function assembleGuestServices(deps: {
     consoles: new ConsoleService(drivers, catalog),
     recovery: new TaskRecovery(drivers, catalog, guestTasks, tasks, log),
     guestVolumes: new GuestVolumes(catalog, locks, deps.storage),
+    disks,
     nics: new GuestNicService(drivers, catalog, locks, nics),
   };
 }

@@ -34,6 +34,7 @@ let server: CustomServer;
 let who: Principals;
 let guestIds: string[] = [];
 let networkIds: string[] = [];
+let volumeIds: string[] = [];
 const protoBefore = Object.getOwnPropertyNames(Object.prototype).sort();
 const stats = {
   rest: new Map<number, number>(),
@@ -79,7 +80,15 @@ async function refreshGuests() {
     });
   }
   guestIds = (await server.services.guests.list()).map((g) => g.id);
+  // A VM disk or two, so the disk routes are reached with real volume ids.
+  for (const g of (await server.services.guests.list()).filter((x) => x.kind === "vm").slice(0, 2)) {
+    if ((await server.services.storage.listVolumes()).length >= 2) break;
+    if (g.state !== "running" && g.state !== "stopped") continue;
+    const { taskId } = await server.services.disks.add(actor, g.id, { sizeGiB: 1 }).catch(() => ({ taskId: "" }));
+    if (taskId) await server.services.tasks.waitFor(taskId, 5000).catch(() => undefined);
+  }
   networkIds = (await server.services.networks.list()).map((n) => n.id);
+  volumeIds = (await server.services.storage.listVolumes()).map((v) => v.id);
 }
 
 async function signIn(role: "viewer" | "operator" | "admin"): Promise<string> {
@@ -118,6 +127,7 @@ const validBodies: Record<string, Record<string, unknown>[]> = {
       network: "user",
       start: false,
       cloudInit: { hostname: "h", user: "u", password: "p", sshKeys: ["ssh-ed25519 AAAA"] },
+      disks: [{ sizeGiB: 1 }, { sizeGiB: 2, pool: "spare" }],
     },
   ],
   "PATCH /api/v1/guests/:id": [{ tags: ["x", "y"], notes: "n" }],
@@ -134,6 +144,22 @@ const validBodies: Record<string, Record<string, unknown>[]> = {
     },
     { name: "fz-vlan", type: "vlan", ipv4: null, vlan: { id: 42, parent: "lo" } },
     { name: "fz-br", type: "bridged", uplink: "lo" },
+  ],
+  "POST /api/v1/guests/:id/disks": [{ sizeGiB: 1 }, { sizeGiB: 2, pool: "spare" }, { volume: "fz-vol" }],
+  "POST /api/v1/guests/:id/disks/:volumeId/resize": [{ sizeGiB: 4 }],
+  "POST /api/v1/guests/:id/disks/:volumeId/move": [{ pool: "spare" }],
+  "POST /api/v1/guests/:id/forwards": [
+    { hostPort: 20001, guestPort: 80, protocol: "tcp", nic: 0 },
+    { hostPort: 20002, guestPort: 53, protocol: "udp", nic: "fz-nic" },
+  ],
+  "PUT /api/v1/guests/:id/firewall": [
+    {
+      rules: [
+        { action: "allow", protocol: "tcp", ports: { start: 22, end: 22 }, source: "198.51.100.0/24" },
+        { action: "deny", protocol: "icmp", source: "fd00::/8" },
+        { action: "deny", protocol: "any" },
+      ],
+    },
   ],
   "PATCH /api/v1/networks/:id": [
     { ipv4: { subnet: "10.253.1.0/24", gateway: "10.253.1.1", dhcp: null }, dnsNames: false },
@@ -183,6 +209,7 @@ function pathParam(r: Rng, name: string, routePath: string): string {
   const ids = routePath.startsWith("/api/v1/networks") ? networkIds : guestIds;
   if (name === "id" && r.chance(0.4) && ids.length) return enc(r.pick(ids));
   if (name === "name" && r.chance(0.3)) return "s1";
+  if (name === "volumeId" && r.chance(0.4) && volumeIds.length) return enc(r.pick(volumeIds));
   const s = randomString(r).slice(0, r.chance(0.9) ? 300 : 5000);
   // Mostly encoded; sometimes raw (fetch normalises what it must), sometimes broken escapes.
   if (r.chance(0.8)) return enc(s) || "x";

@@ -24,6 +24,7 @@ import type {
   VncCapable,
 } from "../../domain/driver";
 import { AppError } from "../../domain/errors";
+import type { DiskCapable, DriverDisk, VolumeRef } from "../../domain/guest-disks";
 import { LOCAL_HOST_ID } from "../../domain/ids";
 import { OciImageStore } from "../../drivers/container";
 import { containerImporter } from "../../drivers/container/importer";
@@ -31,6 +32,7 @@ import { FakeDriver, type FakeDriverOptions } from "../../drivers/fake/fake-driv
 import { SESSION_COOKIE } from "../../services/auth-service";
 import { randomSecret, sha256 } from "../../services/passwords";
 import { ADMIN_PASSWORD, Client } from "../harness";
+import { FakeDisks, FakeStorage } from "./fake-disks";
 
 /** The fake driver plus VNC (to a local stand-in), snapshots, logs and clones. */
 export class CapableFakeDriver extends FakeDriver implements VncCapable, SnapshotCapable, LogsCapable, CloneCapable {
@@ -108,6 +110,27 @@ export class CapableFakeDriver extends FakeDriver implements VncCapable, Snapsho
   }
 }
 
+/** The capable fake for VMs, with in-memory storage pools and disks (fake-disks.ts). */
+export class VmFakeDriver extends CapableFakeDriver implements DiskCapable {
+  readonly storage = new FakeStorage();
+  private readonly fakeDisks = new FakeDisks((id) => this.get(id), this.storage);
+  listDisks(id: string): Promise<DriverDisk[]> {
+    return this.fakeDisks.listDisks(id);
+  }
+  attachDisk(id: string, volume: VolumeRef): Promise<{ target: string }> {
+    return this.fakeDisks.attachDisk(id, volume);
+  }
+  detachDisk(id: string, target: string): Promise<void> {
+    return this.fakeDisks.detachDisk(id, target);
+  }
+  growDiskLive(id: string, target: string, bytes: number): Promise<void> {
+    return this.fakeDisks.growDiskLive(id, target, bytes);
+  }
+  switchDisk(id: string, target: string, to: VolumeRef): Promise<void> {
+    return this.fakeDisks.switchDisk(id, target, to);
+  }
+}
+
 /**
  * Stands in for a VM's VNC server: greets with the RFB version, then echoes. Records what each
  * connection was sent (one entry per connection), so a test can check what reached it.
@@ -175,7 +198,7 @@ export async function startCustomServer(
   });
   const vncPort = opts.vncPort ?? (() => 1);
   const drivers = opts.drivers?.(dataDir) ?? [
-    new CapableFakeDriver({ kind: "vm", hostId: LOCAL_HOST_ID, createDelayMs: 20 }, vncPort),
+    new VmFakeDriver({ kind: "vm", hostId: LOCAL_HOST_ID, createDelayMs: 20 }, vncPort),
     new CapableFakeDriver({ kind: "container", hostId: LOCAL_HOST_ID, createDelayMs: 20 }, vncPort),
   ];
   let server: TandemServer;
