@@ -14,7 +14,8 @@
 //   kernel without 802.1Q answers the create with 400 naming `type` and leaves nothing behind.
 // The default NAT network is kept from being made by one held, unrealized row (as in
 // vm-nics.int.test.ts). ip_forward is put back (ip-forward.ts). Everything made — guests,
-// networks (libvirt and host links), namespaces, links, nft tables, cgroups, data dir — is removed
+// networks (libvirt and host links), namespaces, links, nft tables (the test's own firewall
+// table, passed to the server as its host firewall), cgroups, data dir — is removed
 // in afterAll, also after a failure.
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -29,11 +30,12 @@ import type { Network } from "../contract/network";
 import { openDb } from "../db/client";
 import { LOCAL_HOST_ID } from "../domain/ids";
 import type { ContainerDriver } from "../drivers/container";
+import { NftHostFirewall } from "../drivers/netfilter/host-firewall";
 import { LibvirtDriver } from "../drivers/vm";
 import { removeHostGuard } from "../drivers/vm/libvirt/host-guard";
 import { libvirtNetworkName } from "../drivers/vm/libvirt/network-xml";
 import { haveBackend, URI } from "../drivers/vm/libvirt/test/support";
-import { removeVlanBridge, vlanBridgeOf } from "../drivers/vm/libvirt/vlan-bridge";
+import { removeVlanBridge, vlanBridgeOf, type LinkInfo } from "../drivers/vm/libvirt/vlan-bridge";
 import {
   Client,
   connectSocket,
@@ -52,6 +54,8 @@ const suffix = Math.random().toString(36).slice(2, 7);
 const hex = Math.random().toString(16).slice(2, 8);
 const TAG = `e2e${suffix}`;
 const GUARD = `tvt_e2e_${suffix}`;
+/** The test's own nft tables for Tandem networks' firewall (masquerade, filters), not Tandem's. */
+const TABLE = `tdt_e2e_${suffix}`;
 const octet = 100 + (process.pid % 100);
 const NETNS_PREFIX = `tdm${TAG}-`;
 /** The VLANs' parent (host end) and its peer, and the bridged network's uplink bridge. */
@@ -142,6 +146,7 @@ class Shell {
 
 describe.skipIf(!haveBackend())("networks end to end: NAT, names, bridged and VLAN, both kinds", () => {
   const ipf = holdIpForward();
+  const firewall = new NftHostFirewall({ table: TABLE });
   let dataDir = "";
   let upstream: Upstream | undefined;
   let server: TestServer | undefined;
@@ -189,6 +194,7 @@ describe.skipIf(!haveBackend())("networks end to end: NAT, names, bridged and VL
         (containers = testContainerDriver(dir, TAG, `10.240.${octet}.0/24`)),
       ],
       containers: true,
+      hostFirewall: firewall,
       demoImageDir: demoDir,
     });
     admin = new Client(server.url);
@@ -204,6 +210,7 @@ describe.skipIf(!haveBackend())("networks end to end: NAT, names, bridged and VL
     }
     for (const n of networks) await admin?.raw("DELETE", `/api/v1/networks/${n.id}`).catch(() => {});
     await server?.stop();
+    await firewall.destroy().catch(() => undefined);
     await containers?.network.destroy().catch(() => undefined);
     removeCgroupParent(`tandem-${TAG}`);
     // Whatever the API could not remove (a failed step above) goes by name: the libvirt networks,
@@ -403,7 +410,10 @@ describe.skipIf(!haveBackend())("networks end to end: NAT, names, bridged and VL
       expect(res.body.error.message).toMatch(/^type: this host's kernel has no 802\.1Q VLAN support/);
       const list = (await admin.json<{ networks: Network[] }>("GET", "/api/v1/networks")).body.networks;
       expect(list.some((n) => n.name === `e2e-vlan10-${suffix}`)).toBe(false);
-      expect(ipLink("-br", "link", "show")).not.toMatch(new RegExp(`@${PARENT}\\b`));
+      const onParent = (JSON.parse(ipLink("-d", "-j", "link", "show")) as LinkInfo[]).filter(
+        (l) => l.linkinfo?.info_kind === "vlan" && l.link === PARENT,
+      );
+      expect(onParent).toEqual([]);
       return;
     }
     const a = await makeNetwork(vlan(10, 238));
@@ -425,12 +435,7 @@ describe.skipIf(!haveBackend())("networks end to end: NAT, names, bridged and VL
     // Another VLAN: not one ARP answer from a1's address, asked on b1's own segment.
     expect(inNsStatus(b1, [busybox, "arping", "-c", "2", "-w", "3", "-I", "eth0", `10.238.${octet}.11`])).not.toBe(0);
     // Tagged on the parent: each network's 802.1Q link sits on PARENT with its own id.
-    const links = JSON.parse(ipLink("-d", "-j", "link", "show")) as {
-      ifname: string;
-      link?: string;
-      master?: string;
-      linkinfo?: { info_kind?: string; info_data?: { id?: number } };
-    }[];
+    const links = JSON.parse(ipLink("-d", "-j", "link", "show")) as LinkInfo[];
     const tagged = links.filter((l) => l.linkinfo?.info_kind === "vlan" && l.link === PARENT);
     expect(tagged.map((l) => [l.master, l.linkinfo?.info_data?.id]).sort()).toEqual(
       [
