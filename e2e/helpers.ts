@@ -3,7 +3,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
-import { GuestList, LoginResponse, NetworkList, VolumeList } from "../server/contract";
+import { GuestList, LoginResponse, NetworkList, SessionResponse, VolumeList } from "../server/contract";
 
 const artifacts = path.resolve(import.meta.dirname, "artifacts");
 
@@ -86,10 +86,14 @@ export async function cleanupGuests(request: APIRequestContext, password: string
  * the server refuses both while a guest uses them). Networks and volumes outlive the server too.
  */
 export async function cleanupNetworksAndVolumes(request: APIRequestContext, password: string, prefix: string) {
-  const login = await request.post("/api/v1/session", { data: { username: "admin", password } });
+  // The context may be signed in already (cleanupGuests): a second sign-in would need the token.
+  const current = await request.get("/api/v1/session");
+  const login = current.ok()
+    ? current
+    : await request.post("/api/v1/session", { data: { username: "admin", password } });
   if (!login.ok()) return;
-  const { csrfToken } = LoginResponse.parse(await login.json());
-  const headers = { "x-csrf-token": csrfToken };
+  const { csrfToken } = SessionResponse.parse(await login.json());
+  const headers = { "x-csrf-token": csrfToken ?? "" };
   const volumes = await request.get("/api/v1/volumes");
   if (volumes.ok())
     for (const v of VolumeList.parse(await volumes.json()).volumes.filter((x) => x.name.startsWith(prefix)))

@@ -12,9 +12,10 @@ for d in /sys/fs/cgroup/*/tandem /sys/fs/cgroup/tandem; do
 done
 # The e2e server guards its VMs with the default table, which outlives a Tandem by design (its VMs
 # keep running); once the specs have deleted them it guards nothing, unless it predates the run.
-# Its container network's tables (default names) likewise, once its containers are gone.
+# Its container network's tables and the Tandem networks' firewall (tandem_net; default names)
+# likewise, once its guests are gone.
 if [ -n "${1:-}" ] && [ -r "$1" ]; then
-  for table in "inet tandem_vm_guard" "ip tandem" "bridge tandem"; do
+  for table in "inet tandem_vm_guard" "ip tandem" "bridge tandem" "inet tandem_net" "bridge tandem_net"; do
     grep -qx "nft $table" "$1" || nft delete table $table 2>/dev/null
   done
 fi
