@@ -1,0 +1,253 @@
+// Guests' NICs on a Tandem network through the whole server, real libvirtd (the network's
+// dnsmasq) and real conmon + crun: a demo VM gets the Tandem-chosen address by DHCP (its serial
+// console prints it, and the network's lease says so), a container gets its fixed address, the
+// container resolves the VM by name (and name.tandem.internal) through the gateway's dnsmasq,
+// NICs hot-added to the running VM and container appear inside them and go again, and bad
+// bodies answer 4xx naming the field. The default NAT network is kept from being made by a held
+// row (as in vm-nics.int.test.ts). Everything made is removed in afterAll, also after a failure.
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, type Connection } from "../../native/libvirt/index";
+import type { Guest } from "../contract/guest";
+import type { GuestNicInfo } from "../contract/guest-nics";
+import type { Network } from "../contract/network";
+import { openDb } from "../db/client";
+import { LOCAL_HOST_ID } from "../domain/ids";
+import { ContainerDriver } from "../drivers/container";
+import { LibvirtDriver } from "../drivers/vm";
+import { removeHostGuard } from "../drivers/vm/libvirt/host-guard";
+import { libvirtNetworkName } from "../drivers/vm/libvirt/network-xml";
+import { demoShell, haveBackend, URI } from "../drivers/vm/libvirt/test/support";
+import { Client, removeCgroupParent, startTestServer, until, type TestServer } from "./harness";
+
+const demoDir = path.resolve(import.meta.dirname, "../../data/images/demo");
+const suffix = Math.random().toString(36).slice(2, 7);
+const GUARD = `tvt_gnics_${suffix}`;
+const octet = 100 + (process.pid % 100);
+const NETNS_PREFIX = `tdgn${suffix}-`;
+const busybox = ["/usr/bin/busybox", "/bin/busybox"].find((p) => existsSync(p)) ?? "busybox";
+const net24 = `10.237.${octet}`;
+
+describe.skipIf(!haveBackend())("guest NICs: addresses, names, hotplug (real libvirtd + conmon + crun)", () => {
+  let dataDir = "";
+  let server: TestServer | undefined;
+  let admin: Client;
+  let conn: Connection | undefined;
+  let vms: LibvirtDriver | undefined;
+  let containers: ContainerDriver | undefined;
+  const guests: string[] = [];
+  const networks: string[] = [];
+
+  beforeAll(async () => {
+    expect(existsSync(path.join(demoDir, "manifest.json")), "setup builds the demo images first").toBe(true);
+    const template = process.env.TANDEM_TEST_TEMPLATE_DB;
+    if (!template) throw new Error("globalSetup did not prepare a template database");
+    dataDir = mkdtempSync(path.join(os.tmpdir(), "tandem-gnics-"));
+    copyFileSync(template, path.join(dataDir, "tandem.db"));
+    const db = await openDb(`file:${path.join(dataDir, "tandem.db")}`);
+    await db.network.create({
+      data: {
+        id: randomUUID(),
+        name: `held-${suffix}`,
+        type: "isolated",
+        bridge: `tdnh${suffix}`,
+        dnsForwarders: "[]",
+      },
+    });
+    await db.$disconnect();
+    conn = await connect(URI);
+    server = await startTestServer({
+      dataDir,
+      driverFactory: (dir) => [
+        (vms = new LibvirtDriver({
+          uri: URI,
+          hostId: LOCAL_HOST_ID,
+          dataDir: dir,
+          accel: "auto",
+          logger: pino({ level: "silent" }),
+          shutdownTimeoutMs: 30_000,
+          isolatedNetwork: { name: `tandem-test-gn-${suffix}`, bridge: `tdmgn${suffix}`, prefix: `10.238.${octet}` },
+          hostGuard: { table: GUARD },
+          manageNetworks: true,
+        })),
+        (containers = new ContainerDriver({
+          hostId: LOCAL_HOST_ID,
+          dataDir: dir,
+          logger: pino({ level: "silent" }),
+          bridge: `tdgb${suffix}`,
+          subnet: `10.239.${octet}.0/24`,
+          nftTable: `tandem_gn_${suffix}`,
+          cgroupParent: `tandem-gn-${suffix}`,
+          netnsPrefix: NETNS_PREFIX,
+          shutdownTimeoutMs: 3000,
+        })),
+      ],
+      containers: true,
+      demoImageDir: demoDir,
+    });
+    admin = new Client(server.url);
+    await admin.login();
+  });
+
+  afterAll(async () => {
+    for (const id of guests) {
+      await admin?.raw("DELETE", `/api/v1/guests/${id}?purge=true`).catch(() => {});
+      await until(async () => (await admin.raw("GET", `/api/v1/guests/${id}`)).status === 404, 30_000).catch(() => {});
+    }
+    for (const id of networks) await admin?.raw("DELETE", `/api/v1/networks/${id}`).catch(() => {});
+    await server?.stop();
+    await containers?.network.destroy().catch(() => undefined);
+    removeCgroupParent(`tandem-gn-${suffix}`);
+    for (const id of networks) {
+      const name = libvirtNetworkName({ id });
+      await conn?.networkDestroy(name).catch(() => undefined);
+      await conn?.networkUndefine(name).catch(() => undefined);
+    }
+    await conn?.close();
+    await removeHostGuard(GUARD);
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const guest = async (id: string) => (await admin.json<{ guest: Guest }>("GET", `/api/v1/guests/${id}`)).body.guest;
+  const nicsOf = async (id: string) =>
+    (await admin.json<{ nics: GuestNicInfo[] }>("GET", `/api/v1/guests/${id}/nics`)).body.nics;
+  const inNs = (id: string, args: string[]) =>
+    execFileSync("ip", ["netns", "exec", `${NETNS_PREFIX}${id.split(".")[2]}`, ...args], {
+      encoding: "utf8",
+      stdio: "pipe",
+    });
+  // An A query only: the isolated network's dnsmasq has no upstream and refuses the AAAA query
+  // busybox would also send (a non-zero exit although the A answer came).
+  const lookup = (id: string, name: string) => inNs(id, [busybox, "nslookup", "-type=a", name, `${net24}.1`]);
+  const make = async (body: Record<string, unknown>) => {
+    const res = await admin.json<{ guest: Guest }>("POST", "/api/v1/guests", body);
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    guests.push(res.body.guest.id);
+    await until(async () => (await guest(res.body.guest.id)).state === "running", 60_000, 200);
+    return res.body.guest.id;
+  };
+
+  it("addresses VMs by DHCP and containers directly, names both, and hotplugs NICs", async () => {
+    const made = await admin.json<{ network: Network }>("POST", "/api/v1/networks", {
+      name: `gnics-${suffix}`,
+      type: "isolated",
+      ipv4: { subnet: `${net24}.0/24`, gateway: `${net24}.1`, dhcp: { start: `${net24}.128`, end: `${net24}.254` } },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const network = made.body.network;
+    networks.push(network.id);
+
+    // The VM: Tandem's lowest free address (.2), handed out by the network's DHCP.
+    const vmName = `gn-vm-${suffix}`;
+    const vmId = await make({
+      kind: "vm",
+      name: vmName,
+      image: "demo-vm",
+      vcpus: 1,
+      memoryMiB: 256,
+      nics: [{ network: network.name }],
+    });
+    const [vmNic] = await nicsOf(vmId);
+    expect(vmNic).toMatchObject({ index: 0, address: `${net24}.2`, addressFixed: false, network: { id: network.id } });
+    expect(vmNic!.iface).toMatch(/^tn[0-9a-f]{11}0$/);
+    const shell = await demoShell(vms!, vmId);
+    await shell.waitFor("Tandem demo VM ready", 60_000);
+    expect(shell.text()).toContain(`eth0=${net24}.2/24`);
+    // The host side of its NIC carries the name Tandem chose.
+    expect(existsSync(`/sys/class/net/${vmNic!.iface}`)).toBe(true);
+    const leases = await conn!.networkGetDHCPLeases(libvirtNetworkName(network));
+    expect(leases.map((l) => l.ipaddr)).toContain(`${net24}.2`);
+
+    // The container: a fixed address, and the VM resolved by name through the gateway.
+    const ctName = `gn-ct-${suffix}`;
+    const ctId = await make({
+      kind: "container",
+      name: ctName,
+      image: "demo-busybox",
+      vcpus: 1,
+      memoryMiB: 64,
+      command: ["sleep", "3600"],
+      nics: [{ network: network.id, address: `${net24}.50` }],
+    });
+    const [ctNic] = await nicsOf(ctId);
+    expect(ctNic).toMatchObject({ address: `${net24}.50`, addressFixed: true });
+    expect(inNs(ctId, ["ip", "-o", "-4", "addr", "show", "dev", "eth0"])).toContain(`${net24}.50/24`);
+    for (const name of [vmName, `${vmName}.tandem.internal`]) {
+      expect(lookup(ctId, name)).toContain(`Address: ${net24}.2`);
+    }
+    expect(lookup(ctId, ctName)).toContain(`Address: ${net24}.50`);
+    // And over the bridge to the VM's address.
+    expect(inNs(ctId, [busybox, "ping", "-c1", "-W5", `${net24}.2`])).toMatch(/1 packets received/);
+
+    // Taken address: 409 naming the field; in the DHCP range or on the gateway: 400.
+    for (const [address, status] of [
+      [`${net24}.50`, 409],
+      [`${net24}.200`, 400],
+      [`${net24}.1`, 400],
+    ] as const) {
+      const res = await admin.json<{ error: { message: string } }>("POST", `/api/v1/guests/${vmId}/nics`, {
+        network: network.id,
+        address,
+      });
+      expect(res.status, address).toBe(status);
+      expect(res.body.error.message).toMatch(/^address: /);
+    }
+    const unknown = await admin.json<{ error: { message: string } }>("POST", `/api/v1/guests/${vmId}/nics`, {
+      network: "no-such",
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toMatch(/^network: /);
+
+    // Hotplug into the running container: eth1 appears in its netns, and goes.
+    const added = await admin.json<{ nic: GuestNicInfo }>("POST", `/api/v1/guests/${ctId}/nics`, {
+      network: network.id,
+    });
+    expect(added.status, JSON.stringify(added.body)).toBe(201);
+    expect(added.body.nic).toMatchObject({ index: 1, address: `${net24}.3` });
+    expect(inNs(ctId, ["ip", "-o", "-4", "addr", "show", "dev", "eth1"])).toContain(`${net24}.3/24`);
+    expect((await admin.raw("DELETE", `/api/v1/guests/${ctId}/nics/${added.body.nic.id}`)).status).toBe(204);
+    expect(() => inNs(ctId, ["ip", "link", "show", "dev", "eth1"])).toThrow();
+    expect(existsSync(`/sys/class/net/${added.body.nic.iface}`)).toBe(false);
+
+    // Hotplug into the running VM: a second virtio NIC appears in /sys/class/net, and goes.
+    const vmAdded = await admin.json<{ nic: GuestNicInfo }>("POST", `/api/v1/guests/${vmId}/nics`, {
+      network: network.name,
+    });
+    expect(vmAdded.status, JSON.stringify(vmAdded.body)).toBe(201);
+    expect(vmAdded.body.nic.index).toBe(1);
+    // The guest's kernel sees the device a moment after QEMU has it: the guest waits (≤ 10 s) itself.
+    // The end mark is computed by the guest's shell, so the echo of the typed line never matches it.
+    const wait = (cond: string, n: number) =>
+      `i=0; while ${cond} && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done; echo net-$((${n}+0)); ls /sys/class/net; echo end-$((${n}+0))`;
+    const plugged = await shell.run(wait("[ ! -e /sys/class/net/eth1 ]", 1), /end-1\r?\n/, 30_000);
+    expect(plugged.split("net-1")[1]).toContain("eth1");
+    expect((await admin.raw("DELETE", `/api/v1/guests/${vmId}/nics/${vmAdded.body.nic.id}`)).status).toBe(204);
+    const after = (await shell.run(wait("[ -e /sys/class/net/eth1 ]", 2), /end-2\r?\n/, 30_000)).split("net-2")[1];
+    expect(after).toMatch(/eth0/);
+    expect(after).not.toContain("eth1");
+    shell.con.close();
+
+    // Deleting the container drops its DNS name (once the task has forgotten its rows).
+    const netXml = () => conn!.networkGetXMLDesc(libvirtNetworkName(network));
+    expect((await admin.raw("DELETE", `/api/v1/guests/${ctId}?purge=true`)).status).toBe(202);
+    await until(async () => !(await netXml()).includes(ctName), 30_000, 200);
+    expect(await netXml()).toContain(vmName);
+
+    // Renaming the (stopped) VM renames its DNS entry; deleting it drops its DHCP reservation too.
+    expect((await admin.raw("POST", `/api/v1/guests/${vmId}/actions`, { action: "stop" })).status).toBe(202);
+    await until(async () => (await guest(vmId)).state === "stopped", 60_000, 200);
+    const renamed = `gn-vm2-${suffix}`;
+    const patch = await admin.json<{ guest: Guest }>("PATCH", `/api/v1/guests/${vmId}`, { name: renamed });
+    expect(patch.status, JSON.stringify(patch.body)).toBe(200);
+    expect(await netXml()).toContain(`<hostname>${renamed}.tandem.internal</hostname>`);
+    expect(await netXml()).not.toContain(`<hostname>${vmName}</hostname>`);
+    expect((await admin.raw("DELETE", `/api/v1/guests/${vmId}?purge=true`)).status).toBe(202);
+    await until(async () => !(await netXml()).includes(vmNic!.mac), 60_000, 200);
+    expect(await netXml()).not.toContain(renamed);
+  });
+});
