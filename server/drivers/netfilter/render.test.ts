@@ -137,7 +137,8 @@ describe("renderHostFirewall", () => {
       'oifname "tdn00000002" jump to_net_1',
       'iifname { "tdn00000001", "tdn00000002" } drop',
     ]);
-    expect(chain("to_net_0")).toEqual(['oifname "vn0123456789a0" jump guest_0_0', "ct status dnat accept", "drop"]);
+    // By address: at the IP layer the output interface is the bridge, not the guest's port.
+    expect(chain("to_net_0")).toEqual(["ip daddr 10.88.0.2 jump guest_0_0", "ct status dnat accept", "drop"]);
     expect(chain("guest_0_0")).toEqual(["tcp dport 8080 drop", "ip saddr 198.51.100.0/24 tcp dport 22 accept"]);
     // No rules: no jump, forwards and nothing else.
     expect(chain("to_net_1")).toEqual(["ct status dnat accept", "drop"]);
@@ -167,10 +168,10 @@ describe("renderHostFirewall", () => {
     expect(chain("pin_2", "bridge")).toContain("ether type ip6 ip6 saddr { ::/0 } accept");
   });
 
-  it("a NIC known only by its address is matched by it", () => {
-    const s = renderHostFirewall("t", { ...state, nics: [{ ...web, iface: null }] });
-    expect(s).toContain("ip daddr 10.88.0.2 jump guest_0_0");
-    expect(s).not.toContain("jump pin_");
+  it("a NIC whose address is not known yet has no rules of its own (and no IPv4 pin)", () => {
+    const s = renderHostFirewall("t", { ...state, nics: [{ ...web, address: null }] });
+    expect(s).not.toContain("jump guest_");
+    expect(s).toContain("jump pin_0");
   });
 
   it("no Tandem network: empty hooks, nothing filtered", () => {

@@ -9,7 +9,8 @@
 //   each forward's host port for packets from elsewhere than a Tandem network (guests reach
 //   forwards through the port holder, which needs no hairpin);
 // - forward: replies; within the bridge (the network's own segment) free; out only on nat
-//   networks; in to a guest only what its firewall allows (first match wins) and DNAT'd forwards;
+//   networks; in to a guest only what its firewall allows (first match wins, by the NIC's IPv4
+//   address) and DNAT'd forwards;
 // - bridge table: each NIC's host-side interface pinned to its MAC and addresses (ARP too).
 import type { FirewallNetwork, FirewallNic, FirewallRuleSpec, HostFirewallState } from "../../domain/host-firewall";
 import { checkAddress, checkIfname, checkTable, loopbackGuard, pinChain } from "./nft-pieces";
@@ -82,11 +83,14 @@ function inputRules(n: FirewallNetwork): string[] {
   return out;
 }
 
-/** How a NIC is matched as the destination of forwarded traffic: its interface, else its address. */
+/**
+ * How a NIC is matched as the destination of routed traffic: by its address. At the IP layer the
+ * output interface is the bridge, never the guest's port (that is only known to the bridge), and
+ * the bridge table's pins make sure the address belongs to that port. No address known: no rules
+ * of its own (nothing comes in but forwards).
+ */
 function towards(nic: FirewallNic): string | null {
-  if (nic.iface) return `oifname ${q(nic.iface)}`;
-  if (nic.address) return `ip daddr ${v4(nic.address)}`;
-  return null;
+  return nic.address ? `ip daddr ${v4(nic.address)}` : null;
 }
 
 export function renderHostFirewall(table: string, state: HostFirewallState): string {
