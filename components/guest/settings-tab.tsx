@@ -213,13 +213,18 @@ function DeleteSection({ guest }: { guest: Guest }) {
         </p>
         <label className="flex items-center gap-2">
           <input type="checkbox" checked={purge} onChange={(e) => setPurge(e.target.checked)} />
-          {guest.kind === "vm" ? "Also delete its disks (purge)" : "Also delete its writable layer and log (purge)"}
+          {guest.kind === "vm"
+            ? "Also delete its disks (purge)"
+            : "Also delete its writable layer, log and volumes (purge)"}
         </label>
+        {purge && guest.kind === "container" && (
+          <p className="muted">A volume another container also has is only detached, not deleted.</p>
+        )}
         {!purge && (
           <p className="muted">
             {guest.kind === "vm"
               ? "Its disks stay on the host until an administrator deletes them."
-              : "Its writable layer, log and settings stay on the host (kept-containers/ in the data directory) until an administrator deletes them."}
+              : "Its writable layer, log and settings stay on the host (kept-containers/ in the data directory) until an administrator deletes them; its volumes stay in their pools (Storage page)."}
           </p>
         )}
       </ConfirmDialog>
