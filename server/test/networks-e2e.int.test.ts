@@ -10,8 +10,10 @@
 // - bridged: containers on a bridged network are veths on the uplink bridge with their fixed
 //   addresses (the LAN decides; without one they are refused, naming nics[0].address);
 // - VLAN: on a parent the test makes (a veth: this kernel may lack the dummy driver), two
-//   containers on one VLAN reach each other, one on another VLAN does not (no ARP answer). A
-//   kernel without 802.1Q answers the create with 400 naming `type` and leaves nothing behind.
+//   containers on one VLAN reach each other and a demo VM's tap is on the same bridge; one on
+//   another VLAN gets no ARP answer; the parent's far end (in a netns of the test's) answers on
+//   VLAN 10 only. A kernel without 802.1Q (this CI VM's) answers the create with 400 naming
+//   `type` and leaves nothing behind.
 // The default NAT network is kept from being made by one held, unrealized row (as in
 // vm-nics.int.test.ts). ip_forward is put back (ip-forward.ts). Everything made — guests,
 // networks (libvirt and host links), namespaces, links, nft tables (the test's own firewall
@@ -25,7 +27,7 @@ import path from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type Connection } from "../../native/libvirt/index";
-import type { Guest } from "../contract/guest";
+import type { Guest, GuestKind } from "../contract/guest";
 import type { Network } from "../contract/network";
 import { openDb } from "../db/client";
 import { LOCAL_HOST_ID } from "../domain/ids";
@@ -46,6 +48,7 @@ import {
   type TestServer,
   type TestSocket,
 } from "./harness";
+import { hostIfaceName } from "../services/guest-nics";
 import { holdIpForward } from "./ip-forward";
 import { startUpstream, UPSTREAM_NAME, type Upstream } from "./netns-rig";
 
@@ -62,6 +65,8 @@ const NETNS_PREFIX = `tdm${TAG}-`;
 const PARENT = `tdt-vl${hex}`;
 const PARENT_PEER = `tdt-vk${hex}`;
 const LAN_BRIDGE = `tdt-br${hex}`;
+/** A netns holding the parent's far end: the switch port the VLANs leave through. */
+const FAR = `tdt-vf${hex}`;
 const busybox = ["/usr/bin/busybox", "/bin/busybox"].find((p) => existsSync(p)) ?? "busybox";
 
 /**
@@ -221,6 +226,7 @@ describe.skipIf(!haveBackend())("networks end to end: NAT, names, bridged and VL
       await conn?.networkUndefine(name).catch(() => undefined);
       if (n.type === "vlan") await removeVlanBridge(vlanBridgeOf(n)).catch(() => undefined);
     }
+    quietly(() => ipLink("netns", "del", FAR));
     for (const link of [PARENT, LAN_BRIDGE, `tdt-vq${hex}`]) quietly(() => ipLink("link", "del", "dev", link));
     await upstream?.stop();
     await ipf.restore(conn);
@@ -240,7 +246,10 @@ describe.skipIf(!haveBackend())("networks end to end: NAT, names, bridged and VL
       return (e as { status?: number }).status ?? 1;
     }
   };
-  const hostEnd = (id: string) => `vn${id.split(".")[2]!.replace(/-/g, "").slice(0, 11)}0`;
+  /** The host end of a guest's first NIC: a container's veth or a VM's tap (Nic.iface). */
+  const hostEnd = (id: string, kind: GuestKind = "container") => hostIfaceName(kind, id.split(".")[2]!, 0);
+  const masterOf = (link: string) =>
+    path.basename(execFileSync("readlink", [`/sys/class/net/${link}/master`], { encoding: "utf8" }).trim());
 
   async function makeNetwork(body: Record<string, unknown>): Promise<Network> {
     const res = await admin.json<{ network: Network }>("POST", "/api/v1/networks", body);
@@ -385,8 +394,7 @@ describe.skipIf(!haveBackend())("networks end to end: NAT, names, bridged and VL
     }
     for (const [i, id] of ids.entries()) {
       expect((await guest(id)).ipAddresses).toEqual([`10.242.${octet}.${10 + i}`]);
-      const master = execFileSync("readlink", [`/sys/class/net/${hostEnd(id)}/master`], { encoding: "utf8" }).trim();
-      expect(path.basename(master)).toBe(LAN_BRIDGE);
+      expect(masterOf(hostEnd(id))).toBe(LAN_BRIDGE);
     }
     expect(inNs(ids[0]!, [busybox, "ping", "-c1", "-W5", `10.242.${octet}.11`])).toMatch(/1 packets received/);
   });
@@ -426,14 +434,36 @@ describe.skipIf(!haveBackend())("networks end to end: NAT, names, bridged and VL
       [a2, a],
       [b1, b],
     ] as const) {
-      const master = execFileSync("readlink", [`/sys/class/net/${hostEnd(id)}/master`], { encoding: "utf8" }).trim();
-      expect(path.basename(master)).toBe(net.bridge);
+      expect(masterOf(hostEnd(id))).toBe(net.bridge);
     }
+    // A VM on the same VLAN is a tap on the same bridge (libvirt's bridge mode onto it).
+    const vm = await makeGuest(
+      {
+        kind: "vm",
+        name: `e2e-vvm-${suffix}`,
+        image: "demo-vm",
+        vcpus: 1,
+        memoryMiB: 256,
+        nics: [{ network: a.name }],
+      },
+      120_000,
+    );
+    expect(masterOf(hostEnd(vm, "vm"))).toBe(a.bridge);
     // Same VLAN: ARP answered and ping through the VLAN's bridge.
     expect(inNsStatus(a1, [busybox, "arping", "-c", "2", "-w", "3", "-I", "eth0", `10.238.${octet}.12`])).toBe(0);
     expect(inNs(a1, [busybox, "ping", "-c1", "-W5", `10.238.${octet}.12`])).toMatch(/1 packets received/);
     // Another VLAN: not one ARP answer from a1's address, asked on b1's own segment.
     expect(inNsStatus(b1, [busybox, "arping", "-c", "2", "-w", "3", "-I", "eth0", `10.238.${octet}.11`])).not.toBe(0);
+    // The parent's far end stands for the switch port: its VLAN 10 answers a1, so frames leave
+    // tagged 10; b1's ARP leaves tagged 20 and finds nobody.
+    ipLink("netns", "add", FAR);
+    ipLink("link", "set", "dev", PARENT_PEER, "netns", FAR);
+    ipLink("-n", FAR, "link", "set", "dev", PARENT_PEER, "up");
+    ipLink("-n", FAR, "link", "add", "link", PARENT_PEER, "name", "far10", "type", "vlan", "id", "10");
+    ipLink("-n", FAR, "addr", "add", `10.238.${octet}.100/24`, "dev", "far10");
+    ipLink("-n", FAR, "link", "set", "dev", "far10", "up");
+    expect(inNs(a1, [busybox, "ping", "-c1", "-W5", `10.238.${octet}.100`])).toMatch(/1 packets received/);
+    expect(inNsStatus(b1, [busybox, "arping", "-c", "2", "-w", "3", "-I", "eth0", `10.238.${octet}.100`])).not.toBe(0);
     // Tagged on the parent: each network's 802.1Q link sits on PARENT with its own id.
     const links = JSON.parse(ipLink("-d", "-j", "link", "show")) as LinkInfo[];
     const tagged = links.filter((l) => l.linkinfo?.info_kind === "vlan" && l.link === PARENT);
