@@ -82,6 +82,15 @@ test("a network, a container on it with a volume and a port forward, seen on the
   await addForward.getByLabel("Guest port").fill("80");
   await addForward.getByRole("button", { name: "Add forward" }).click();
   await expect(page.locator(`[data-forward="${HOST_PORT}"]`)).toContainText(`host ${HOST_PORT}/tcp → ${prefix3}.`);
+  // A firewall rule, saved and read back after a reload.
+  await page.getByRole("button", { name: "Add a rule" }).click();
+  await page.getByLabel("Rule 1 ports", { exact: true }).fill("80");
+  await page.getByLabel("Rule 1 source", { exact: true }).fill("10.0.0.0/8");
+  await page.getByRole("button", { name: "Save rules" }).click();
+  await expect(page.getByRole("button", { name: "Save rules" })).toBeDisabled();
+  await page.reload();
+  await expect(page.getByLabel("Rule 1 ports", { exact: true })).toHaveValue("80");
+  await expect(page.getByLabel("Rule 1 source", { exact: true })).toHaveValue("10.0.0.0/8");
   await shot(page, "real-guest-network-tab");
   // Its Storage tab: the volume mounted at /data.
   await page.getByRole("tab", { name: "Storage" }).click();
@@ -149,4 +158,54 @@ test("a network, a container on it with a volume and a port forward, seen on the
   await row.getByRole("button", { name: `Delete ${net}` }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Delete", exact: true }).click();
   await expect(row).toHaveCount(0, { timeout: 60_000 });
+});
+
+test("a stopped VM with an extra disk from the wizard: grow it, see it on the Storage page, detach it with purge", async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  const vm = `${PREFIX}vm`;
+  await signIn(page, e2eAdminPassword);
+  await page.goto("/guests/new?kind=vm");
+  await page.getByLabel("Name", { exact: true }).fill(vm);
+  await page.getByRole("radio", { name: /demo-vm/ }).check();
+  await page.getByRole("button", { name: "2. Resources" }).click();
+  await page.getByRole("button", { name: "Add a disk" }).click();
+  await page.getByLabel("Disk 2 size (GiB)", { exact: true }).fill("1");
+  await page.getByRole("button", { name: "3. Configure" }).click();
+  await page.getByLabel("Start it when it is created").uncheck();
+  await page.getByRole("button", { name: "4. Review" }).click();
+  await expect(page.getByText("1 GiB in the default pool")).toBeVisible();
+  await page.getByRole("button", { name: "Create VM" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: vm })).toBeVisible({ timeout: 120_000 });
+  await expectGuestState(page, "stopped", 120_000);
+
+  await page.getByRole("tab", { name: "Storage" }).click();
+  const vdb = page.locator('tr[data-disk="vdb"]');
+  await expect(vdb).toContainText("1.0 GiB");
+  await page.getByRole("button", { name: "Grow vdb" }).click();
+  const grow = page.getByRole("dialog", { name: "Grow vdb?" });
+  await grow.getByLabel("New size (GiB)").fill("2");
+  await grow.getByRole("button", { name: "Grow", exact: true }).click();
+  await expect(grow).toBeHidden();
+  await expect(vdb).toContainText("2.0 GiB", { timeout: 60_000 });
+  await shot(page, "real-vm-disks");
+
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Storage" }).click();
+  const volume = page.locator("tr[data-volume]").filter({ hasText: vm });
+  await expect(volume).toContainText("VM disk");
+  await expect(volume).toContainText("vdb");
+  await volume.getByRole("link", { name: vm }).click();
+
+  await page.getByRole("tab", { name: "Storage" }).click();
+  await page.getByRole("button", { name: "Detach vdb" }).click();
+  const detach = page.getByRole("dialog", { name: "Detach vdb?" });
+  await detach.getByLabel(/purge/).check();
+  await detach.getByRole("button", { name: "Detach", exact: true }).click();
+  await expect(vdb).toHaveCount(0, { timeout: 60_000 });
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Storage" }).click();
+  await expect(page.getByRole("progressbar").first()).toBeVisible();
+  await expect(page.locator("tr[data-volume]").filter({ hasText: vm })).toHaveCount(0);
+  await page.goBack();
+  await deleteFromSettings(page, vm);
 });

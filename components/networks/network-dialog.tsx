@@ -12,6 +12,7 @@ import { Field } from "../ui/field";
 import {
   draftOf,
   emptyNetworkDraft,
+  joinsLan,
   subnetDefaults,
   typeHints,
   typeLabels,
@@ -58,6 +59,7 @@ function NetworkForm({
   const editing = network !== null;
   const inUse = (network?.usedBy.length ?? 0) > 0;
   const def = subnetDefaults(d.subnet);
+  const lan = joinsLan(d.type);
   const types = networkTypes.filter((t) => isAdmin || (t !== "bridged" && t !== "vlan"));
 
   async function submit(e: FormEvent) {
@@ -148,7 +150,13 @@ function NetworkForm({
         <Field
           label="IPv4 subnet"
           error={err("ipv4.subnet") ?? err("ipv4")}
-          hint={inUse ? "Guests use this network: its addressing cannot change." : "e.g. 10.90.0.0/24; empty: no IPv4."}
+          hint={
+            inUse
+              ? "Guests use this network: its addressing cannot change."
+              : lan
+                ? "The LAN's subnet, for fixed addresses; its own DHCP serves the rest."
+                : "e.g. 10.90.0.0/24; empty: no IPv4."
+          }
         >
           <input
             className="input font-mono"
@@ -167,11 +175,13 @@ function NetworkForm({
             placeholder={def?.gateway}
           />
         </Field>
-        <label className="flex items-center gap-2 sm:col-span-2">
-          <input type="checkbox" checked={d.dhcp} onChange={(e) => set("dhcp", e.target.checked)} />
-          Serve addresses by DHCP
-        </label>
-        {d.dhcp && (
+        {!lan && (
+          <label className="flex items-center gap-2 sm:col-span-2">
+            <input type="checkbox" checked={d.dhcp} onChange={(e) => set("dhcp", e.target.checked)} />
+            Serve addresses by DHCP
+          </label>
+        )}
+        {d.dhcp && !lan && (
           <>
             <Field label="DHCP start" error={err("ipv4.dhcp")}>
               <input
@@ -225,10 +235,12 @@ function NetworkForm({
           />
         </Field>
       )}
-      <label className="flex items-center gap-2 sm:col-span-2">
-        <input type="checkbox" checked={d.dnsNames} onChange={(e) => set("dnsNames", e.target.checked)} />
-        Guests resolve each other by name
-      </label>
+      {!lan && (
+        <label className="flex items-center gap-2 sm:col-span-2">
+          <input type="checkbox" checked={d.dnsNames} onChange={(e) => set("dnsNames", e.target.checked)} />
+          Guests resolve each other by name
+        </label>
+      )}
       {serverError && (
         <p role="alert" className="text-red-600 sm:col-span-2 dark:text-red-400">
           {serverError}

@@ -72,6 +72,22 @@ describe("network form", () => {
     expect(toCreateBody({ ...d, type: "isolated", dnsForwarders: "1.1.1.1" }).dnsForwarders).toBeUndefined();
   });
 
+  it("sends no DHCP range and no DNS names for a network on a LAN (bridged, VLAN)", () => {
+    const d = {
+      ...emptyNetworkDraft(),
+      name: "lan",
+      type: "bridged" as const,
+      uplink: "br0",
+      subnet: "192.168.1.0/24",
+    };
+    expect(toCreateBody(d)).toMatchObject({
+      ipv4: { subnet: "192.168.1.0/24", gateway: "192.168.1.1", dhcp: null },
+      uplink: "br0",
+      dnsNames: false,
+    });
+    expect(validateCreate(d).errors).toEqual({});
+  });
+
   it("names the bad field", () => {
     const { body, errors } = validateCreate({
       ...emptyNetworkDraft(),

@@ -74,13 +74,20 @@ export function subnetDefaults(subnet: string): { gateway: string; dhcpStart: st
 
 const or = (s: string, fallback: string | undefined) => (s.trim() === "" ? fallback : s.trim());
 
+/**
+ * Bridged and VLAN networks join a LAN whose own router serves DHCP and DNS: Tandem runs neither
+ * there (the server refuses ipv4.dhcp and dnsNames); their IPv4 only describes the LAN.
+ */
+export const joinsLan = (t: NetworkType) => t === "bridged" || t === "vlan";
+
 function ipv4Of(d: NetworkDraft) {
   if (d.subnet.trim() === "") return null;
   const def = subnetDefaults(d.subnet);
   return {
     subnet: d.subnet.trim(),
     gateway: or(d.gateway, def?.gateway),
-    dhcp: d.dhcp ? { start: or(d.dhcpStart, def?.dhcpStart), end: or(d.dhcpEnd, def?.dhcpEnd) } : null,
+    dhcp:
+      d.dhcp && !joinsLan(d.type) ? { start: or(d.dhcpStart, def?.dhcpStart), end: or(d.dhcpEnd, def?.dhcpEnd) } : null,
   };
 }
 
@@ -104,7 +111,7 @@ export function toCreateBody(d: NetworkDraft): Record<string, unknown> {
         ? { id: d.vlanId.trim() === "" ? undefined : Number(d.vlanId), parent: d.vlanParent.trim() }
         : undefined,
     dnsForwarders: d.type === "nat" && splitList(d.dnsForwarders).length ? splitList(d.dnsForwarders) : undefined,
-    dnsNames: d.dnsNames,
+    dnsNames: joinsLan(d.type) ? false : d.dnsNames,
   };
 }
 
@@ -117,7 +124,7 @@ export function toUpdateBody(d: NetworkDraft, n: Network): Record<string, unknow
   if (n.usedBy.length === 0 && JSON.stringify(ipv6) !== JSON.stringify(n.ipv6)) body.ipv6 = ipv6;
   const fw = splitList(d.dnsForwarders);
   if (fw.join(",") !== n.dnsForwarders.join(",")) body.dnsForwarders = fw;
-  if (d.dnsNames !== n.dnsNames) body.dnsNames = d.dnsNames;
+  if (!joinsLan(n.type) && d.dnsNames !== n.dnsNames) body.dnsNames = d.dnsNames;
   return body;
 }
 
