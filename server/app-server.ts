@@ -161,7 +161,7 @@ export async function startTandem(opts: {
     log,
   });
   let host: HostService | null = null;
-  const { disks, guestVolumes, guests, snapshots, consoles, recovery, nics } = assembleGuestServices({
+  const { disks, guestVolumes, guests, snapshots, consoles, recovery, nics, attachForwards } = assembleGuestServices({
     drivers,
     db,
     tasks,
@@ -214,6 +214,7 @@ export async function startTandem(opts: {
     range: config.publishPortRange,
     guestName: async (id) => (await guests.get(id)).name,
   });
+  attachForwards(forwards);
 
   const services: Services = {
     storage,

@@ -130,6 +130,11 @@ const createCommon = {
    * ({volume}). In both shapes (one type for both kinds) so a container's is refused by name below.
    */
   disks: z.array(NewDisk).max(25, "at most 25 disks").optional(),
+  /**
+   * Host ports for the guest. With `nics` (both kinds): port forwards to the first NIC
+   * (contract/forwards.ts). A container without `nics`: published on Tandem's own bridge.
+   */
+  ports: z.array(PublishedPort).max(64).optional(),
 };
 
 /** A VM: a disk from the image (and `disks`), optionally a cloud-init seed. */
@@ -144,7 +149,6 @@ export const CreateContainerBody = z.object({
   workingDir: z.string().max(4096).optional(),
   pidsLimit: z.number().int().min(8).max(1_000_000).optional(),
   restartPolicy: z.enum(["no", "on-failure", "always"]).optional(),
-  ports: z.array(PublishedPort).max(64).optional(),
   /** Named volumes (contract/storage.ts) mounted at paths; kept when the container goes unless purged. */
   volumes: z.array(VolumeMount).max(32, "at most 32 volumes").optional(),
   /** Host directories bound in: only under the roots an admin allow-listed (TANDEM_BIND_MOUNT_ROOTS). */
@@ -169,11 +173,10 @@ export const CreateGuestBody = z
     message: "disks are VM disks; a container takes volumes",
     path: ["disks"],
   })
-  // A container's published ports are forwarded to its address on Tandem's own bridge; forwards to
-  // an address on a Tandem network come with issue 12's port forwards.
-  .refine((b) => b.nics === undefined || b.kind !== "container" || !("ports" in b) || !b.ports?.length, {
-    message: "a container with nics cannot publish ports yet",
-    path: ["nics"],
+  // A VM's ports are forwards to its first NIC on a Tandem network: without nics there is none.
+  .refine((b) => b.kind !== "vm" || !b.ports?.length || b.nics !== undefined, {
+    message: "a VM's ports are forwarded to its first NIC on a Tandem network: give nics",
+    path: ["ports"],
   });
 export type CreateGuestBody = z.infer<typeof CreateGuestBody>;
 export type CreateBodyOf<K extends GuestKind> = Extract<CreateGuestBody, { kind: K }>;

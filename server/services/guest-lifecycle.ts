@@ -16,6 +16,7 @@ import type { GuestLocks } from "./guest-locks";
 import type { GuestNics } from "./guest-nics";
 import type { GuestTasks } from "./guest-tasks";
 import type { ImageService } from "./image-service";
+import type { PortForwards } from "./port-forwards";
 import type { StorageService } from "./storage-service";
 import type { GuestDiskService } from "./guest-disks";
 import type { Actor, TaskService, TaskSpec } from "./task-service";
@@ -59,6 +60,13 @@ export class GuestLifecycle {
 
   private disks: GuestDiskService | null = null;
 
+  private forwards: PortForwards | null = null;
+
+  /** A create body's `ports` with `nics`: port forwards to the first NIC (port-forwards.ts). */
+  useForwards(forwards: PortForwards): void {
+    this.forwards = forwards;
+  }
+
   /** A VM create body's `disks` (guest-disks.ts). */
   useDisks(disks: GuestDiskService): void {
     this.disks = disks;
@@ -78,6 +86,13 @@ export class GuestLifecycle {
     const id = makeGuestId(hostId, body.kind, uuid);
     const mounts = await this.resolveMounts(id, body);
     const plannedDisks = await this.planDisks(id, body);
+    // With nics, `ports` are forwards to the first NIC (both kinds), checked before the task starts;
+    // the driver is not given them (a container would publish them on Tandem's own bridge).
+    const forwardPorts = body.nics && body.ports?.length ? body.ports : null;
+    if (forwardPorts) {
+      if (!this.forwards) throw new AppError("BAD_REQUEST", "ports: port forwards are not available here");
+      await this.forwards.check(forwardPorts, "ports");
+    }
     // The driver reads them from its spec (GuestSpec.resolvedVolumes / resolvedBinds).
     if (mounts) Object.assign(body, mounts);
     return this.build(
@@ -102,10 +117,12 @@ export class GuestLifecycle {
           // names are in place before the guest first asks for them.
           const nics = resolvedNics ? await this.nics.record(id, resolvedNics) : undefined;
           if (nics) await this.nics.syncGuest(id);
+          const spec = forwardPorts ? { ...body, ports: undefined } : body;
           const make = (resolvedDisks?: VolumeRef[]) =>
-            driver.create({ ...body, uuid, resolvedImage: image, resolvedNics: nics, resolvedDisks }, progress);
+            driver.create({ ...spec, uuid, resolvedImage: image, resolvedNics: nics, resolvedDisks }, progress);
           const made = plannedDisks ? await this.disks!.withCreateDisks(id, plannedDisks, make) : await make();
           if (nics) await this.nics.notify();
+          if (forwardPorts) await this.forwards!.createForNewGuest(id, forwardPorts);
           return made;
         },
       },

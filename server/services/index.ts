@@ -95,5 +95,7 @@ export function assembleGuestServices(deps: {
     guestVolumes: new GuestVolumes(catalog, locks, deps.storage),
     disks,
     nics: new GuestNicService(drivers, catalog, locks, nics),
+    /** A create body's ports with nics become forwards (made after this assembly: it needs guests). */
+    attachForwards: (forwards: PortForwards) => lifecycle.useForwards(forwards),
   };
 }

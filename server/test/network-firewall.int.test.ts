@@ -403,4 +403,46 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
     await until(async () => (await server!.db.firewallRule.count({ where: { guestId: g.id } })) === 0, 10_000);
     expect(await server!.db.portForward.count({ where: { guestId: g.id } })).toBe(0);
   });
+
+  it("a create body's ports with nics become forwards to the first NIC", async () => {
+    const nw = (await admin.json<{ networks: Network[] }>("GET", "/api/v1/networks")).body.networks.find(
+      (n) => n.name === `fw-nat-${suffix}`,
+    )!;
+    const hostPort = RANGE.first + 2000 + (process.pid % 1000);
+    const web = ["sh", "-c", "mkdir -p /www && echo made-page > /www/index.html && exec httpd -f -p 8080 -h /www"];
+    const busy = await listen("0.0.0.0");
+    if (busy.port >= RANGE.first && busy.port <= RANGE.last) {
+      // A taken port is refused before anything is made, naming the body's field.
+      const taken = await admin.json<{ error: { message: string } }>("POST", "/api/v1/guests", {
+        kind: "container",
+        name: `fwtaken-${suffix}`,
+        image: "demo-busybox",
+        vcpus: 1,
+        memoryMiB: 64,
+        command: web,
+        nics: [{ network: nw.name }],
+        ports: [{ hostPort: busy.port, guestPort: 8080 }],
+      });
+      expect(taken.status).toBe(409);
+      expect(taken.body.error.message).toMatch(/^ports\[0\]\.hostPort: .*in use on the host/);
+    }
+    const res = await admin.json<{ guest: Guest }>("POST", "/api/v1/guests", {
+      kind: "container",
+      name: `fwmade-${suffix}`,
+      image: "demo-busybox",
+      vcpus: 1,
+      memoryMiB: 64,
+      command: web,
+      nics: [{ network: nw.name }],
+      ports: [{ hostPort, guestPort: 8080 }],
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    guests.push(res.body.guest.id);
+    await until(async () => (await guest(res.body.guest.id)).state === "running", 30_000, 200);
+    const list = await admin.json<{ forwards: PortForward[] }>("GET", `/api/v1/guests/${res.body.guest.id}/forwards`);
+    expect(list.body.forwards).toEqual([
+      expect.objectContaining({ hostPort, guestPort: 8080, protocol: "tcp", networkId: nw.id }),
+    ]);
+    expect(await page(hostPort)).toBe("made-page");
+  });
 });

@@ -159,15 +159,9 @@ describe.skipIf(!haveBackend())("VM NICs on Tandem networks, on the real libvirt
       [vm({ nics: [{ network: held.id, address: "not-an-address" }] }), /nics/],
       [vm({ nics: Array.from({ length: 9 }, () => ({ network: held.id })) }), /nics/],
       [vm({ nics: [] }), /nics/],
-      [
-        {
-          ...vm({ nics: [{ network: held.id }] }),
-          kind: "container",
-          image: "x",
-          ports: [{ hostPort: 18080, guestPort: 80 }],
-        },
-        /nics.*cannot publish ports yet/,
-      ],
+      // A VM's ports are forwards to its first NIC: none without nics (containers with nics
+      // may give ports since the forwards of issue 12; network-firewall.int.test.ts).
+      [{ ...vm({}), ports: [{ hostPort: 18080, guestPort: 80 }] }, /ports: .*give nics/],
     ];
     for (const [body, field] of cases) {
       const res = await admin.json<{ error: { code: string; message: string } }>("POST", "/api/v1/guests", body);
