@@ -31,6 +31,11 @@ export interface DiskCapable {
    * shrinks (VALIDATION); INVALID_STATE when the VM is not running (grow its volume instead).
    */
   growDiskLive(id: string, target: string, bytes: number): Promise<void>;
+  /**
+   * The guests whose disks rest on this file (linked clones of this VM): while there is any,
+   * the file may not be moved, grown or deleted.
+   */
+  diskClones(id: string, path: string): Promise<{ id: string; name: string }[]>;
   /** Points a stopped VM's disk `target` at another volume (same target and alias); INVALID_STATE while it runs. */
   switchDisk(id: string, target: string, to: VolumeRef): Promise<void>;
 }

@@ -83,6 +83,7 @@ export class GuestDiskService {
     const guest = await this.changeable(id, "detach a disk of");
     const driver = this.driver(id);
     const a = await this.attachment(id, volumeId);
+    if (purge) await this.refuseIfClonesRest(driver, id, a.volume.path, "delete");
     const spec = { kind: "disk-detach", action: `detach ${a.target}${purge ? " and delete its volume" : ""}` } as const;
     return this.guestTasks.run(actor, guest, spec, async () => {
       await driver.detachDisk(id, a.target);
@@ -96,6 +97,7 @@ export class GuestDiskService {
     const guest = await this.changeable(id, "resize a disk of");
     const driver = this.driver(id);
     const a = await this.attachment(id, volumeId);
+    await this.refuseIfClonesRest(driver, id, a.volume.path, "grow");
     const now = (await driver.listDisks(id)).find((d) => d.target === a.target);
     const bytes = sizeGiB * GiB;
     if (now && bytes <= now.capacityBytes) {
@@ -125,6 +127,7 @@ export class GuestDiskService {
     if (a.volume.pool === pool)
       throw new AppError("VALIDATION", `pool: the disk is in ${pool} already`, { field: "pool" });
     await this.poolOf(pool, "pool");
+    await this.refuseIfClonesRest(driver, id, a.volume.path, "move");
     const spec = { kind: "disk-move", action: `move ${a.target} from ${a.volume.pool} to ${pool}` } as const;
     return this.guestTasks.run(actor, guest, spec, async (progress) => {
       const backend = this.backend();
@@ -256,6 +259,18 @@ export class GuestDiskService {
       throw new AppError("VALIDATION", `${field}: storage pool '${name}' is ${pool.state}, not running`, { field });
     }
     return pool;
+  }
+
+  /** A linked clone's overlay rests on the volume's file: it must stay as it is (CONFLICT naming them). */
+  private async refuseIfClonesRest(driver: DiskCapable, id: string, file: string, what: string): Promise<void> {
+    const clones = await driver.diskClones(id, file);
+    if (clones.length) {
+      throw new AppError(
+        "CONFLICT",
+        `cannot ${what} this disk: the linked clones ${clones.map((c) => `'${c.name}'`).join(", ")} rest on it`,
+        { usedBy: clones.map((c) => c.id) },
+      );
+    }
   }
 
   private async attachment(id: string, volumeId: string) {

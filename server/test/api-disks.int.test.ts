@@ -2,7 +2,8 @@
 // a disk given in the create body is there at first boot, a disk hot-added in another pool
 // shows up in the guest's /sys/block, grows under it and goes again on detach with purge, a
 // stopped VM's disk moves between two pools and the VM boots with it; bad bodies answer 4xx
-// naming the field; a delete without purge keeps the volume. The server's default pool and a
+// naming the field; a linked clone resting on a disk holds it; a delete without purge keeps the
+// volume. The server's default pool and a
 // second pool are this run's own (tvd-<suffix>), removed in afterAll with everything in them.
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -244,6 +245,33 @@ describe.skipIf(!run)("VM disks through Tandem on the real libvirtd", () => {
     sh.con.close();
     await task("POST", `/api/v1/guests/${vmId}/actions`, { action: "stop" });
     const before = (await disks(vmId))[1]!;
+
+    // A linked clone rests on the volume (an overlay in its own directory, no volume of its own):
+    // the volume may then not move, grow or be deleted, naming the clone.
+    const cl = await admin.json<{ guest: Guest; taskId: string }>("POST", `/api/v1/guests/${vmId}/clone`, {
+      name: `disk-${suffix}-clone`,
+      mode: "linked",
+    });
+    expect(cl.status, JSON.stringify(cl.body)).toBe(202);
+    created.push(cl.body.guest.id);
+    await until(async () => (await guest(cl.body.guest.id)).state === "stopped", 60_000, 250);
+    const cloneDisks = await disks(cl.body.guest.id);
+    expect(cloneDisks.map((d) => [d.target, d.volumeId])).toEqual([
+      ["vda", null],
+      ["vdb", null],
+    ]);
+    for (const [url, body] of [
+      [`/api/v1/guests/${vmId}/disks/${rootVolume}/move`, { pool: POOL_B }],
+      [`/api/v1/guests/${vmId}/disks/${rootVolume}/resize`, { sizeGiB: 3 }],
+    ] as const) {
+      const held = await refusal("POST", url, body);
+      expect(held).toMatchObject({ status: 409, code: "CONFLICT" });
+      expect(held.message).toContain(`linked clones 'disk-${suffix}-clone' rest on it`);
+    }
+    expect((await refusal("DELETE", `/api/v1/guests/${vmId}/disks/${rootVolume}?purge=true`)).status).toBe(409);
+    await task("DELETE", `/api/v1/guests/${cl.body.guest.id}?purge=true`);
+    created.splice(created.indexOf(cl.body.guest.id), 1);
+
     await task("POST", `/api/v1/guests/${vmId}/disks/${rootVolume}/move`, { pool: POOL_B });
     const moved = (await disks(vmId))[1]!;
     expect(moved).toMatchObject({ target: "vdb", volumeId: rootVolume, pool: POOL_B, capacityBytes: GiB });

@@ -101,6 +101,11 @@ export class FakeDisks implements DiskCapable {
     if (d) d.capacityBytes = bytes;
   }
 
+  async diskClones(id: string): Promise<{ id: string; name: string }[]> {
+    await this.guest(id);
+    return [];
+  }
+
   async switchDisk(id: string, target: string, to: VolumeRef): Promise<void> {
     if ((await this.guest(id)).state === "running") throw invalidState("shut the VM down to move its disk");
     const d = this.of(id).find((x) => x.target === target);

@@ -129,6 +129,9 @@ export class VmFakeDriver extends CapableFakeDriver implements DiskCapable {
   switchDisk(id: string, target: string, to: VolumeRef): Promise<void> {
     return this.fakeDisks.switchDisk(id, target, to);
   }
+  diskClones(id: string): Promise<{ id: string; name: string }[]> {
+    return this.fakeDisks.diskClones(id);
+  }
 }
 
 /**

@@ -253,6 +253,11 @@ export class LibvirtDriver
     return this.disks.switchDisk(id, target, to);
   }
 
+  /** Linked clones whose overlays rest on this disk file (templates.ts). */
+  diskClones(id: string, path: string): Promise<CloneRef[]> {
+    return this.ctx.withDomain(id, "find linked clones", (d, c) => this.templates.clonesOf(c, d.uuid, [path]));
+  }
+
   // ------------------------------------------------------------------------------ snapshots
 
   listSnapshots(id: string): Promise<SnapshotInfo[]> {

@@ -22,7 +22,8 @@ const DETACH_WAIT_MS = 30_000;
 
 export const diskAlias = (target: string) => `ua-disk-${target}`;
 
-export class GuestDisks implements DiskCapable {
+/** Everything of DiskCapable but the linked-clone check, which is the templates' (driver.ts). */
+export class GuestDisks implements Omit<DiskCapable, "diskClones"> {
   constructor(private readonly ctx: VmContext) {}
 
   listDisks(id: string): Promise<DriverDisk[]> {
