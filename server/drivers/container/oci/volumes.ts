@@ -53,6 +53,22 @@ interface MountsOf {
 export const volumesDir = (containerDir: string) => path.join(containerDir, "volumes");
 
 /**
+ * Mount points at or under `dir` from the kernel's own list. A bind of a directory on the same
+ * file system has the same st_dev as its parent, so overlay.ts's stat test cannot see it; a
+ * missed bind would let the container directory's removal recurse into the host directory.
+ */
+export function mountsUnder(dir: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    const field = line.split(" ")[4];
+    if (!field) continue;
+    const target = field.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if (target === dir || target.startsWith(`${dir}/`)) out.add(target);
+  }
+  return out;
+}
+
+/**
  * ext4 on the volume's file (libvirt made it, fully allocated): root-owned root directory (the
  * container's root, on disk), no blocks reserved, lazy table init. mke2fs punches holes in a
  * regular file's metadata areas, so the file is allocated again afterwards: the size limit then
@@ -142,7 +158,7 @@ export async function mountVolumes(
     }
     for (const [i, b] of binds.entries()) {
       const at = path.join(dir, `b${i}`);
-      if (!isMountPoint(at)) {
+      if (!mountsUnder(dir).has(at)) {
         mkdirSync(at, { recursive: true, mode: 0o700 });
         const fd = openBind(b, i);
         try {
@@ -185,33 +201,23 @@ export function applySpecMounts(
 /** Every mount under `volumes/`: idmapped views and binds first, then the loop mounts below them. */
 export async function unmountVolumes(containerDir: string): Promise<void> {
   const dir = volumesDir(containerDir);
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  const upper = names.filter((n) => /^(\d+|b\d+)$/.test(n)).map((n) => path.join(dir, n));
-  const lower = names.filter((n) => /^\d+\.fs$/.test(n)).map((n) => path.join(dir, n));
+  const mounted = [...mountsUnder(dir)];
+  if (!mounted.length) return;
+  const upper = mounted.filter((m) => /^(\d+|b\d+)$/.test(path.basename(m)));
+  const lower = mounted.filter((m) => /^\d+\.fs$/.test(path.basename(m)));
   // An idmapped view is a detached-tree mount: unmounted the way the layer binds are.
-  for (const m of upper) if (isMountPoint(m)) detachMount(m);
-  await unmount(...upper);
+  for (const m of upper) if (/^\d+$/.test(path.basename(m))) detachMount(m);
+  const binds = upper.filter((m) => path.basename(m).startsWith("b"));
+  if (binds.length) await run(["umount", ...binds]);
   await unmount(...lower);
+  const left = [...mountsUnder(dir)];
+  if (left.length) throw new AppError("INTERNAL", `cannot unmount ${left.join(", ")}`);
 }
 
 /** Throws INTERNAL naming a mount still under `volumes/` (the directory must not be removed then). */
 export function assertVolumesUnmounted(containerDir: string): void {
-  const dir = volumesDir(containerDir);
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    const m = path.join(dir, n);
-    if (!n.endsWith(".src") && isMountPoint(m)) throw new AppError("INTERNAL", `cannot unmount ${m}`);
-  }
+  const [left] = mountsUnder(volumesDir(containerDir));
+  if (left) throw new AppError("INTERNAL", `cannot unmount ${left}`);
 }
 
 /** The volume files mounted under this container's directory now. */
