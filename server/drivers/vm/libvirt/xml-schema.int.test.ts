@@ -79,6 +79,18 @@ describe.skipIf(!haveBackend())("create's domain XML against libvirt's schema", 
     }
   }
 
+  it("extra disks (pool volumes as vdb, vdc with their user aliases): valid", async () => {
+    const resolvedDisks = [
+      { path: "/pool/a.qcow2", format: "qcow2" as const },
+      { path: "/pool/b.raw", format: "raw" as const },
+    ];
+    for (const image of [images.demo!, images.cloud!]) {
+      const xml = xmlFor(image, { network: "none", resolvedDisks }, "qemu");
+      expect(xml).toContain('<alias name="ua-disk-vdc"/>');
+      expect(await validate(xml)).toBeNull();
+    }
+  });
+
   it("the check fails for an element libvirt's schema does not know", async () => {
     const xml = xmlFor(images.demo!, {}, "qemu").replace("<devices>", "<devices><no-such-device/>");
     expect(await validate(xml)).toMatch(/schema|invalid|fail/i);
