@@ -33,7 +33,16 @@ import { LibvirtDriver } from "../drivers/vm";
 import { removeHostGuard } from "../drivers/vm/libvirt/host-guard";
 import { libvirtNetworkName } from "../drivers/vm/libvirt/network-xml";
 import { haveBackend, URI } from "../drivers/vm/libvirt/test/support";
-import { Client, removeCgroupParent, startTestServer, until, type TestServer } from "./harness";
+import { Shell } from "./console-shell";
+import {
+  Client,
+  connectSocket,
+  removeCgroupParent,
+  startTestServer,
+  until,
+  type TestServer,
+  type TestSocket,
+} from "./harness";
 import { holdIpForward } from "./ip-forward";
 import { runIn, startClient, type Client as RigClient } from "./netns-rig";
 
@@ -54,6 +63,7 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
   let conn: Connection | undefined;
   let containers: ContainerDriver | undefined;
   let client: RigClient | undefined;
+  let socket: TestSocket | undefined;
   const firewall = new NftHostFirewall({ table: TABLE });
   const ipForward = holdIpForward();
   const guests: string[] = [];
@@ -91,7 +101,7 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
           accel: "auto",
           logger: pino({ level: "silent" }),
           shutdownTimeoutMs: 30_000,
-          isolatedNetwork: { name: `tandem-test-fw-${suffix}`, bridge: `tdmfw${suffix}`, prefix: `10.237.${octet}` },
+          isolatedNetwork: { name: `tandem-test-fw-${suffix}`, bridge: `tdmfw${suffix}`, prefix: `10.244.${octet}` },
           hostGuard: { table: GUARD },
           manageNetworks: true,
         }),
@@ -100,7 +110,7 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
           dataDir: dir,
           logger: pino({ level: "silent" }),
           bridge: `tdcf${suffix}`,
-          subnet: `10.238.${octet}.0/24`,
+          subnet: `10.245.${octet}.0/24`,
           nftTable: `tandem_fw_${suffix}`,
           cgroupParent: `tandem-fw-${suffix}`,
           netnsPrefix: NETNS_PREFIX,
@@ -114,9 +124,11 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
     });
     admin = new Client(server.url);
     await admin.login();
+    socket = await connectSocket(server.url, { cookie: admin.cookie });
   });
 
   afterAll(async () => {
+    socket?.close();
     for (const s of listeners) s.close();
     for (const id of guests) {
       await admin?.raw("DELETE", `/api/v1/guests/${id}?purge=true`).catch(() => {});
@@ -209,7 +221,7 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
   }
 
   it("a container on an isolated network reaches on the host only DNS/DHCP/ping on the gateway", async () => {
-    const nw = await network("isolated", 239);
+    const nw = await network("isolated", 246);
     const g = await container("fwiso", nw, ["sleep", "3600"]);
     const gw = nw.ipv4!.gateway;
     const svc = await listen("0.0.0.0");
@@ -285,7 +297,7 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
     const g = (await admin.json<{ guests: Guest[] }>("GET", "/api/v1/guests")).body.guests.find(
       (x) => x.name === `fwiso-${suffix}`,
     )!;
-    const spoofed = `10.239.${octet}.99`;
+    const spoofed = `10.246.${octet}.99`;
     await inNs(g.id, ["ip", "addr", "add", `${spoofed}/24`, "dev", "eth0"]);
     const ping = async () =>
       (await inNs(g.id, [busybox, "ping", "-c1", "-W3", "-I", spoofed, nw.ipv4!.gateway])).stdout;
@@ -304,7 +316,7 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
   });
 
   it("forwards reach a container on a NAT network; its firewall decides what else comes in", async () => {
-    const nw = await network("nat", 240);
+    const nw = await network("nat", 247);
     const web = [
       "sh",
       "-c",
@@ -444,5 +456,58 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
       expect.objectContaining({ hostPort, guestPort: 8080, protocol: "tcp", networkId: nw.id }),
     ]);
     expect(await page(hostPort)).toBe("made-page");
+  });
+
+  it("a forward reaches the demo VM on a NAT network (its address by DHCP); a deny rule closes it", async () => {
+    const nw = (await admin.json<{ networks: Network[] }>("GET", "/api/v1/networks")).body.networks.find(
+      (n) => n.name === `fw-nat-${suffix}`,
+    )!;
+    const res = await admin.json<{ guest: Guest }>("POST", "/api/v1/guests", {
+      kind: "vm",
+      name: `fwvm-${suffix}`,
+      image: "demo-vm",
+      vcpus: 1,
+      memoryMiB: 256,
+      nics: [{ network: nw.name }],
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const id = res.body.guest.id;
+    guests.push(id);
+    await until(async () => (await guest(id)).state === "running", 120_000, 500);
+    const nic = (await server!.db.nic.findFirst({ where: { guestId: id } }))!;
+    expect(nic.address, "the NIC's address is chosen as its row is written").toBeTruthy();
+    const shell = await Shell.open(socket!, id, "serial");
+    await shell.waitFor(/Tandem demo VM ready|[#$] $/m, 120_000);
+    // The VM asks DHCP (udhcpc, in the background) and gets its reserved address.
+    await until(
+      async () => (await shell.run("ip -o -4 addr show dev eth0")).out.includes(`inet ${nic.address}/`),
+      90_000,
+      1000,
+    );
+    const served = await shell.run(
+      "mkdir -p /tmp/www && echo vm-page > /tmp/www/index.html && busybox httpd -p 8080 -h /tmp/www",
+    );
+    expect(served.rc).toBe(0);
+    const hostPort = RANGE.first + 3000 + (process.pid % 1000);
+    const made = await admin.json<{ forward: PortForward }>("POST", `/api/v1/guests/${id}/forwards`, {
+      hostPort,
+      guestPort: 8080,
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    expect(made.body.forward.guestAddress).toBe(nic.address);
+    const get = async () => {
+      const r = await client!.run(
+        ["sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | ${busybox} nc -w 4 ${client!.hostAddress} ${hostPort}`],
+        15_000,
+      );
+      return r.stdout.split("\r\n\r\n")[1]?.trim() ?? "";
+    };
+    expect(await get()).toBe("vm-page");
+    expect(await page(hostPort)).toBe("vm-page");
+    const put = await admin.json("PUT", `/api/v1/guests/${id}/firewall`, {
+      rules: [{ action: "deny", protocol: "tcp", ports: { start: 8080, end: 8080 } }],
+    });
+    expect(put.status).toBe(200);
+    expect(await get()).toBe("");
   });
 });
