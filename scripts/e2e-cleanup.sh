@@ -31,7 +31,7 @@ if [ -n "${1:-}" ] && [ -r "$1" ] && command -v virsh >/dev/null; then
   before=$(sed -n 's/^sysctl net.ipv4.ip_forward=//p' "$1")
   nat_active=0
   for net in $(virsh -q net-list --name 2>/dev/null); do
-    virsh net-dumpxml "$net" 2>/dev/null | grep -Eq "<forward( mode='nat'|>|/>)" && nat_active=1
+    virsh net-dumpxml "$net" 2>/dev/null | grep -Eq "<forward( mode='(nat|open)'|>|/>)" && nat_active=1
   done
   [ -n "$before" ] && [ "$nat_active" = 0 ] && echo "$before" >/proc/sys/net/ipv4/ip_forward
 fi
