@@ -358,6 +358,8 @@ describe.skipIf(!haveBackend())("networks end to end: NAT, names, bridged and VL
       dnsNames: false,
     });
     if (!kernelTags()) {
+      // Said in the log: on this kernel the isolation itself is not exercised, only the refusal.
+      console.warn("no 802.1Q in this kernel (8021q): VLAN isolation not exercised, only its clear refusal");
       // This kernel cannot tag (no 8021q): the create is refused, naming the field, and leaves
       // no row, no libvirt network and no link behind.
       const res = await admin.json<{ error: { message: string } }>("POST", "/api/v1/networks", vlan(10, 238));
