@@ -108,6 +108,15 @@ export class FakeDriver implements GuestDriver {
     this.emit({ type: "changed", id, state: g.state });
   }
 
+  /** NIC hotplug (NicHotplugCapable) for the API and UI tests: nothing to plug, the guest must exist. */
+  async attachNic(id: string): Promise<void> {
+    this.require(id);
+  }
+
+  async detachNic(id: string): Promise<void> {
+    this.require(id);
+  }
+
   async remove(id: string): Promise<void> {
     this.require(id);
     this.guests.delete(id);

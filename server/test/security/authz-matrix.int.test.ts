@@ -56,6 +56,8 @@ let shared: {
   fwd: { guestId: string; networkId: string; forwardId: string };
   /** A running VM with one added disk (guest-disks routes). */
   vm: { id: string; volumeId: string };
+  /** A filesystem volume attached to the shared container at /shared (storage routes). */
+  volumeId: string;
 };
 let seq = 0;
 const uniq = (p: string) => `${p}-${++seq}-${Math.random().toString(36).slice(2, 6)}`;
@@ -73,6 +75,7 @@ beforeAll(async () => {
   const net = await isolatedNetwork("shared");
   const fwd = await forwardedGuest();
   const vm = await vmWithDisk("running");
+  const volumeId = await attachedVolume(created.guest.id);
   shared = {
     guest: created.guest,
     taskId: created.taskId,
@@ -82,6 +85,7 @@ beforeAll(async () => {
     networkId: net,
     fwd,
     vm,
+    volumeId,
   };
   await snapshotDriver().createSnapshot(shared.guest.id, "base");
 });
@@ -131,6 +135,13 @@ async function vmWithDisk(state: "running" | "stopped"): Promise<{ id: string; v
   await server.services.tasks.waitFor(taskId, 5000);
   const disk = (await server.services.disks.list(res.guest.id)).find((d) => d.volumeId);
   return { id: res.guest.id, volumeId: disk!.volumeId! };
+}
+
+/** A new 1 GiB filesystem volume, attached to `guestId` at a fresh path when given. */
+async function attachedVolume(guestId?: string): Promise<string> {
+  const vol = await server.services.storage.create({ name: uniq("vol"), sizeGiB: 1, use: "filesystem" });
+  if (guestId) await server.services.guestVolumes.attach(guestId, { volume: vol.id, path: `/${uniq("v")}` });
+  return vol.id;
 }
 
 let forwardPort = 30000;
@@ -347,6 +358,50 @@ const fixtures: Record<string, Fixture> = {
     ok: 200,
     req: () => ({ path: `/api/v1/networks/${shared.fwd.networkId}/forwards` }),
   },
+  "GET /api/v1/guests/:id/nics": {
+    ok: 200,
+    req: () => ({ path: `/api/v1/guests/${shared.fwd.guestId}/nics` }),
+  },
+  "POST /api/v1/guests/:id/nics": {
+    ok: 201,
+    // A fresh guest per allowed call: a guest takes at most 8 NICs.
+    req: async (c) => {
+      const target = c.allowed ? await forwardedGuest() : shared.fwd;
+      return { path: `/api/v1/guests/${target.guestId}/nics`, body: { network: target.networkId } };
+    },
+  },
+  "DELETE /api/v1/guests/:id/nics/:nicId": {
+    ok: 204,
+    req: async (c) => {
+      const target = c.allowed ? await forwardedGuest() : shared.fwd;
+      const [nic] = await server.services.nics.list(target.guestId);
+      return { path: `/api/v1/guests/${target.guestId}/nics/${nic!.id}` };
+    },
+  },
+  "GET /api/v1/pools": { ok: 200, req: () => ({ path: "/api/v1/pools" }) },
+  "GET /api/v1/volumes": { ok: 200, req: () => ({ path: "/api/v1/volumes" }) },
+  "POST /api/v1/volumes": {
+    ok: 201,
+    req: () => ({ path: "/api/v1/volumes", body: { name: uniq("vol"), sizeGiB: 1 } }),
+  },
+  "GET /api/v1/volumes/:id": { ok: 200, req: () => ({ path: `/api/v1/volumes/${shared.volumeId}` }) },
+  "DELETE /api/v1/volumes/:id": {
+    ok: 204,
+    req: async (c) => ({ path: `/api/v1/volumes/${c.allowed ? await attachedVolume() : shared.volumeId}` }),
+  },
+  "POST /api/v1/guests/:id/volumes": {
+    ok: 200,
+    req: async (c) => ({
+      path: `/api/v1/guests/${g()}/volumes`,
+      body: { volume: c.allowed ? await attachedVolume() : shared.volumeId, path: `/${uniq("m")}` },
+    }),
+  },
+  "DELETE /api/v1/guests/:id/volumes/:volumeId": {
+    ok: 200,
+    req: async (c) => ({
+      path: `/api/v1/guests/${g()}/volumes/${c.allowed ? await attachedVolume(g()) : shared.volumeId}`,
+    }),
+  },
   "GET /api/v1/guests/:id/firewall": {
     ok: 200,
     req: () => ({ path: `/api/v1/guests/${shared.fwd.guestId}/firewall` }),
@@ -527,6 +582,9 @@ describe("REST matrix", () => {
     // The shared forward is still there and the shared guest's firewall still empty.
     expect((await server.services.forwards.list(shared.fwd.guestId)).map((f) => f.id)).toContain(shared.fwd.forwardId);
     expect(await server.services.forwards.getFirewall(shared.fwd.guestId)).toEqual([]);
+    // The shared volume still exists, attached to the shared container.
+    expect((await server.services.storage.get(shared.volumeId)).attachedTo.map((a) => a.guestId)).toEqual([g()]);
+    expect(await server.services.nics.list(shared.fwd.guestId)).toHaveLength(1);
     // The shared VM kept exactly its one added disk, in its pool, at its size.
     const disks = await server.services.disks.list(shared.vm.id);
     expect(disks.map((d) => [d.volumeId, d.pool, d.capacityBytes])).toEqual([

@@ -35,6 +35,7 @@ let who: Principals;
 let guestIds: string[] = [];
 let networkIds: string[] = [];
 let volumeIds: string[] = [];
+let nicIds: string[] = [];
 const protoBefore = Object.getOwnPropertyNames(Object.prototype).sort();
 const stats = {
   rest: new Map<number, number>(),
@@ -89,6 +90,15 @@ async function refreshGuests() {
   }
   networkIds = (await server.services.networks.list()).map((n) => n.id);
   volumeIds = (await server.services.storage.listVolumes()).map((v) => v.id);
+  // A NIC or two, so the NIC routes are reached with real NIC ids.
+  for (const id of guestIds.slice(0, 2)) {
+    if (networkIds.length && !(await server.services.nics.list(id).catch(() => [])).length) {
+      await server.services.nics.add(id, { network: networkIds[0]! }).catch(() => undefined);
+    }
+  }
+  nicIds = (await Promise.all(guestIds.map((id) => server.services.nics.list(id).catch(() => [])))).flatMap((l) =>
+    l.map((n) => n.id),
+  );
 }
 
 async function signIn(role: "viewer" | "operator" | "admin"): Promise<string> {
@@ -116,6 +126,8 @@ const validBodies: Record<string, Record<string, unknown>[]> = {
       restartPolicy: "on-failure",
       pidsLimit: 64,
       workingDir: "/",
+      volumes: [{ volume: "fz-vol", path: "/vol", readOnly: true }],
+      binds: [{ hostPath: "/srv/shared", path: "/shared" }],
     },
     {
       kind: "vm",
@@ -160,6 +172,15 @@ const validBodies: Record<string, Record<string, unknown>[]> = {
         { action: "deny", protocol: "any" },
       ],
     },
+  ],
+  "POST /api/v1/guests/:id/nics": [{ network: "default" }, { network: "default", address: "10.88.0.77" }],
+  "POST /api/v1/volumes": [
+    { name: "fz-vol", sizeGiB: 1 },
+    { name: "fz-disk", sizeGiB: 2, pool: "spare", use: "disk" },
+  ],
+  "POST /api/v1/guests/:id/volumes": [
+    { volume: "fz-vol", path: "/data" },
+    { volume: "fz-vol", path: "/srv/ro", readOnly: true },
   ],
   "PATCH /api/v1/networks/:id": [
     { ipv4: { subnet: "10.253.1.0/24", gateway: "10.253.1.1", dhcp: null }, dnsNames: false },
@@ -210,6 +231,7 @@ function pathParam(r: Rng, name: string, routePath: string): string {
   if (name === "id" && r.chance(0.4) && ids.length) return enc(r.pick(ids));
   if (name === "name" && r.chance(0.3)) return "s1";
   if (name === "volumeId" && r.chance(0.4) && volumeIds.length) return enc(r.pick(volumeIds));
+  if (name === "nicId" && r.chance(0.4) && nicIds.length) return enc(r.pick(nicIds));
   const s = randomString(r).slice(0, r.chance(0.9) ? 300 : 5000);
   // Mostly encoded; sometimes raw (fetch normalises what it must), sometimes broken escapes.
   if (r.chance(0.8)) return enc(s) || "x";
