@@ -44,11 +44,39 @@ export function errorFromBody(status: number, statusText: string, data: unknown)
   return new ApiError(status, err?.code ?? `HTTP_${status}`, err?.message ?? (statusText || `HTTP ${status}`));
 }
 
+/**
+ * fetch, with one retry for a GET that never got an answer. Chromium aborts requests in flight
+ * when the host's interfaces change (net::ERR_NETWORK_CHANGED), which on a Tandem host happens
+ * whenever a guest's veth or a network's bridge comes or goes; a GET is safe to repeat, a write
+ * is not (it may have arrived), so writes report the failure.
+ */
+export async function fetchOnce(
+  path: string,
+  init: RequestInit & { method: string },
+  doFetch: typeof fetch = fetch,
+): Promise<Response> {
+  try {
+    return await doFetch(path, init);
+  } catch (e) {
+    if (init.method !== "GET" || init.signal?.aborted) throw networkError(e);
+    try {
+      return await doFetch(path, init);
+    } catch (again) {
+      throw networkError(again);
+    }
+  }
+}
+
+const networkError = (e: unknown) =>
+  e instanceof Error && e.name === "AbortError"
+    ? new ApiError(0, "ABORTED", "request cancelled")
+    : new ApiError(0, "NETWORK", "the server could not be reached");
+
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers["content-type"] = "application/json";
   if (method !== "GET" && csrfToken) headers["x-csrf-token"] = csrfToken;
-  const res = await fetch(path, {
+  const res = await fetchOnce(path, {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),

@@ -3,6 +3,7 @@
 // guests whose state allows it, delete behind one confirmation.
 import { useState } from "react";
 import { canAct, canDelete, type Guest, type GuestAction } from "@/server/contract";
+import { ApiError } from "../api/client";
 import { deleteGuest } from "../api/guests";
 import { ackOf } from "../realtime/ack";
 import { useSocket } from "../realtime/socket-provider";
@@ -44,7 +45,7 @@ export function BulkBar({ selected, onClear }: { selected: Guest[]; onClear: () 
     // A reused keep-alive connection can drop a request before the server sees it: retry once.
     const r = await runBulk(deletable, (g) =>
       deleteGuest(g.id, purge).catch((e: unknown) => {
-        if (e instanceof TypeError) return deleteGuest(g.id, purge);
+        if (e instanceof ApiError && e.code === "NETWORK") return deleteGuest(g.id, purge);
         throw e;
       }),
     );
