@@ -225,13 +225,19 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
     const g = await container("fwiso", nw, ["sleep", "3600"]);
     const gw = nw.ipv4!.gateway;
     const svc = await listen("0.0.0.0");
-    const nc = async () => (await inNs(g.id, [busybox, "nc", "-w", "3", gw, String(svc.port)])).stdout;
+    const ncTo = async (host: string) => (await inNs(g.id, [busybox, "nc", "-w", "3", host, String(svc.port)])).stdout;
+    const nc = () => ncTo(gw);
 
     const before = await withoutFirewall(nc);
     expect(before, "the attack works without the firewall (else this test proves nothing)").toContain(svc.marker);
     const hitsBefore = svc.hits();
     expect(await nc()).not.toContain(svc.marker);
     expect(svc.hits()).toBe(hitsBefore);
+    // Nor on another address of the host (the client rig's end of its veth): input from the bridge.
+    expect(await withoutFirewall(() => ncTo(client!.hostAddress)), "reachable without the firewall").toContain(
+      svc.marker,
+    );
+    expect(await ncTo(client!.hostAddress)).not.toContain(svc.marker);
 
     // DNS on the gateway answers (NXDOMAIN is an answer); a timeout would mean it was dropped.
     const dns = await inNs(g.id, [busybox, "nslookup", `nothing-${suffix}.tandem.internal`, gw]);
@@ -323,6 +329,11 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
       "mkdir -p /www && echo fwd-page > /www/index.html && httpd -p 8081 -h /www && exec httpd -f -p 8080 -h /www",
     ];
     const g = await container("fwnat", nw, web);
+    // The same holds on a NAT network: no host service on the gateway.
+    const svc = await listen("0.0.0.0");
+    const toGateway = await inNs(g.id, [busybox, "nc", "-w", "3", nw.ipv4!.gateway, String(svc.port)]);
+    expect(toGateway.stdout).not.toContain(svc.marker);
+    expect(svc.hits()).toBe(0);
     const addr = g.ipAddresses[0]!;
     const hostPort = RANGE.first + 1000 + (process.pid % 1000);
     // busybox nc, not wget (this host's busybox wget crashes): the page's body, "" when refused.
