@@ -82,6 +82,19 @@ test("a network, a container on it with a volume and a port forward, seen on the
   await addForward.getByLabel("Guest port").fill("80");
   await addForward.getByRole("button", { name: "Add forward" }).click();
   await expect(page.locator(`[data-forward="${HOST_PORT}"]`)).toContainText(`host ${HOST_PORT}/tcp → ${prefix3}.`);
+  // A second NIC, on the default network, attached to the running container and detached again.
+  const attach = page.getByRole("form", { name: "Attach a NIC" });
+  await attach.getByLabel("Attach to network").selectOption("default");
+  await attach.getByRole("button", { name: "Attach NIC" }).click();
+  const second = page.locator('tr[data-nic="default"]');
+  // An address from the default network (10.88.0.0/16 unless the host already uses it).
+  await expect(second).toContainText(/\b\d{1,3}(\.\d{1,3}){3}\b/);
+  await page.getByRole("button", { name: "Detach NIC 2" }).click();
+  await page
+    .getByRole("dialog", { name: "Detach NIC 2?" })
+    .getByRole("button", { name: "Detach", exact: true })
+    .click();
+  await expect(second).toHaveCount(0);
   // A firewall rule, saved and read back after a reload.
   await page.getByRole("button", { name: "Add a rule" }).click();
   await page.getByLabel("Rule 1 ports", { exact: true }).fill("80");
