@@ -213,7 +213,13 @@ export const canSnapshot = (d: GuestDriver): d is GuestDriver & SnapshotCapable 
 export interface CloneCapable {
   clone(
     id: string,
-    opts: { name: string; mode: "linked" | "full"; uuid: string },
+    opts: {
+      name: string;
+      mode: "linked" | "full";
+      uuid: string;
+      /** The clone's NICs on Tandem networks (new MACs and host interfaces), by the source NIC's MAC. */
+      nics?: { from: string; mac: string; iface: string }[];
+    },
     progress: (p: Progress) => void,
   ): Promise<DriverGuest>;
 }

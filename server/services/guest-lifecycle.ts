@@ -140,6 +140,9 @@ export class GuestLifecycle {
     if (source.state !== "stopped") throw invalidState(`stop ${source.name} before cloning it`);
     await this.catalog.assertNameFree(source.hostId, source.kind, opts.name);
     const uuid = randomUUID();
+    const id = makeGuestId(source.hostId, source.kind, uuid);
+    // Its NICs on Tandem networks: new rows (MACs, host interfaces, addresses) on the same networks.
+    const nics = await this.nics.forClone(sourceId, { kind: source.kind, uuid });
     // The source is read throughout the copy: no other task may change or delete it meanwhile,
     // but other clones (readers too) may run beside this one.
     const releaseSource = this.locks.claimShared(source.id, source.name);
@@ -148,7 +151,7 @@ export class GuestLifecycle {
         actor,
         { kind: "clone", action: `clone of ${source.name}` },
         {
-          id: makeGuestId(source.hostId, source.kind, uuid),
+          id,
           hostId: source.hostId,
           kind: source.kind,
           name: opts.name,
@@ -157,7 +160,17 @@ export class GuestLifecycle {
           diskGiB: source.diskGiB,
           image: source.image,
           tags: source.tags,
-          work: (progress) => driver.clone(sourceId, { ...opts, uuid }, progress),
+          work: async (progress) => {
+            // As for a create: rows and DHCP/DNS entries first, dropped with the clone if it fails.
+            if (nics.length) {
+              await this.nics.record(id, nics);
+              await this.nics.syncGuest(id);
+            }
+            const cloneNics = nics.map((n) => ({ from: n.from, mac: n.mac, iface: n.iface! }));
+            const made = await driver.clone(sourceId, { ...opts, uuid, nics: cloneNics }, progress);
+            if (nics.length) await this.nics.notify();
+            return made;
+          },
           done: releaseSource,
         },
       );

@@ -174,6 +174,36 @@ export class GuestNics {
     }
   }
 
+  /**
+   * A clone's NICs: the source's networks at the same indexes, each with a fresh MAC and host
+   * interface; the address is Tandem's choice again (a fixed one is the source's, not copied).
+   */
+  async forClone(
+    sourceId: string,
+    guest: { kind: GuestKind; uuid: string },
+  ): Promise<(ResolvedNic & { from: string })[]> {
+    const rows = await this.db.nic.findMany({
+      where: { guestId: sourceId },
+      orderBy: { index: "asc" },
+      include: { network: true },
+    });
+    const out: (ResolvedNic & { from: string })[] = [];
+    for (const r of rows) {
+      const net = { ...r.network, type: r.network.type as NetworkType };
+      out.push({
+        networkId: r.networkId,
+        mac: await this.freeMac(out),
+        address: null,
+        addressFixed: false,
+        iface: hostIfaceName(guest.kind, guest.uuid, r.index),
+        index: r.index,
+        network: { name: net.name, bridge: guestBridge(net), ipv4Subnet: net.ipv4Subnet, ipv4Gateway: net.ipv4Gateway },
+        from: r.mac,
+      });
+    }
+    return out;
+  }
+
   /** The guest's NICs in index order, with their networks' names. */
   async list(guestId: string): Promise<GuestNicInfo[]> {
     const rows = await this.db.nic.findMany({

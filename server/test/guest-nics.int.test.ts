@@ -250,4 +250,51 @@ describe.skipIf(!haveBackend())("guest NICs: addresses, names, hotplug (real lib
     await until(async () => !(await netXml()).includes(vmNic!.mac), 60_000, 200);
     expect(await netXml()).not.toContain(renamed);
   });
+
+  it("gives a clone of a VM with a NIC new rows: MAC, tap and address of its own", async () => {
+    const network = (
+      await admin.json<{ network: Network }>("POST", "/api/v1/networks", {
+        name: `gnclone-${suffix}`,
+        type: "isolated",
+        ipv4: { subnet: `10.240.${octet}.0/24`, gateway: `10.240.${octet}.1`, dhcp: null },
+      })
+    ).body.network;
+    networks.push(network.id);
+    const res = await admin.json<{ guest: Guest }>("POST", "/api/v1/guests", {
+      kind: "vm",
+      name: `gn-src-${suffix}`,
+      image: "demo-vm",
+      vcpus: 1,
+      memoryMiB: 128,
+      start: false,
+      nics: [{ network: network.id, address: `10.240.${octet}.9` }],
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const srcId = res.body.guest.id;
+    guests.push(srcId);
+    await until(async () => (await guest(srcId)).state === "stopped", 60_000, 200);
+    const cloned = await admin.json<{ guest: Guest }>("POST", `/api/v1/guests/${srcId}/clone`, {
+      name: `gn-copy-${suffix}`,
+    });
+    expect(cloned.status, JSON.stringify(cloned.body)).toBe(202);
+    const copyId = cloned.body.guest.id;
+    guests.push(copyId);
+    await until(async () => (await guest(copyId)).state === "stopped", 60_000, 200);
+
+    const [src] = await nicsOf(srcId);
+    const [copy] = await nicsOf(copyId);
+    expect(src).toMatchObject({ address: `10.240.${octet}.9`, addressFixed: true });
+    // The fixed address is the source's: the clone gets Tandem's lowest free one.
+    expect(copy).toMatchObject({ index: 0, address: `10.240.${octet}.2`, addressFixed: false });
+    expect(copy!.mac).not.toBe(src!.mac);
+    expect(copy!.iface).toBe(`tn${copyId.split(".")[2]!.replace(/-/g, "").slice(0, 11)}0`);
+    const xml = execFileSync("virsh", ["-c", URI, "dumpxml", "--inactive", copyId.split(".")[2]!], {
+      encoding: "utf8",
+    });
+    expect(xml).toContain(`<mac address='${copy!.mac}'/>`);
+    expect(xml).toContain(`<target dev='${copy!.iface}'/>`);
+    const netXml = await conn!.networkGetXMLDesc(libvirtNetworkName(network));
+    expect(netXml).toContain(`<host mac='${copy!.mac}' ip='10.240.${octet}.2'/>`);
+    expect(netXml).toContain(`<host mac='${src!.mac}' ip='10.240.${octet}.9'/>`);
+  });
 });

@@ -17,6 +17,8 @@ export interface CloneOptions {
   name: string;
   mode: CloneMode;
   uuid: string;
+  /** The clone's NICs on Tandem networks, by the source NIC's MAC (the service's Nic rows). */
+  nics?: { from: string; mac: string; iface: string }[];
 }
 
 /** One writable disk of the source, made again in the clone's directory (always qcow2). */

@@ -199,6 +199,22 @@ describe("clone domain XML", () => {
     expect(pinBackingXml(source, new Map())).toBeNull();
   });
 
+  it("gives a Tandem network NIC the MAC and tap the service chose, other NICs libvirt's", () => {
+    const two = source.replace(
+      "</interface>",
+      "<target dev='tn6f1c2a431d1e0'/></interface><interface type='network'><mac address='52:54:00:AB:CD:EF'/>" +
+        "<source network='tandem-net-x'/><target dev='tn6f1c2a431d1e1'/><model type='virtio'/></interface>",
+    );
+    const nics = new Map([["52:54:00:ab:cd:ef", { mac: "52:54:00:01:02:03", target: "tn0b7f4a1e2c3d1" }]]);
+    const xml = cloneDomainXml(two, plan({ nics }));
+    expect(parseDomainXml(xml).nics).toEqual([
+      { type: "network", mac: null, network: "tandem-isolated" },
+      { type: "network", mac: "52:54:00:01:02:03", network: "tandem-net-x" },
+    ]);
+    expect(xml).toContain('<target dev="tn0b7f4a1e2c3d1"/>');
+    expect(xml).not.toContain("tn6f1c2a431d1e");
+  });
+
   it("drops the NVRAM path when the clone gets none, and adds metadata to a domain without any", () => {
     const adopted = source.replace(/<metadata>[\s\S]*<\/metadata>/, "");
     const xml = cloneDomainXml(adopted, plan({ nvram: null }));

@@ -27,6 +27,11 @@ export interface CloneXmlPlan {
   /** The clone's NVRAM file; null drops the source's path so libvirt makes a fresh one. */
   nvram: string | null;
   meta: TandemMeta;
+  /**
+   * The source's NICs on Tandem networks by MAC → the clone's MAC and tap name (Tandem chose
+   * them and recorded the clone's Nic rows); any other NIC gets libvirt's fresh MAC.
+   */
+  nics?: ReadonlyMap<string, { mac: string; target: string }>;
 }
 
 type Attrs = Record<string, string>;
@@ -183,8 +188,16 @@ export function cloneDomainXml(sourceXml: string, plan: CloneXmlPlan): string {
     }
     vncOnSocket(devices);
     for (const nic of children(devices, "interface")) {
+      const mac = child(nic, "mac")?.[":@"]?.["@_address"]?.toLowerCase();
+      const next = mac !== undefined ? plan.nics?.get(mac) : undefined;
       // libvirt gives each new NIC a fresh 52:54:00 MAC; host-side names are picked at start.
       remove(nic, (c) => tagOf(c) === "mac" || tagOf(c) === "target");
+      if (next) {
+        // Tandem's NICs: the MAC its DHCP reservation names and the tap its firewall rules name.
+        const list = kids(nic);
+        list.unshift({ mac: [], ":@": { "@_address": xmlText(next.mac, "mac") } });
+        list.push({ target: [], ":@": { "@_dev": xmlText(next.target, "interface target") } });
+      }
     }
     for (const tag of ["serial", "console", "channel", "parallel"]) {
       children(devices, tag).forEach((dev, i) => {

@@ -74,6 +74,7 @@ export async function cloneVm(
       files,
       serialLog: ctx.layout.serialLog(uuid),
       nvram,
+      nics: new Map((opts.nics ?? []).map((n) => [n.from, { mac: n.mac, target: n.iface }])),
       meta,
     });
     progress({ percent: 92, message: "defining the domain" });
