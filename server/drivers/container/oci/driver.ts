@@ -291,13 +291,11 @@ export class ContainerDriver implements GuestDriver, NicHotplugCapable {
     this.changed(uuid);
   }
 
-  /** A NIC on a Tandem network added (container-nics.ts): into its netns at once when it runs. */
+  /** NICs on Tandem networks added / removed (container-nics.ts): in its netns at once when it runs. */
   async attachNic(id: string, nic: ResolvedNic & { index: number; iface: string }): Promise<void> {
     const uuid = this.uuidOf(id);
     await this.onNics(uuid, (rec, netns) => hotAttach(rec, planNic(uuid, nic, nic.index), netns));
   }
-
-  /** The NIC unplugged (its veth deleted) and dropped from what later starts plug in. */
   async detachNic(id: string, nic: { mac: string }): Promise<void> {
     await this.onNics(this.uuidOf(id), (rec) => hotDetach(rec, nic.mac));
   }
