@@ -3,7 +3,7 @@
 // shows up in the guest's /sys/block, grows under it and goes again on detach with purge, a
 // stopped VM's disk moves between two pools and the VM boots with it; bad bodies answer 4xx
 // naming the field; a linked clone resting on a disk holds it; a delete without purge keeps the
-// volume. The server's default pool and a
+// volume, one with purge deletes them. The server's default pool and a
 // second pool are this run's own (tvd-<suffix>), removed in afterAll with everything in them.
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -296,4 +296,34 @@ describe.skipIf(!run)("VM disks through Tandem on the real libvirtd", () => {
     expect((await admin.raw("DELETE", `/api/v1/volumes/${rootVolume}`)).status).toBe(204);
     expect(existsSync(moved.path)).toBe(false);
   }, 420_000);
+
+  it("a delete with purge deletes the VM's volume disks with it", async () => {
+    const res = await admin.json<{ guest: Guest; taskId: string }>("POST", "/api/v1/guests", {
+      kind: "vm",
+      name: `disk-${suffix}-p`,
+      image: "demo-vm",
+      vcpus: 1,
+      memoryMiB: 128,
+      network: "none",
+      start: false,
+      disks: [{ sizeGiB: 1 }, { sizeGiB: 1, pool: POOL_B }],
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const id = res.body.guest.id;
+    created.push(id);
+    await until(async () => (await guest(id)).state === "stopped", 60_000, 250);
+    const list = await disks(id);
+    expect(list.map((d) => [d.target, d.pool])).toEqual([
+      ["vda", null],
+      ["vdb", POOL],
+      ["vdc", POOL_B],
+    ]);
+    await task("DELETE", `/api/v1/guests/${id}?purge=true`);
+    created.splice(created.indexOf(id), 1);
+    const vols = (await admin.json<{ volumes: Volume[] }>("GET", "/api/v1/volumes")).body.volumes;
+    for (const d of list.slice(1)) {
+      expect(vols.some((v) => v.id === d.volumeId)).toBe(false);
+      expect(existsSync(d.path)).toBe(false);
+    }
+  }, 180_000);
 });
