@@ -1,42 +1,33 @@
 // A guest's place on the networks: its NICs, the host ports forwarded to it and its inbound
 // firewall rules.
-import { z } from "zod";
+import type { z } from "zod";
 import {
   FirewallResponse,
   ForwardList,
+  ForwardResponse,
+  GuestNicList,
+  GuestNicResponse,
+  type AddNicBody,
   type CreateForwardBody,
   type FirewallRule,
-  type GuestNic,
+  type GuestNicInfo,
 } from "@/server/contract";
 import { api, apiParsed, apiPath } from "./client";
 
-/**
- * One NIC as GET /guests/{id}/nics lists it: the fields of the contract's GuestNicInfo the page
- * shows (read loosely here until that shape is committed with its routes).
- */
-export const NicInfo = z.looseObject({
-  id: z.string(),
-  index: z.number().int(),
-  network: z.object({ id: z.string(), name: z.string() }),
-  mac: z.string(),
-  address: z.string().nullable(),
-  addressFixed: z.boolean(),
-  iface: z.string().nullable().optional(),
-});
-export type NicInfo = z.infer<typeof NicInfo>;
-const NicList = z.object({ nics: z.array(NicInfo) });
+/** One NIC as the guest page shows it. */
+export type NicInfo = GuestNicInfo;
 
 export const listNics = async (guestId: string) =>
-  (await apiParsed(NicList, "GET", apiPath`/api/v1/guests/${guestId}/nics`)).nics;
-export const addNic = (guestId: string, nic: GuestNic) =>
-  api<unknown>("POST", apiPath`/api/v1/guests/${guestId}/nics`, nic);
+  (await apiParsed(GuestNicList, "GET", apiPath`/api/v1/guests/${guestId}/nics`)).nics;
+export const addNic = async (guestId: string, nic: AddNicBody) =>
+  (await apiParsed(GuestNicResponse, "POST", apiPath`/api/v1/guests/${guestId}/nics`, nic)).nic;
 export const removeNic = (guestId: string, nicId: string) =>
   api<unknown>("DELETE", apiPath`/api/v1/guests/${guestId}/nics/${nicId}`);
 
 export const listForwards = async (guestId: string) =>
   (await apiParsed(ForwardList, "GET", apiPath`/api/v1/guests/${guestId}/forwards`)).forwards;
-export const addForward = (guestId: string, body: z.input<typeof CreateForwardBody>) =>
-  api<unknown>("POST", apiPath`/api/v1/guests/${guestId}/forwards`, body);
+export const addForward = async (guestId: string, body: z.input<typeof CreateForwardBody>) =>
+  (await apiParsed(ForwardResponse, "POST", apiPath`/api/v1/guests/${guestId}/forwards`, body)).forward;
 export const removeForward = (guestId: string, forwardId: string) =>
   api<unknown>("DELETE", apiPath`/api/v1/guests/${guestId}/forwards/${forwardId}`);
 

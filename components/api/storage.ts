@@ -3,6 +3,7 @@
 import type { z } from "zod";
 import {
   GuestDiskList,
+  GuestVolumeResponse,
   PoolList,
   VolumeList,
   VolumeResponse,
@@ -38,14 +39,12 @@ export const resizeDisk = (guestId: string, volumeId: string, sizeGiB: number) =
 export const moveDisk = (guestId: string, volumeId: string, pool: string) =>
   api<unknown>("POST", apiPath`/api/v1/guests/${guestId}/disks/${volumeId}/move`, { pool });
 
-/** The server's answer to a mount change: `message` says when it applies (a container's next start). */
-type MountAnswer = { message?: string } | undefined;
-
+/** A mount change answers with the volume and `message`: when it applies (a container's next start). */
 export const mountVolume = (guestId: string, mount: VolumeMount) =>
-  api<MountAnswer>("POST", apiPath`/api/v1/guests/${guestId}/volumes`, mount);
+  apiParsed(GuestVolumeResponse, "POST", apiPath`/api/v1/guests/${guestId}/volumes`, mount);
 
 export const unmountVolume = (guestId: string, volumeId: string) =>
-  api<MountAnswer>("DELETE", apiPath`/api/v1/guests/${guestId}/volumes/${volumeId}`);
+  apiParsed(GuestVolumeResponse, "DELETE", apiPath`/api/v1/guests/${guestId}/volumes/${volumeId}`);
 
 /** The task a disk change started, when the server runs it as one (disk-add, disk-resize, …). */
 export const taskIdOf = (answer: unknown): string | null =>
