@@ -33,6 +33,7 @@ import { SESSION_COOKIE } from "../../services/auth-service";
 import { randomSecret, sha256 } from "../../services/passwords";
 import { ADMIN_PASSWORD, Client } from "../harness";
 import { FakeDisks, FakeStorage } from "./fake-disks";
+import { FakeMounts } from "./fake-mounts";
 
 /** The fake driver plus VNC (to a local stand-in), snapshots, logs and clones. */
 export class CapableFakeDriver extends FakeDriver implements VncCapable, SnapshotCapable, LogsCapable, CloneCapable {
@@ -202,7 +203,10 @@ export async function startCustomServer(
   const vncPort = opts.vncPort ?? (() => 1);
   const drivers = opts.drivers?.(dataDir) ?? [
     new VmFakeDriver({ kind: "vm", hostId: LOCAL_HOST_ID, createDelayMs: 20 }, vncPort),
-    new CapableFakeDriver({ kind: "container", hostId: LOCAL_HOST_ID, createDelayMs: 20 }, vncPort),
+    // volumeMounts: in-memory container volume mounts (fake-mounts.ts), as ContainerDriver has.
+    Object.assign(new CapableFakeDriver({ kind: "container", hostId: LOCAL_HOST_ID, createDelayMs: 20 }, vncPort), {
+      volumeMounts: new FakeMounts(),
+    }),
   ];
   let server: TandemServer;
   try {
