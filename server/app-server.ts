@@ -212,6 +212,7 @@ export async function startTandem(opts: {
   nics.afterChange(async () => void (await netFirewall.refresh()));
   const forwards = new PortForwards(db, netFirewall, {
     range: config.publishPortRange,
+    tandemPort: config.port,
     guestName: async (id) => (await guests.get(id)).name,
   });
   attachForwards(forwards);

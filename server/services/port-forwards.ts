@@ -34,6 +34,8 @@ export class PortForwards {
     private readonly firewall: NetworkFirewall,
     private readonly opts: {
       range: { first: number; last: number };
+      /** Tandem's own port (TANDEM_PORT): never forwarded, whatever the range says. */
+      tandemPort?: number;
       /** The guest's name (throws NOT_FOUND for an unknown guest). */
       guestName: (guestId: string) => Promise<string>;
     },
@@ -203,6 +205,9 @@ export class PortForwards {
         `${field}: ${p.hostPort} is outside the host ports guests may use (TANDEM_PUBLISH_PORT_RANGE ${first}-${last})`,
         { field },
       );
+    }
+    if (p.hostPort === this.opts.tandemPort) {
+      throw new AppError("CONFLICT", `${field}: ${p.hostPort} is Tandem's own port`, { field });
     }
     const other = await this.db.portForward.findUnique({
       where: { protocol_hostPort: { protocol: p.protocol, hostPort: p.hostPort } },

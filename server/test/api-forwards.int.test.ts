@@ -8,6 +8,7 @@ import type { FirewallRule, PortForward } from "../contract/forwards";
 import type { Guest } from "../contract/guest";
 import type { Network } from "../contract/network";
 import type { ForwardFailure, HostFirewall, HostFirewallState } from "../domain/host-firewall";
+import { PortForwards } from "../services/port-forwards";
 import { Client, startTestServer, until, type TestServer } from "./harness";
 
 class RecordingFirewall implements HostFirewall {
@@ -156,6 +157,20 @@ describe("port forwards and firewall rules over REST", () => {
     const list = await admin.json<{ forwards: PortForward[] }>("GET", `/api/v1/guests/${guestId}/forwards`);
     expect(list.body.forwards.map((f) => f.hostPort).sort()).toEqual([20001, 20001]);
     expect(fw.last.forwards.map((f) => f.hostPort)).not.toContain(20004);
+  });
+
+  it("never forwards Tandem's own port, even inside the range", async () => {
+    const forwards = new PortForwards(server.db, server.services.netFirewall, {
+      range: { first: 20000, last: 20100 },
+      tandemPort: 20050,
+      guestName: async (id) => (await server.services.guests.get(id)).name,
+    });
+    await expect(forwards.create(guestId, { hostPort: 20050, guestPort: 80, protocol: "tcp" })).rejects.toThrow(
+      /^hostPort: 20050 is Tandem's own port/,
+    );
+    await expect(forwards.check([{ hostPort: 20050, guestPort: 80, protocol: "udp" }])).rejects.toThrow(
+      /^ports\[0\]\.hostPort: 20050 is Tandem's own port/,
+    );
   });
 
   it("lists a network's forwards; unknown guests and networks are 404", async () => {
