@@ -88,7 +88,7 @@ test("a network, a container on it with a volume and a port forward, seen on the
   await attach.getByRole("button", { name: "Attach NIC" }).click();
   const second = page.locator('tr[data-nic="default"]');
   // An address from the default network (10.88.0.0/16 unless the host already uses it).
-  await expect(second).toContainText(/\b\d{1,3}(\.\d{1,3}){3}\b/);
+  await expect(second.getByRole("cell").nth(2)).toHaveText(/^\d{1,3}(\.\d{1,3}){3}\b/);
   await page.getByRole("button", { name: "Detach NIC 2" }).click();
   await page
     .getByRole("dialog", { name: "Detach NIC 2?" })
@@ -140,7 +140,8 @@ test("a network, a container on it with a volume and a port forward, seen on the
   await inUse.getByRole("button", { name: "Delete", exact: true }).click();
   await expect(inUse.getByRole("alert")).not.toBeEmpty();
   await inUse.getByRole("button", { name: "Cancel" }).click();
-  // A volume made on this page, then deleted from it.
+  // A volume made on this page, mounted into the running container from its Storage tab (the
+  // server says it applies at the next start) and unmounted, then deleted from this page.
   const spare = `${PREFIX}spare`;
   await page.getByRole("button", { name: "Create volume" }).click();
   const make = page.getByRole("dialog", { name: "Create a volume" });
@@ -149,6 +150,18 @@ test("a network, a container on it with a volume and a port forward, seen on the
   await make.getByRole("button", { name: "Create volume" }).click();
   const spareRow = page.locator(`tr[data-volume="${spare}"]`);
   await expect(spareRow).toContainText("container volume");
+  await volRow.getByRole("link", { name: ct }).click();
+  await page.getByRole("tab", { name: "Storage" }).click();
+  const mount = page.getByRole("form", { name: "Mount a volume" });
+  await mount.getByLabel("Volume to mount").selectOption({ label: `${spare} (1.0 GiB)` });
+  await mount.getByLabel("Mount path").fill("/spare");
+  await mount.getByRole("button", { name: "Mount" }).click();
+  await expect(page.locator(`[data-volume="${spare}"]`)).toContainText("at /spare");
+  await expect(page.getByRole("status").filter({ hasText: "next start" })).toBeVisible();
+  await page.getByRole("button", { name: `Unmount ${spare}` }).click();
+  await expect(page.locator(`[data-volume="${spare}"]`)).toHaveCount(0);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Storage" }).click();
+  await expect(spareRow).toBeVisible();
   await page.getByRole("button", { name: `Delete volume ${spare}` }).click();
   await page
     .getByRole("dialog", { name: `Delete volume ${spare}?` })
