@@ -50,6 +50,15 @@ test("a network, a container on it with a volume and a port forward, seen on the
   const row = page.locator(`tr[data-network="${net}"]`);
   await expect(row).toContainText("NAT");
   await expect(row).toContainText(SUBNET);
+  // Edit: a narrower DHCP range (a live change through libvirt), shown in the details.
+  const prefix3 = SUBNET.split(".").slice(0, 3).join(".");
+  await row.getByRole("button", { name: `Edit ${net}` }).click();
+  const edit = page.getByRole("dialog", { name: `Edit network ${net}` });
+  await expect(edit.getByLabel("DHCP start")).toHaveValue(`${prefix3}.128`);
+  await edit.getByLabel("DHCP start").fill(`${prefix3}.200`);
+  await edit.getByRole("button", { name: "Save" }).click();
+  await expect(edit).toBeHidden({ timeout: 60_000 });
+  await expect(page.getByText(`${prefix3}.200 – ${prefix3}.254`)).toBeVisible();
 
   // The container, through the wizard: a NIC on the network and a new volume at /data.
   await page.goto("/guests/new?kind=container");
@@ -74,7 +83,6 @@ test("a network, a container on it with a volume and a port forward, seen on the
   // Its Network tab: the NIC with an address in the subnet and a MAC; a port forward added there.
   await page.getByRole("tab", { name: "Network" }).click();
   const nic = page.locator(`tr[data-nic="${net}"]`);
-  const prefix3 = SUBNET.split(".").slice(0, 3).join(".");
   await expect(nic).toContainText(`${prefix3}.`);
   await expect(nic).toContainText(/([0-9a-f]{2}:){5}[0-9a-f]{2}/);
   const addForward = page.getByRole("form", { name: "Add a port forward" });
