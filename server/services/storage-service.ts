@@ -256,15 +256,46 @@ export class StorageService {
     return out;
   }
 
-  /** Attachment rows for a new container's mounts (written as its create task starts). */
+  /**
+   * Attachment rows for a new container's mounts (written as its create task starts). The
+   * one-writer rule is checked again in the same transaction: two creates that both passed
+   * resolveMounts cannot both take a volume.
+   */
   async recordMounts(guestId: string, volumes: readonly ResolvedVolume[]): Promise<void> {
-    await this.d.db.$transaction(
-      volumes.map((v) =>
-        this.d.db.volumeAttachment.create({
-          data: { id: randomUUID(), volumeId: v.volumeId, guestId, target: v.target, readOnly: v.readOnly },
-        }),
-      ),
-    );
+    class Taken {
+      constructor(
+        readonly index: number,
+        readonly by: string[],
+      ) {}
+    }
+    try {
+      await this.d.db.$transaction(async (tx) => {
+        for (const [i, v] of volumes.entries()) {
+          const others = await tx.volumeAttachment.findMany({
+            where: { volumeId: v.volumeId, guestId: { not: guestId } },
+          });
+          if (others.some((a) => !a.readOnly) || (!v.readOnly && others.length)) {
+            throw new Taken(
+              i,
+              others.map((a) => a.guestId),
+            );
+          }
+          await tx.volumeAttachment.create({
+            data: { id: randomUUID(), volumeId: v.volumeId, guestId, target: v.target, readOnly: v.readOnly },
+          });
+        }
+      });
+    } catch (e) {
+      if (!(e instanceof Taken)) throw e;
+      // Rolled back; the names are read outside the transaction.
+      const names = await this.guestNames(e.by);
+      const field = `volumes[${e.index}].volume`;
+      throw new AppError(
+        "CONFLICT",
+        `${field}: the volume '${volumes[e.index]!.name}' was just taken by '${e.by.map((g) => names.get(g) ?? g).join("', '")}'`,
+        { field },
+      );
+    }
   }
 
   /** The container's mounts from its rows, handed to the driver for its next start. */

@@ -18,6 +18,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
@@ -88,8 +89,9 @@ export async function makeVolumeFilesystem(file: string): Promise<void> {
     "lazy_itable_init=1,lazy_journal_init=1,nodiscard,root_owner=0:0",
     file,
   ]);
-  const { size } = await import("node:fs/promises").then((fs) => fs.stat(file));
-  await run(["fallocate", "-l", String(size), file]);
+  // A block device (a logical pool's volume) has all its blocks already.
+  const st = statSync(file);
+  if (st.isFile()) await run(["fallocate", "-l", String(st.size), file]);
 }
 
 /** Opens a bind's host directory beneath its root, no symlink followed; VALIDATION naming binds[i].hostPath. */
