@@ -100,8 +100,8 @@ export function DisksSection({
               <td className="py-1.5 pr-3 font-mono">
                 {d.target} {d.readOnly && <span className="chip font-sans">read-only</span>}
               </td>
-              <td className="py-1.5 pr-3 text-right tabular-nums">{formatBytes(d.capacityBytes)}</td>
-              <td className="py-1.5 pr-3">{d.pool ?? <span className="muted">root disk</span>}</td>
+              <td className="py-1.5 pr-3 text-right whitespace-nowrap tabular-nums">{formatBytes(d.capacityBytes)}</td>
+              <td className="py-1.5 pr-3 whitespace-nowrap">{d.pool ?? <span className="muted">root disk</span>}</td>
               <td className="muted hidden py-1.5 pr-3 font-mono text-xs break-all md:table-cell">{d.path}</td>
               <td className="py-1.5 text-right whitespace-nowrap">
                 {canOperate && d.volumeId && (
