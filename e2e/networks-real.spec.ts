@@ -1,9 +1,12 @@
 // Issue 12's browser flow against the real server (libvirt networks, conmon+crun, libvirt
-// storage pools): create a NAT network on the Networks page, create a container on it through
-// the wizard with a new volume, add a port forward on its Network tab, see the container (and
-// its forward) on the network's page and the volume in use on the Storage page; a delete of the
-// network while the container is on it is refused with the server's message; then delete the
-// container, the volume and the network through the UI. afterEach removes by API whatever a failure left.
+// storage pools): create a NAT network on the Networks page (and edit its DHCP range), create a
+// container on it through the wizard with a new volume and a port forward (another added and
+// removed on its Network tab, a second NIC attached and detached, a firewall rule saved), see the
+// container and its forward on the network's page and the volume in use on the Storage page; a
+// delete of the network (or the volume) while in use is refused with the server's message; then
+// delete the container with purge (its volume goes too) and the network through the UI.
+// A second test: a stopped VM with an extra disk from the wizard, grown and detached. afterEach
+// removes by API whatever a failure left.
 import { expect, test } from "@playwright/test";
 import { e2eAdminPassword } from "../playwright.config";
 import {
@@ -20,7 +23,8 @@ const PREFIX = `e2e-${suffix()}-`;
 // A /24 under 10.231.0.0/16 (the e2e server's container bridge is 10.231.13.0/24), third octet
 // 100–199 so concurrent runs rarely meet; the server refuses an overlap with a clear 409.
 const SUBNET = `10.231.${100 + Math.floor(Math.random() * 100)}.0/24`;
-// Inside the default TANDEM_PUBLISH_PORT_RANGE; the server refuses a port taken on the host.
+// Inside the default TANDEM_PUBLISH_PORT_RANGE (this and the next); the server refuses a port
+// taken on the host.
 const HOST_PORT = 20000 + Math.floor(Math.random() * 10000);
 
 test.afterEach(async ({ request }) => {
@@ -60,7 +64,8 @@ test("a network, a container on it with a volume and a port forward, seen on the
   await expect(edit).toBeHidden({ timeout: 60_000 });
   await expect(page.getByText(`${prefix3}.200 – ${prefix3}.254`)).toBeVisible();
 
-  // The container, through the wizard: a NIC on the network and a new volume at /data.
+  // The container, through the wizard: a NIC on the network, a new volume at /data and a port
+  // forward to the NIC.
   await page.goto("/guests/new?kind=container");
   await page.getByLabel("Name", { exact: true }).fill(ct);
   await page.getByRole("radio", { name: /demo-busybox/ }).check();
@@ -71,9 +76,15 @@ test("a network, a container on it with a volume and a port forward, seen on the
   await page.getByLabel("Volume 1 name", { exact: true }).fill(vol);
   await page.getByLabel("Volume 1 size (GiB)", { exact: true }).fill("1");
   await expect(page.getByLabel("Volume 1 mount path", { exact: true })).toHaveValue("/data");
+  await page.getByRole("button", { name: "3. Configure" }).click();
+  await expect(page.getByText("Port forwards (to the first NIC)")).toBeVisible();
+  await page.getByRole("button", { name: "Add a port" }).click();
+  await page.getByLabel("Host port 1", { exact: true }).fill(String(HOST_PORT));
+  await page.getByLabel("Container port 1", { exact: true }).fill("80");
   await page.getByRole("button", { name: "4. Review" }).click();
   await expect(page.getByText(`1: ${net} (automatic address)`)).toBeVisible();
   await expect(page.getByText(`${vol} (new) at /data`)).toBeVisible();
+  await expect(page.getByText(`${HOST_PORT}→80/tcp`)).toBeVisible();
   await shot(page, "real-network-wizard-review");
   await page.getByRole("button", { name: "Create container" }).click();
   await expect(page).toHaveURL(/\/guests\/local\./, { timeout: 120_000 });
@@ -85,11 +96,16 @@ test("a network, a container on it with a volume and a port forward, seen on the
   const nic = page.locator(`tr[data-nic="${net}"]`);
   await expect(nic).toContainText(`${prefix3}.`);
   await expect(nic).toContainText(/([0-9a-f]{2}:){5}[0-9a-f]{2}/);
-  const addForward = page.getByRole("form", { name: "Add a port forward" });
-  await addForward.getByLabel("Host port").fill(String(HOST_PORT));
-  await addForward.getByLabel("Guest port").fill("80");
-  await addForward.getByRole("button", { name: "Add forward" }).click();
   await expect(page.locator(`[data-forward="${HOST_PORT}"]`)).toContainText(`host ${HOST_PORT}/tcp → ${prefix3}.`);
+  // A second forward, added and removed here.
+  const addForward = page.getByRole("form", { name: "Add a port forward" });
+  await addForward.getByLabel("Host port").fill(String(HOST_PORT + 1));
+  await addForward.getByLabel("Guest port").fill("8080");
+  await addForward.getByRole("button", { name: "Add forward" }).click();
+  const extra = page.locator(`[data-forward="${HOST_PORT + 1}"]`);
+  await expect(extra).toContainText(`host ${HOST_PORT + 1}/tcp → ${prefix3}.`);
+  await extra.getByRole("button", { name: `Remove forward of host port ${HOST_PORT + 1}` }).click();
+  await expect(extra).toHaveCount(0);
   // A second NIC, on the default network, attached to the running container and detached again.
   const attach = page.getByRole("form", { name: "Attach a NIC" });
   await attach.getByLabel("Attach to network").selectOption("default");

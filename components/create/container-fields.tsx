@@ -1,7 +1,8 @@
 "use client";
-// Container settings: command, environment, published ports, working directory, restart.
+// Container settings: command, environment, published ports (or forwards), working directory, restart.
 import { Field } from "../ui/field";
-import type { Draft, Errors, PortDraft } from "./form-model";
+import type { Draft, Errors } from "./form-model";
+import { PortFields } from "./port-fields";
 
 export function ContainerFields({
   draft,
@@ -12,11 +13,6 @@ export function ContainerFields({
   set: <K extends keyof Draft>(k: K, v: Draft[K]) => void;
   errors: Errors;
 }) {
-  const setPort = (i: number, p: Partial<PortDraft>) =>
-    set(
-      "ports",
-      draft.ports.map((x, j) => (j === i ? { ...x, ...p } : x)),
-    );
   return (
     <div className="grid gap-4">
       <Field
@@ -39,68 +35,7 @@ export function ContainerFields({
           placeholder={"TZ=UTC\nLOG_LEVEL=info"}
         />
       </Field>
-      <fieldset>
-        <legend className="mb-1 text-sm font-medium">
-          {draft.nics.length ? "Port forwards (to the first NIC)" : "Published ports"}
-        </legend>
-        <div className="space-y-2">
-          {draft.ports.map((p, i) => (
-            <div key={i} className="flex flex-wrap items-start gap-2">
-              <Field label={`Host port ${i + 1}`} error={errors[`ports.${i}.hostPort`]} className="w-32">
-                <input
-                  className="input"
-                  type="number"
-                  min={1}
-                  max={65535}
-                  value={p.hostPort}
-                  onChange={(e) => setPort(i, { hostPort: e.target.value })}
-                />
-              </Field>
-              <Field label={`Container port ${i + 1}`} error={errors[`ports.${i}.guestPort`]} className="w-32">
-                <input
-                  className="input"
-                  type="number"
-                  min={1}
-                  max={65535}
-                  value={p.guestPort}
-                  onChange={(e) => setPort(i, { guestPort: e.target.value })}
-                />
-              </Field>
-              <Field label={`Protocol ${i + 1}`} className="w-24">
-                <select
-                  className="input"
-                  value={p.protocol}
-                  onChange={(e) => setPort(i, { protocol: e.target.value as PortDraft["protocol"] })}
-                >
-                  <option value="tcp">tcp</option>
-                  <option value="udp">udp</option>
-                </select>
-              </Field>
-              <button
-                type="button"
-                className="btn mt-6"
-                aria-label={`Remove port ${i + 1}`}
-                onClick={() =>
-                  set(
-                    "ports",
-                    draft.ports.filter((_, j) => j !== i),
-                  )
-                }
-              >
-                Remove
-              </button>
-            </div>
-          ))}
-          <button
-            type="button"
-            className="btn"
-            onClick={() => set("ports", [...draft.ports, { hostPort: "", guestPort: "", protocol: "tcp" }])}
-          >
-            Add a port
-          </button>
-          {errors.ports && <p className="text-xs text-red-600 dark:text-red-400">{errors.ports}</p>}
-        </div>
-      </fieldset>
+      <PortFields draft={draft} set={set} errors={errors} />
       <div className="grid gap-4 sm:grid-cols-2">
         <Field label="Working directory" error={errors.workingDir}>
           <input

@@ -148,3 +148,25 @@ describe("NICs, disks and volumes in the create form", () => {
     expect(Object.keys(validate(d, host).errors).sort()).toEqual(["volumes.0.path", "volumes.0.sizeGiB"]);
   });
 });
+
+describe("ports with NICs", () => {
+  const port = { hostPort: "8080", guestPort: "80", protocol: "tcp" as const };
+  it("sends a VM's ports as forwards when it has NICs, and refuses them without", () => {
+    const d = { ...defaultDraft("vm"), name: "vm1", image: "demo-vm", ports: [port] };
+    expect(Object.keys(validate(d, host).errors)).toEqual(["ports"]);
+    expect(stepOf("ports")).toBe("Configure");
+    const withNic = { ...d, nics: [{ network: "lan", address: "" }] };
+    expect(validate(withNic, host).errors).toEqual({});
+    expect(toBody(withNic).ports).toEqual([{ hostPort: 8080, guestPort: 80, protocol: "tcp" }]);
+  });
+  it("lets a container on a network have them too", () => {
+    const d = {
+      ...defaultDraft("container"),
+      name: "c",
+      image: "demo-busybox",
+      ports: [port],
+      nics: [{ network: "lan", address: "" }],
+    };
+    expect(validate(d, host).errors).toEqual({});
+  });
+});

@@ -115,6 +115,10 @@ export function toBody(d: Draft): Record<string, unknown> {
     diskGiB: num(d.diskGiB),
     network: d.nics.length ? undefined : d.network || undefined,
     nics: d.nics.length ? d.nics.map((n) => ({ network: n.network, address: opt(n.address) })) : undefined,
+    // With nics: forwards to the first NIC (both kinds); a container without: published ports.
+    ports: d.ports.length
+      ? d.ports.map((p) => ({ hostPort: num(p.hostPort), guestPort: num(p.guestPort), protocol: p.protocol }))
+      : undefined,
     start: d.start,
     tags: d.tags.length ? d.tags : undefined,
   };
@@ -136,9 +140,6 @@ export function toBody(d: Draft): Record<string, unknown> {
     ...common,
     command: command.length ? command : undefined,
     env: lines(d.env).length ? lines(d.env) : undefined,
-    ports: d.ports.length
-      ? d.ports.map((p) => ({ hostPort: num(p.hostPort), guestPort: num(p.guestPort), protocol: p.protocol }))
-      : undefined,
     workingDir: opt(d.workingDir),
     restartPolicy: d.restartPolicy || undefined,
     volumes: d.volumes.length

@@ -45,11 +45,6 @@ export function Review({
   } else {
     if (body.command?.length) rows.push(["Command", body.command.join(" ")]);
     if (body.env?.length) rows.push(["Environment", body.env.join(", ")]);
-    if (body.ports?.length)
-      rows.push([
-        body.nics?.length ? "Port forwards" : "Ports",
-        body.ports.map((p) => `${p.hostPort}→${p.guestPort}/${p.protocol}`).join(", "),
-      ]);
     if (extra.volumes?.length)
       rows.push([
         "Volumes",
@@ -61,6 +56,11 @@ export function Review({
           .join("; "),
       ]);
   }
+  if (body.ports?.length)
+    rows.push([
+      body.nics?.length ? "Port forwards" : "Ports",
+      body.ports.map((p) => `${p.hostPort}→${p.guestPort}/${p.protocol}`).join(", "),
+    ]);
   if (body.tags?.length) rows.push(["Tags", body.tags.join(", ")]);
   rows.push(["Start", body.start === false ? "no" : "right away"]);
   return (
