@@ -213,6 +213,17 @@ describe.skipIf(!haveBackend())("guest NICs: addresses, names, hotplug (real lib
     expect((await admin.raw("DELETE", `/api/v1/guests/${ctId}/nics/${added.body.nic.id}`)).status).toBe(204);
     expect(() => inNs(ctId, ["ip", "link", "show", "dev", "eth1"])).toThrow();
     expect(existsSync(`/sys/class/net/${added.body.nic.iface}`)).toBe(false);
+    // Added while stopped: kept in the record and plugged in at the next start.
+    expect((await admin.raw("POST", `/api/v1/guests/${ctId}/actions`, { action: "stop" })).status).toBe(202);
+    await until(async () => (await guest(ctId)).state === "stopped", 30_000, 200);
+    const later = await admin.json<{ nic: GuestNicInfo }>("POST", `/api/v1/guests/${ctId}/nics`, {
+      network: network.id,
+    });
+    expect(later.status, JSON.stringify(later.body)).toBe(201);
+    expect((await admin.raw("POST", `/api/v1/guests/${ctId}/actions`, { action: "start" })).status).toBe(202);
+    await until(async () => (await guest(ctId)).state === "running", 30_000, 200);
+    expect(inNs(ctId, ["ip", "-o", "-4", "addr", "show", "dev", "eth1"])).toContain(`${later.body.nic.address}/24`);
+    expect(inNs(ctId, ["ip", "-o", "-4", "addr", "show", "dev", "eth0"])).toContain(`${net24}.50/24`);
 
     // Hotplug into the running VM: a second virtio NIC appears in /sys/class/net, and goes.
     const vmAdded = await admin.json<{ nic: GuestNicInfo }>("POST", `/api/v1/guests/${vmId}/nics`, {
@@ -247,8 +258,9 @@ describe.skipIf(!haveBackend())("guest NICs: addresses, names, hotplug (real lib
     expect(await netXml()).toContain(`<hostname>${renamed}.tandem.internal</hostname>`);
     expect(await netXml()).not.toContain(`<hostname>${vmName}</hostname>`);
     expect((await admin.raw("DELETE", `/api/v1/guests/${vmId}?purge=true`)).status).toBe(202);
-    await until(async () => !(await netXml()).includes(vmNic!.mac), 60_000, 200);
-    expect(await netXml()).not.toContain(renamed);
+    // The reservation and the name go one networkUpdate after the other: wait for both.
+    const gone = (x: string) => !x.includes(vmNic!.mac) && !x.includes(renamed);
+    await until(async () => gone(await netXml()), 60_000, 200);
   });
 
   it("gives a clone of a VM with a NIC new rows: MAC, tap and address of its own", async () => {
