@@ -155,9 +155,9 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
   const netnsOf = (id: string) => `${NETNS_PREFIX}${id.split(".")[2]}`;
   const inNs = (id: string, argv: string[]) => runIn(netnsOf(id), argv, 15_000);
 
-  async function network(type: "isolated" | "nat", third: number): Promise<Network> {
+  async function network(type: "isolated" | "nat", third: number, name = `fw-${type}-${suffix}`): Promise<Network> {
     const made = await admin.json<{ network: Network }>("POST", "/api/v1/networks", {
-      name: `fw-${type}-${suffix}`,
+      name,
       type,
       ipv4: {
         subnet: `10.${third}.${octet}.0/24`,
@@ -467,6 +467,28 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
       expect.objectContaining({ hostPort, guestPort: 8080, protocol: "tcp", networkId: nw.id }),
     ]);
     expect(await page(hostPort)).toBe("made-page");
+  });
+
+  it("a guest on a NAT network cannot open connections to a guest on another NAT network", async () => {
+    const from = (await admin.json<{ guests: Guest[] }>("GET", "/api/v1/guests")).body.guests.find(
+      (x) => x.name === `fwmade-${suffix}`,
+    )!;
+    // Made after the first NAT network, so its way in is rendered after that one's way out. (An
+    // isolated network would not do: libvirt itself rejects forwarding to and from one.)
+    const other = await network("nat", 248, `fw-other-${suffix}`);
+    const web = ["sh", "-c", "mkdir -p /www && echo iso-page > /www/index.html && exec httpd -f -p 8080 -h /www"];
+    const target = await container("fwnat2", other, web);
+    const get = async () => {
+      const r = await inNs(from.id, [
+        "sh",
+        "-c",
+        `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | ${busybox} nc -w 4 ${target.ipAddresses[0]} 8080`,
+      ]);
+      return r.stdout.split("\r\n\r\n")[1]?.trim() ?? "";
+    };
+    const before = await withoutFirewall(() => until(async () => (await get()) || false, 10_000, 200));
+    expect(before, "routed across without the firewall").toBe("iso-page");
+    expect(await get()).toBe("");
   });
 
   it("a forward reaches the demo VM on a NAT network (its address by DHCP); a deny rule closes it", async () => {

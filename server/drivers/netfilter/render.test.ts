@@ -132,9 +132,10 @@ describe("renderHostFirewall", () => {
       "ct state established,related accept",
       'iifname "tdn00000001" oifname "tdn00000001" accept',
       'oifname "tdn00000001" jump to_net_0',
-      'iifname "tdn00000001" oifname != "tdn00000001" accept',
       'iifname "tdn00000002" oifname "tdn00000002" accept',
+      // Every way in before any way out: the NAT network's guests meet the isolated one's rules.
       'oifname "tdn00000002" jump to_net_1',
+      'iifname "tdn00000001" oifname != "tdn00000001" accept',
       'iifname { "tdn00000001", "tdn00000002" } drop',
     ]);
     // By address: at the IP layer the output interface is the bridge, not the guest's port.

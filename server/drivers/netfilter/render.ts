@@ -137,14 +137,17 @@ export function renderHostFirewall(table: string, state: HostFirewallState): str
     return [`  chain to_net_${i} {`, ...jumps, "    ct status dnat accept", "    drop", "  }"];
   });
 
-  const forward = nets.flatMap((n, i) => {
-    const br = q(n.bridge);
-    return [
-      `    iifname ${br} oifname ${br} accept`,
-      `    oifname ${br} jump to_net_${i}`,
-      ...(n.type === "nat" ? [`    iifname ${br} oifname ${n.uplink ? q(n.uplink) : `!= ${br}`} accept`] : []),
-    ];
-  });
+  // Every network's way in before any way out: a NAT network's "out of any interface but its
+  // bridge" must not let its guests past another network's inbound rules.
+  const forward = [
+    ...nets.flatMap((n, i) => {
+      const br = q(n.bridge);
+      return [`    iifname ${br} oifname ${br} accept`, `    oifname ${br} jump to_net_${i}`];
+    }),
+    ...nets
+      .filter((n) => n.type === "nat")
+      .map((n) => `    iifname ${q(n.bridge)} oifname ${n.uplink ? q(n.uplink) : `!= ${q(n.bridge)}`} accept`),
+  ];
 
   const pins = state.nics.filter((nic) => nic.iface);
   const byId = new Map(state.networks.map((n) => [n.id, n]));
