@@ -16,6 +16,11 @@ import type { Logger } from "./logger";
 
 type MetaRow = { guestId: string; hostId: string; kind: string; name: string; tags: string; notes: string };
 
+type NicsReleased = (
+  rows: { networkId: string; mac: string; address: string | null }[],
+  guestName?: string,
+) => Promise<void>;
+
 export class GuestCatalog {
   /** Guests being created: shown as 'creating' until the driver has them. */
   private readonly pending = new Map<string, Guest>();
@@ -29,11 +34,10 @@ export class GuestCatalog {
     private readonly log: Logger,
   ) {}
 
-  /** Told which NIC rows forget dropped (guest-nics.ts removes their DHCP/DNS entries). */
-  private nicsReleased: (rows: { networkId: string; mac: string; address: string | null }[]) => Promise<void> = () =>
-    Promise.resolve();
+  /** Told which NIC rows forget dropped, and whose (guest-nics.ts removes their DHCP/DNS entries). */
+  private nicsReleased: NicsReleased = () => Promise.resolve();
 
-  onNicsReleased(fn: (rows: { networkId: string; mac: string; address: string | null }[]) => Promise<void>): void {
+  onNicsReleased(fn: NicsReleased): void {
     this.nicsReleased = fn;
   }
 
@@ -153,8 +157,11 @@ export class GuestCatalog {
    */
   async forget(id: string): Promise<void> {
     const rows = await this.rows();
-    const nics = await this.db.nic.findMany({ where: { guestId: id }, select: { networkId: true, mac: true, address: true } });
-
+    const nics = await this.db.nic.findMany({
+      where: { guestId: id },
+      select: { networkId: true, mac: true, address: true },
+    });
+    const name = rows.get(id)?.name;
     await this.db.$transaction([
       this.db.nic.deleteMany({ where: { guestId: id } }),
       // Its volumes stay (detached) unless a purge deleted them first (storage-service.ts).
@@ -162,7 +169,7 @@ export class GuestCatalog {
       this.db.guestMeta.deleteMany({ where: { guestId: id } }),
     ]);
     rows.delete(id);
-    if (nics.length) await this.nicsReleased(nics);
+    if (nics.length) await this.nicsReleased(nics, name);
   }
 
   /** Forgets a guest that is gone and tells every browser. */

@@ -255,13 +255,25 @@ export class GuestNics {
     await this.released(rows);
   }
 
-  /** Drops the entries of NIC rows that are gone (deleted guest, detached NIC); logs, never throws. */
-  async released(rows: readonly Pick<Nic, "networkId" | "mac" | "address">[]): Promise<void> {
+  /**
+   * Drops the entries of NIC rows that are gone (deleted guest, detached NIC); logs, never throws.
+   * `guestName`: the guest itself went, so another guest of that name on those networks (kept
+   * nameless while the older one had it) now gets it.
+   */
+  async released(rows: readonly Pick<Nic, "networkId" | "mac" | "address">[], guestName?: string): Promise<void> {
     for (const r of rows) {
       if (!r.address) continue;
       await this.networks
         .removeHost(r.networkId, { mac: r.mac, address: r.address, dhcp: true, names: [] })
         .catch((err: unknown) => this.log.warn({ err, mac: r.mac }, "could not remove a NIC's host entries"));
+    }
+    if (guestName) {
+      const heirs = await this.db.guestMeta.findMany({ where: { name: guestName }, select: { guestId: true } });
+      const onNets = await this.db.nic.findMany({
+        where: { guestId: { in: heirs.map((h) => h.guestId) }, networkId: { in: rows.map((r) => r.networkId) } },
+        select: { guestId: true },
+      });
+      for (const g of new Set(onNets.map((n) => n.guestId))) await this.resync(g);
     }
     await this.notify();
   }

@@ -81,7 +81,7 @@ export function assembleGuestServices(deps: {
   const catalog = new GuestCatalog(drivers, db, bus, log);
   const guestTasks = new GuestTasks(locks, tasks, catalog);
   const nics = new GuestNics(db, networks, log);
-  catalog.onNicsReleased((rows) => nics.released(rows));
+  catalog.onNicsReleased((rows, name) => nics.released(rows, name));
   const lifecycle = new GuestLifecycle(drivers, catalog, locks, guestTasks, tasks, images, capacity, nics);
   lifecycle.useStorage(deps.storage);
   const disks = new GuestDiskService(drivers, catalog, guestTasks, deps.storage, db);

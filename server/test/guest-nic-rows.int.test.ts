@@ -107,5 +107,15 @@ describe("guest NIC rows and host entries", () => {
     await nics.drop(newer.id, () => true);
     expect(hosts.has(newer.rows[0]!.mac)).toBe(false);
     expect(await db.nic.count({ where: { guestId: newer.id } })).toBe(0);
+
+    // When the older one goes (its rows and metadata, as GuestCatalog.forget does), the other takes the name.
+    const again = await guest("vm", "twin", [{ network: networkId }]);
+    expect(hosts.get(again.rows[0]!.mac)!.names).toEqual([]);
+    const gone = await db.nic.findMany({ where: { guestId: older.id } });
+    await db.nic.deleteMany({ where: { guestId: older.id } });
+    await db.guestMeta.delete({ where: { guestId: older.id } });
+    await nics.released(gone, "twin");
+    expect(hosts.has(older.rows[0]!.mac)).toBe(false);
+    expect(hosts.get(again.rows[0]!.mac)!.names).toEqual(["twin", "twin.tandem.internal"]);
   });
 });
