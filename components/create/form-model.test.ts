@@ -170,3 +170,20 @@ describe("ports with NICs", () => {
     expect(validate(d, host).errors).toEqual({});
   });
 });
+
+describe("bind mounts", () => {
+  it("sends a container's binds, each row checked", () => {
+    const d = {
+      ...defaultDraft("container"),
+      name: "c",
+      image: "demo-busybox",
+      binds: [{ hostPath: "/srv/shared", path: "/shared", readOnly: true }],
+    };
+    const { body, errors } = validate(d, host);
+    expect(errors).toEqual({});
+    expect((body as { binds?: unknown }).binds).toEqual([{ hostPath: "/srv/shared", path: "/shared", readOnly: true }]);
+    const bad = validate({ ...d, binds: [{ hostPath: "srv", path: "/dev/x", readOnly: false }] }, host);
+    expect(Object.keys(bad.errors).sort()).toEqual(["binds.0.hostPath", "binds.0.path"]);
+    expect(stepOf("binds.0.path")).toBe("Resources");
+  });
+});

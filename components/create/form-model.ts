@@ -1,9 +1,11 @@
 // The create form as the user edits it (strings in inputs), how it becomes a CreateGuestBody,
 // and where each validation message belongs. Validation is the server's own zod schema.
 import type { z } from "zod";
-import { CreateGuestBody, NewDisk, VolumeMount, type GuestKind, type HostInfo } from "@/server/contract";
+import { BindMount, CreateGuestBody, NewDisk, VolumeMount, type GuestKind, type HostInfo } from "@/server/contract";
 
 export type PortDraft = { hostPort: string; guestPort: string; protocol: "tcp" | "udp" };
+/** A host directory bound into a container (only under the roots an admin allow-listed). */
+export type BindDraft = { hostPath: string; path: string; readOnly: boolean };
 /** A NIC on a Tandem network (by name); an empty address means DHCP / Tandem picks one. */
 export type NicDraft = { network: string; address: string };
 /** An extra VM disk: a new volume of this size in this pool ("" = the default pool). */
@@ -39,6 +41,7 @@ export type Draft = {
   nics: NicDraft[];
   disks: DiskDraft[];
   volumes: VolumeDraft[];
+  binds: BindDraft[];
 };
 
 export function defaultDraft(kind: GuestKind): Draft {
@@ -65,6 +68,7 @@ export function defaultDraft(kind: GuestKind): Draft {
     nics: [],
     disks: [],
     volumes: [],
+    binds: [],
   };
 }
 
@@ -145,6 +149,9 @@ export function toBody(d: Draft): Record<string, unknown> {
     volumes: d.volumes.length
       ? d.volumes.map((v) => ({ volume: v.volume.trim(), path: v.path.trim(), readOnly: v.readOnly || undefined }))
       : undefined,
+    binds: d.binds.length
+      ? d.binds.map((b) => ({ hostPath: b.hostPath.trim(), path: b.path.trim(), readOnly: b.readOnly || undefined }))
+      : undefined,
   };
 }
 
@@ -165,7 +172,7 @@ export type Errors = Partial<Record<string, string>>;
 function fieldOf(path: PropertyKey[]): string {
   const [a, b, c] = path.map(String);
   if (a === "cloudInit") return `cloudInit.${b ?? ""}`;
-  if ((a === "ports" || a === "nics" || a === "disks" || a === "volumes") && b !== undefined)
+  if (["ports", "nics", "disks", "volumes", "binds"].includes(a ?? "") && b !== undefined)
     return `${a}.${b}.${c ?? ""}`;
   return a ?? "";
 }
@@ -174,9 +181,9 @@ function fieldOf(path: PropertyKey[]): string {
  * Disks and volumes checked with their own contract shapes, item by item, so each row gets its
  * message (and so they are sent even where the create body's schema does not list them yet).
  */
-function checkItems(d: Draft, errors: Errors): { disks?: NewDisk[]; volumes?: VolumeMount[] } {
+function checkItems(d: Draft, errors: Errors): { disks?: NewDisk[]; volumes?: VolumeMount[]; binds?: BindMount[] } {
   const body = toBody(d);
-  function each<T>(key: "disks" | "volumes", schema: z.ZodType<T>): T[] | undefined {
+  function each<T>(key: "disks" | "volumes" | "binds", schema: z.ZodType<T>): T[] | undefined {
     const items = body[key] as unknown[] | undefined;
     if (!items) return undefined;
     return items.flatMap((item, i) => {
@@ -190,7 +197,7 @@ function checkItems(d: Draft, errors: Errors): { disks?: NewDisk[]; volumes?: Vo
     d.volumes.forEach((v, i) => {
       if (v.source === "new" && !(Number(v.sizeGiB) >= 1)) errors[`volumes.${i}.sizeGiB`] ??= "size is at least 1 GiB";
     });
-  return { disks: each("disks", NewDisk), volumes: each("volumes", VolumeMount) };
+  return { disks: each("disks", NewDisk), volumes: each("volumes", VolumeMount), binds: each("binds", BindMount) };
 }
 
 export function validate(d: Draft, host: HostInfo | null): { body: CreateGuestBody | null; errors: Errors } {
@@ -226,6 +233,6 @@ export type Step = (typeof steps)[number];
 export function stepOf(field: string): Step {
   if (field === "kind" || field === "name" || field === "image") return "Source";
   if (["vcpus", "memoryMiB", "diskGiB", "network", "nics"].includes(field)) return "Resources";
-  if (/^(nics|disks|volumes)\./.test(field) || field === "disks" || field === "volumes") return "Resources";
+  if (/^(nics|disks|volumes|binds)(\.|$)/.test(field)) return "Resources";
   return "Configure";
 }

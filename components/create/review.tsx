@@ -1,5 +1,5 @@
 // The last step: what will be created, in words.
-import type { CreateGuestBody, Image, NewDisk, VolumeMount } from "@/server/contract";
+import type { BindMount, CreateGuestBody, Image, NewDisk, VolumeMount } from "@/server/contract";
 import { formatMiB } from "../ui/format";
 
 export function Review({
@@ -13,7 +13,7 @@ export function Review({
   newNames?: string[];
 }) {
   // disks / volumes: read whether or not the create body's schema lists them yet.
-  const extra = body as { disks?: NewDisk[]; volumes?: VolumeMount[] };
+  const extra = body as { disks?: NewDisk[]; volumes?: VolumeMount[]; binds?: BindMount[] };
   const rows: [string, string][] = [
     ["Kind", body.kind === "vm" ? "Virtual machine" : "Container"],
     ["Name", body.name],
@@ -56,6 +56,11 @@ export function Review({
           .join("; "),
       ]);
   }
+  if (extra.binds?.length)
+    rows.push([
+      "Bind mounts",
+      extra.binds.map((b) => `${b.hostPath} at ${b.path}${b.readOnly ? " (read-only)" : ""}`).join("; "),
+    ]);
   if (body.ports?.length)
     rows.push([
       body.nics?.length ? "Port forwards" : "Ports",

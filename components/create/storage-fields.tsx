@@ -1,13 +1,14 @@
 "use client";
 // The wizard's storage beyond the root disk: a VM's extra disks (new volumes, size and pool);
 // a container's volumes (an existing one, or a new one the wizard makes just before the
-// container), each mounted at a path, read-only or not.
+// container), each mounted at a path, read-only or not, and its bind mounts.
 import { useEffect, useState } from "react";
 import type { Pool, Volume } from "@/server/contract";
 import { errorMessage } from "../api/client";
 import { listPools, listVolumes } from "../api/storage";
 import { Field } from "../ui/field";
 import { formatBytes } from "../ui/format";
+import { BindFields } from "./bind-fields";
 import type { DiskDraft, Draft, Errors, VolumeDraft } from "./form-model";
 
 type Props = { draft: Draft; set: <K extends keyof Draft>(k: K, v: Draft[K]) => void; errors: Errors };
@@ -32,7 +33,10 @@ export function StorageFields(props: Props) {
       {props.draft.kind === "vm" ? (
         <DiskRows {...props} pools={pools} />
       ) : (
-        <VolumeRows {...props} volumes={volumes.filter((v) => v.use === "filesystem")} />
+        <>
+          <VolumeRows {...props} volumes={volumes.filter((v) => v.use === "filesystem")} />
+          <BindFields {...props} />
+        </>
       )}
     </fieldset>
   );
