@@ -105,14 +105,19 @@ describe("NICs, disks and volumes in the create form", () => {
       name: "vm1",
       image: "demo-vm",
       disks: [
-        { sizeGiB: "2", pool: "" },
-        { sizeGiB: "4", pool: "fast" },
+        { source: "new" as const, sizeGiB: "2", pool: "", volume: "" },
+        { source: "new" as const, sizeGiB: "4", pool: "fast", volume: "" },
+        { source: "existing" as const, sizeGiB: "", pool: "", volume: "scratch" },
       ],
     };
     const { body, errors } = validate(d, host);
     expect(errors).toEqual({});
-    expect((body as { disks?: unknown }).disks).toEqual([{ sizeGiB: 2 }, { sizeGiB: 4, pool: "fast" }]);
-    const bad = validate({ ...d, disks: [{ sizeGiB: "0", pool: "" }] }, host);
+    expect((body as { disks?: unknown }).disks).toEqual([
+      { sizeGiB: 2 },
+      { sizeGiB: 4, pool: "fast" },
+      { volume: "scratch" },
+    ]);
+    const bad = validate({ ...d, disks: [{ source: "new" as const, sizeGiB: "0", pool: "", volume: "" }] }, host);
     expect(bad.body).toBeNull();
     expect(Object.keys(bad.errors)).toEqual(["disks.0.sizeGiB"]);
     expect(stepOf("disks.0.sizeGiB")).toBe("Resources");

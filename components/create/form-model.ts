@@ -8,8 +8,8 @@ export type PortDraft = { hostPort: string; guestPort: string; protocol: "tcp" |
 export type BindDraft = { hostPath: string; path: string; readOnly: boolean };
 /** A NIC on a Tandem network (by name); an empty address means DHCP / Tandem picks one. */
 export type NicDraft = { network: string; address: string };
-/** An extra VM disk: a new volume of this size in this pool ("" = the default pool). */
-export type DiskDraft = { sizeGiB: string; pool: string };
+/** An extra VM disk: a new volume of this size in this pool ("" = the default pool), or an existing one. */
+export type DiskDraft = { source: "new" | "existing"; sizeGiB: string; pool: string; volume: string };
 /** A container volume: an existing one by name, or a new one the wizard makes first. */
 export type VolumeDraft = {
   source: "existing" | "new";
@@ -136,7 +136,11 @@ export function toBody(d: Draft): Record<string, unknown> {
     return {
       ...common,
       cloudInit: Object.values(ci).some((v) => v !== undefined) ? ci : undefined,
-      disks: d.disks.length ? d.disks.map((x) => ({ sizeGiB: num(x.sizeGiB), pool: opt(x.pool) })) : undefined,
+      disks: d.disks.length
+        ? d.disks.map((x) =>
+            x.source === "existing" ? { volume: x.volume } : { sizeGiB: num(x.sizeGiB), pool: opt(x.pool) },
+          )
+        : undefined,
     };
   }
   const command = splitCommand(d.command);

@@ -31,7 +31,11 @@ export function StorageFields(props: Props) {
       <legend className="mb-1 text-sm font-medium">{props.draft.kind === "vm" ? "Extra disks" : "Volumes"}</legend>
       {loadError && <p className="text-xs text-red-600">Could not list storage: {loadError}</p>}
       {props.draft.kind === "vm" ? (
-        <DiskRows {...props} pools={pools} />
+        <DiskRows
+          {...props}
+          pools={pools}
+          volumes={volumes.filter((v) => v.use === "disk" && v.attachedTo.length === 0)}
+        />
       ) : (
         <>
           <VolumeRows {...props} volumes={volumes.filter((v) => v.use === "filesystem")} />
@@ -42,7 +46,7 @@ export function StorageFields(props: Props) {
   );
 }
 
-function DiskRows({ draft, set, errors, pools }: Props & { pools: Pool[] }) {
+function DiskRows({ draft, set, errors, pools, volumes }: Props & { pools: Pool[]; volumes: Volume[] }) {
   const setDisk = (i: number, p: Partial<DiskDraft>) =>
     set(
       "disks",
@@ -52,25 +56,50 @@ function DiskRows({ draft, set, errors, pools }: Props & { pools: Pool[] }) {
     <div className="space-y-2">
       {draft.disks.map((d, i) => (
         <div key={i} className="flex flex-wrap items-start gap-2">
-          <Field label={`Disk ${i + 2} size (GiB)`} error={errors[`disks.${i}.sizeGiB`]} className="w-40">
-            <input
+          <Field label={`Disk ${i + 2} source`} className="w-40">
+            <select
               className="input"
-              type="number"
-              min={1}
-              value={d.sizeGiB}
-              onChange={(e) => setDisk(i, { sizeGiB: e.target.value })}
-            />
-          </Field>
-          <Field label={`Disk ${i + 2} pool`} error={errors[`disks.${i}.pool`]} className="min-w-44 flex-1">
-            <select className="input" value={d.pool} onChange={(e) => setDisk(i, { pool: e.target.value })}>
-              <option value="">Default pool</option>
-              {pools.map((p) => (
-                <option key={p.name} value={p.name}>
-                  {p.name} ({formatBytes(p.availableBytes)} free)
-                </option>
-              ))}
+              value={d.source}
+              onChange={(e) => setDisk(i, { source: e.target.value as DiskDraft["source"] })}
+            >
+              <option value="new">New volume</option>
+              <option value="existing">Existing volume</option>
             </select>
           </Field>
+          {d.source === "existing" ? (
+            <Field label={`Disk ${i + 2} volume`} error={errors[`disks.${i}.volume`]} className="min-w-44 flex-1">
+              <select className="input" value={d.volume} onChange={(e) => setDisk(i, { volume: e.target.value })}>
+                <option value="">Pick a disk volume</option>
+                {volumes.map((v) => (
+                  <option key={v.id} value={v.name}>
+                    {v.name} ({formatBytes(v.capacityBytes)}, {v.pool})
+                  </option>
+                ))}
+              </select>
+            </Field>
+          ) : (
+            <>
+              <Field label={`Disk ${i + 2} size (GiB)`} error={errors[`disks.${i}.sizeGiB`]} className="w-40">
+                <input
+                  className="input"
+                  type="number"
+                  min={1}
+                  value={d.sizeGiB}
+                  onChange={(e) => setDisk(i, { sizeGiB: e.target.value })}
+                />
+              </Field>
+              <Field label={`Disk ${i + 2} pool`} error={errors[`disks.${i}.pool`]} className="min-w-44 flex-1">
+                <select className="input" value={d.pool} onChange={(e) => setDisk(i, { pool: e.target.value })}>
+                  <option value="">Default pool</option>
+                  {pools.map((p) => (
+                    <option key={p.name} value={p.name}>
+                      {p.name} ({formatBytes(p.availableBytes)} free)
+                    </option>
+                  ))}
+                </select>
+              </Field>
+            </>
+          )}
           <button
             type="button"
             className="btn mt-6"
@@ -86,7 +115,11 @@ function DiskRows({ draft, set, errors, pools }: Props & { pools: Pool[] }) {
           </button>
         </div>
       ))}
-      <button type="button" className="btn" onClick={() => set("disks", [...draft.disks, { sizeGiB: "1", pool: "" }])}>
+      <button
+        type="button"
+        className="btn"
+        onClick={() => set("disks", [...draft.disks, { source: "new", sizeGiB: "1", pool: "", volume: "" }])}
+      >
         Add a disk
       </button>
     </div>
