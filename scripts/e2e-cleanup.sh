@@ -28,6 +28,14 @@ if [ -n "${1:-}" ] && [ -r "$1" ] && command -v virsh >/dev/null; then
     virsh -q net-destroy "$net" >/dev/null 2>&1
     virsh -q net-undefine "$net" >/dev/null 2>&1
   done
+  # Its default storage pool (made at the first volume or disk, under data/e2e/pools): the specs
+  # purge their volumes; the pool goes unless it predates the run.
+  for pool in $(virsh -q pool-list --all --name 2>/dev/null); do
+    grep -qx "libvirt-pool $pool" "$1" && continue
+    virsh pool-dumpxml "$pool" 2>/dev/null | grep -q "<path>$(cd "$(dirname "$0")/.." && pwd)/data/e2e/" || continue
+    virsh -q pool-destroy "$pool" >/dev/null 2>&1
+    virsh -q pool-undefine "$pool" >/dev/null 2>&1
+  done
   before=$(sed -n 's/^sysctl net.ipv4.ip_forward=//p' "$1")
   nat_active=0
   for net in $(virsh -q net-list --name 2>/dev/null); do

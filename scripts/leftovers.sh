@@ -12,7 +12,7 @@
 # One line per object, "<kind> <name>". The kinds cover what tests and the drivers make: network
 # namespaces, links (bridges, veths), mounts under the repo, the temp dir, /run/netns or with
 # "tandem" in the path, loop devices, cgroups and nft tables with "tandem" in the name, libvirt
-# domains and networks, conmon and Tandem server processes (tsx, or the bundle npm start and e2e
+# domains, networks and storage pools, conmon and Tandem server processes (tsx, or the bundle npm start and e2e
 # run; by pid, so a restart is new), the netns test rig's servers (server/test/netns-rig.ts: tdt-up-/tdt-cl- in their arguments),
 # tandem-* entries in the temp dir (tests make theirs with mkdtemp(os.tmpdir()/tandem-…)) and
 # guest directories in the e2e server's data dir (data/e2e), and net.ipv4.ip_forward. Tables libvirt or iptables make as
@@ -36,6 +36,7 @@ inventory() {
     if command -v virsh >/dev/null; then
       virsh -q list --all --name 2>/dev/null | awk 'NF {print "libvirt-domain " $1}'
       virsh -q net-list --all --name 2>/dev/null | awk 'NF {print "libvirt-network " $1}'
+      virsh -q pool-list --all --name 2>/dev/null | awk 'NF {print "libvirt-pool " $1}'
     fi
     ps -eo pid=,comm=,args= 2>/dev/null | awk '
       $2 == "conmon" || /server\/main\.ts/ || /build\/[a-z]+\/main\.mjs/ || /tdt-(up|cl)-/ {pid = $1; $1 = ""; $2 = ""; sub(/^ +/, ""); print "process " pid " " substr($0, 1, 120)}'

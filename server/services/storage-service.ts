@@ -114,7 +114,9 @@ export class StorageService {
       throw new AppError("CONFLICT", `the volume '${row.name}' is still mounted in '${mounted.name}' until it stops`);
     }
     if (this.d.backend && !row.path.startsWith("pending:")) await this.d.backend.deleteVolume(row.path);
-    await this.d.db.volume.delete({ where: { id: row.id } });
+    // Two deletes (or a delete and a purge) may race past the checks above: the loser is a 404.
+    const { count } = await this.d.db.volume.deleteMany({ where: { id: row.id } });
+    if (!count) throw notFound("volume", idOrName);
     this.d.log.info({ volume: row.name, pool: row.pool }, "volume deleted");
   }
 

@@ -342,6 +342,13 @@ describe("images, host, tasks, metrics, OpenAPI", () => {
     }
     const kinds = variants.map((v) => v.properties.kind?.const ?? v.properties.kind?.enum?.[0]);
     expect(kinds.sort()).toEqual(["container", "vm"]);
-    expect(Object.keys(variants.find((v) => v.properties.cloudInit)!.properties)).not.toContain("ports");
+    // Since issue 12 both kinds take nics and ports (forwards to the first NIC); only containers
+    // mount volumes and binds, only VMs have cloud-init.
+    const vm = Object.keys(variants.find((v) => v.properties.cloudInit)!.properties);
+    const container = Object.keys(variants.find((v) => !v.properties.cloudInit)!.properties);
+    expect(vm).toEqual(expect.arrayContaining(["nics", "ports", "disks"]));
+    expect(vm).not.toContain("volumes");
+    expect(vm).not.toContain("binds");
+    expect(container).toEqual(expect.arrayContaining(["nics", "ports", "volumes", "binds"]));
   });
 });

@@ -95,7 +95,8 @@ describe.skipIf(!haveBackend())("guest NICs: addresses, names, hotplug (real lib
   });
 
   afterAll(async () => {
-    for (const id of guests) {
+    // Newest first: a clone's disk rests on its source's, which cannot go while the clone is there.
+    for (const id of [...guests].reverse()) {
       await admin?.raw("DELETE", `/api/v1/guests/${id}?purge=true`).catch(() => {});
       await until(async () => (await admin.raw("GET", `/api/v1/guests/${id}`)).status === 404, 30_000).catch(() => {});
     }
@@ -220,8 +221,23 @@ describe.skipIf(!haveBackend())("guest NICs: addresses, names, hotplug (real lib
       network: network.id,
     });
     expect(later.status, JSON.stringify(later.body)).toBe(201);
-    expect((await admin.raw("POST", `/api/v1/guests/${ctId}/actions`, { action: "start" })).status).toBe(202);
-    await until(async () => (await guest(ctId)).state === "running", 30_000, 200);
+    const start = await admin.json<{ taskId: string }>("POST", `/api/v1/guests/${ctId}/actions`, { action: "start" });
+    expect(start.status).toBe(202);
+    // The start is done when its task is (the list may show the process running a moment earlier).
+    await until(
+      async () => {
+        const t = (
+          await admin.json<{ task: { state: string; error: string | null } }>(
+            "GET",
+            `/api/v1/tasks/${start.body.taskId}`,
+          )
+        ).body.task;
+        if (t.state === "failed") throw new Error(`start failed: ${t.error}`);
+        return t.state === "succeeded";
+      },
+      30_000,
+      200,
+    );
     expect(inNs(ctId, ["ip", "-o", "-4", "addr", "show", "dev", "eth1"])).toContain(`${later.body.nic.address}/24`);
     expect(inNs(ctId, ["ip", "-o", "-4", "addr", "show", "dev", "eth0"])).toContain(`${net24}.50/24`);
 
