@@ -137,7 +137,14 @@ export async function attachNic(a: NicAttachment): Promise<void> {
 export async function detachNic(hostVeth: string): Promise<void> {
   if (!IFNAME.test(hostVeth)) throw new AppError("VALIDATION", `hostVeth: '${hostVeth}' is not an interface name`);
   // Exit 1 with "Cannot find device": gone already (the netns was deleted, or a second detach).
-  if (existsSync(`/sys/class/net/${hostVeth}`)) await run(["ip", "link", "del", hostVeth], { okCodes: [1] });
+  // Removal deletes the netns concurrently (lifecycle.ts), which takes the pair with it: when the
+  // kernel is doing so as ip asks, netlink answers ENODEV (exit 2). Gone is what was wanted.
+  if (!existsSync(`/sys/class/net/${hostVeth}`)) return;
+  try {
+    await run(["ip", "link", "del", hostVeth], { okCodes: [1] });
+  } catch (e) {
+    if (existsSync(`/sys/class/net/${hostVeth}`)) throw e;
+  }
 }
 
 /**
