@@ -113,7 +113,11 @@ async function measure(runs: number) {
   } finally {
     for (const id of [...ids]) await remove(admin, ids, id).catch(() => undefined);
     for (const v of volumes) await admin.raw("DELETE", `/api/v1/volumes/${v}`).catch(() => undefined);
-    for (const n of networks) await admin.raw("DELETE", `/api/v1/networks/${n}`).catch(() => undefined);
+    // The fresh database also made the default NAT network: every network goes.
+    const all = await admin.json<{ networks: Network[] }>("GET", "/api/v1/networks").catch(() => null);
+    for (const n of new Set([...networks, ...(all?.body.networks ?? []).map((x) => x.id)])) {
+      await admin.raw("DELETE", `/api/v1/networks/${n}`).catch(() => undefined);
+    }
     await stop();
     await firewall.destroy().catch(() => undefined);
     await (containers as ContainerDriver | null)?.network.destroy().catch(() => undefined);
