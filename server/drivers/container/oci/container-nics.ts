@@ -5,11 +5,12 @@
 // network-attach.ts's. No wait for the bridge port: Tandem's bridges run without STP.
 import { existsSync } from "node:fs";
 import type { ResolvedNic } from "../../../domain/driver";
-import { AppError } from "../../../domain/errors";
+import { AppError, invalidState } from "../../../domain/errors";
 import { attachNic, detachNic, nicVethName, resolvConf, type NicAttachment } from "./network-attach";
 import { parseSubnet } from "./network";
 import type { ContainerPaths } from "./layout";
 import type { ContainerRecord } from "./record";
+import type { RecordStore } from "./store";
 
 export type NicRecord = ContainerRecord["nics"][number];
 
@@ -102,4 +103,22 @@ export function nicsResolvConf(paths: Pick<ContainerPaths, "etc">, rec: Containe
     paths,
     rec.nics.map((n) => ({ nameserver: n.gateway })),
   ).text;
+}
+
+/**
+ * A NIC change on an existing container (hotplug): `change` gets the container's netns when it
+ * runs (plug in at once) or null (the record alone; plugged in at the next start).
+ */
+export async function changeNics(
+  store: RecordStore,
+  uuid: string,
+  alive: boolean,
+  network: { netnsName(uuid: string): string },
+  change: (r: ContainerRecord, netns: string | null) => Promise<NicRecord[]>,
+): Promise<void> {
+  const rec = store.get(uuid);
+  if (rec.creating) throw invalidState("the container is still being created");
+  const ns = rec.network.netns ?? network.netnsName(uuid);
+  const live = alive && existsSync(`/run/netns/${ns}`);
+  store.update(uuid, { nics: await change(rec, live ? ns : null) });
 }

@@ -4,7 +4,7 @@
 // supervisor (supervisor.ts: exits, watchdog, restart policy), stats, consoles, and the orphan
 // sweep at start (sweep.ts). The truth is on disk (`${dataDir}/containers/<uuid>/`) and in the
 // kernel; a new instance after a Tandem restart re-adopts whatever is still running.
-import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync } from "node:fs";
 import { GuestName, type GuestAction, type GuestState } from "../../../contract/guest";
 import type {
   ConsoleStream,
@@ -25,7 +25,7 @@ import { parseGuestId } from "../../../domain/ids";
 import { silentLogger, type Logger } from "../../../domain/logger";
 import { cgroupDirs } from "./cgroups";
 import { hostConfinement } from "./confinement";
-import { hotAttach, hotDetach, planNic, type NicRecord } from "./container-nics";
+import { changeNics, hotAttach, hotDetach, planNic, type NicRecord } from "./container-nics";
 import { checkExecCommand, containerLogs, execConsole, openMainConsole, resizeMainConsole } from "./consoles";
 import { validateLimits } from "./create-plan";
 import { prepareHostRuntime } from "./host";
@@ -61,7 +61,10 @@ export class ContainerDriver implements GuestDriver, NicHotplugCapable {
   readonly kind = "container" as const;
   /** remove() SIGKILLs a running container and waits for it, exactly as a stop does. */
   readonly removesRunning = true;
-  readonly volumeMounts = new ContainerVolumeMounts(() => this.store, (u) => this.layout.paths(u).dir);
+  readonly volumeMounts = new ContainerVolumeMounts(
+    () => this.store,
+    (u) => this.layout.paths(u).dir,
+  );
   readonly network: Network;
   private readonly log: Logger;
   private readonly layout: ContainerLayout;
@@ -302,13 +305,7 @@ export class ContainerDriver implements GuestDriver, NicHotplugCapable {
 
   private async onNics(uuid: string, change: (r: ContainerRecord, netns: string | null) => Promise<NicRecord[]>) {
     const { procs } = await this.ensureReady();
-    await this.locks.run(uuid, async () => {
-      const rec = this.store.get(uuid);
-      if (rec.creating) throw invalidState("the container is still being created");
-      const ns = rec.network.netns ?? this.network.netnsName(uuid);
-      const live = procs.isAlive(uuid) && existsSync(`/run/netns/${ns}`);
-      this.store.update(uuid, { nics: await change(rec, live ? ns : null) });
-    });
+    await this.locks.run(uuid, () => changeNics(this.store, uuid, procs.isAlive(uuid), this.network, change));
     this.changed(uuid);
   }
 
