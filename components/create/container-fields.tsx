@@ -1,18 +1,10 @@
 "use client";
 // Container settings: command, environment, published ports (or forwards), working directory, restart.
 import { Field } from "../ui/field";
-import type { Draft, Errors } from "./form-model";
+import type { Draft, FieldsProps } from "./form-model";
 import { PortFields } from "./port-fields";
 
-export function ContainerFields({
-  draft,
-  set,
-  errors,
-}: {
-  draft: Draft;
-  set: <K extends keyof Draft>(k: K, v: Draft[K]) => void;
-  errors: Errors;
-}) {
+export function ContainerFields({ draft, set, errors }: FieldsProps) {
   return (
     <div className="grid gap-4">
       <Field

@@ -169,6 +169,9 @@ export function newVolumes(d: Draft): { name: string; sizeGiB: number }[] {
 
 export type Errors = Partial<Record<string, string>>;
 
+/** What each of the wizard's field groups is given: the draft, its setter and the errors. */
+export type FieldsProps = { draft: Draft; set: <K extends keyof Draft>(k: K, v: Draft[K]) => void; errors: Errors };
+
 /**
  * Field key of an issue path: "name", "vcpus", "cloudInit.user", "env", "ports.0.hostPort",
  * "nics.1.network", "disks.0.sizeGiB", "volumes.0.path".

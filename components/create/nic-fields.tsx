@@ -6,17 +6,10 @@ import type { Network } from "@/server/contract";
 import { errorMessage } from "../api/client";
 import { listNetworks } from "../api/networks";
 import { Field } from "../ui/field";
-import type { Draft, Errors, NicDraft } from "./form-model";
+import type { NicDraft, FieldsProps } from "./form-model";
+import { RemoveRowButton, without } from "./row-parts";
 
-export function NicFields({
-  draft,
-  set,
-  errors,
-}: {
-  draft: Draft;
-  set: <K extends keyof Draft>(k: K, v: Draft[K]) => void;
-  errors: Errors;
-}) {
+export function NicFields({ draft, set, errors }: FieldsProps) {
   const [networks, setNetworks] = useState<Network[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   useEffect(() => {
@@ -66,19 +59,7 @@ export function NicFields({
                   onChange={(e) => setNic(i, { address: e.target.value })}
                 />
               </Field>
-              <button
-                type="button"
-                className="btn mt-6"
-                aria-label={`Remove NIC ${i + 1}`}
-                onClick={() =>
-                  set(
-                    "nics",
-                    draft.nics.filter((_, j) => j !== i),
-                  )
-                }
-              >
-                Remove
-              </button>
+              <RemoveRowButton row={`NIC ${i + 1}`} onRemove={() => set("nics", without(draft.nics, i))} />
             </div>
           );
         })}

@@ -2,17 +2,10 @@
 // Host ports for a new guest: a container's published ports, or, once the guest has NICs on
 // Tandem networks, port forwards to its first NIC (both kinds; a VM has none without NICs).
 import { Field } from "../ui/field";
-import type { Draft, Errors, PortDraft } from "./form-model";
+import type { PortDraft, FieldsProps } from "./form-model";
+import { RemoveRowButton, without } from "./row-parts";
 
-export function PortFields({
-  draft,
-  set,
-  errors,
-}: {
-  draft: Draft;
-  set: <K extends keyof Draft>(k: K, v: Draft[K]) => void;
-  errors: Errors;
-}) {
+export function PortFields({ draft, set, errors }: FieldsProps) {
   const setPort = (i: number, p: Partial<PortDraft>) =>
     set(
       "ports",
@@ -62,19 +55,7 @@ export function PortFields({
                 <option value="udp">udp</option>
               </select>
             </Field>
-            <button
-              type="button"
-              className="btn mt-6"
-              aria-label={`Remove port ${i + 1}`}
-              onClick={() =>
-                set(
-                  "ports",
-                  draft.ports.filter((_, j) => j !== i),
-                )
-              }
-            >
-              Remove
-            </button>
+            <RemoveRowButton row={`port ${i + 1}`} onRemove={() => set("ports", without(draft.ports, i))} />
           </div>
         ))}
         <button

@@ -4,21 +4,11 @@
 import { cpuUnits, type HostInfo } from "@/server/contract";
 import { Field } from "../ui/field";
 import { formatBytes } from "../ui/format";
-import type { Draft, Errors } from "./form-model";
+import type { Draft, FieldsProps } from "./form-model";
 import { NicFields } from "./nic-fields";
 import { StorageFields } from "./storage-fields";
 
-export function ResourceFields({
-  draft,
-  set,
-  errors,
-  host,
-}: {
-  draft: Draft;
-  set: <K extends keyof Draft>(k: K, v: Draft[K]) => void;
-  errors: Errors;
-  host: HostInfo | null;
-}) {
+export function ResourceFields({ draft, set, errors, host }: FieldsProps & { host: HostInfo | null }) {
   const cpu = cpuUnits[draft.kind];
   const memWarn =
     host && Number(draft.memoryMiB) * 1024 * 1024 > host.memoryAvailableBytes ? " — more than is free right now" : "";

@@ -9,11 +9,10 @@ import { listPools, listVolumes } from "../api/storage";
 import { Field } from "../ui/field";
 import { formatBytes } from "../ui/format";
 import { BindFields } from "./bind-fields";
-import type { DiskDraft, Draft, Errors, VolumeDraft } from "./form-model";
+import type { DiskDraft, VolumeDraft, FieldsProps } from "./form-model";
+import { PathField, ReadOnlyBox, RemoveRowButton, without } from "./row-parts";
 
-type Props = { draft: Draft; set: <K extends keyof Draft>(k: K, v: Draft[K]) => void; errors: Errors };
-
-export function StorageFields(props: Props) {
+export function StorageFields(props: FieldsProps) {
   const [pools, setPools] = useState<Pool[]>([]);
   const [volumes, setVolumes] = useState<Volume[]>([]);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -46,7 +45,7 @@ export function StorageFields(props: Props) {
   );
 }
 
-function DiskRows({ draft, set, errors, pools, volumes }: Props & { pools: Pool[]; volumes: Volume[] }) {
+function DiskRows({ draft, set, errors, pools, volumes }: FieldsProps & { pools: Pool[]; volumes: Volume[] }) {
   const setDisk = (i: number, p: Partial<DiskDraft>) =>
     set(
       "disks",
@@ -100,19 +99,7 @@ function DiskRows({ draft, set, errors, pools, volumes }: Props & { pools: Pool[
               </Field>
             </>
           )}
-          <button
-            type="button"
-            className="btn mt-6"
-            aria-label={`Remove disk ${i + 2}`}
-            onClick={() =>
-              set(
-                "disks",
-                draft.disks.filter((_, j) => j !== i),
-              )
-            }
-          >
-            Remove
-          </button>
+          <RemoveRowButton row={`disk ${i + 2}`} onRemove={() => set("disks", without(draft.disks, i))} />
         </div>
       ))}
       <button
@@ -126,7 +113,7 @@ function DiskRows({ draft, set, errors, pools, volumes }: Props & { pools: Pool[
   );
 }
 
-function VolumeRows({ draft, set, errors, volumes }: Props & { volumes: Volume[] }) {
+function VolumeRows({ draft, set, errors, volumes }: FieldsProps & { volumes: Volume[] }) {
   const setVol = (i: number, p: Partial<VolumeDraft>) =>
     set(
       "volumes",
@@ -179,31 +166,15 @@ function VolumeRows({ draft, set, errors, volumes }: Props & { volumes: Volume[]
               </select>
             </Field>
           )}
-          <Field label={`Volume ${i + 1} mount path`} error={errors[`volumes.${i}.path`]} className="min-w-44 flex-1">
-            <input
-              className="input font-mono"
-              value={v.path}
-              placeholder="/data"
-              onChange={(e) => setVol(i, { path: e.target.value })}
-            />
-          </Field>
-          <label className="mt-7 flex items-center gap-1.5 text-sm">
-            <input type="checkbox" checked={v.readOnly} onChange={(e) => setVol(i, { readOnly: e.target.checked })} />
-            Read-only<span className="sr-only"> volume {i + 1}</span>
-          </label>
-          <button
-            type="button"
-            className="btn mt-6"
-            aria-label={`Remove volume ${i + 1}`}
-            onClick={() =>
-              set(
-                "volumes",
-                draft.volumes.filter((_, j) => j !== i),
-              )
-            }
-          >
-            Remove
-          </button>
+          <PathField
+            label={`Volume ${i + 1} mount path`}
+            error={errors[`volumes.${i}.path`]}
+            value={v.path}
+            placeholder="/data"
+            onChange={(path) => setVol(i, { path })}
+          />
+          <ReadOnlyBox row={`volume ${i + 1}`} checked={v.readOnly} onChange={(readOnly) => setVol(i, { readOnly })} />
+          <RemoveRowButton row={`volume ${i + 1}`} onRemove={() => set("volumes", without(draft.volumes, i))} />
         </div>
       ))}
       <button

@@ -2,18 +2,10 @@
 // Cloud-init for VMs: hostname, a user with a password and/or SSH keys; port forwards once the
 // VM has NICs on Tandem networks.
 import { Field } from "../ui/field";
-import type { Draft, Errors } from "./form-model";
+import type { FieldsProps } from "./form-model";
 import { PortFields } from "./port-fields";
 
-export function VmFields({
-  draft,
-  set,
-  errors,
-}: {
-  draft: Draft;
-  set: <K extends keyof Draft>(k: K, v: Draft[K]) => void;
-  errors: Errors;
-}) {
+export function VmFields({ draft, set, errors }: FieldsProps) {
   return (
     <>
       <fieldset className="grid gap-4 sm:grid-cols-2">
