@@ -20,55 +20,28 @@
 // table, passed to the server as its host firewall), cgroups, data dir — is removed
 // in afterAll, also after a failure.
 import { execFileSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, type Connection } from "../../native/libvirt/index";
 import type { Guest, GuestKind } from "../contract/guest";
 import type { Network } from "../contract/network";
-import { openDb } from "../db/client";
-import { LOCAL_HOST_ID } from "../domain/ids";
-import type { ContainerDriver } from "../drivers/container";
-import { NftHostFirewall } from "../drivers/netfilter/host-firewall";
-import { LibvirtDriver } from "../drivers/vm";
-import { removeHostGuard } from "../drivers/vm/libvirt/host-guard";
-import { libvirtNetworkName } from "../drivers/vm/libvirt/network-xml";
-import { haveBackend, URI } from "../drivers/vm/libvirt/test/support";
+import { haveBackend } from "../drivers/vm/libvirt/test/support";
 import { removeVlanBridge, vlanBridgeOf, type LinkInfo } from "../drivers/vm/libvirt/vlan-bridge";
-import {
-  Client,
-  connectSocket,
-  removeCgroupParent,
-  startTestServer,
-  testContainerDriver,
-  until,
-  type TestServer,
-  type TestSocket,
-} from "./harness";
+import { connectSocket, until, type TestSocket } from "./harness";
 import { Shell } from "./console-shell";
 import { hostIfaceName } from "../services/guest-nics";
-import { holdIpForward } from "./ip-forward";
+import { networkServer, BUSYBOX as busybox } from "./network-server";
 import { startUpstream, UPSTREAM_NAME, type Upstream } from "./netns-rig";
 
-const demoDir = path.resolve(import.meta.dirname, "../../data/images/demo");
 const suffix = Math.random().toString(36).slice(2, 7);
 const hex = Math.random().toString(16).slice(2, 8);
 const TAG = `e2e${suffix}`;
-const GUARD = `tvt_e2e_${suffix}`;
-/** The test's own nft tables for Tandem networks' firewall (masquerade, filters), not Tandem's. */
-const TABLE = `tdt_e2e_${suffix}`;
 const octet = 100 + (process.pid % 100);
-const NETNS_PREFIX = `tdm${TAG}-`;
 /** The VLANs' parent (host end) and its peer, and the bridged network's uplink bridge. */
 const PARENT = `tdt-vl${hex}`;
 const PARENT_PEER = `tdt-vk${hex}`;
 const LAN_BRIDGE = `tdt-br${hex}`;
 /** A netns holding the parent's far end: the switch port the VLANs leave through. */
 const FAR = `tdt-vf${hex}`;
-const busybox = ["/usr/bin/busybox", "/bin/busybox"].find((p) => existsSync(p)) ?? "busybox";
 
 /**
  * The fetch by name, inside a guest. Bounded by busybox `timeout`, not wget's own -T: Debian's
@@ -97,94 +70,41 @@ function kernelTags(): boolean {
 }
 
 describe.skipIf(!haveBackend())("networks end to end: NAT, names, bridged and VLAN, both kinds", () => {
-  const ipf = holdIpForward();
-  const firewall = new NftHostFirewall({ table: TABLE });
-  let dataDir = "";
   let upstream: Upstream | undefined;
-  let server: TestServer | undefined;
-  let admin: Client;
-  let conn: Connection | undefined;
-  let containers: ContainerDriver | undefined;
   let socket: TestSocket | undefined;
-  const guests: string[] = [];
+  /** The networks made, for their VLAN bridges (the set-up removes the networks themselves). */
   const networks: Network[] = [];
+  const fx = networkServer({
+    tag: TAG,
+    vmPrefix: `10.241.${octet}`,
+    containerSubnet: `10.240.${octet}.0/24`,
+    firewall: true,
+    prepare: async () => {
+      upstream = await startUpstream();
+    },
+    cleanup: async () => {
+      // After the libvirt networks: the VLAN networks' links (only those carrying the network's
+      // mark), then the test's own namespaces and links and the upstream.
+      for (const n of networks) {
+        if (n.type === "vlan") await removeVlanBridge(vlanBridgeOf(n)).catch(() => undefined);
+      }
+      quietly(() => ipLink("netns", "del", FAR));
+      for (const link of [PARENT, LAN_BRIDGE, `tdt-vq${hex}`]) quietly(() => ipLink("link", "del", "dev", link));
+      await upstream?.stop();
+    },
+  });
 
   beforeAll(async () => {
-    expect(existsSync(path.join(demoDir, "manifest.json")), "setup builds the demo images first").toBe(true);
-    const template = process.env.TANDEM_TEST_TEMPLATE_DB;
-    if (!template) throw new Error("globalSetup did not prepare a template database");
-    dataDir = mkdtempSync(path.join(os.tmpdir(), "tandem-e2e-net-"));
-    copyFileSync(template, path.join(dataDir, "tandem.db"));
-    const db = await openDb(`file:${path.join(dataDir, "tandem.db")}`);
-    // Never realized (no libvirt network): it only stops the default network from being made.
-    await db.network.create({
-      data: {
-        id: randomUUID(),
-        name: `held-${suffix}`,
-        type: "isolated",
-        bridge: `tdnh${suffix}`,
-        dnsForwarders: "[]",
-      },
-    });
-    await db.$disconnect();
-    upstream = await startUpstream();
-    conn = await connect(URI);
-    server = await startTestServer({
-      dataDir,
-      driverFactory: (dir) => [
-        new LibvirtDriver({
-          uri: URI,
-          hostId: LOCAL_HOST_ID,
-          dataDir: dir,
-          accel: "auto",
-          logger: pino({ level: "silent" }),
-          shutdownTimeoutMs: 30_000,
-          isolatedNetwork: { name: `tandem-test-e2e-${suffix}`, bridge: `tdme2v${suffix}`, prefix: `10.241.${octet}` },
-          hostGuard: { table: GUARD },
-          manageNetworks: true,
-        }),
-        (containers = testContainerDriver(dir, TAG, `10.240.${octet}.0/24`)),
-      ],
-      containers: true,
-      hostFirewall: firewall,
-      demoImageDir: demoDir,
-    });
-    admin = new Client(server.url);
-    await admin.login();
-    socket = await connectSocket(server.url, { cookie: admin.cookie });
+    socket = await connectSocket(fx.server.url, { cookie: fx.admin.cookie });
   });
 
-  afterAll(async () => {
+  afterAll(() => {
     socket?.close();
-    for (const id of guests) {
-      await admin?.raw("DELETE", `/api/v1/guests/${id}?purge=true`).catch(() => {});
-      await until(async () => (await admin.raw("GET", `/api/v1/guests/${id}`)).status === 404, 60_000).catch(() => {});
-    }
-    for (const n of networks) await admin?.raw("DELETE", `/api/v1/networks/${n.id}`).catch(() => {});
-    await server?.stop();
-    await firewall.destroy().catch(() => undefined);
-    await containers?.network.destroy().catch(() => undefined);
-    removeCgroupParent(`tandem-${TAG}`);
-    // Whatever the API could not remove (a failed step above) goes by name: the libvirt networks,
-    // then the VLAN networks' links (only those carrying the network's mark).
-    for (const n of networks) {
-      const name = libvirtNetworkName(n);
-      await conn?.networkDestroy(name).catch(() => undefined);
-      await conn?.networkUndefine(name).catch(() => undefined);
-      if (n.type === "vlan") await removeVlanBridge(vlanBridgeOf(n)).catch(() => undefined);
-    }
-    quietly(() => ipLink("netns", "del", FAR));
-    for (const link of [PARENT, LAN_BRIDGE, `tdt-vq${hex}`]) quietly(() => ipLink("link", "del", "dev", link));
-    await upstream?.stop();
-    await ipf.restore(conn);
-    await conn?.close();
-    await removeHostGuard(GUARD);
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const guest = async (id: string) => (await admin.json<{ guest: Guest }>("GET", `/api/v1/guests/${id}`)).body.guest;
+  const guest = async (id: string) => (await fx.admin.json<{ guest: Guest }>("GET", `/api/v1/guests/${id}`)).body.guest;
   const inNs = (id: string, args: string[]) =>
-    execFileSync("ip", ["netns", "exec", `${NETNS_PREFIX}${id.split(".")[2]}`, ...args], { encoding: "utf8" });
+    execFileSync("ip", ["netns", "exec", fx.netnsOf(id), ...args], { encoding: "utf8" });
   const inNsStatus = (id: string, args: string[]) => {
     try {
       inNs(id, args);
@@ -199,23 +119,24 @@ describe.skipIf(!haveBackend())("networks end to end: NAT, names, bridged and VL
     path.basename(execFileSync("readlink", [`/sys/class/net/${link}/master`], { encoding: "utf8" }).trim());
 
   async function makeNetwork(body: Record<string, unknown>): Promise<Network> {
-    const res = await admin.json<{ network: Network }>("POST", "/api/v1/networks", body);
+    const res = await fx.admin.json<{ network: Network }>("POST", "/api/v1/networks", body);
     expect(res.status, JSON.stringify(res.body)).toBe(201);
+    fx.networks.push(res.body.network.id);
     networks.push(res.body.network);
     return res.body.network;
   }
 
   async function makeGuest(body: Record<string, unknown>, timeoutMs = 60_000): Promise<string> {
-    const res = await admin.json<{ guest: Guest }>("POST", "/api/v1/guests", body);
+    const res = await fx.admin.json<{ guest: Guest }>("POST", "/api/v1/guests", body);
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     const id = res.body.guest.id;
-    guests.push(id);
+    fx.guests.push(id);
     await until(
       async () => {
-        const got = await admin.json<{ guest?: Guest }>("GET", `/api/v1/guests/${id}`);
+        const got = await fx.admin.json<{ guest?: Guest }>("GET", `/api/v1/guests/${id}`);
         if (got.status === 404) {
           // A failed create removes the guest: say why (its task's error) instead of timing out.
-          const tasks = await admin.json<{ tasks: { error: string | null }[] }>(
+          const tasks = await fx.admin.json<{ tasks: { error: string | null }[] }>(
             "GET",
             `/api/v1/tasks?targetId=${encodeURIComponent(id)}`,
           );
@@ -326,7 +247,7 @@ describe.skipIf(!haveBackend())("networks end to end: NAT, names, bridged and VL
       ipv4: { subnet: `10.242.${octet}.0/24`, gateway: `10.242.${octet}.1`, dhcp: null },
       dnsNames: false,
     });
-    const refused = await admin.json<{ error: { message: string } }>(
+    const refused = await fx.admin.json<{ error: { message: string } }>(
       "POST",
       "/api/v1/guests",
       container(`e2e-lan0-${suffix}`, [{ network: lan.name }]),
@@ -362,10 +283,10 @@ describe.skipIf(!haveBackend())("networks end to end: NAT, names, bridged and VL
       console.warn("no 802.1Q in this kernel (8021q): VLAN isolation not exercised, only its clear refusal");
       // This kernel cannot tag (no 8021q): the create is refused, naming the field, and leaves
       // no row, no libvirt network and no link behind.
-      const res = await admin.json<{ error: { message: string } }>("POST", "/api/v1/networks", vlan(10, 238));
+      const res = await fx.admin.json<{ error: { message: string } }>("POST", "/api/v1/networks", vlan(10, 238));
       expect(res.status, JSON.stringify(res.body)).toBe(400);
       expect(res.body.error.message).toMatch(/^type: this host's kernel has no 802\.1Q VLAN support/);
-      const list = (await admin.json<{ networks: Network[] }>("GET", "/api/v1/networks")).body.networks;
+      const list = (await fx.admin.json<{ networks: Network[] }>("GET", "/api/v1/networks")).body.networks;
       expect(list.some((n) => n.name === `e2e-vlan10-${suffix}`)).toBe(false);
       const onParent = (JSON.parse(ipLink("-d", "-j", "link", "show")) as LinkInfo[]).filter(
         (l) => l.linkinfo?.info_kind === "vlan" && l.link === PARENT,

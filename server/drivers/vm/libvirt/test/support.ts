@@ -16,6 +16,10 @@ import { removeHostGuard } from "../host-guard";
 export const URI = process.env.TANDEM_LIBVIRT_URI ?? "qemu:///system";
 const ROOT = path.resolve(import.meta.dirname, "../../../../..");
 
+/** A libvirt connection for tests outside the drivers (they may not import native/ themselves). */
+export const connectLibvirt = (uri = URI): Promise<Connection> => connect(uri);
+export type { Connection };
+
 /** Root and libvirtd answering on URI; under TANDEM_TEST_STRICT=1 a missing one throws (backends.ts). */
 export function haveBackend(): boolean {
   if (process.getuid?.() !== 0)
