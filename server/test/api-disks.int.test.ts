@@ -8,101 +8,59 @@
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect } from "../../native/libvirt/index";
+import { describe, expect, it } from "vitest";
 import type { Guest } from "../contract/guest";
 import type { GuestDisk, Volume } from "../contract/storage";
-import { LOCAL_HOST_ID } from "../domain/ids";
-import { LibvirtDriver } from "../drivers/vm";
-import { removeHostGuard } from "../drivers/vm/libvirt/host-guard";
 import { demoShell, haveBackend, type DemoShell } from "../drivers/vm/libvirt/test/support";
-import { Client, startTestServer, until, type TestServer } from "./harness";
+import { until } from "./harness";
+import { networkServer, removePools } from "./network-server";
 
 const run = haveBackend();
-const demoDir = path.resolve(import.meta.dirname, "../../data/images/demo");
 const suffix = Math.random().toString(36).slice(2, 7);
 const POOL = `tvd-${suffix}`;
 const POOL_B = `tvd-${suffix}-b`;
-const GUARD = `tvd_${suffix}`;
-const URI = "qemu:///system";
 const GiB = 1024 ** 3;
-let server: TestServer;
-let driver: LibvirtDriver;
-let admin: Client;
 let poolBDir = "";
-const created: string[] = [];
 
 describe.skipIf(!run)("VM disks through Tandem on the real libvirtd", () => {
-  beforeAll(async () => {
-    expect(existsSync(path.join(demoDir, "manifest.json")), "setup builds the demo images first").toBe(true);
-    server = await startTestServer({
-      driverFactory: (dataDir) => [
-        (driver = new LibvirtDriver({
-          uri: URI,
-          hostId: LOCAL_HOST_ID,
-          dataDir,
-          accel: "auto",
-          logger: pino({ level: "silent" }),
-          shutdownTimeoutMs: 30_000,
-          isolatedNetwork: { name: `tvd-${suffix}-net`, bridge: `tvd${suffix}`, prefix: "10.231.19" },
-          hostGuard: { table: GUARD },
-          manageStorage: true,
-          storagePool: POOL,
-        })),
-      ],
-      demoImageDir: demoDir,
-    });
-    admin = new Client(server.url);
-    await admin.login();
-    // The second pool, in a directory QEMU can search its way to.
-    const tmp = mkdtempSync(path.join(os.tmpdir(), `tvd-${suffix}-`));
-    chmodSync(tmp, 0o711);
-    poolBDir = path.join(tmp, "pool");
-    const c = await connect(URI);
-    await c.storagePoolDefineXML(
-      `<pool type='dir'><name>${POOL_B}</name><target><path>${poolBDir}</path></target></pool>`,
-    );
-    await c.storagePoolBuild(POOL_B);
-    await c.storagePoolCreate(POOL_B);
-    await c.close();
-  }, 120_000);
-
-  afterAll(async () => {
-    for (const id of created) {
-      await admin?.raw("DELETE", `/api/v1/guests/${id}?purge=true`).catch(() => {});
-      await until(async () => (await admin.raw("GET", `/api/v1/guests/${id}`)).status === 404, 60_000).catch(() => {});
-    }
-    await server?.stop();
-    const c = await connect(URI);
-    for (const d of await c.listAllDomains().catch(() => [])) {
-      if (d.name.startsWith(`disk-${suffix}`)) {
-        await d.destroy().catch(() => undefined);
-        await d.undefine(2 | 4).catch(() => undefined);
+  const fx = networkServer({
+    tag: `vd${suffix}`,
+    vmPrefix: "10.231.19",
+    manageNetworks: false,
+    storagePool: POOL,
+    prepare: async ({ conn }) => {
+      // The second pool, in a directory QEMU can search its way to.
+      const tmp = mkdtempSync(path.join(os.tmpdir(), `tvd-${suffix}-`));
+      chmodSync(tmp, 0o711);
+      poolBDir = path.join(tmp, "pool");
+      await conn.storagePoolDefineXML(
+        `<pool type='dir'><name>${POOL_B}</name><target><path>${poolBDir}</path></target></pool>`,
+      );
+      await conn.storagePoolBuild(POOL_B);
+      await conn.storagePoolCreate(POOL_B);
+    },
+    cleanup: async (conn) => {
+      for (const d of (await conn?.listAllDomains().catch(() => [])) ?? []) {
+        if (d.name.startsWith(`disk-${suffix}`)) {
+          await d.destroy().catch(() => undefined);
+          await d.undefine(2 | 4).catch(() => undefined);
+        }
+        d.free();
       }
-      d.free();
-    }
-    for (const p of [POOL, POOL_B]) {
-      for (const v of await c.listStorageVolumes(p).catch(() => []))
-        await c.storageVolDelete(p, v.name).catch(() => {});
-      await c.storagePoolDestroy(p).catch(() => {});
-      await c.storagePoolDelete(p).catch(() => {});
-      await c.storagePoolUndefine(p).catch(() => {});
-    }
-    await c.close();
-    if (poolBDir) rmSync(path.dirname(poolBDir), { recursive: true, force: true });
-    await removeHostGuard(GUARD);
-  }, 180_000);
+      await removePools(conn, [POOL, POOL_B]);
+      if (poolBDir) rmSync(path.dirname(poolBDir), { recursive: true, force: true });
+    },
+  });
 
-  const guest = async (id: string) => (await admin.json<{ guest: Guest }>("GET", `/api/v1/guests/${id}`)).body.guest;
+  const guest = async (id: string) => (await fx.admin.json<{ guest: Guest }>("GET", `/api/v1/guests/${id}`)).body.guest;
   const disks = async (id: string) =>
-    (await admin.json<{ disks: GuestDisk[] }>("GET", `/api/v1/guests/${id}/disks`)).body.disks;
+    (await fx.admin.json<{ disks: GuestDisk[] }>("GET", `/api/v1/guests/${id}/disks`)).body.disks;
   /** Sends a request that answers 202 with a task, and waits for the task to succeed. */
   async function task(method: string, url: string, body?: unknown): Promise<void> {
-    const res = await admin.json<{ taskId: string }>(method, url, body);
+    const res = await fx.admin.json<{ taskId: string }>(method, url, body);
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     const t = await until(async () => {
-      const r = await admin.json<{ task: { state: string; error: string | null } }>(
+      const r = await fx.admin.json<{ task: { state: string; error: string | null } }>(
         "GET",
         `/api/v1/tasks/${res.body.taskId}`,
       );
@@ -112,7 +70,7 @@ describe.skipIf(!run)("VM disks through Tandem on the real libvirtd", () => {
     expect(t.state).toBe("succeeded");
   }
   const refusal = async (method: string, url: string, body?: unknown) => {
-    const r = await admin.json<{ error: { code: string; message: string } }>(method, url, body);
+    const r = await fx.admin.json<{ error: { code: string; message: string } }>(method, url, body);
     return { status: r.status, code: r.body.error?.code, message: r.body.error?.message ?? "" };
   };
   const sectors = async (sh: DemoShell, dev: string) => {
@@ -125,7 +83,7 @@ describe.skipIf(!run)("VM disks through Tandem on the real libvirtd", () => {
   let sh: DemoShell;
 
   it("a disk given at create is there at first boot; a hot-added one in another pool grows and goes", async () => {
-    const res = await admin.json<{ guest: Guest }>("POST", "/api/v1/guests", {
+    const res = await fx.admin.json<{ guest: Guest }>("POST", "/api/v1/guests", {
       kind: "vm",
       name: `disk-${suffix}-a`,
       image: "demo-vm",
@@ -136,7 +94,7 @@ describe.skipIf(!run)("VM disks through Tandem on the real libvirtd", () => {
     });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     vmId = res.body.guest.id;
-    created.push(vmId);
+    fx.guests.push(vmId);
     await until(async () => (await guest(vmId)).state === "running", 90_000, 250);
     let list = await disks(vmId);
     expect(list.map((d) => [d.target, d.pool, d.capacityBytes])).toEqual([
@@ -145,7 +103,7 @@ describe.skipIf(!run)("VM disks through Tandem on the real libvirtd", () => {
     ]);
     expect(list[0]!.volumeId).toBeNull();
     rootVolume = list[1]!.volumeId!;
-    const vols = (await admin.json<{ volumes: Volume[] }>("GET", "/api/v1/volumes")).body.volumes;
+    const vols = (await fx.admin.json<{ volumes: Volume[] }>("GET", "/api/v1/volumes")).body.volumes;
     expect(vols.find((v) => v.id === rootVolume)).toMatchObject({
       name: `disk-${suffix}-a-disk1`,
       use: "disk",
@@ -153,7 +111,7 @@ describe.skipIf(!run)("VM disks through Tandem on the real libvirtd", () => {
       attachedTo: [{ guestId: vmId, target: "vdb", readOnly: false }],
     });
 
-    sh = await demoShell(driver, vmId);
+    sh = await demoShell(fx.vms, vmId);
     await sh.waitFor("tandem-vm:~# ", 120_000, "the demo shell");
     expect(await sectors(sh, "vdb")).toBe(String(GiB / 512));
 
@@ -183,7 +141,7 @@ describe.skipIf(!run)("VM disks through Tandem on the real libvirtd", () => {
     await task("DELETE", `/api/v1/guests/${vmId}/disks/${hot}?purge=true`);
     await until(async () => (await sectors(sh, "vdc")) === "none", 30_000, 500);
     expect((await disks(vmId)).map((d) => d.target)).toEqual(["vda", "vdb"]);
-    const after = (await admin.json<{ volumes: Volume[] }>("GET", "/api/v1/volumes")).body.volumes;
+    const after = (await fx.admin.json<{ volumes: Volume[] }>("GET", "/api/v1/volumes")).body.volumes;
     expect(after.some((v) => v.id === hot)).toBe(false);
   }, 420_000);
 
@@ -236,7 +194,7 @@ describe.skipIf(!run)("VM disks through Tandem on the real libvirtd", () => {
     });
     expect(badPool).toMatchObject({ status: 400 });
     expect(badPool.message).toMatch(/^disks\[1\]\.pool: no storage pool 'nowhere'/);
-    expect((await admin.json<{ guests: Guest[] }>("GET", "/api/v1/guests")).body.guests.map((g) => g.name)).toEqual(
+    expect((await fx.admin.json<{ guests: Guest[] }>("GET", "/api/v1/guests")).body.guests.map((g) => g.name)).toEqual(
       expect.not.arrayContaining([`disk-${suffix}-b`, `disk-${suffix}-d`]),
     );
   });
@@ -248,12 +206,12 @@ describe.skipIf(!run)("VM disks through Tandem on the real libvirtd", () => {
 
     // A linked clone rests on the volume (an overlay in its own directory, no volume of its own):
     // the volume may then not move, grow or be deleted, naming the clone.
-    const cl = await admin.json<{ guest: Guest; taskId: string }>("POST", `/api/v1/guests/${vmId}/clone`, {
+    const cl = await fx.admin.json<{ guest: Guest; taskId: string }>("POST", `/api/v1/guests/${vmId}/clone`, {
       name: `disk-${suffix}-clone`,
       mode: "linked",
     });
     expect(cl.status, JSON.stringify(cl.body)).toBe(202);
-    created.push(cl.body.guest.id);
+    fx.guests.push(cl.body.guest.id);
     await until(async () => (await guest(cl.body.guest.id)).state === "stopped", 60_000, 250);
     const cloneDisks = await disks(cl.body.guest.id);
     expect(cloneDisks.map((d) => [d.target, d.volumeId])).toEqual([
@@ -270,7 +228,7 @@ describe.skipIf(!run)("VM disks through Tandem on the real libvirtd", () => {
     }
     expect((await refusal("DELETE", `/api/v1/guests/${vmId}/disks/${rootVolume}?purge=true`)).status).toBe(409);
     await task("DELETE", `/api/v1/guests/${cl.body.guest.id}?purge=true`);
-    created.splice(created.indexOf(cl.body.guest.id), 1);
+    fx.guests.splice(fx.guests.indexOf(cl.body.guest.id), 1);
 
     await task("POST", `/api/v1/guests/${vmId}/disks/${rootVolume}/move`, { pool: POOL_B });
     const moved = (await disks(vmId))[1]!;
@@ -282,23 +240,23 @@ describe.skipIf(!run)("VM disks through Tandem on the real libvirtd", () => {
     expect(same.message).toMatch(/^pool: /);
 
     await task("POST", `/api/v1/guests/${vmId}/actions`, { action: "start" });
-    sh = await demoShell(driver, vmId);
+    sh = await demoShell(fx.vms, vmId);
     await sh.waitFor("tandem-vm:~# ", 120_000, "the demo shell after the move");
     expect(await sectors(sh, "vdb")).toBe(String(GiB / 512));
     sh.con.close();
 
     // Delete without purge: the VM goes, its volume stays, detached.
     await task("DELETE", `/api/v1/guests/${vmId}`);
-    created.splice(created.indexOf(vmId), 1);
-    const vols = (await admin.json<{ volumes: Volume[] }>("GET", "/api/v1/volumes")).body.volumes;
+    fx.guests.splice(fx.guests.indexOf(vmId), 1);
+    const vols = (await fx.admin.json<{ volumes: Volume[] }>("GET", "/api/v1/volumes")).body.volumes;
     expect(vols.find((v) => v.id === rootVolume)).toMatchObject({ pool: POOL_B, attachedTo: [] });
     expect(existsSync(moved.path)).toBe(true);
-    expect((await admin.raw("DELETE", `/api/v1/volumes/${rootVolume}`)).status).toBe(204);
+    expect((await fx.admin.raw("DELETE", `/api/v1/volumes/${rootVolume}`)).status).toBe(204);
     expect(existsSync(moved.path)).toBe(false);
   }, 420_000);
 
   it("a delete with purge deletes the VM's volume disks with it", async () => {
-    const res = await admin.json<{ guest: Guest; taskId: string }>("POST", "/api/v1/guests", {
+    const res = await fx.admin.json<{ guest: Guest; taskId: string }>("POST", "/api/v1/guests", {
       kind: "vm",
       name: `disk-${suffix}-p`,
       image: "demo-vm",
@@ -310,7 +268,7 @@ describe.skipIf(!run)("VM disks through Tandem on the real libvirtd", () => {
     });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     const id = res.body.guest.id;
-    created.push(id);
+    fx.guests.push(id);
     await until(async () => (await guest(id)).state === "stopped", 60_000, 250);
     const list = await disks(id);
     expect(list.map((d) => [d.target, d.pool])).toEqual([
@@ -319,8 +277,8 @@ describe.skipIf(!run)("VM disks through Tandem on the real libvirtd", () => {
       ["vdc", POOL_B],
     ]);
     await task("DELETE", `/api/v1/guests/${id}?purge=true`);
-    created.splice(created.indexOf(id), 1);
-    const vols = (await admin.json<{ volumes: Volume[] }>("GET", "/api/v1/volumes")).body.volumes;
+    fx.guests.splice(fx.guests.indexOf(id), 1);
+    const vols = (await fx.admin.json<{ volumes: Volume[] }>("GET", "/api/v1/volumes")).body.volumes;
     for (const d of list.slice(1)) {
       expect(vols.some((v) => v.id === d.volumeId)).toBe(false);
       expect(existsSync(d.path)).toBe(false);

@@ -12,151 +12,60 @@
 // Everything made (guests, networks, libvirt networks, the nft table, the client netns, sysctls)
 // is removed in afterAll, also after a failure.
 import { execFile, execFileSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, type Connection } from "../../native/libvirt/index";
 import type { PortForward } from "../contract/forwards";
 import type { Guest } from "../contract/guest";
 import type { Network } from "../contract/network";
-import { openDb } from "../db/client";
-import { LOCAL_HOST_ID } from "../domain/ids";
-import { ContainerDriver } from "../drivers/container";
 import { page } from "../drivers/container/test/net-helpers";
-import { NftHostFirewall } from "../drivers/netfilter/host-firewall";
-import { LibvirtDriver } from "../drivers/vm";
-import { removeHostGuard } from "../drivers/vm/libvirt/host-guard";
-import { libvirtNetworkName } from "../drivers/vm/libvirt/network-xml";
-import { haveBackend, URI } from "../drivers/vm/libvirt/test/support";
+import { haveBackend } from "../drivers/vm/libvirt/test/support";
 import { Shell } from "./console-shell";
-import {
-  Client,
-  connectSocket,
-  removeCgroupParent,
-  startTestServer,
-  until,
-  type TestServer,
-  type TestSocket,
-} from "./harness";
-import { holdIpForward } from "./ip-forward";
+import { connectSocket, until, type TestSocket } from "./harness";
+import { networkServer, BUSYBOX as busybox } from "./network-server";
 import { runIn, startClient, type Client as RigClient } from "./netns-rig";
 
 const exec = promisify(execFile);
-const demoDir = path.resolve(import.meta.dirname, "../../data/images/demo");
 const suffix = Math.random().toString(36).slice(2, 7);
-const TABLE = `tdt_fw_${suffix}`;
-const GUARD = `tvt_fw_${suffix}`;
 const octet = 100 + (process.pid % 100);
-const NETNS_PREFIX = `tdfw${suffix}-`;
 const RANGE = { first: 20000, last: 45000 };
-const busybox = ["/usr/bin/busybox", "/bin/busybox"].find((p) => existsSync(p)) ?? "busybox";
 
 describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd, conmon + crun, nft", () => {
-  let dataDir = "";
-  let server: TestServer | undefined;
-  let admin: Client;
-  let conn: Connection | undefined;
-  let containers: ContainerDriver | undefined;
   let client: RigClient | undefined;
   let socket: TestSocket | undefined;
-  const firewall = new NftHostFirewall({ table: TABLE });
-  const ipForward = holdIpForward();
-  const guests: string[] = [];
-  const networks: string[] = [];
+  const fx = networkServer({
+    tag: `fw${suffix}`,
+    vmPrefix: `10.244.${octet}`,
+    containerSubnet: `10.245.${octet}.0/24`,
+    firewall: true,
+    env: { TANDEM_PUBLISH_PORT_RANGE: `${RANGE.first}-${RANGE.last}` },
+    prepare: async () => {
+      client = await startClient();
+    },
+    cleanup: async () => {
+      await client?.stop();
+    },
+  });
+  const firewall = fx.firewall!;
   const listeners: net.Server[] = [];
   const bridges: string[] = [];
 
   beforeAll(async () => {
-    expect(existsSync(path.join(demoDir, "manifest.json")), "setup builds the demo images first").toBe(true);
-    const template = process.env.TANDEM_TEST_TEMPLATE_DB;
-    if (!template) throw new Error("globalSetup did not prepare a template database");
-    dataDir = mkdtempSync(path.join(os.tmpdir(), "tandem-fw-"));
-    copyFileSync(template, path.join(dataDir, "tandem.db"));
-    const db = await openDb(`file:${path.join(dataDir, "tandem.db")}`);
-    // Never realized: it only stops the default network from being made.
-    await db.network.create({
-      data: {
-        id: randomUUID(),
-        name: `held-${suffix}`,
-        type: "isolated",
-        bridge: `tdnh${suffix}`,
-        dnsForwarders: "[]",
-      },
-    });
-    await db.$disconnect();
-    conn = await connect(URI);
-    client = await startClient();
-    server = await startTestServer({
-      dataDir,
-      driverFactory: (dir) => [
-        new LibvirtDriver({
-          uri: URI,
-          hostId: LOCAL_HOST_ID,
-          dataDir: dir,
-          accel: "auto",
-          logger: pino({ level: "silent" }),
-          shutdownTimeoutMs: 30_000,
-          isolatedNetwork: { name: `tandem-test-fw-${suffix}`, bridge: `tdmfw${suffix}`, prefix: `10.244.${octet}` },
-          hostGuard: { table: GUARD },
-          manageNetworks: true,
-        }),
-        (containers = new ContainerDriver({
-          hostId: LOCAL_HOST_ID,
-          dataDir: dir,
-          logger: pino({ level: "silent" }),
-          bridge: `tdcf${suffix}`,
-          subnet: `10.245.${octet}.0/24`,
-          nftTable: `tandem_fw_${suffix}`,
-          cgroupParent: `tandem-fw-${suffix}`,
-          netnsPrefix: NETNS_PREFIX,
-          shutdownTimeoutMs: 3000,
-        })),
-      ],
-      containers: true,
-      demoImageDir: demoDir,
-      hostFirewall: firewall,
-      env: { TANDEM_PUBLISH_PORT_RANGE: `${RANGE.first}-${RANGE.last}` },
-    });
-    admin = new Client(server.url);
-    await admin.login();
-    socket = await connectSocket(server.url, { cookie: admin.cookie });
+    socket = await connectSocket(fx.server.url, { cookie: fx.admin.cookie });
   });
 
-  afterAll(async () => {
+  afterAll(() => {
     socket?.close();
     for (const s of listeners) s.close();
-    for (const id of guests) {
-      await admin?.raw("DELETE", `/api/v1/guests/${id}?purge=true`).catch(() => {});
-      await until(async () => (await admin.raw("GET", `/api/v1/guests/${id}`)).status === 404, 30_000).catch(() => {});
-    }
-    for (const id of networks) await admin?.raw("DELETE", `/api/v1/networks/${id}`).catch(() => {});
-    await server?.stop();
-    await firewall.destroy().catch(() => undefined);
-    await containers?.network.destroy().catch(() => undefined);
-    removeCgroupParent(`tandem-fw-${suffix}`);
-    for (const id of networks) {
-      const name = libvirtNetworkName({ id });
-      await conn?.networkDestroy(name).catch(() => undefined);
-      await conn?.networkUndefine(name).catch(() => undefined);
-    }
-    await ipForward.restore(conn);
-    await conn?.close();
-    await removeHostGuard(GUARD);
-    await client?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const guest = async (id: string) => (await admin.json<{ guest: Guest }>("GET", `/api/v1/guests/${id}`)).body.guest;
-  const netnsOf = (id: string) => `${NETNS_PREFIX}${id.split(".")[2]}`;
-  const inNs = (id: string, argv: string[]) => runIn(netnsOf(id), argv, 15_000);
+  const guest = async (id: string) => (await fx.admin.json<{ guest: Guest }>("GET", `/api/v1/guests/${id}`)).body.guest;
+  const inNs = (id: string, argv: string[]) => runIn(fx.netnsOf(id), argv, 15_000);
 
   async function network(type: "isolated" | "nat", third: number, name = `fw-${type}-${suffix}`): Promise<Network> {
-    const made = await admin.json<{ network: Network }>("POST", "/api/v1/networks", {
+    const made = await fx.admin.json<{ network: Network }>("POST", "/api/v1/networks", {
       name,
       type,
       ipv4: {
@@ -166,13 +75,13 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
       },
     });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
-    networks.push(made.body.network.id);
+    fx.networks.push(made.body.network.id);
     bridges.push(made.body.network.bridge);
     return made.body.network;
   }
 
   async function container(name: string, nw: Network, command: string[]): Promise<Guest> {
-    const res = await admin.json<{ guest: Guest }>("POST", "/api/v1/guests", {
+    const res = await fx.admin.json<{ guest: Guest }>("POST", "/api/v1/guests", {
       kind: "container",
       name: `${name}-${suffix}`,
       image: "demo-busybox",
@@ -182,14 +91,14 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
       nics: [{ network: nw.name }],
     });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
-    guests.push(res.body.guest.id);
+    fx.guests.push(res.body.guest.id);
     await until(async () => (await guest(res.body.guest.id)).state === "running", 30_000, 200);
     // The firewall pins need the NIC's address and host interface in its row.
     await until(async () => {
-      const nic = await server!.db.nic.findFirst({ where: { guestId: res.body.guest.id } });
+      const nic = await fx.server.db.nic.findFirst({ where: { guestId: res.body.guest.id } });
       return !!nic?.address && !!nic.iface;
     }, 10_000);
-    await server!.services.netFirewall.refresh();
+    await fx.server.services.netFirewall.refresh();
     return guest(res.body.guest.id);
   }
 
@@ -216,7 +125,7 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
     try {
       return await fn();
     } finally {
-      await server!.services.netFirewall.refresh();
+      await fx.server.services.netFirewall.refresh();
     }
   }
 
@@ -248,13 +157,13 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
   });
 
   it("a container cannot forge a connection to the host's 127.0.0.1 even with route_localnet on", async () => {
-    const nw = (await admin.json<{ networks: Network[] }>("GET", "/api/v1/networks")).body.networks.find(
+    const nw = (await fx.admin.json<{ networks: Network[] }>("GET", "/api/v1/networks")).body.networks.find(
       (n) => n.name === `fw-isolated-${suffix}`,
     )!;
-    const g = (await admin.json<{ guests: Guest[] }>("GET", "/api/v1/guests")).body.guests.find(
+    const g = (await fx.admin.json<{ guests: Guest[] }>("GET", "/api/v1/guests")).body.guests.find(
       (x) => x.name === `fwiso-${suffix}`,
     )!;
-    const bin = path.join(dataDir, "loopback-tcp");
+    const bin = path.join(fx.dataDir, "loopback-tcp");
     execFileSync("gcc", [
       "-static",
       "-O2",
@@ -270,7 +179,7 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
       await inNs(g.id, [busybox, "ping", "-c1", "-W2", nw.ipv4!.gateway]);
       return exec(
         "nsenter",
-        [`--net=/run/netns/${netnsOf(g.id)}`, bin, "eth0", gwMac, "127.0.0.1", String(local.port), "hi"],
+        [`--net=/run/netns/${fx.netnsOf(g.id)}`, bin, "eth0", gwMac, "127.0.0.1", String(local.port), "hi"],
         {
           timeout: 20_000,
         },
@@ -297,10 +206,10 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
   });
 
   it("a container's frames from an address that is not its own are dropped", async () => {
-    const nw = (await admin.json<{ networks: Network[] }>("GET", "/api/v1/networks")).body.networks.find(
+    const nw = (await fx.admin.json<{ networks: Network[] }>("GET", "/api/v1/networks")).body.networks.find(
       (n) => n.name === `fw-isolated-${suffix}`,
     )!;
-    const g = (await admin.json<{ guests: Guest[] }>("GET", "/api/v1/guests")).body.guests.find(
+    const g = (await fx.admin.json<{ guests: Guest[] }>("GET", "/api/v1/guests")).body.guests.find(
       (x) => x.name === `fwiso-${suffix}`,
     )!;
     const spoofed = `10.246.${octet}.99`;
@@ -348,7 +257,7 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
     await client!.run(["ip", "route", "add", nw.ipv4!.subnet, "via", client!.hostAddress]);
 
     // Refused: outside the range, taken on the host, bad NIC, a rule's ports on icmp.
-    const outside = await admin.json<{ error: { message: string } }>("POST", `/api/v1/guests/${g.id}/forwards`, {
+    const outside = await fx.admin.json<{ error: { message: string } }>("POST", `/api/v1/guests/${g.id}/forwards`, {
       hostPort: 80,
       guestPort: 8080,
     });
@@ -357,35 +266,39 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
     const busy = await listen("0.0.0.0");
     const busyPort = busy.port >= RANGE.first && busy.port <= RANGE.last ? busy.port : null;
     if (busyPort !== null) {
-      const taken = await admin.json<{ error: { message: string } }>("POST", `/api/v1/guests/${g.id}/forwards`, {
+      const taken = await fx.admin.json<{ error: { message: string } }>("POST", `/api/v1/guests/${g.id}/forwards`, {
         hostPort: busyPort,
         guestPort: 8080,
       });
       expect(taken.status).toBe(409);
       expect(taken.body.error.message).toMatch(/^hostPort: .*in use on the host/);
     }
-    const badNic = await admin.json("POST", `/api/v1/guests/${g.id}/forwards`, { hostPort, guestPort: 8080, nic: 5 });
+    const badNic = await fx.admin.json("POST", `/api/v1/guests/${g.id}/forwards`, {
+      hostPort,
+      guestPort: 8080,
+      nic: 5,
+    });
     expect(badNic.status).toBe(400);
-    const badRule = await admin.json<{ error: { message: string } }>("PUT", `/api/v1/guests/${g.id}/firewall`, {
+    const badRule = await fx.admin.json<{ error: { message: string } }>("PUT", `/api/v1/guests/${g.id}/firewall`, {
       rules: [{ action: "allow", protocol: "icmp", ports: { start: 1, end: 2 } }],
     });
     expect(badRule.status).toBe(400);
     expect(badRule.body.error.message).toMatch(/rules\[0\]\.ports/);
 
-    const made = await admin.json<{ forward: PortForward }>("POST", `/api/v1/guests/${g.id}/forwards`, {
+    const made = await fx.admin.json<{ forward: PortForward }>("POST", `/api/v1/guests/${g.id}/forwards`, {
       hostPort,
       guestPort: 8080,
     });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     expect(made.body.forward).toMatchObject({ hostPort, guestPort: 8080, protocol: "tcp", guestAddress: addr });
-    const again = await admin.json<{ error: { message: string } }>("POST", `/api/v1/guests/${g.id}/forwards`, {
+    const again = await fx.admin.json<{ error: { message: string } }>("POST", `/api/v1/guests/${g.id}/forwards`, {
       hostPort,
       guestPort: 8081,
     });
     expect(again.status).toBe(409);
     expect(again.body.error.message).toMatch(/^hostPort: .*already forwarded/);
     expect(
-      (await admin.json<{ forwards: PortForward[] }>("GET", `/api/v1/networks/${nw.id}/forwards`)).body.forwards.map(
+      (await fx.admin.json<{ forwards: PortForward[] }>("GET", `/api/v1/networks/${nw.id}/forwards`)).body.forwards.map(
         (f) => f.id,
       ),
     ).toEqual([made.body.forward.id]);
@@ -397,7 +310,7 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
     expect(await withoutFirewall(() => get(addr, 8081)), "reachable without the firewall").toBe("fwd-page");
     expect(await get(addr, 8081)).toBe("");
     // ...unless its firewall allows it; a deny on the forward's guest port closes the forward.
-    const put = await admin.json<{ rules: unknown[] }>("PUT", `/api/v1/guests/${g.id}/firewall`, {
+    const put = await fx.admin.json<{ rules: unknown[] }>("PUT", `/api/v1/guests/${g.id}/firewall`, {
       rules: [
         { action: "deny", protocol: "tcp", ports: { start: 8080, end: 8080 } },
         { action: "allow", protocol: "tcp", ports: { start: 8081, end: 8081 }, source: `${client!.clientAddress}/32` },
@@ -409,26 +322,26 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
     expect(await get(client!.hostAddress, hostPort)).toBe("");
 
     // Removing the forward releases the host port.
-    expect((await admin.raw("DELETE", `/api/v1/guests/${g.id}/forwards/${made.body.forward.id}`)).status).toBe(204);
+    expect((await fx.admin.raw("DELETE", `/api/v1/guests/${g.id}/forwards/${made.body.forward.id}`)).status).toBe(204);
     const probe = net.createServer();
     await new Promise<void>((resolve, reject) => {
       probe.once("error", reject);
       probe.listen(hostPort, "0.0.0.0", () => resolve());
     });
     await new Promise((r) => probe.close(r));
-    expect((await admin.raw("DELETE", `/api/v1/guests/${g.id}/forwards/${made.body.forward.id}`)).status).toBe(404);
+    expect((await fx.admin.raw("DELETE", `/api/v1/guests/${g.id}/forwards/${made.body.forward.id}`)).status).toBe(404);
 
     // Forwards and rules go with the guest.
-    const second = await admin.json("POST", `/api/v1/guests/${g.id}/forwards`, { hostPort, guestPort: 8080 });
+    const second = await fx.admin.json("POST", `/api/v1/guests/${g.id}/forwards`, { hostPort, guestPort: 8080 });
     expect(second.status).toBe(201);
-    expect((await admin.raw("DELETE", `/api/v1/guests/${g.id}?purge=true`)).status).toBeLessThan(300);
-    await until(async () => (await admin.raw("GET", `/api/v1/guests/${g.id}`)).status === 404, 30_000, 200);
-    await until(async () => (await server!.db.firewallRule.count({ where: { guestId: g.id } })) === 0, 10_000);
-    expect(await server!.db.portForward.count({ where: { guestId: g.id } })).toBe(0);
+    expect((await fx.admin.raw("DELETE", `/api/v1/guests/${g.id}?purge=true`)).status).toBeLessThan(300);
+    await until(async () => (await fx.admin.raw("GET", `/api/v1/guests/${g.id}`)).status === 404, 30_000, 200);
+    await until(async () => (await fx.server.db.firewallRule.count({ where: { guestId: g.id } })) === 0, 10_000);
+    expect(await fx.server.db.portForward.count({ where: { guestId: g.id } })).toBe(0);
   });
 
   it("a create body's ports with nics become forwards to the first NIC", async () => {
-    const nw = (await admin.json<{ networks: Network[] }>("GET", "/api/v1/networks")).body.networks.find(
+    const nw = (await fx.admin.json<{ networks: Network[] }>("GET", "/api/v1/networks")).body.networks.find(
       (n) => n.name === `fw-nat-${suffix}`,
     )!;
     const hostPort = RANGE.first + 2000 + (process.pid % 1000);
@@ -436,7 +349,7 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
     const busy = await listen("0.0.0.0");
     if (busy.port >= RANGE.first && busy.port <= RANGE.last) {
       // A taken port is refused before anything is made, naming the body's field.
-      const taken = await admin.json<{ error: { message: string } }>("POST", "/api/v1/guests", {
+      const taken = await fx.admin.json<{ error: { message: string } }>("POST", "/api/v1/guests", {
         kind: "container",
         name: `fwtaken-${suffix}`,
         image: "demo-busybox",
@@ -449,7 +362,7 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
       expect(taken.status).toBe(409);
       expect(taken.body.error.message).toMatch(/^ports\[0\]\.hostPort: .*in use on the host/);
     }
-    const res = await admin.json<{ guest: Guest }>("POST", "/api/v1/guests", {
+    const res = await fx.admin.json<{ guest: Guest }>("POST", "/api/v1/guests", {
       kind: "container",
       name: `fwmade-${suffix}`,
       image: "demo-busybox",
@@ -460,9 +373,12 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
       ports: [{ hostPort, guestPort: 8080 }],
     });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
-    guests.push(res.body.guest.id);
+    fx.guests.push(res.body.guest.id);
     await until(async () => (await guest(res.body.guest.id)).state === "running", 30_000, 200);
-    const list = await admin.json<{ forwards: PortForward[] }>("GET", `/api/v1/guests/${res.body.guest.id}/forwards`);
+    const list = await fx.admin.json<{ forwards: PortForward[] }>(
+      "GET",
+      `/api/v1/guests/${res.body.guest.id}/forwards`,
+    );
     expect(list.body.forwards).toEqual([
       expect.objectContaining({ hostPort, guestPort: 8080, protocol: "tcp", networkId: nw.id }),
     ]);
@@ -470,7 +386,7 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
   });
 
   it("a guest on a NAT network cannot open connections to a guest on another NAT network", async () => {
-    const from = (await admin.json<{ guests: Guest[] }>("GET", "/api/v1/guests")).body.guests.find(
+    const from = (await fx.admin.json<{ guests: Guest[] }>("GET", "/api/v1/guests")).body.guests.find(
       (x) => x.name === `fwmade-${suffix}`,
     )!;
     // Made after the first NAT network, so its way in is rendered after that one's way out. (An
@@ -492,10 +408,10 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
   });
 
   it("a forward reaches the demo VM on a NAT network (its address by DHCP); a deny rule closes it", async () => {
-    const nw = (await admin.json<{ networks: Network[] }>("GET", "/api/v1/networks")).body.networks.find(
+    const nw = (await fx.admin.json<{ networks: Network[] }>("GET", "/api/v1/networks")).body.networks.find(
       (n) => n.name === `fw-nat-${suffix}`,
     )!;
-    const res = await admin.json<{ guest: Guest }>("POST", "/api/v1/guests", {
+    const res = await fx.admin.json<{ guest: Guest }>("POST", "/api/v1/guests", {
       kind: "vm",
       name: `fwvm-${suffix}`,
       image: "demo-vm",
@@ -505,9 +421,9 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
     });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     const id = res.body.guest.id;
-    guests.push(id);
+    fx.guests.push(id);
     await until(async () => (await guest(id)).state === "running", 120_000, 500);
-    const nic = (await server!.db.nic.findFirst({ where: { guestId: id } }))!;
+    const nic = (await fx.server.db.nic.findFirst({ where: { guestId: id } }))!;
     expect(nic.address, "the NIC's address is chosen as its row is written").toBeTruthy();
     const shell = await Shell.open(socket!, id, "serial");
     await shell.waitFor(/Tandem demo VM ready|[#$] $/m, 120_000);
@@ -522,7 +438,7 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
     );
     expect(served.rc).toBe(0);
     const hostPort = RANGE.first + 3000 + (process.pid % 1000);
-    const made = await admin.json<{ forward: PortForward }>("POST", `/api/v1/guests/${id}/forwards`, {
+    const made = await fx.admin.json<{ forward: PortForward }>("POST", `/api/v1/guests/${id}/forwards`, {
       hostPort,
       guestPort: 8080,
     });
@@ -537,7 +453,7 @@ describe.skipIf(!haveBackend())("host firewall of Tandem networks: real libvirtd
     };
     expect(await get()).toBe("vm-page");
     expect(await page(hostPort)).toBe("vm-page");
-    const put = await admin.json("PUT", `/api/v1/guests/${id}/firewall`, {
+    const put = await fx.admin.json("PUT", `/api/v1/guests/${id}/firewall`, {
       rules: [{ action: "deny", protocol: "tcp", ports: { start: 8080, end: 8080 } }],
     });
     expect(put.status).toBe(200);
