@@ -6,120 +6,31 @@
 // vm-nics.int.test.ts the default NAT network is kept from being made by a held row. Everything
 // made is removed in afterAll, also after a failure.
 import { execFileSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, type Connection } from "../../native/libvirt/index";
+import { describe, expect, it } from "vitest";
 import type { Guest } from "../contract/guest";
 import type { Network } from "../contract/network";
-import { openDb } from "../db/client";
-import { LOCAL_HOST_ID } from "../domain/ids";
-import { ContainerDriver } from "../drivers/container";
-import { LibvirtDriver } from "../drivers/vm";
-import { removeHostGuard } from "../drivers/vm/libvirt/host-guard";
-import { libvirtNetworkName } from "../drivers/vm/libvirt/network-xml";
-import { haveBackend, URI } from "../drivers/vm/libvirt/test/support";
-import { Client, removeCgroupParent, startTestServer, until, type TestServer } from "./harness";
+import { haveBackend } from "../drivers/vm/libvirt/test/support";
+import { until } from "./harness";
+import { networkServer, BUSYBOX as busybox } from "./network-server";
 
-const demoDir = path.resolve(import.meta.dirname, "../../data/images/demo");
 const suffix = Math.random().toString(36).slice(2, 7);
-const GUARD = `tvt_cnics_${suffix}`;
 const octet = 100 + (process.pid % 100);
-const NETNS_PREFIX = `tdcn${suffix}-`;
-// The host's busybox (a listed backend, backends.ts) for ping: run in the container's netns.
-const busybox = ["/usr/bin/busybox", "/bin/busybox"].find((p) => existsSync(p)) ?? "busybox";
 
 describe.skipIf(!haveBackend())("container NICs on a Tandem network, real libvirtd + conmon + crun", () => {
-  let dataDir = "";
-  let server: TestServer | undefined;
-  let admin: Client;
-  let conn: Connection | undefined;
-  let containers: ContainerDriver | undefined;
-  const guests: string[] = [];
-  const networks: string[] = [];
-
-  beforeAll(async () => {
-    expect(existsSync(path.join(demoDir, "manifest.json")), "setup builds the demo images first").toBe(true);
-    const template = process.env.TANDEM_TEST_TEMPLATE_DB;
-    if (!template) throw new Error("globalSetup did not prepare a template database");
-    dataDir = mkdtempSync(path.join(os.tmpdir(), "tandem-cnics-"));
-    copyFileSync(template, path.join(dataDir, "tandem.db"));
-    const db = await openDb(`file:${path.join(dataDir, "tandem.db")}`);
-    // Never realized (no libvirt network): it only stops the default network from being made.
-    await db.network.create({
-      data: {
-        id: randomUUID(),
-        name: `held-${suffix}`,
-        type: "isolated",
-        bridge: `tdnh${suffix}`,
-        dnsForwarders: "[]",
-      },
-    });
-    await db.$disconnect();
-    conn = await connect(URI);
-    server = await startTestServer({
-      dataDir,
-      driverFactory: (dir) => [
-        new LibvirtDriver({
-          uri: URI,
-          hostId: LOCAL_HOST_ID,
-          dataDir: dir,
-          accel: "auto",
-          logger: pino({ level: "silent" }),
-          shutdownTimeoutMs: 30_000,
-          isolatedNetwork: { name: `tandem-test-cn-${suffix}`, bridge: `tdmcn${suffix}`, prefix: `10.234.${octet}` },
-          hostGuard: { table: GUARD },
-          manageNetworks: true,
-        }),
-        (containers = new ContainerDriver({
-          hostId: LOCAL_HOST_ID,
-          dataDir: dir,
-          logger: pino({ level: "silent" }),
-          // Own names so a developer's running Tandem on this host is never touched.
-          bridge: `tdcb${suffix}`,
-          subnet: `10.235.${octet}.0/24`,
-          nftTable: `tandem_cn_${suffix}`,
-          cgroupParent: `tandem-cn-${suffix}`,
-          netnsPrefix: NETNS_PREFIX,
-          shutdownTimeoutMs: 3000,
-        })),
-      ],
-      containers: true,
-      demoImageDir: demoDir,
-    });
-    admin = new Client(server.url);
-    await admin.login();
+  const fx = networkServer({
+    tag: `cn${suffix}`,
+    vmPrefix: `10.234.${octet}`,
+    containerSubnet: `10.235.${octet}.0/24`,
   });
 
-  afterAll(async () => {
-    for (const id of guests) {
-      await admin?.raw("DELETE", `/api/v1/guests/${id}?purge=true`).catch(() => {});
-      await until(async () => (await admin.raw("GET", `/api/v1/guests/${id}`)).status === 404, 30_000).catch(() => {});
-    }
-    for (const id of networks) await admin?.raw("DELETE", `/api/v1/networks/${id}`).catch(() => {});
-    await server?.stop();
-    await containers?.network.destroy().catch(() => undefined);
-    removeCgroupParent(`tandem-cn-${suffix}`);
-    // Whatever the API could not remove (a failed step above) goes by name.
-    for (const id of networks) {
-      const name = libvirtNetworkName({ id });
-      await conn?.networkDestroy(name).catch(() => undefined);
-      await conn?.networkUndefine(name).catch(() => undefined);
-    }
-    await conn?.close();
-    await removeHostGuard(GUARD);
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  const guest = async (id: string) => (await admin.json<{ guest: Guest }>("GET", `/api/v1/guests/${id}`)).body.guest;
+  const guest = async (id: string) => (await fx.admin.json<{ guest: Guest }>("GET", `/api/v1/guests/${id}`)).body.guest;
   const inNs = (id: string, args: string[]) =>
-    execFileSync("ip", ["netns", "exec", `${NETNS_PREFIX}${id.split(".")[2]}`, ...args], { encoding: "utf8" });
+    execFileSync("ip", ["netns", "exec", fx.netnsOf(id), ...args], { encoding: "utf8" });
 
   it("gives two containers eth0 on the network's bridge; one reaches the other", async () => {
-    const made = await admin.json<{ network: Network }>("POST", "/api/v1/networks", {
+    const made = await fx.admin.json<{ network: Network }>("POST", "/api/v1/networks", {
       name: `cnics-${suffix}`,
       type: "isolated",
       ipv4: {
@@ -130,11 +41,11 @@ describe.skipIf(!haveBackend())("container NICs on a Tandem network, real libvir
     });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     const network = made.body.network;
-    networks.push(network.id);
+    fx.networks.push(network.id);
 
     const ids: string[] = [];
     for (const n of [1, 2]) {
-      const res = await admin.json<{ guest: Guest }>("POST", "/api/v1/guests", {
+      const res = await fx.admin.json<{ guest: Guest }>("POST", "/api/v1/guests", {
         kind: "container",
         name: `cnic-${n}-${suffix}`,
         image: "demo-busybox",
@@ -144,7 +55,7 @@ describe.skipIf(!haveBackend())("container NICs on a Tandem network, real libvir
         nics: [{ network: network.name }],
       });
       expect(res.status, JSON.stringify(res.body)).toBe(202);
-      guests.push(res.body.guest.id);
+      fx.guests.push(res.body.guest.id);
       ids.push(res.body.guest.id);
       await until(async () => (await guest(res.body.guest.id)).state === "running", 30_000, 200);
     }
@@ -173,22 +84,22 @@ describe.skipIf(!haveBackend())("container NICs on a Tandem network, real libvir
       expect(
         path.basename(execFileSync("readlink", [`/sys/class/net/${hostEnd}/master`], { encoding: "utf8" }).trim()),
       ).toBe(network.bridge);
-      const resolv = readFileSync(path.join(dataDir, "containers", id.split(".")[2]!, "etc", "resolv.conf"), "utf8");
+      const resolv = readFileSync(path.join(fx.dataDir, "containers", id.split(".")[2]!, "etc", "resolv.conf"), "utf8");
       expect(resolv).toBe(`nameserver 10.236.${octet}.1\n`);
     }
     expect(new Set(addrs).size).toBe(2);
     // Over the network's bridge, from the first container's netns to the second's address.
     expect(inNs(ids[0]!, [busybox, "ping", "-c1", "-W5", addrs[1]!])).toMatch(/1 packets received|1 received/);
     expect(
-      (await admin.json<{ network: Network }>("GET", `/api/v1/networks/${network.id}`)).body.network.usedBy,
+      (await fx.admin.json<{ network: Network }>("GET", `/api/v1/networks/${network.id}`)).body.network.usedBy,
     ).toHaveLength(2);
 
     for (const id of ids) {
-      expect((await admin.raw("DELETE", `/api/v1/guests/${id}?purge=true`)).status).toBeLessThan(300);
-      await until(async () => (await admin.raw("GET", `/api/v1/guests/${id}`)).status === 404, 30_000, 200);
+      expect((await fx.admin.raw("DELETE", `/api/v1/guests/${id}?purge=true`)).status).toBeLessThan(300);
+      await until(async () => (await fx.admin.raw("GET", `/api/v1/guests/${id}`)).status === 404, 30_000, 200);
       const hostEnd = `vn${id.split(".")[2]!.replace(/-/g, "").slice(0, 11)}0`;
       expect(existsSync(`/sys/class/net/${hostEnd}`)).toBe(false);
     }
-    expect((await admin.raw("DELETE", `/api/v1/networks/${network.id}`)).status).toBeLessThan(300);
+    expect((await fx.admin.raw("DELETE", `/api/v1/networks/${network.id}`)).status).toBeLessThan(300);
   });
 });

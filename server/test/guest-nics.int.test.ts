@@ -6,119 +6,32 @@
 // bodies answer 4xx naming the field. The default NAT network is kept from being made by a held
 // row (as in vm-nics.int.test.ts). Everything made is removed in afterAll, also after a failure.
 import { execFileSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, type Connection } from "../../native/libvirt/index";
+import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
 import type { Guest } from "../contract/guest";
 import type { GuestNicInfo } from "../contract/guest-nics";
 import type { Network } from "../contract/network";
-import { openDb } from "../db/client";
-import { LOCAL_HOST_ID } from "../domain/ids";
-import { ContainerDriver } from "../drivers/container";
-import { LibvirtDriver } from "../drivers/vm";
-import { removeHostGuard } from "../drivers/vm/libvirt/host-guard";
 import { libvirtNetworkName } from "../drivers/vm/libvirt/network-xml";
 import { demoShell, haveBackend, URI } from "../drivers/vm/libvirt/test/support";
-import { Client, removeCgroupParent, startTestServer, until, type TestServer } from "./harness";
+import { until } from "./harness";
+import { networkServer, BUSYBOX as busybox } from "./network-server";
 
-const demoDir = path.resolve(import.meta.dirname, "../../data/images/demo");
 const suffix = Math.random().toString(36).slice(2, 7);
-const GUARD = `tvt_gnics_${suffix}`;
 const octet = 100 + (process.pid % 100);
-const NETNS_PREFIX = `tdgn${suffix}-`;
-const busybox = ["/usr/bin/busybox", "/bin/busybox"].find((p) => existsSync(p)) ?? "busybox";
 const net24 = `10.237.${octet}`;
 
 describe.skipIf(!haveBackend())("guest NICs: addresses, names, hotplug (real libvirtd + conmon + crun)", () => {
-  let dataDir = "";
-  let server: TestServer | undefined;
-  let admin: Client;
-  let conn: Connection | undefined;
-  let vms: LibvirtDriver | undefined;
-  let containers: ContainerDriver | undefined;
-  const guests: string[] = [];
-  const networks: string[] = [];
-
-  beforeAll(async () => {
-    expect(existsSync(path.join(demoDir, "manifest.json")), "setup builds the demo images first").toBe(true);
-    const template = process.env.TANDEM_TEST_TEMPLATE_DB;
-    if (!template) throw new Error("globalSetup did not prepare a template database");
-    dataDir = mkdtempSync(path.join(os.tmpdir(), "tandem-gnics-"));
-    copyFileSync(template, path.join(dataDir, "tandem.db"));
-    const db = await openDb(`file:${path.join(dataDir, "tandem.db")}`);
-    await db.network.create({
-      data: {
-        id: randomUUID(),
-        name: `held-${suffix}`,
-        type: "isolated",
-        bridge: `tdnh${suffix}`,
-        dnsForwarders: "[]",
-      },
-    });
-    await db.$disconnect();
-    conn = await connect(URI);
-    server = await startTestServer({
-      dataDir,
-      driverFactory: (dir) => [
-        (vms = new LibvirtDriver({
-          uri: URI,
-          hostId: LOCAL_HOST_ID,
-          dataDir: dir,
-          accel: "auto",
-          logger: pino({ level: "silent" }),
-          shutdownTimeoutMs: 30_000,
-          isolatedNetwork: { name: `tandem-test-gn-${suffix}`, bridge: `tdmgn${suffix}`, prefix: `10.238.${octet}` },
-          hostGuard: { table: GUARD },
-          manageNetworks: true,
-        })),
-        (containers = new ContainerDriver({
-          hostId: LOCAL_HOST_ID,
-          dataDir: dir,
-          logger: pino({ level: "silent" }),
-          bridge: `tdgb${suffix}`,
-          subnet: `10.239.${octet}.0/24`,
-          nftTable: `tandem_gn_${suffix}`,
-          cgroupParent: `tandem-gn-${suffix}`,
-          netnsPrefix: NETNS_PREFIX,
-          shutdownTimeoutMs: 3000,
-        })),
-      ],
-      containers: true,
-      demoImageDir: demoDir,
-    });
-    admin = new Client(server.url);
-    await admin.login();
+  const fx = networkServer({
+    tag: `gn${suffix}`,
+    vmPrefix: `10.238.${octet}`,
+    containerSubnet: `10.239.${octet}.0/24`,
   });
 
-  afterAll(async () => {
-    // Newest first: a clone's disk rests on its source's, which cannot go while the clone is there.
-    for (const id of [...guests].reverse()) {
-      await admin?.raw("DELETE", `/api/v1/guests/${id}?purge=true`).catch(() => {});
-      await until(async () => (await admin.raw("GET", `/api/v1/guests/${id}`)).status === 404, 30_000).catch(() => {});
-    }
-    for (const id of networks) await admin?.raw("DELETE", `/api/v1/networks/${id}`).catch(() => {});
-    await server?.stop();
-    await containers?.network.destroy().catch(() => undefined);
-    removeCgroupParent(`tandem-gn-${suffix}`);
-    for (const id of networks) {
-      const name = libvirtNetworkName({ id });
-      await conn?.networkDestroy(name).catch(() => undefined);
-      await conn?.networkUndefine(name).catch(() => undefined);
-    }
-    await conn?.close();
-    await removeHostGuard(GUARD);
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  const guest = async (id: string) => (await admin.json<{ guest: Guest }>("GET", `/api/v1/guests/${id}`)).body.guest;
+  const guest = async (id: string) => (await fx.admin.json<{ guest: Guest }>("GET", `/api/v1/guests/${id}`)).body.guest;
   const nicsOf = async (id: string) =>
-    (await admin.json<{ nics: GuestNicInfo[] }>("GET", `/api/v1/guests/${id}/nics`)).body.nics;
+    (await fx.admin.json<{ nics: GuestNicInfo[] }>("GET", `/api/v1/guests/${id}/nics`)).body.nics;
   const inNs = (id: string, args: string[]) =>
-    execFileSync("ip", ["netns", "exec", `${NETNS_PREFIX}${id.split(".")[2]}`, ...args], {
+    execFileSync("ip", ["netns", "exec", fx.netnsOf(id), ...args], {
       encoding: "utf8",
       stdio: "pipe",
     });
@@ -126,22 +39,22 @@ describe.skipIf(!haveBackend())("guest NICs: addresses, names, hotplug (real lib
   // busybox would also send (a non-zero exit although the A answer came).
   const lookup = (id: string, name: string) => inNs(id, [busybox, "nslookup", "-type=a", name, `${net24}.1`]);
   const make = async (body: Record<string, unknown>) => {
-    const res = await admin.json<{ guest: Guest }>("POST", "/api/v1/guests", body);
+    const res = await fx.admin.json<{ guest: Guest }>("POST", "/api/v1/guests", body);
     expect(res.status, JSON.stringify(res.body)).toBe(202);
-    guests.push(res.body.guest.id);
+    fx.guests.push(res.body.guest.id);
     await until(async () => (await guest(res.body.guest.id)).state === "running", 60_000, 200);
     return res.body.guest.id;
   };
 
   it("addresses VMs by DHCP and containers directly, names both, and hotplugs NICs", async () => {
-    const made = await admin.json<{ network: Network }>("POST", "/api/v1/networks", {
+    const made = await fx.admin.json<{ network: Network }>("POST", "/api/v1/networks", {
       name: `gnics-${suffix}`,
       type: "isolated",
       ipv4: { subnet: `${net24}.0/24`, gateway: `${net24}.1`, dhcp: { start: `${net24}.128`, end: `${net24}.254` } },
     });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     const network = made.body.network;
-    networks.push(network.id);
+    fx.networks.push(network.id);
 
     // The VM: Tandem's lowest free address (.2), handed out by the network's DHCP.
     const vmName = `gn-vm-${suffix}`;
@@ -156,12 +69,12 @@ describe.skipIf(!haveBackend())("guest NICs: addresses, names, hotplug (real lib
     const [vmNic] = await nicsOf(vmId);
     expect(vmNic).toMatchObject({ index: 0, address: `${net24}.2`, addressFixed: false, network: { id: network.id } });
     expect(vmNic!.iface).toMatch(/^tn[0-9a-f]{11}0$/);
-    const shell = await demoShell(vms!, vmId);
+    const shell = await demoShell(fx.vms, vmId);
     await shell.waitFor("Tandem demo VM ready", 60_000);
     expect(shell.text()).toContain(`eth0=${net24}.2/24`);
     // The host side of its NIC carries the name Tandem chose.
     expect(existsSync(`/sys/class/net/${vmNic!.iface}`)).toBe(true);
-    const leases = await conn!.networkGetDHCPLeases(libvirtNetworkName(network));
+    const leases = await fx.conn.networkGetDHCPLeases(libvirtNetworkName(network));
     expect(leases.map((l) => l.ipaddr)).toContain(`${net24}.2`);
 
     // The container: a fixed address, and the VM resolved by name through the gateway.
@@ -191,43 +104,45 @@ describe.skipIf(!haveBackend())("guest NICs: addresses, names, hotplug (real lib
       [`${net24}.200`, 400],
       [`${net24}.1`, 400],
     ] as const) {
-      const res = await admin.json<{ error: { message: string } }>("POST", `/api/v1/guests/${vmId}/nics`, {
+      const res = await fx.admin.json<{ error: { message: string } }>("POST", `/api/v1/guests/${vmId}/nics`, {
         network: network.id,
         address,
       });
       expect(res.status, address).toBe(status);
       expect(res.body.error.message).toMatch(/^address: /);
     }
-    const unknown = await admin.json<{ error: { message: string } }>("POST", `/api/v1/guests/${vmId}/nics`, {
+    const unknown = await fx.admin.json<{ error: { message: string } }>("POST", `/api/v1/guests/${vmId}/nics`, {
       network: "no-such",
     });
     expect(unknown.status).toBe(400);
     expect(unknown.body.error.message).toMatch(/^network: /);
 
     // Hotplug into the running container: eth1 appears in its netns, and goes.
-    const added = await admin.json<{ nic: GuestNicInfo }>("POST", `/api/v1/guests/${ctId}/nics`, {
+    const added = await fx.admin.json<{ nic: GuestNicInfo }>("POST", `/api/v1/guests/${ctId}/nics`, {
       network: network.id,
     });
     expect(added.status, JSON.stringify(added.body)).toBe(201);
     expect(added.body.nic).toMatchObject({ index: 1, address: `${net24}.3` });
     expect(inNs(ctId, ["ip", "-o", "-4", "addr", "show", "dev", "eth1"])).toContain(`${net24}.3/24`);
-    expect((await admin.raw("DELETE", `/api/v1/guests/${ctId}/nics/${added.body.nic.id}`)).status).toBe(204);
+    expect((await fx.admin.raw("DELETE", `/api/v1/guests/${ctId}/nics/${added.body.nic.id}`)).status).toBe(204);
     expect(() => inNs(ctId, ["ip", "link", "show", "dev", "eth1"])).toThrow();
     expect(existsSync(`/sys/class/net/${added.body.nic.iface}`)).toBe(false);
     // Added while stopped: kept in the record and plugged in at the next start.
-    expect((await admin.raw("POST", `/api/v1/guests/${ctId}/actions`, { action: "stop" })).status).toBe(202);
+    expect((await fx.admin.raw("POST", `/api/v1/guests/${ctId}/actions`, { action: "stop" })).status).toBe(202);
     await until(async () => (await guest(ctId)).state === "stopped", 30_000, 200);
-    const later = await admin.json<{ nic: GuestNicInfo }>("POST", `/api/v1/guests/${ctId}/nics`, {
+    const later = await fx.admin.json<{ nic: GuestNicInfo }>("POST", `/api/v1/guests/${ctId}/nics`, {
       network: network.id,
     });
     expect(later.status, JSON.stringify(later.body)).toBe(201);
-    const start = await admin.json<{ taskId: string }>("POST", `/api/v1/guests/${ctId}/actions`, { action: "start" });
+    const start = await fx.admin.json<{ taskId: string }>("POST", `/api/v1/guests/${ctId}/actions`, {
+      action: "start",
+    });
     expect(start.status).toBe(202);
     // The start is done when its task is (the list may show the process running a moment earlier).
     await until(
       async () => {
         const t = (
-          await admin.json<{ task: { state: string; error: string | null } }>(
+          await fx.admin.json<{ task: { state: string; error: string | null } }>(
             "GET",
             `/api/v1/tasks/${start.body.taskId}`,
           )
@@ -242,7 +157,7 @@ describe.skipIf(!haveBackend())("guest NICs: addresses, names, hotplug (real lib
     expect(inNs(ctId, ["ip", "-o", "-4", "addr", "show", "dev", "eth0"])).toContain(`${net24}.50/24`);
 
     // Hotplug into the running VM: a second virtio NIC appears in /sys/class/net, and goes.
-    const vmAdded = await admin.json<{ nic: GuestNicInfo }>("POST", `/api/v1/guests/${vmId}/nics`, {
+    const vmAdded = await fx.admin.json<{ nic: GuestNicInfo }>("POST", `/api/v1/guests/${vmId}/nics`, {
       network: network.name,
     });
     expect(vmAdded.status, JSON.stringify(vmAdded.body)).toBe(201);
@@ -253,27 +168,27 @@ describe.skipIf(!haveBackend())("guest NICs: addresses, names, hotplug (real lib
       `i=0; while ${cond} && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done; echo net-$((${n}+0)); ls /sys/class/net; echo end-$((${n}+0))`;
     const plugged = await shell.run(wait("[ ! -e /sys/class/net/eth1 ]", 1), /end-1\r?\n/, 30_000);
     expect(plugged.split("net-1")[1]).toContain("eth1");
-    expect((await admin.raw("DELETE", `/api/v1/guests/${vmId}/nics/${vmAdded.body.nic.id}`)).status).toBe(204);
+    expect((await fx.admin.raw("DELETE", `/api/v1/guests/${vmId}/nics/${vmAdded.body.nic.id}`)).status).toBe(204);
     const after = (await shell.run(wait("[ -e /sys/class/net/eth1 ]", 2), /end-2\r?\n/, 30_000)).split("net-2")[1];
     expect(after).toMatch(/eth0/);
     expect(after).not.toContain("eth1");
     shell.con.close();
 
     // Deleting the container drops its DNS name (once the task has forgotten its rows).
-    const netXml = () => conn!.networkGetXMLDesc(libvirtNetworkName(network));
-    expect((await admin.raw("DELETE", `/api/v1/guests/${ctId}?purge=true`)).status).toBe(202);
+    const netXml = () => fx.conn.networkGetXMLDesc(libvirtNetworkName(network));
+    expect((await fx.admin.raw("DELETE", `/api/v1/guests/${ctId}?purge=true`)).status).toBe(202);
     await until(async () => !(await netXml()).includes(ctName), 30_000, 200);
     expect(await netXml()).toContain(vmName);
 
     // Renaming the (stopped) VM renames its DNS entry; deleting it drops its DHCP reservation too.
-    expect((await admin.raw("POST", `/api/v1/guests/${vmId}/actions`, { action: "stop" })).status).toBe(202);
+    expect((await fx.admin.raw("POST", `/api/v1/guests/${vmId}/actions`, { action: "stop" })).status).toBe(202);
     await until(async () => (await guest(vmId)).state === "stopped", 60_000, 200);
     const renamed = `gn-vm2-${suffix}`;
-    const patch = await admin.json<{ guest: Guest }>("PATCH", `/api/v1/guests/${vmId}`, { name: renamed });
+    const patch = await fx.admin.json<{ guest: Guest }>("PATCH", `/api/v1/guests/${vmId}`, { name: renamed });
     expect(patch.status, JSON.stringify(patch.body)).toBe(200);
     expect(await netXml()).toContain(`<hostname>${renamed}.tandem.internal</hostname>`);
     expect(await netXml()).not.toContain(`<hostname>${vmName}</hostname>`);
-    expect((await admin.raw("DELETE", `/api/v1/guests/${vmId}?purge=true`)).status).toBe(202);
+    expect((await fx.admin.raw("DELETE", `/api/v1/guests/${vmId}?purge=true`)).status).toBe(202);
     // The reservation and the name go one networkUpdate after the other: wait for both.
     const gone = (x: string) => !x.includes(vmNic!.mac) && !x.includes(renamed);
     await until(async () => gone(await netXml()), 60_000, 200);
@@ -281,14 +196,14 @@ describe.skipIf(!haveBackend())("guest NICs: addresses, names, hotplug (real lib
 
   it("gives a clone of a VM with a NIC new rows: MAC, tap and address of its own", async () => {
     const network = (
-      await admin.json<{ network: Network }>("POST", "/api/v1/networks", {
+      await fx.admin.json<{ network: Network }>("POST", "/api/v1/networks", {
         name: `gnclone-${suffix}`,
         type: "isolated",
         ipv4: { subnet: `10.240.${octet}.0/24`, gateway: `10.240.${octet}.1`, dhcp: null },
       })
     ).body.network;
-    networks.push(network.id);
-    const res = await admin.json<{ guest: Guest }>("POST", "/api/v1/guests", {
+    fx.networks.push(network.id);
+    const res = await fx.admin.json<{ guest: Guest }>("POST", "/api/v1/guests", {
       kind: "vm",
       name: `gn-src-${suffix}`,
       image: "demo-vm",
@@ -299,14 +214,14 @@ describe.skipIf(!haveBackend())("guest NICs: addresses, names, hotplug (real lib
     });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     const srcId = res.body.guest.id;
-    guests.push(srcId);
+    fx.guests.push(srcId);
     await until(async () => (await guest(srcId)).state === "stopped", 60_000, 200);
-    const cloned = await admin.json<{ guest: Guest }>("POST", `/api/v1/guests/${srcId}/clone`, {
+    const cloned = await fx.admin.json<{ guest: Guest }>("POST", `/api/v1/guests/${srcId}/clone`, {
       name: `gn-copy-${suffix}`,
     });
     expect(cloned.status, JSON.stringify(cloned.body)).toBe(202);
     const copyId = cloned.body.guest.id;
-    guests.push(copyId);
+    fx.guests.push(copyId);
     await until(async () => (await guest(copyId)).state === "stopped", 60_000, 200);
 
     const [src] = await nicsOf(srcId);
@@ -321,7 +236,7 @@ describe.skipIf(!haveBackend())("guest NICs: addresses, names, hotplug (real lib
     });
     expect(xml).toContain(`<mac address='${copy!.mac}'/>`);
     expect(xml).toContain(`<target dev='${copy!.iface}'/>`);
-    const netXml = await conn!.networkGetXMLDesc(libvirtNetworkName(network));
+    const netXml = await fx.conn.networkGetXMLDesc(libvirtNetworkName(network));
     expect(netXml).toContain(`<host mac='${copy!.mac}' ip='10.240.${octet}.2'/>`);
     expect(netXml).toContain(`<host mac='${src!.mac}' ip='10.240.${octet}.9'/>`);
   });

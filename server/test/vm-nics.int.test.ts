@@ -6,93 +6,19 @@
 // on): the data directory starts with one unrealized network row, so ensureDefault finds a
 // network. Every libvirt network and guest made is removed in afterAll, also after a failure.
 import { execFileSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, type Connection } from "../../native/libvirt/index";
+import { describe, expect, it } from "vitest";
 import type { Guest } from "../contract/guest";
 import type { Network } from "../contract/network";
-import { openDb } from "../db/client";
-import { LOCAL_HOST_ID } from "../domain/ids";
-import { LibvirtDriver } from "../drivers/vm";
-import { removeHostGuard } from "../drivers/vm/libvirt/host-guard";
 import { libvirtNetworkName } from "../drivers/vm/libvirt/network-xml";
 import { haveBackend, URI } from "../drivers/vm/libvirt/test/support";
-import { Client, startTestServer, until, type TestServer } from "./harness";
+import { until } from "./harness";
+import { networkServer } from "./network-server";
 
-const demoDir = path.resolve(import.meta.dirname, "../../data/images/demo");
 const suffix = Math.random().toString(36).slice(2, 7);
-const GUARD = `tvt_vmnics_${suffix}`;
 const octet = 100 + (process.pid % 100);
 
 describe.skipIf(!haveBackend())("VM NICs on Tandem networks, on the real libvirtd", () => {
-  let dataDir = "";
-  let server: TestServer | undefined;
-  let admin: Client;
-  let conn: Connection | undefined;
-  const guests: string[] = [];
-  const networks: string[] = [];
-
-  beforeAll(async () => {
-    expect(existsSync(path.join(demoDir, "manifest.json")), "setup builds the demo images first").toBe(true);
-    const template = process.env.TANDEM_TEST_TEMPLATE_DB;
-    if (!template) throw new Error("globalSetup did not prepare a template database");
-    dataDir = mkdtempSync(path.join(os.tmpdir(), "tandem-vmnics-"));
-    copyFileSync(template, path.join(dataDir, "tandem.db"));
-    const db = await openDb(`file:${path.join(dataDir, "tandem.db")}`);
-    // Never realized (no libvirt network): it only stops the default network from being made.
-    await db.network.create({
-      data: {
-        id: randomUUID(),
-        name: `held-${suffix}`,
-        type: "isolated",
-        bridge: `tdnh${suffix}`,
-        dnsForwarders: "[]",
-      },
-    });
-    await db.$disconnect();
-    conn = await connect(URI);
-    server = await startTestServer({
-      dataDir,
-      driverFactory: (dir) => [
-        new LibvirtDriver({
-          uri: URI,
-          hostId: LOCAL_HOST_ID,
-          dataDir: dir,
-          accel: "auto",
-          logger: pino({ level: "silent" }),
-          shutdownTimeoutMs: 30_000,
-          isolatedNetwork: { name: `tandem-test-nics-${suffix}`, bridge: `tdmnic${suffix}`, prefix: `10.232.${octet}` },
-          hostGuard: { table: GUARD },
-          manageNetworks: true,
-        }),
-      ],
-      demoImageDir: demoDir,
-    });
-    admin = new Client(server.url);
-    await admin.login();
-  });
-
-  afterAll(async () => {
-    for (const id of guests) {
-      await admin?.raw("DELETE", `/api/v1/guests/${id}?purge=true`).catch(() => {});
-      await until(async () => (await admin.raw("GET", `/api/v1/guests/${id}`)).status === 404, 30_000).catch(() => {});
-    }
-    for (const id of networks) await admin?.raw("DELETE", `/api/v1/networks/${id}`).catch(() => {});
-    await server?.stop();
-    // Whatever the API could not remove (a failed step above) goes by name.
-    for (const id of networks) {
-      const name = libvirtNetworkName({ id });
-      await conn?.networkDestroy(name).catch(() => undefined);
-      await conn?.networkUndefine(name).catch(() => undefined);
-    }
-    await conn?.close();
-    await removeHostGuard(GUARD);
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  const fx = networkServer({ tag: `vmn${suffix}`, vmPrefix: `10.232.${octet}` });
 
   const vm = (o: Record<string, unknown>) => ({
     kind: "vm",
@@ -103,10 +29,10 @@ describe.skipIf(!haveBackend())("VM NICs on Tandem networks, on the real libvirt
     ...o,
   });
   const net = async (id: string) =>
-    (await admin.json<{ network: Network }>("GET", `/api/v1/networks/${id}`)).body.network;
+    (await fx.admin.json<{ network: Network }>("GET", `/api/v1/networks/${id}`)).body.network;
 
   it("creates a VM with a NIC on a Tandem network; the network is held until the VM goes", async () => {
-    const made = await admin.json<{ network: Network }>("POST", "/api/v1/networks", {
+    const made = await fx.admin.json<{ network: Network }>("POST", "/api/v1/networks", {
       name: `nics-${suffix}`,
       type: "isolated",
       ipv4: {
@@ -117,15 +43,19 @@ describe.skipIf(!haveBackend())("VM NICs on Tandem networks, on the real libvirt
     });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     const network = made.body.network;
-    networks.push(network.id);
+    fx.networks.push(network.id);
 
     // By name here (the id works too, see the refusals below).
-    const res = await admin.json<{ guest: Guest }>("POST", "/api/v1/guests", vm({ nics: [{ network: network.name }] }));
+    const res = await fx.admin.json<{ guest: Guest }>(
+      "POST",
+      "/api/v1/guests",
+      vm({ nics: [{ network: network.name }] }),
+    );
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     const id = res.body.guest.id;
-    guests.push(id);
+    fx.guests.push(id);
     await until(
-      async () => (await admin.json<{ guest: Guest }>("GET", `/api/v1/guests/${id}`)).body.guest.state === "running",
+      async () => (await fx.admin.json<{ guest: Guest }>("GET", `/api/v1/guests/${id}`)).body.guest.state === "running",
       60_000,
       200,
     );
@@ -138,19 +68,19 @@ describe.skipIf(!haveBackend())("VM NICs on Tandem networks, on the real libvirt
     expect(ifaces[0]).toContain("<model type='virtio'/>");
 
     expect((await net(network.id)).usedBy).toEqual([{ id, name: `nic-vm-${suffix}` }]);
-    const refused = await admin.json<{ error: { message: string } }>("DELETE", `/api/v1/networks/${network.id}`);
+    const refused = await fx.admin.json<{ error: { message: string } }>("DELETE", `/api/v1/networks/${network.id}`);
     expect(refused.status).toBe(409);
     expect(refused.body.error.message).toContain(`nic-vm-${suffix}`);
 
-    expect((await admin.raw("DELETE", `/api/v1/guests/${id}?purge=true`)).status).toBe(202);
-    await until(async () => (await admin.raw("GET", `/api/v1/guests/${id}`)).status === 404, 60_000, 200);
+    expect((await fx.admin.raw("DELETE", `/api/v1/guests/${id}?purge=true`)).status).toBe(202);
+    await until(async () => (await fx.admin.raw("GET", `/api/v1/guests/${id}`)).status === 404, 60_000, 200);
     expect((await net(network.id)).usedBy).toEqual([]);
-    expect((await admin.raw("DELETE", `/api/v1/networks/${network.id}`)).status).toBe(204);
-    expect((await conn!.listNetworks()).map((n) => n.name)).not.toContain(libvirtNetworkName(network));
+    expect((await fx.admin.raw("DELETE", `/api/v1/networks/${network.id}`)).status).toBe(204);
+    expect((await fx.conn.listNetworks()).map((n) => n.name)).not.toContain(libvirtNetworkName(network));
   });
 
   it("refuses bad nics, naming the field, and makes nothing", async () => {
-    const held = (await admin.json<{ networks: Network[] }>("GET", "/api/v1/networks")).body.networks[0]!;
+    const held = (await fx.admin.json<{ networks: Network[] }>("GET", "/api/v1/networks")).body.networks[0]!;
     const cases: [unknown, RegExp][] = [
       [vm({ nics: [{ network: "no-such-network" }] }), /nics\[0\]\.network/],
       [vm({ nics: [{ network: held.id }, { network: "nope" }] }), /nics\[1\]\.network/],
@@ -164,11 +94,11 @@ describe.skipIf(!haveBackend())("VM NICs on Tandem networks, on the real libvirt
       [{ ...vm({}), ports: [{ hostPort: 18080, guestPort: 80 }] }, /ports: .*give nics/],
     ];
     for (const [body, field] of cases) {
-      const res = await admin.json<{ error: { code: string; message: string } }>("POST", "/api/v1/guests", body);
+      const res = await fx.admin.json<{ error: { code: string; message: string } }>("POST", "/api/v1/guests", body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.error.message, JSON.stringify(body)).toMatch(field);
     }
-    const list = await admin.json<{ guests: Guest[] }>("GET", "/api/v1/guests");
+    const list = await fx.admin.json<{ guests: Guest[] }>("GET", "/api/v1/guests");
     expect(list.body.guests.filter((g) => g.name === `nic-vm-${suffix}`)).toEqual([]);
     expect(held.usedBy).toEqual([]);
   });

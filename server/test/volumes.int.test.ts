@@ -9,141 +9,59 @@
 // network is kept from being made by a held row (as in container-nics.int.test.ts). afterAll
 // removes guests, volumes, pools, the tmpfs and the data directory, also after a failure.
 import { execFileSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import os from "node:os";
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, type Connection } from "../../native/libvirt/index";
+import { describe, expect, it } from "vitest";
 import type { Guest } from "../contract/guest";
 import type { LogLine } from "../contract/guest-extras";
 import type { Pool, Volume } from "../contract/storage";
-import { openDb } from "../db/client";
-import { LOCAL_HOST_ID } from "../domain/ids";
-import { ContainerDriver } from "../drivers/container";
-import { LibvirtDriver } from "../drivers/vm";
-import { haveBackend, URI } from "../drivers/vm/libvirt/test/support";
-import { Client, removeCgroupParent, startTestServer, until, type TestServer } from "./harness";
+import { haveBackend } from "../drivers/vm/libvirt/test/support";
+import { until } from "./harness";
+import { networkServer, removePools } from "./network-server";
 
-const demoDir = path.resolve(import.meta.dirname, "../../data/images/demo");
 const suffix = Math.random().toString(36).slice(2, 7);
 const octet = 100 + (process.pid % 100);
 const POOL = `tandem-vt-${suffix}`;
 const TINY = `tandem-vt-${suffix}-tiny`;
 
 describe.skipIf(!haveBackend())("container volumes, real libvirt pools + conmon + crun", () => {
-  let dataDir = "";
   let bindRoot = "";
   let tiny = "";
   let tinyMounted = false;
-  let server: TestServer | undefined;
-  let admin: Client;
-  let conn: Connection | undefined;
-  let containers: ContainerDriver | undefined;
-  const guests: string[] = [];
-  const volumes: string[] = [];
-
-  beforeAll(async () => {
-    const template = process.env.TANDEM_TEST_TEMPLATE_DB;
-    if (!template) throw new Error("globalSetup did not prepare a template database");
-    dataDir = mkdtempSync(path.join(os.tmpdir(), "tandem-vols-"));
-    chmodSync(dataDir, 0o711);
-    bindRoot = path.join(dataDir, "shared");
-    mkdirSync(path.join(bindRoot, "docs"), { recursive: true });
-    writeFileSync(path.join(bindRoot, "docs", "note.txt"), "from the host\n");
-    chmodSync(bindRoot, 0o755);
-    chmodSync(path.join(bindRoot, "docs"), 0o755);
-    chmodSync(path.join(bindRoot, "docs", "note.txt"), 0o644);
-    mkdirSync(path.join(dataDir, "outside"));
-    symlinkSync(path.join(dataDir, "outside"), path.join(bindRoot, "escape"));
-    tiny = path.join(dataDir, "tiny");
-    mkdirSync(tiny);
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=16m,mode=0711", `tandem-vt-${suffix}`, tiny]);
-    tinyMounted = true;
-    copyFileSync(template, path.join(dataDir, "tandem.db"));
-    const db = await openDb(`file:${path.join(dataDir, "tandem.db")}`);
-    await db.network.create({
-      data: {
-        id: randomUUID(),
-        name: `held-${suffix}`,
-        type: "isolated",
-        bridge: `tdnv${suffix}`,
-        dnsForwarders: "[]",
-      },
-    });
-    await db.$disconnect();
-    conn = await connect(URI);
-    await conn.storagePoolCreateXML(
-      `<pool type='dir'><name>${TINY}</name><target><path>${tiny}</path></target></pool>`,
-    );
-    server = await startTestServer({
-      dataDir,
-      env: { TANDEM_BIND_MOUNT_ROOTS: bindRoot },
-      driverFactory: (dir) => [
-        new LibvirtDriver({
-          uri: URI,
-          hostId: LOCAL_HOST_ID,
-          dataDir: dir,
-          accel: "auto",
-          logger: pino({ level: "silent" }),
-          isolatedNetwork: { name: `tandem-test-vt-${suffix}`, bridge: `tdmvt${suffix}`, prefix: `10.237.${octet}` },
-          manageStorage: true,
-          storagePool: POOL,
-        }),
-        (containers = new ContainerDriver({
-          hostId: LOCAL_HOST_ID,
-          dataDir: dir,
-          logger: pino({ level: "silent" }),
-          bridge: `tdvb${suffix}`,
-          subnet: `10.238.${octet}.0/24`,
-          nftTable: `tandem_vt_${suffix}`,
-          cgroupParent: `tandem-vt-${suffix}`,
-          netnsPrefix: `tdvt${suffix}-`,
-          shutdownTimeoutMs: 3000,
-        })),
-      ],
-      containers: true,
-      demoImageDir: demoDir,
-    });
-    admin = new Client(server.url);
-    await admin.login();
+  const fx = networkServer({
+    tag: `vt${suffix}`,
+    vmPrefix: `10.237.${octet}`,
+    containerSubnet: `10.238.${octet}.0/24`,
+    manageNetworks: false,
+    storagePool: POOL,
+    env: (dataDir) => ({ TANDEM_BIND_MOUNT_ROOTS: path.join(dataDir, "shared") }),
+    prepare: async ({ dataDir, conn }) => {
+      chmodSync(dataDir, 0o711);
+      bindRoot = path.join(dataDir, "shared");
+      mkdirSync(path.join(bindRoot, "docs"), { recursive: true });
+      writeFileSync(path.join(bindRoot, "docs", "note.txt"), "from the host\n");
+      chmodSync(bindRoot, 0o755);
+      chmodSync(path.join(bindRoot, "docs"), 0o755);
+      chmodSync(path.join(bindRoot, "docs", "note.txt"), 0o644);
+      mkdirSync(path.join(dataDir, "outside"));
+      symlinkSync(path.join(dataDir, "outside"), path.join(bindRoot, "escape"));
+      tiny = path.join(dataDir, "tiny");
+      mkdirSync(tiny);
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=16m,mode=0711", `tandem-vt-${suffix}`, tiny]);
+      tinyMounted = true;
+      await conn.storagePoolCreateXML(
+        `<pool type='dir'><name>${TINY}</name><target><path>${tiny}</path></target></pool>`,
+      );
+    },
+    cleanup: async (conn) => {
+      await removePools(conn, [POOL, TINY]);
+      if (tinyMounted) execFileSync("umount", [tiny]);
+    },
   });
 
-  afterAll(async () => {
-    for (const id of guests) {
-      await admin?.raw("DELETE", `/api/v1/guests/${id}?purge=true`).catch(() => {});
-      await until(async () => (await admin.raw("GET", `/api/v1/guests/${id}`)).status === 404, 30_000).catch(() => {});
-    }
-    for (const id of volumes) await admin?.raw("DELETE", `/api/v1/volumes/${id}`).catch(() => {});
-    await server?.stop();
-    await containers?.network.destroy().catch(() => undefined);
-    removeCgroupParent(`tandem-vt-${suffix}`);
-    for (const pool of [POOL, TINY]) {
-      for (const v of (await conn?.listStorageVolumes(pool).catch(() => [])) ?? []) {
-        await conn?.storageVolDelete(pool, v.name).catch(() => undefined);
-      }
-      await conn?.storagePoolDestroy(pool).catch(() => undefined);
-      await conn?.storagePoolUndefine(pool).catch(() => undefined);
-    }
-    await conn?.close();
-    if (tinyMounted) execFileSync("umount", [tiny]);
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  const guest = async (id: string) => (await admin.json<{ guest: Guest }>("GET", `/api/v1/guests/${id}`)).body.guest;
+  const guest = async (id: string) => (await fx.admin.json<{ guest: Guest }>("GET", `/api/v1/guests/${id}`)).body.guest;
   const logs = async (id: string) =>
-    (await admin.json<{ lines: LogLine[] }>("GET", `/api/v1/guests/${id}/logs?tail=100`)).body.lines
+    (await fx.admin.json<{ lines: LogLine[] }>("GET", `/api/v1/guests/${id}/logs?tail=100`)).body.lines
       .map((l) => l.text)
       .join("\n");
   const mountsUnder = (dir: string) => readMounts().filter((m) => m === dir || m.startsWith(`${dir}/`));
@@ -154,7 +72,7 @@ describe.skipIf(!haveBackend())("container volumes, real libvirt pools + conmon 
     name: string,
     body: Record<string, unknown>,
   ): Promise<{ status: number; id: string; body: unknown }> {
-    const res = await admin.json<{ guest: Guest }>("POST", "/api/v1/guests", {
+    const res = await fx.admin.json<{ guest: Guest }>("POST", "/api/v1/guests", {
       kind: "container",
       name: `${name}-${suffix}`,
       image: "demo-busybox",
@@ -162,36 +80,36 @@ describe.skipIf(!haveBackend())("container volumes, real libvirt pools + conmon 
       memoryMiB: 64,
       ...body,
     });
-    if (res.status === 202) guests.push(res.body.guest.id);
+    if (res.status === 202) fx.guests.push(res.body.guest.id);
     return { status: res.status, id: res.body.guest?.id ?? "", body: res.body };
   }
 
   async function volume(name: string, extra: Record<string, unknown> = {}) {
-    const res = await admin.json<{ volume: Volume }>("POST", "/api/v1/volumes", {
+    const res = await fx.admin.json<{ volume: Volume }>("POST", "/api/v1/volumes", {
       name: `${name}-${suffix}`,
       sizeGiB: 1,
       ...extra,
     });
-    if (res.status === 201) volumes.push(res.body.volume.id);
+    if (res.status === 201) fx.volumes.push(res.body.volume.id);
     return res;
   }
 
   /** Deletes and waits for the delete task to end (a purge deletes the volumes after the guest is gone). */
   async function deleteGuest(id: string, purge = false) {
-    const res = await admin.json<{ taskId: string }>("DELETE", `/api/v1/guests/${id}${purge ? "?purge=true" : ""}`);
+    const res = await fx.admin.json<{ taskId: string }>("DELETE", `/api/v1/guests/${id}${purge ? "?purge=true" : ""}`);
     expect(res.status).toBe(202);
     const task = await until(async () => {
       const t = (
-        await admin.json<{ task: { state: string; error?: unknown } }>("GET", `/api/v1/tasks/${res.body.taskId}`)
+        await fx.admin.json<{ task: { state: string; error?: unknown } }>("GET", `/api/v1/tasks/${res.body.taskId}`)
       ).body.task;
       return t.state === "running" || t.state === "queued" ? null : t;
     }, 30_000);
     expect(task, JSON.stringify(task)).toMatchObject({ state: "succeeded" });
-    expect((await admin.raw("GET", `/api/v1/guests/${id}`)).status).toBe(404);
+    expect((await fx.admin.raw("GET", `/api/v1/guests/${id}`)).status).toBe(404);
   }
 
   it("lists the default pool and an adopted one, and a full pool answers a clear error", async () => {
-    const pools = (await admin.json<{ pools: Pool[] }>("GET", "/api/v1/pools")).body.pools;
+    const pools = (await fx.admin.json<{ pools: Pool[] }>("GET", "/api/v1/pools")).body.pools;
     expect(pools.find((p) => p.name === POOL)).toMatchObject({ type: "dir", state: "running", isDefault: true });
     expect(pools.find((p) => p.name === TINY)).toMatchObject({ isDefault: false, capacityBytes: 16 * 1024 * 1024 });
     const refused = await volume("big", { pool: TINY });
@@ -200,8 +118,8 @@ describe.skipIf(!haveBackend())("container volumes, real libvirt pools + conmon 
       error: { code: "INSUFFICIENT_RESOURCES", message: expect.stringContaining(`pool: '${TINY}' has`) },
     });
     // No row and no libvirt volume were left behind.
-    expect((await admin.json<{ volumes: Volume[] }>("GET", "/api/v1/volumes")).body.volumes).toEqual([]);
-    expect(await conn!.listStorageVolumes(TINY)).toEqual([]);
+    expect((await fx.admin.json<{ volumes: Volume[] }>("GET", "/api/v1/volumes")).body.volumes).toEqual([]);
+    expect(await fx.conn.listStorageVolumes(TINY)).toEqual([]);
     expect((await volume("bad", { pool: "no-such-pool" })).body).toMatchObject({
       error: { code: "VALIDATION", message: "pool: no storage pool 'no-such-pool'" },
     });
@@ -225,7 +143,7 @@ describe.skipIf(!haveBackend())("container volumes, real libvirt pools + conmon 
     await until(async () => (await logs(c1.id)).includes("WROTE"), 30_000);
 
     // In use: not deleted, not given to a second writer (both naming the container).
-    const del = await admin.json("DELETE", `/api/v1/volumes/${dataId}`);
+    const del = await fx.admin.json("DELETE", `/api/v1/volumes/${dataId}`);
     expect(del.status).toBe(409);
     expect(JSON.stringify(del.body)).toContain(`vol-a-${suffix}`);
     const second = await container("vol-b", { volumes: [{ volume: dataId, path: "/data" }] });
@@ -235,13 +153,13 @@ describe.skipIf(!haveBackend())("container volumes, real libvirt pools + conmon 
     });
 
     // Deleted without purge: the volume stays, detached, and nothing of it is mounted.
-    const c1Dir = path.join(dataDir, "containers", c1.id.split(".")[2]!);
+    const c1Dir = path.join(fx.dataDir, "containers", c1.id.split(".")[2]!);
     expect(mountsUnder(path.join(c1Dir, "volumes")).length).toBeGreaterThan(0);
     const c1Start = (JSON.parse(readFileSync(path.join(c1Dir, "state.json"), "utf8")) as { idRange: { start: number } })
       .idRange.start;
     await deleteGuest(c1.id);
     expect(mountsUnder(c1Dir)).toEqual([]);
-    const kept = (await admin.json<{ volume: Volume }>("GET", `/api/v1/volumes/${dataId}`)).body.volume;
+    const kept = (await fx.admin.json<{ volume: Volume }>("GET", `/api/v1/volumes/${dataId}`)).body.volume;
     expect(kept.attachedTo).toEqual([]);
     // A stopped container takes the block of host ids c1 had: the next reader gets another one.
     const filler = await container("vol-f", { start: false });
@@ -249,7 +167,7 @@ describe.skipIf(!haveBackend())("container volumes, real libvirt pools + conmon 
     await until(async () => (await guest(filler.id)).state === "stopped", 60_000);
 
     // Bind outside the allow-list, or out of it through a symlink: 400 naming the field.
-    for (const hostPath of [path.join(dataDir, "outside"), path.join(bindRoot, "escape")]) {
+    for (const hostPath of [path.join(fx.dataDir, "outside"), path.join(bindRoot, "escape")]) {
       const bad = await container("vol-x", { binds: [{ hostPath, path: "/mnt/x" }] });
       expect(bad.status, hostPath).toBe(400);
       expect(bad.body).toMatchObject({ error: { message: expect.stringMatching(/^binds\[0\]\.hostPath: /) } });
@@ -275,14 +193,14 @@ describe.skipIf(!haveBackend())("container volumes, real libvirt pools + conmon 
     expect(c2.status, JSON.stringify(c2.body)).toBe(202);
     await until(async () => (await logs(c2.id)).includes("DONE"), 60_000);
     const out = await logs(c2.id);
-    const idStart = (id: string, dir = path.join(dataDir, "containers", id.split(".")[2]!)) =>
+    const idStart = (id: string, dir = path.join(fx.dataDir, "containers", id.split(".")[2]!)) =>
       (JSON.parse(readFileSync(path.join(dir, "state.json"), "utf8")) as { idRange: { start: number } }).idRange.start;
     expect(idStart(c2.id)).not.toBe(c1Start);
     expect(out).toContain("OWNER=1234:2345 CONTENT=kept");
     expect(out).toContain("RO=REFUSED");
     expect(out).toContain("BIND=from the host");
     expect(out).toContain("BINDRO=REFUSED");
-    const listed = (await admin.json<{ volumes: Volume[] }>("GET", "/api/v1/volumes")).body.volumes;
+    const listed = (await fx.admin.json<{ volumes: Volume[] }>("GET", "/api/v1/volumes")).body.volumes;
     expect(listed.find((v) => v.id === dataId)!.attachedTo).toEqual([
       { guestId: c2.id, guestName: `vol-c-${suffix}`, target: "/data", readOnly: false },
     ]);
@@ -291,11 +209,11 @@ describe.skipIf(!haveBackend())("container volumes, real libvirt pools + conmon 
     const files = listed.map((v) => v.name);
     expect(files).toHaveLength(2);
     await deleteGuest(c2.id, true);
-    expect((await admin.raw("GET", `/api/v1/volumes/${dataId}`)).status).toBe(404);
-    expect((await admin.json<{ volumes: Volume[] }>("GET", "/api/v1/volumes")).body.volumes).toEqual([]);
-    expect(await conn!.listStorageVolumes(POOL)).toEqual([]);
-    expect(mountsUnder(path.join(dataDir, "containers"))).toEqual([]);
-    expect(existsSync(path.join(dataDir, "outside"))).toBe(true);
+    expect((await fx.admin.raw("GET", `/api/v1/volumes/${dataId}`)).status).toBe(404);
+    expect((await fx.admin.json<{ volumes: Volume[] }>("GET", "/api/v1/volumes")).body.volumes).toEqual([]);
+    expect(await fx.conn.listStorageVolumes(POOL)).toEqual([]);
+    expect(mountsUnder(path.join(fx.dataDir, "containers"))).toEqual([]);
+    expect(existsSync(path.join(fx.dataDir, "outside"))).toBe(true);
   });
 
   it("attaches a volume to an existing container for its next start, and detaches it", async () => {
@@ -304,21 +222,25 @@ describe.skipIf(!haveBackend())("container volumes, real libvirt pools + conmon 
     const c = await container("vol-d", { start: false, command: ["sh", "-c", "ls /extra && echo SEEN; sleep 3600"] });
     expect(c.status).toBe(202);
     await until(async () => (await guest(c.id)).state === "stopped", 60_000);
-    const attached = await admin.json<{ volume: Volume; message: string }>("POST", `/api/v1/guests/${c.id}/volumes`, {
-      volume: extra.body.volume.id,
-      path: "/extra",
-    });
+    const attached = await fx.admin.json<{ volume: Volume; message: string }>(
+      "POST",
+      `/api/v1/guests/${c.id}/volumes`,
+      {
+        volume: extra.body.volume.id,
+        path: "/extra",
+      },
+    );
     expect(attached.status, JSON.stringify(attached.body)).toBe(200);
     expect(attached.body.message).toMatch(/next starts/);
     expect(attached.body.volume.attachedTo.map((a) => a.guestId)).toEqual([c.id]);
-    const again = await admin.json("POST", `/api/v1/guests/${c.id}/volumes`, {
+    const again = await fx.admin.json("POST", `/api/v1/guests/${c.id}/volumes`, {
       volume: extra.body.volume.id,
       path: "/extra",
     });
     expect(again.status).toBe(409);
-    expect((await admin.raw("POST", `/api/v1/guests/${c.id}/actions`, { action: "start" })).status).toBe(202);
+    expect((await fx.admin.raw("POST", `/api/v1/guests/${c.id}/actions`, { action: "start" })).status).toBe(202);
     await until(async () => (await logs(c.id)).includes("SEEN"), 60_000);
-    const detached = await admin.json<{ volume: Volume }>(
+    const detached = await fx.admin.json<{ volume: Volume }>(
       "DELETE",
       `/api/v1/guests/${c.id}/volumes/${extra.body.volume.id}`,
     );
@@ -328,6 +250,6 @@ describe.skipIf(!haveBackend())("container volumes, real libvirt pools + conmon 
     const other = await container("vol-e", { volumes: [{ volume: extra.body.volume.id, path: "/x" }] });
     expect(other.status).toBe(409);
     await deleteGuest(c.id);
-    expect((await admin.raw("DELETE", `/api/v1/volumes/${extra.body.volume.id}`)).status).toBe(204);
+    expect((await fx.admin.raw("DELETE", `/api/v1/volumes/${extra.body.volume.id}`)).status).toBe(204);
   });
 });
