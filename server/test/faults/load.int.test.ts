@@ -38,11 +38,12 @@ describe("load (short form)", () => {
     expect(r.actions).toBeGreaterThan(15);
     expect(r.upsertsReceived).toBeGreaterThan(0);
     // Latency is a figure for bench/load.bench.ts, never an assertion here: every request answered.
-    // Memory settles: the first round's growth is the heap V8 keeps, and two more rounds with
-    // fresh connections end no higher than that round's peak plus allocator noise (seen ±40 MiB
-    // from round to round here, up and down) — a leak per connection or per request would climb
-    // with every round.
-    expect(r.rssMiB.afterIdle - r.rssMiB.idle).toBeLessThan(80);
+    // Memory settles: two more rounds with fresh connections end no higher than the first round's
+    // peak plus allocator noise (seen ±40 MiB from round to round here, up and down) — a leak per
+    // connection or per request would climb with every round. How much heap V8 keeps after the
+    // first round depends on the machine and the GC's timing (+71 and +87 MiB in two runs of one
+    // commit): a figure for bench/load.bench.ts ("server RSS 5 s after the clients left"), as
+    // latency is, not an assertion here.
     expect(Math.max(...r.rssMiB.afterRepeats) - r.rssMiB.loadedPeak).toBeLessThan(40);
   });
 });
